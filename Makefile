@@ -1,0 +1,138 @@
+# lazykite — build, test, benchmark, install.
+#
+# Layout conventions (so that adding a file never needs a Makefile edit):
+#   core/*.c                  -> build/libcore.a   (except core/lazykite.c, the CLI)
+#   sim/*/*.c                 -> build/libsim.a    (except the program mains below)
+#   tests/unit/test_*.c       -> build/tests/test_*       (cmocka, linked with both libs)
+#   tests/tools/*.c           -> build/tools/*            (helper programs for tests/bench)
+#   tests/fuzz/fuzz_*.c       -> build/fuzz/fuzz_*        (libFuzzer, clang)
+#   tests/*/run               -> a test suite run by `make check` (sorted), after the unit tests
+#   tests/bench/run           -> `make bench`
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/lazykite
+LIBEXECDIR ?= $(PREFIX)/libexec/lazykite
+DESTDIR ?=
+
+CC      ?= cc
+PKGS    := jansson yaml-0.1 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+OPT     ?= -O2 -g
+CPPFLAGS_ALL := -Icore -Isim -DLAZYKITE_DATADIR='"$(DATADIR)"' -DLAZYKITE_LIBEXECDIR='"$(LIBEXECDIR)"'
+CFLAGS_ALL = $(WARN) $(OPT) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c
+CORE_SRC  := $(filter-out core/lazykite.c,$(sort $(wildcard core/*.c)))
+SIM_SRC   := $(filter-out $(MAINS_SIM),$(sort $(wildcard sim/*/*.c)))
+HDRS      := $(wildcard core/*.h sim/*/*.h tests/unit/*.h)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+SUITES    := $(sort $(wildcard tests/*/run))
+
+B := build
+# An archive, possibly empty (ar refuses to create one with no members).
+archive = $(if $(2),ar rcs $(1) $(2),printf '!<arch>\n' > $(1))
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
+SIM_OBJ  := $(SIM_SRC:%.c=$(B)/obj/%.o)
+CORE_SAN := $(CORE_SRC:%.c=$(B)/san/%.o)
+SIM_SAN  := $(SIM_SRC:%.c=$(B)/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_SANBIN := $(UNIT_SRC:tests/unit/%.c=$(B)/san/tests/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
+            $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim)
+
+.PHONY: all check unit unit-san suites bench run install clean fuzz tools deps
+all: $(PROGS) tools
+
+deps:
+	@./ci/deps.sh
+
+tools: $(TOOL_BIN)
+
+$(B)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SAN) -c $< -o $@
+
+$(B)/libcore.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@); rm -f $@
+	$(call archive,$@,$^)
+$(B)/libsim.a: $(SIM_OBJ)
+	@mkdir -p $(dir $@); rm -f $@
+	$(call archive,$@,$^)
+$(B)/san/libcore.a: $(CORE_SAN)
+	@mkdir -p $(dir $@); rm -f $@
+	$(call archive,$@,$^)
+$(B)/san/libsim.a: $(SIM_SAN)
+	@mkdir -p $(dir $@); rm -f $@
+	$(call archive,$@,$^)
+
+LIBS := $(B)/libsim.a $(B)/libcore.a
+SANLIBS := $(B)/san/libsim.a $(B)/san/libcore.a
+
+$(B)/lazykite: core/lazykite.c $(B)/libcore.a $(HDRS)
+	$(CC) $(CFLAGS_ALL) $< $(B)/libcore.a $(PKG_LIBS) -o $@
+$(B)/nixsim: sim/nix/nixsim.c $(LIBS) $(HDRS)
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
+$(B)/lazykite-sim: sim/harness/lazykite-sim.c $(LIBS) $(HDRS)
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
+
+$(B)/tests/%: tests/unit/%.c $(LIBS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
+$(B)/san/tests/%: tests/unit/%.c $(SANLIBS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SAN) $< $(SANLIBS) $(PKG_LIBS) $(CMOCKA_LIBS) -o $@
+$(B)/tools/%: tests/tools/%.c $(LIBS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
+
+# libFuzzer targets: clang, ASan+UBSan, the library sources compiled in directly.
+FUZZ_CFLAGS := $(WARN) -O1 -g $(CPPFLAGS_ALL) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(SIM_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $< $(CORE_SRC) $(SIM_SRC) $(PKG_LIBS) -o $@
+
+# The unit suites, plain and under AddressSanitizer + UndefinedBehaviorSanitizer.
+unit: $(UNIT_BIN)
+	@./tests/run-unit $(UNIT_BIN)
+unit-san: $(UNIT_SANBIN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./tests/run-unit $(UNIT_SANBIN)
+
+# Every tests/*/run script, with the built tree on hand (LAZYKITE_BUILD).
+suites: all $(FUZZ_BIN)
+	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./tests/run-suites $(SUITES)
+
+check: all unit unit-san suites
+
+fuzz: $(FUZZ_BIN)
+	@LAZYKITE_BUILD=$(CURDIR)/$(B) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} ./tests/fuzz/run
+
+bench: all
+	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./tests/bench/run
+
+run: all
+	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./ci/run-default
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin
+	install -m 755 $(B)/lazykite $(B)/lazykite-sim $(DESTDIR)$(BINDIR)/
+	install -m 755 $(B)/nixsim $(DESTDIR)$(LIBEXECDIR)/
+	for n in nix-instantiate nix-store nix-build; do ln -sf ../nixsim $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
+	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
+
+clean:
+	rm -rf $(B)

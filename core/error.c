@@ -1,0 +1,117 @@
+/* error — see error.h. */
+#include "error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+int lk_fail(struct lk_error *err, int status, const char *file, const char *place,
+            const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    lk_error_clear(err);
+    err->status = status ? status : LK_EXIT_FAIL;
+    err->file = file ? xstrdup(file) : NULL;
+    err->place = place ? xstrdup(place) : NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    err->msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int lk_fail_errno(struct lk_error *err, int status, const char *file, const char *what)
+{
+    int e = errno;
+    return lk_fail(err, status, file, NULL, "%s: %s", what, strerror(e));
+}
+
+void lk_error_prefix(struct lk_error *err, const char *fmt, ...)
+{
+    if (!err || !err->status)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *pre = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *msg = xasprintf("%s: %s", pre, err->msg ? err->msg : "");
+    free(pre);
+    free(err->msg);
+    err->msg = msg;
+}
+
+void lk_error_default_place(struct lk_error *err, const char *place)
+{
+    if (err && err->status && !err->place && place)
+        err->place = xstrdup(place);
+}
+
+void lk_error_default_file(struct lk_error *err, const char *file)
+{
+    if (err && err->status && !err->file && file)
+        err->file = xstrdup(file);
+}
+
+char *lk_error_format(const struct lk_error *err)
+{
+    struct strbuf sb = STRBUF_INIT;
+    if (err->file)
+        sb_addf(&sb, "%s: ", err->file);
+    if (err->place && *err->place)
+        sb_addf(&sb, "%s: ", err->place);
+    sb_adds(&sb, err->msg ? err->msg : "unknown error");
+    /* One line: newlines inside the message are shown escaped. */
+    struct strbuf one = STRBUF_INIT;
+    for (size_t i = 0; i < sb.len; i++) {
+        if (sb.buf[i] == '\n')
+            sb_adds(&one, "\\n");
+        else
+            sb_addc(&one, sb.buf[i]);
+    }
+    sb_release(&sb);
+    return sb_detach(&one);
+}
+
+void lk_error_print(const struct lk_error *err, const char *prog, FILE *to)
+{
+    char *line = lk_error_format(err);
+    fprintf(to, "%s: %s\n", prog, line);
+    free(line);
+}
+
+void lk_error_clear(struct lk_error *err)
+{
+    if (!err)
+        return;
+    free(err->file);
+    free(err->place);
+    free(err->msg);
+    err->status = 0;
+    err->file = err->place = err->msg = NULL;
+}
+
+char *json_pointer_join(const char *base, const char *token)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_adds(&sb, base ? base : "");
+    sb_addc(&sb, '/');
+    for (const char *p = token; *p; p++) {
+        if (*p == '~')
+            sb_adds(&sb, "~0");
+        else if (*p == '/')
+            sb_adds(&sb, "~1");
+        else
+            sb_addc(&sb, *p);
+    }
+    return sb_detach(&sb);
+}
+
+char *json_pointer_index(const char *base, size_t index)
+{
+    return xasprintf("%s/%zu", base ? base : "", index);
+}

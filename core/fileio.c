@@ -1,0 +1,174 @@
+/* fileio — see fileio.h. */
+#include "fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+int read_file(const char *path, char **data, size_t *len, struct lk_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lk_fail_errno(err, LK_EXIT_INPUT, path, "cannot open");
+    struct strbuf sb = STRBUF_INIT;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return lk_fail(err, LK_EXIT_INPUT, path, NULL, "expected a file, found a directory");
+    }
+    if (st.st_size > 0)
+        sb_grow(&sb, (size_t)st.st_size);
+    for (;;) {
+        sb_grow(&sb, 65536);
+        ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            lk_fail_errno(err, LK_EXIT_INPUT, path, "cannot read");
+            close(fd);
+            sb_release(&sb);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        sb.len += (size_t)n;
+        sb.buf[sb.len] = '\0';
+    }
+    close(fd);
+    *len = sb.len;
+    *data = sb_detach(&sb);
+    return 0;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err)
+{
+    char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot create temporary file");
+        free(tmp);
+        return -1;
+    }
+    int rc = 0;
+    if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0) {
+        rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot rename into place");
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int outdir_begin(struct outdir *od, const char *final, struct lk_error *err)
+{
+    od->final = xstrdup(final);
+    /* Strip trailing slashes so that the temporary sibling is a sibling. */
+    size_t n = strlen(od->final);
+    while (n > 1 && od->final[n - 1] == '/')
+        od->final[--n] = '\0';
+    od->tmp = xasprintf("%s.tmp-XXXXXX", od->final);
+    if (!mkdtemp(od->tmp)) {
+        lk_fail_errno(err, LK_EXIT_FAIL, final, "cannot create temporary output directory");
+        free(od->tmp);
+        free(od->final);
+        od->tmp = od->final = NULL;
+        return -1;
+    }
+    chmod(od->tmp, 0755);
+    return 0;
+}
+
+char *outdir_path(const struct outdir *od, const char *name)
+{
+    return xasprintf("%s/%s", od->tmp, name);
+}
+
+int outdir_commit(struct outdir *od, struct lk_error *err)
+{
+    int rc = 0;
+    if (rename(od->tmp, od->final) != 0) {
+        if (errno != ENOTEMPTY && errno != EEXIST) {
+            rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot rename output into place");
+        } else {
+            /* Replace an existing directory: move it aside, move ours in, drop the old one. */
+            char *old = xasprintf("%s.old-XXXXXX", od->final);
+            if (!mkdtemp(old) || rename(od->final, old) != 0) {
+                rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot move the old output aside");
+            } else if (rename(od->tmp, od->final) != 0) {
+                rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot rename output into place");
+                rename(old, od->final);
+            }
+            remove_tree(old);
+            free(old);
+        }
+    }
+    if (rc != 0)
+        remove_tree(od->tmp);
+    free(od->tmp);
+    free(od->final);
+    od->tmp = od->final = NULL;
+    return rc;
+}
+
+void outdir_abort(struct outdir *od)
+{
+    if (od->tmp)
+        remove_tree(od->tmp);
+    free(od->tmp);
+    free(od->final);
+    od->tmp = od->final = NULL;
+}
+
+int remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *child = xasprintf("%s/%s", path, de->d_name);
+        if (remove_tree(child) != 0)
+            rc = -1;
+        free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0)
+        rc = -1;
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* fileio — whole-file reads and all-or-nothing writes.
+ *
+ * Contract: read_file() returns the bytes of a file NUL-terminated (the
+ * caller frees); write_file_atomic() writes to a temporary file in the same
+ * directory and renames it over `path`, so readers see the old or the new
+ * file, never a partial one. An output directory is built the same way:
+ * outdir_begin() creates a fresh temporary directory beside `final`,
+ * outdir_commit() renames it into place (replacing an existing directory),
+ * outdir_abort() removes it. Errors name the path and the failed operation
+ * (status LK_EXIT_INPUT for unreadable inputs, LK_EXIT_FAIL for writes). */
+#ifndef LAZYKITE_FILEIO_H
+#define LAZYKITE_FILEIO_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+int read_file(const char *path, char **data, size_t *len, struct lk_error *err);
+int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err);
+/* Write `len` bytes to fd, retrying on EINTR and short writes; 0 or -1 (errno set). */
+int write_all(int fd, const void *data, size_t len);
+
+struct outdir {
+    char *final; /* where the directory will be */
+    char *tmp;   /* the temporary directory being filled */
+};
+int outdir_begin(struct outdir *od, const char *final, struct lk_error *err);
+/* Path of `name` inside the temporary directory; caller frees. */
+char *outdir_path(const struct outdir *od, const char *name);
+int outdir_commit(struct outdir *od, struct lk_error *err);
+void outdir_abort(struct outdir *od);
+/* rm -rf; returns 0 or -1 (errno set). */
+int remove_tree(const char *path);
+
+#endif

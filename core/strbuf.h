@@ -1,0 +1,33 @@
+/* strbuf — a growable byte string, always NUL-terminated.
+ *
+ * Contract: a `struct strbuf` initialised with STRBUF_INIT owns `buf`
+ * (possibly NULL while empty); sb_release() frees it, sb_detach() hands it
+ * to the caller (never NULL). `buf` may contain NUL bytes; `len` counts
+ * them. Functions never fail (allocation aborts, see xalloc.h). */
+#ifndef LAZYKITE_STRBUF_H
+#define LAZYKITE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+    char *buf;
+    size_t len;
+    size_t alloc;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t len);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* The contents as a C string ("" when empty); valid until the next change. */
+const char *sb_str(const struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+void sb_truncate(struct strbuf *sb, size_t len);
+char *sb_detach(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+
+#endif

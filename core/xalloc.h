@@ -1,0 +1,25 @@
+/* xalloc — allocation that cannot fail.
+ *
+ * Contract: every function returns usable memory or, when the system is out
+ * of memory, prints one line to stderr and calls abort(). Running out of
+ * memory is not an input error, so it is not reported as an error value.
+ * The caller owns (and frees with free()) everything returned. */
+#ifndef LAZYKITE_XALLOC_H
+#define LAZYKITE_XALLOC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+/* Grow *ptr (an array of *alloc elements of elem_size bytes) to hold at
+ * least `need` elements, doubling. */
+void xgrow(void **ptr, size_t *alloc, size_t need, size_t elem_size);
+#define XGROW(ptr, alloc, need) xgrow((void **)&(ptr), &(alloc), (need), sizeof(*(ptr)))
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+#endif

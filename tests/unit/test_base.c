@@ -1,0 +1,115 @@
+/* Unit tests: strbuf, error values, fileio. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static void test_strbuf(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    assert_string_equal(sb_str(&sb), "");
+    sb_adds(&sb, "abc");
+    sb_addc(&sb, 'd');
+    sb_addf(&sb, "-%d-%s", 42, "x");
+    assert_string_equal(sb_str(&sb), "abcd-42-x");
+    assert_int_equal(sb.len, 9);
+    for (int i = 0; i < 10000; i++)
+        sb_addc(&sb, 'z');
+    assert_int_equal(sb.len, 10009);
+    sb_truncate(&sb, 2);
+    assert_string_equal(sb_str(&sb), "ab");
+    char *s = sb_detach(&sb);
+    assert_string_equal(s, "ab");
+    assert_null(sb.buf);
+    free(s);
+    sb_release(&sb);
+}
+
+static void test_error_format(void **state)
+{
+    (void)state;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(lk_bad_input(&err, "m.json", "/targets/0", "expected %s", "a string"), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_prefix(&err, "while reading");
+    char *line = lk_error_format(&err);
+    assert_string_equal(line, "m.json: /targets/0: while reading: expected a string");
+    free(line);
+    lk_fail(&err, 0, NULL, NULL, "two\nlines");
+    line = lk_error_format(&err);
+    assert_string_equal(line, "two\\nlines");
+    assert_int_equal(err.status, LK_EXIT_FAIL);
+    free(line);
+    lk_error_clear(&err);
+    lk_error_clear(&err);
+}
+
+static void test_json_pointer(void **state)
+{
+    (void)state;
+    char *p = json_pointer_join("/a", "b/c~d");
+    assert_string_equal(p, "/a/b~1c~0d");
+    char *q = json_pointer_index(p, 7);
+    assert_string_equal(q, "/a/b~1c~0d/7");
+    free(p);
+    free(q);
+}
+
+static void test_outdir(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/lk-test-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *final = xasprintf("%s/out", base);
+    struct lk_error err = LK_ERROR_INIT;
+    for (int round = 0; round < 2; round++) {
+        struct outdir od;
+        assert_int_equal(outdir_begin(&od, final, &err), 0);
+        char *f = outdir_path(&od, "x.json");
+        assert_int_equal(write_file_atomic(f, "{}", 2, &err), 0);
+        free(f);
+        assert_int_equal(outdir_commit(&od, &err), 0);
+    }
+    char *f = xasprintf("%s/x.json", final);
+    char *data;
+    size_t len;
+    assert_int_equal(read_file(f, &data, &len, &err), 0);
+    assert_string_equal(data, "{}");
+    free(data);
+    free(f);
+    /* An aborted directory leaves nothing behind. */
+    struct outdir od;
+    assert_int_equal(outdir_begin(&od, final, &err), 0);
+    char *tmp = xstrdup(od.tmp);
+    outdir_abort(&od);
+    struct stat st;
+    assert_int_not_equal(stat(tmp, &st), 0);
+    free(tmp);
+    assert_int_equal(read_file("/nonexistent/x", &data, &len, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_clear(&err);
+    assert_int_equal(remove_tree(base), 0);
+    free(final);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_error_format),
+        cmocka_unit_test(test_json_pointer),
+        cmocka_unit_test(test_outdir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
