@@ -50,7 +50,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
             $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim)
 
-.PHONY: all check unit unit-san suites bench run install clean fuzz tools deps
+.PHONY: all check check-built unit unit-san suites bench bench-built run run-built install clean fuzz tools deps
 all: $(PROGS) tools
 
 deps:
@@ -116,15 +116,24 @@ unit-san: $(UNIT_SANBIN)
 suites: all $(FUZZ_BIN)
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./tests/run-suites $(SUITES)
 
-check: all unit unit-san suites
+# `make check` and `make run` first install missing dependencies (ci/deps.sh is
+# quiet and instant when everything is present), then continue in a fresh make
+# so that pkg-config sees the installed libraries.
+check: deps
+	@$(MAKE) --no-print-directory check-built
+check-built: all unit unit-san suites
 
 fuzz: $(FUZZ_BIN)
 	@LAZYKITE_BUILD=$(CURDIR)/$(B) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} ./tests/fuzz/run
 
-bench: all
+bench: deps
+	@$(MAKE) --no-print-directory bench-built
+bench-built: all
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./tests/bench/run
 
-run: all
+run: deps
+	@$(MAKE) --no-print-directory run-built
+run-built: all
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./ci/run-default
 
 install: all
