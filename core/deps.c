@@ -1,0 +1,399 @@
+/* deps — see deps.h.
+ *
+ * Every derivation met is a node (store path, known id, parsed inputs,
+ * memoised answer), found by path in an open-addressing hash table. An
+ * answer is computed by an explicit-stack depth-first walk that mirrors the
+ * state-monad recursion of TVL's analyzer: when a node's walk starts, its
+ * inputs are split into the settled ones (known, or answered already) and
+ * the pending ones; the pending ones are walked in order, each to the end,
+ * and the node's answer is settled ones ++ pending answers, deduplicated. */
+#include "deps.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv.h"
+#include "fileio.h"
+#include "xalloc.h"
+
+#define STORE_PREFIX "/nix/store/"
+#define STORE_PREFIX_LEN (sizeof STORE_PREFIX - 1)
+#define NONE SIZE_MAX
+
+enum node_state { NODE_NEW, NODE_WALKING, NODE_DONE };
+
+struct node {
+    char *path;         /* /nix/store path of the .drv */
+    size_t id;          /* caller's id when known */
+    unsigned known : 1;
+    unsigned parsed : 1;
+    unsigned state : 2; /* enum node_state */
+    size_t *inputs;     /* node indices of the inputDrvs, in .drv order */
+    size_t n_inputs;
+    size_t *answer;     /* node indices of the closest known deps (walking: the settled part) */
+    size_t n_answer;
+    size_t answer_alloc;
+    size_t pending;     /* walking: offset of the pending inputs in deps.pending */
+    size_t n_pending;
+    size_t *ids;        /* the answer as caller ids, made on first request */
+    size_t n_ids;
+};
+
+struct frame {
+    size_t node;
+    size_t cursor; /* next pending input to walk */
+};
+
+struct deps {
+    char *store_dir;
+    struct node *nodes;
+    size_t n_nodes, nodes_alloc;
+    size_t *table; /* node index + 1, 0 = empty; size a power of two */
+    size_t table_size;
+    size_t *pending; /* pending inputs of the nodes being walked */
+    size_t n_pending, pending_alloc;
+    struct frame *stack;
+    size_t n_stack, stack_alloc;
+    uint64_t *stamp; /* per node: the dedup round that last saw it */
+    size_t stamp_alloc;
+    uint64_t round;
+    size_t files_read;
+    int answered; /* some answer was computed */
+    size_t **stale; /* id arrays of discarded answers, freed at deps_free */
+    size_t n_stale, stale_alloc;
+};
+
+static uint64_t hash_path(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void table_insert(struct deps *d, size_t idx)
+{
+    size_t mask = d->table_size - 1;
+    size_t i = (size_t)hash_path(d->nodes[idx].path) & mask;
+    while (d->table[i])
+        i = (i + 1) & mask;
+    d->table[i] = idx + 1;
+}
+
+static size_t node_find(const struct deps *d, const char *path)
+{
+    size_t mask = d->table_size - 1;
+    for (size_t i = (size_t)hash_path(path) & mask; d->table[i]; i = (i + 1) & mask)
+        if (strcmp(d->nodes[d->table[i] - 1].path, path) == 0)
+            return d->table[i] - 1;
+    return NONE;
+}
+
+static size_t node_get(struct deps *d, const char *path)
+{
+    size_t idx = node_find(d, path);
+    if (idx != NONE)
+        return idx;
+    if ((d->n_nodes + 1) * 2 > d->table_size) {
+        free(d->table);
+        d->table_size *= 2;
+        d->table = xcalloc(d->table_size, sizeof *d->table);
+        for (size_t i = 0; i < d->n_nodes; i++)
+            table_insert(d, i);
+    }
+    XGROW(d->nodes, d->nodes_alloc, d->n_nodes + 1);
+    idx = d->n_nodes++;
+    memset(&d->nodes[idx], 0, sizeof d->nodes[idx]);
+    d->nodes[idx].path = xstrdup(path);
+    table_insert(d, idx);
+    return idx;
+}
+
+struct deps *deps_new(const char *store_dir)
+{
+    struct deps *d = xcalloc(1, sizeof *d);
+    d->store_dir = store_dir ? xstrdup(store_dir) : NULL;
+    d->table_size = 1024;
+    d->table = xcalloc(d->table_size, sizeof *d->table);
+    return d;
+}
+
+static void forget_answers(struct deps *d)
+{
+    for (size_t i = 0; i < d->n_nodes; i++) {
+        struct node *n = &d->nodes[i];
+        free(n->answer);
+        n->answer = NULL;
+        n->n_answer = n->answer_alloc = 0;
+        n->state = NODE_NEW;
+        if (n->ids) {
+            XGROW(d->stale, d->stale_alloc, d->n_stale + 1);
+            d->stale[d->n_stale++] = n->ids;
+            n->ids = NULL;
+            n->n_ids = 0;
+        }
+    }
+    d->answered = 0;
+}
+
+void deps_add_known(struct deps *d, const char *drv_path, size_t id)
+{
+    size_t idx = node_get(d, drv_path);
+    if (d->nodes[idx].known)
+        return;
+    if (d->answered)
+        forget_answers(d);
+    d->nodes[idx].known = 1;
+    d->nodes[idx].id = id;
+}
+
+size_t deps_files_read(const struct deps *d)
+{
+    return d->files_read;
+}
+
+/* The name part of a /nix/store path, or NULL if it is not one. */
+static const char *store_name(const char *path)
+{
+    if (strncmp(path, STORE_PREFIX, STORE_PREFIX_LEN) != 0)
+        return NULL;
+    const char *name = path + STORE_PREFIX_LEN;
+    if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return NULL;
+    return name;
+}
+
+/* The host file of a node's .drv (caller frees); NULL if not a store path. */
+static char *host_path(const struct deps *d, size_t idx)
+{
+    const char *name = store_name(d->nodes[idx].path);
+    if (!name)
+        return NULL;
+    return d->store_dir ? xasprintf("%s/%s", d->store_dir, name) : xstrdup(d->nodes[idx].path);
+}
+
+static int cycle_error(const struct deps *d, size_t from, size_t to, struct lk_error *err)
+{
+    char *host = host_path(d, from);
+    lk_bad_input(err, host, NULL, "dependency cycle: derivation %s has input %s, which depends on it",
+                 d->nodes[from].path, d->nodes[to].path);
+    free(host);
+    return -1;
+}
+
+/* Describe where node `idx` came from, for error messages. */
+static void error_context(struct deps *d, size_t idx, size_t referrer, struct lk_error *err)
+{
+    if (referrer == NONE)
+        lk_error_prefix(err, "derivation %s", d->nodes[idx].path);
+    else
+        lk_error_prefix(err, "derivation %s (input of %s)", d->nodes[idx].path,
+                        d->nodes[referrer].path);
+}
+
+/* Read and parse the .drv of node `idx` once; keep only its input nodes. */
+static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_error *err)
+{
+    if (d->nodes[idx].parsed)
+        return 0;
+    const char *path = d->nodes[idx].path;
+    if (!store_name(path))
+        return lk_bad_input(err, NULL, NULL, "derivation path '%s' is not a file in %s", path,
+                            STORE_PREFIX);
+    char *host = host_path(d, idx);
+    char *text = NULL;
+    size_t len = 0;
+    struct drv drv;
+    memset(&drv, 0, sizeof drv);
+    d->files_read++;
+    int rc = read_file(host, &text, &len, err);
+    if (rc == 0)
+        rc = drv_parse(text, len, host, &drv, err);
+    free(text);
+    if (rc != 0) {
+        err->status = LK_EXIT_INPUT;
+        error_context(d, idx, referrer, err);
+        free(host);
+        return -1;
+    }
+    size_t *inputs = drv.n_inputs ? xmalloc(drv.n_inputs * sizeof *inputs) : NULL;
+    for (size_t i = 0; i < drv.n_inputs; i++) {
+        if (!store_name(drv.inputs[i].path)) {
+            lk_bad_input(err, host, NULL, "input derivation '%s' is not a path in %s",
+                         drv.inputs[i].path, STORE_PREFIX);
+            error_context(d, idx, referrer, err);
+            free(inputs);
+            free(host);
+            drv_free(&drv);
+            return -1;
+        }
+        inputs[i] = node_get(d, drv.inputs[i].path); /* may move d->nodes */
+    }
+    free(host);
+    drv_free(&drv);
+    struct node *n = &d->nodes[idx];
+    n->inputs = inputs;
+    n->n_inputs = drv.n_inputs;
+    n->parsed = 1;
+    return 0;
+}
+
+static void answer_add(struct node *n, size_t known_node)
+{
+    XGROW(n->answer, n->answer_alloc, n->n_answer + 1);
+    n->answer[n->n_answer++] = known_node;
+}
+
+/* Begin the walk of node `idx`: record its settled part and pending inputs,
+ * push its frame. */
+static int walk_begin(struct deps *d, size_t idx, size_t referrer, struct lk_error *err)
+{
+    if (node_parse(d, idx, referrer, err) != 0)
+        return -1;
+    XGROW(d->stack, d->stack_alloc, d->n_stack + 1);
+    d->stack[d->n_stack++] = (struct frame){ idx, 0 };
+    struct node *n = &d->nodes[idx];
+    n->state = NODE_WALKING;
+    n->pending = d->n_pending;
+    n->n_pending = 0;
+    for (size_t i = 0; i < n->n_inputs; i++) {
+        size_t in = n->inputs[i];
+        struct node *m = &d->nodes[in];
+        if (m->known) {
+            answer_add(n, in);
+        } else if (m->state == NODE_DONE) {
+            for (size_t k = 0; k < m->n_answer; k++)
+                answer_add(n, m->answer[k]);
+        } else if (m->state == NODE_WALKING) {
+            return cycle_error(d, idx, in, err);
+        } else {
+            XGROW(d->pending, d->pending_alloc, d->n_pending + 1);
+            d->pending[d->n_pending++] = in;
+            n->n_pending++;
+        }
+    }
+    return 0;
+}
+
+/* Settle the node of the top frame: its settled part ++ its pending inputs'
+ * answers, first occurrences only. */
+static void walk_finish(struct deps *d)
+{
+    struct frame *f = &d->stack[d->n_stack - 1];
+    struct node *n = &d->nodes[f->node];
+    if (d->stamp_alloc < d->n_nodes) {
+        size_t old = d->stamp_alloc;
+        XGROW(d->stamp, d->stamp_alloc, d->n_nodes);
+        memset(d->stamp + old, 0, (d->stamp_alloc - old) * sizeof *d->stamp);
+    }
+    uint64_t round = ++d->round;
+    size_t kept = 0;
+    for (size_t k = 0; k < n->n_answer; k++) {
+        size_t a = n->answer[k];
+        if (d->stamp[a] != round) {
+            d->stamp[a] = round;
+            n->answer[kept++] = a;
+        }
+    }
+    n->n_answer = kept;
+    for (size_t p = 0; p < n->n_pending; p++) {
+        const struct node *m = &d->nodes[d->pending[n->pending + p]];
+        for (size_t k = 0; k < m->n_answer; k++) {
+            size_t a = m->answer[k];
+            if (d->stamp[a] != round) {
+                d->stamp[a] = round;
+                answer_add(n, a);
+            }
+        }
+    }
+    d->n_pending = n->pending; /* frames above this one were popped already */
+    n->n_pending = 0;
+    n->state = NODE_DONE;
+    d->n_stack--;
+}
+
+static void walk_abort(struct deps *d)
+{
+    for (size_t i = 0; i < d->n_stack; i++) {
+        struct node *n = &d->nodes[d->stack[i].node];
+        n->state = NODE_NEW;
+        n->n_answer = 0;
+        n->n_pending = 0;
+    }
+    d->n_stack = 0;
+    d->n_pending = 0;
+}
+
+static int walk(struct deps *d, size_t root, struct lk_error *err)
+{
+    if (walk_begin(d, root, NONE, err) != 0)
+        goto fail;
+    while (d->n_stack) {
+        struct frame *f = &d->stack[d->n_stack - 1];
+        struct node *n = &d->nodes[f->node];
+        if (f->cursor == n->n_pending) {
+            walk_finish(d);
+            continue;
+        }
+        size_t in = d->pending[n->pending + f->cursor++];
+        struct node *m = &d->nodes[in];
+        if (m->state == NODE_DONE)
+            continue;
+        if (m->state == NODE_WALKING) {
+            cycle_error(d, f->node, in, err);
+            goto fail;
+        }
+        if (walk_begin(d, in, f->node, err) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    walk_abort(d);
+    return -1;
+}
+
+int deps_closest(struct deps *d, const char *drv_path, const size_t **ids, size_t *n_ids,
+                 struct lk_error *err)
+{
+    size_t idx = node_get(d, drv_path);
+    if (d->nodes[idx].state != NODE_DONE) {
+        d->answered = 1;
+        if (walk(d, idx, err) != 0)
+            return -1;
+    }
+    struct node *n = &d->nodes[idx];
+    if (!n->ids && n->n_answer) {
+        n->ids = xmalloc(n->n_answer * sizeof *n->ids);
+        for (size_t k = 0; k < n->n_answer; k++)
+            n->ids[k] = d->nodes[n->answer[k]].id;
+        n->n_ids = n->n_answer;
+    }
+    *ids = n->ids;
+    *n_ids = n->n_ids;
+    return 0;
+}
+
+void deps_free(struct deps *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_nodes; i++) {
+        free(d->nodes[i].path);
+        free(d->nodes[i].inputs);
+        free(d->nodes[i].answer);
+        free(d->nodes[i].ids);
+    }
+    for (size_t i = 0; i < d->n_stale; i++)
+        free(d->stale[i]);
+    free(d->stale);
+    free(d->nodes);
+    free(d->table);
+    free(d->pending);
+    free(d->stack);
+    free(d->stamp);
+    free(d->store_dir);
+    free(d);
+}
