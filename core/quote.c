@@ -1,0 +1,60 @@
+/* quote — see quote.h. */
+#include "quote.h"
+
+#include "strbuf.h"
+
+void quote_nix_string(struct strbuf *out, const char *s)
+{
+    sb_addc(out, '"');
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '\\': sb_adds(out, "\\\\"); break;
+        case '"': sb_adds(out, "\\\""); break;
+        case '\n': sb_adds(out, "\\n"); break;
+        case '\r': sb_adds(out, "\\r"); break;
+        case '\t': sb_adds(out, "\\t"); break;
+        case '$':
+            /* `${` starts an interpolation; Nix reads `$\{` as a literal
+             * `${` (and `\${` would put a backslash before a `$`). */
+            if (p[1] == '{') {
+                sb_adds(out, "$\\{");
+                p++;
+            } else {
+                sb_addc(out, '$');
+            }
+            break;
+        default: sb_addc(out, *p); break;
+        }
+    }
+    sb_addc(out, '"');
+}
+
+void quote_shell_word(struct strbuf *out, const char *s)
+{
+    sb_addc(out, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            sb_adds(out, "'\\''");
+        else if (*p == '\\' && p[1] == '$')
+            sb_adds(out, "\\''");
+        else
+            sb_addc(out, *p);
+    }
+    sb_addc(out, '\'');
+}
+
+void quote_upload(struct strbuf *out, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '$')
+            sb_addc(out, '$');
+        sb_addc(out, *p);
+    }
+}
+
+char *quote_upload_dup(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+    quote_upload(&sb, s);
+    return sb_detach(&sb);
+}
