@@ -1,0 +1,686 @@
+/* manifest — see manifest.h. */
+#include "manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "xalloc.h"
+
+/* The file being read and where errors go. */
+struct reader {
+    const char *file;
+    struct lk_error *err;
+};
+
+static const char *kind_of(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+static int expected(struct reader *r, const char *ptr, const json_t *v, const char *what)
+{
+    return lk_bad_input(r->err, r->file, ptr, "expected %s, found %s", what, kind_of(v));
+}
+
+static int missing(struct reader *r, const char *ptr, const char *what)
+{
+    return lk_bad_input(r->err, r->file, ptr, "missing (expected %s)", what);
+}
+
+void string_list_free(struct string_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+void string_list_split(struct string_list *l, const char *list)
+{
+    size_t alloc = 0;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) {
+            XGROW(l->items, alloc, l->n + 1);
+            l->items[l->n++] = xstrndup(p, n);
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+}
+
+static int read_string(struct reader *r, json_t *v, const char *ptr, char **out)
+{
+    if (!json_is_string(v))
+        return expected(r, ptr, v, "a string");
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int read_bool(struct reader *r, json_t *v, const char *ptr, bool *out)
+{
+    if (!json_is_boolean(v))
+        return expected(r, ptr, v, "a boolean");
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int read_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out)
+{
+    if (!json_is_array(v))
+        return expected(r, ptr, v, "an array of strings");
+    size_t n = json_array_size(v);
+    out->items = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(v, i);
+        if (!json_is_string(item)) {
+            char *ip = json_pointer_index(ptr, i);
+            expected(r, ip, item, "a string");
+            free(ip);
+            return -1;
+        }
+        out->items[out->n++] = xstrdup(json_string_value(item));
+    }
+    return 0;
+}
+
+/* A store path of a derivation: absolute, base name `<32 [0-9a-z]>-<name>.drv`. */
+static int read_drv_path(struct reader *r, json_t *v, const char *ptr, char **out)
+{
+    if (read_string(r, v, ptr, out) != 0)
+        return -1;
+    const char *s = *out;
+    const char *base = strrchr(s, '/');
+    size_t blen = base ? strlen(base + 1) : 0;
+    bool ok = s[0] == '/' && blen > 32 + 1 + 4 && base[1 + 32] == '-' &&
+              strcmp(base + 1 + blen - 4, ".drv") == 0;
+    for (size_t i = 0; ok && i < 32; i++) {
+        char c = base[1 + i];
+        ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+    }
+    if (!ok) {
+        lk_bad_input(r->err, r->file, ptr,
+                     "expected a derivation store path (/nix/store/<hash>-<name>.drv), found \"%s\"", s);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Call `fn` for member `key` of `obj` when present, with its pointer. */
+#define WITH_MEMBER(obj, base, key, var, ptrvar, body)                  \
+    do {                                                                \
+        json_t *var = json_object_get((obj), (key));                    \
+        if (var) {                                                      \
+            char *ptrvar = json_pointer_join((base), (key));            \
+            int rc_ = (body);                                           \
+            free(ptrvar);                                               \
+            if (rc_ != 0)                                               \
+                return -1;                                              \
+        }                                                               \
+    } while (0)
+
+static int check_object(struct reader *r, json_t *v, const char *ptr)
+{
+    return json_is_object(v) ? 0 : expected(r, ptr, v, "an object");
+}
+
+static int check_known_keys(struct reader *r, json_t *obj, const char *ptr,
+                            const char *const *known, const char *what)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        bool ok = false;
+        for (size_t i = 0; known[i]; i++)
+            ok = ok || strcmp(key, known[i]) == 0;
+        if (!ok) {
+            char *kp = json_pointer_join(ptr, key);
+            lk_bad_input(r->err, r->file, kp, "unknown %s \"%s\"", what, key);
+            free(kp);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_skip(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
+    if (!json_is_boolean(v) && !json_is_string(v))
+        return expected(r, ptr, v, "a boolean or a string");
+    json_decref(*out);
+    *out = json_incref(v);
+    return 0;
+}
+
+static int read_prompt(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
+{
+    if (!json_is_boolean(v) && !json_is_string(v))
+        return expected(r, ptr, v, "a boolean or a string");
+    s->has_prompt = !json_is_false(v);
+    if (json_is_string(v))
+        s->prompt = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int read_command(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    json_t *drv = json_object_get(v, "drvPath");
+    char *dp = json_pointer_join(ptr, "drvPath");
+    int rc = drv ? read_drv_path(r, drv, dp, &s->command_drv) : missing(r, dp, "a string");
+    free(dp);
+    if (rc != 0)
+        return -1;
+    s->n_command_outputs = 1;
+    json_t *outs = json_object_get(v, "outputs");
+    if (outs) {
+        struct string_list l = { NULL, 0 };
+        char *op = json_pointer_join(ptr, "outputs");
+        rc = read_string_list(r, outs, op, &l);
+        free(op);
+        s->n_command_outputs = l.n;
+        string_list_free(&l);
+    }
+    return rc;
+}
+
+static int read_parent_override(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
+{
+    if (json_is_null(v))
+        return 0;
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    json_t *drv = json_object_get(v, "drvPath");
+    char *dp = json_pointer_join(ptr, "drvPath");
+    int rc = drv ? read_drv_path(r, drv, dp, &s->parent_override_drv) : missing(r, dp, "a string");
+    free(dp);
+    return rc;
+}
+
+static int read_agents(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
+    if (json_is_null(v))
+        return 0;
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    *out = json_incref(v);
+    return 0;
+}
+
+static int read_branches(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
+{
+    if (json_is_null(v))
+        return 0;
+    s->has_branches = true;
+    return read_string_list(r, v, ptr, &s->branches);
+}
+
+static const char *const extra_step_keys[] = {
+    "command", "label", "needsOutput", "parentOverride", "branches", "alwaysRun",
+    "prompt", "softFail", "phase", "skip", "agents", NULL,
+};
+
+static int read_extra_step(struct reader *r, const char *name, json_t *v, const char *ptr,
+                           struct extra_step *s)
+{
+    s->name = xstrdup(name);
+    s->pointer = xstrdup(ptr);
+    s->skip = json_false();
+    if (check_object(r, v, ptr) != 0 ||
+        check_known_keys(r, v, ptr, extra_step_keys, "extra step option") != 0)
+        return -1;
+    json_t *cmd = json_object_get(v, "command");
+    if (!cmd) {
+        char *cp = json_pointer_join(ptr, "command");
+        missing(r, cp, "an object with a drvPath");
+        free(cp);
+        return -1;
+    }
+    WITH_MEMBER(v, ptr, "command", m, p, read_command(r, m, p, s));
+    WITH_MEMBER(v, ptr, "label", m, p, read_string(r, m, p, &s->label));
+    WITH_MEMBER(v, ptr, "needsOutput", m, p, read_bool(r, m, p, &s->needs_output));
+    WITH_MEMBER(v, ptr, "parentOverride", m, p, read_parent_override(r, m, p, s));
+    WITH_MEMBER(v, ptr, "branches", m, p, read_branches(r, m, p, s));
+    WITH_MEMBER(v, ptr, "alwaysRun", m, p, read_bool(r, m, p, &s->always_run));
+    WITH_MEMBER(v, ptr, "prompt", m, p, read_prompt(r, m, p, s));
+    WITH_MEMBER(v, ptr, "softFail", m, p, read_bool(r, m, p, &s->soft_fail));
+    WITH_MEMBER(v, ptr, "phase", m, p, read_string(r, m, p, &s->phase));
+    WITH_MEMBER(v, ptr, "skip", m, p, read_skip(r, m, p, &s->skip));
+    WITH_MEMBER(v, ptr, "agents", m, p, read_agents(r, m, p, &s->agents));
+    if (!s->label)
+        s->label = xstrdup(name);
+    if (!s->phase)
+        s->phase = xstrdup("build");
+    return 0;
+}
+
+static int compare_extra_steps(const void *a, const void *b)
+{
+    return strcmp(((const struct extra_step *)a)->name, ((const struct extra_step *)b)->name);
+}
+
+static int read_extra_steps(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    size_t n = json_object_size(v);
+    t->extra_steps = xcalloc(n ? n : 1, sizeof(*t->extra_steps));
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+        char *sp = json_pointer_join(ptr, key);
+        int rc = read_extra_step(r, key, val, sp, &t->extra_steps[t->n_extra_steps++]);
+        free(sp);
+        if (rc != 0)
+            return -1;
+    }
+    qsort(t->extra_steps, t->n_extra_steps, sizeof(*t->extra_steps), compare_extra_steps);
+    return 0;
+}
+
+static int read_step_args(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    *out = json_incref(v);
+    return 0;
+}
+
+static int read_ci(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    WITH_MEMBER(v, ptr, "buildkiteExtraDeps", m, p, read_string_list(r, m, p, &t->extra_deps));
+    WITH_MEMBER(v, ptr, "buildkiteExtraStepArgs", m, p, read_step_args(r, m, p, &t->extra_step_args));
+    WITH_MEMBER(v, ptr, "postBuild", m, p, read_string(r, m, p, &t->post_build));
+    WITH_MEMBER(v, ptr, "extraSteps", m, p, read_extra_steps(r, m, p, t));
+    return 0;
+}
+
+static int read_timeout(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    if (!json_is_integer(v))
+        return expected(r, ptr, v, "an integer (seconds)");
+    t->has_timeout = true;
+    t->timeout = json_integer_value(v);
+    return 0;
+}
+
+static int read_meta(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    WITH_MEMBER(v, ptr, "timeout", m, p, read_timeout(r, m, p, t));
+    WITH_MEMBER(v, ptr, "ci", m, p, read_ci(r, m, p, t));
+    return 0;
+}
+
+static int read_subtarget(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    if (json_is_null(v))
+        return 0;
+    return read_string(r, v, ptr, &t->subtarget);
+}
+
+static int read_outputs(struct reader *r, json_t *v, const char *ptr)
+{
+    struct string_list l = { NULL, 0 };
+    int rc = read_string_list(r, v, ptr, &l);
+    string_list_free(&l);
+    return rc;
+}
+
+static int read_target(struct reader *r, json_t *v, const char *ptr, struct target *t)
+{
+    t->pointer = xstrdup(ptr);
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    const char *required[] = { "attrPath", "drvPath" };
+    for (size_t i = 0; i < 2; i++) {
+        if (!json_object_get(v, required[i])) {
+            char *mp = json_pointer_join(ptr, required[i]);
+            missing(r, mp, i == 0 ? "an array of strings" : "a string");
+            free(mp);
+            return -1;
+        }
+    }
+    WITH_MEMBER(v, ptr, "attrPath", m, p, read_string_list(r, m, p, &t->attr_path));
+    WITH_MEMBER(v, ptr, "subtarget", m, p, read_subtarget(r, m, p, t));
+    WITH_MEMBER(v, ptr, "drvPath", m, p, read_drv_path(r, m, p, &t->drv_path));
+    WITH_MEMBER(v, ptr, "outputs", m, p, read_outputs(r, m, p));
+    WITH_MEMBER(v, ptr, "meta", m, p, read_meta(r, m, p, t));
+    return 0;
+}
+
+static int read_steps_array(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
+    if (!json_is_array(v))
+        return expected(r, ptr, v, "an array of steps");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        json_t *step = json_array_get(v, i);
+        if (!json_is_object(step)) {
+            char *ip = json_pointer_index(ptr, i);
+            expected(r, ip, step, "a step object");
+            free(ip);
+            return -1;
+        }
+    }
+    json_decref(*out);
+    *out = json_incref(v);
+    return 0;
+}
+
+static int read_overrides(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    json_decref(*out);
+    *out = json_incref(v);
+    return 0;
+}
+
+static int read_head_branch(struct reader *r, json_t *v, const char *ptr, char **out)
+{
+    free(*out);
+    *out = NULL;
+    return read_string(r, v, ptr, out);
+}
+
+static int read_phase_list(struct reader *r, json_t *v, const char *ptr, struct string_list *l)
+{
+    string_list_free(l);
+    return read_string_list(r, v, ptr, l);
+}
+
+static int read_active_phases(struct reader *r, json_t *v, const char *ptr, struct pipeline_settings *ps)
+{
+    ps->has_active_phases = true;
+    return read_phase_list(r, v, ptr, &ps->active_phases);
+}
+
+static const char *const pipeline_keys[] = {
+    "headBranch", "phases", "activePhases", "cancelOnBuildFailing", "additionalSteps",
+    "postBuildSteps", "defaultStepOverrides", NULL,
+};
+
+static int read_pipeline(struct reader *r, json_t *v, const char *ptr, struct pipeline_settings *ps)
+{
+    if (check_object(r, v, ptr) != 0 ||
+        check_known_keys(r, v, ptr, pipeline_keys, "pipeline setting") != 0)
+        return -1;
+    WITH_MEMBER(v, ptr, "headBranch", m, p, read_head_branch(r, m, p, &ps->head_branch));
+    WITH_MEMBER(v, ptr, "phases", m, p, read_phase_list(r, m, p, &ps->phases));
+    WITH_MEMBER(v, ptr, "activePhases", m, p, read_active_phases(r, m, p, ps));
+    WITH_MEMBER(v, ptr, "cancelOnBuildFailing", m, p, read_bool(r, m, p, &ps->cancel_on_build_failing));
+    WITH_MEMBER(v, ptr, "additionalSteps", m, p, read_steps_array(r, m, p, &ps->additional_steps));
+    WITH_MEMBER(v, ptr, "postBuildSteps", m, p, read_steps_array(r, m, p, &ps->post_build_steps));
+    WITH_MEMBER(v, ptr, "defaultStepOverrides", m, p, read_overrides(r, m, p, &ps->default_step_overrides));
+    return 0;
+}
+
+static int read_version(struct reader *r, json_t *v, const char *ptr)
+{
+    if (!json_is_integer(v) || json_integer_value(v) != 1)
+        return lk_bad_input(r->err, r->file, ptr, "unsupported manifest version (expected 1)");
+    return 0;
+}
+
+static int read_targets(struct reader *r, json_t *v, const char *ptr, struct manifest *m)
+{
+    if (!json_is_array(v))
+        return expected(r, ptr, v, "an array of targets");
+    size_t n = json_array_size(v);
+    m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
+    for (size_t i = 0; i < n; i++) {
+        char *tp = json_pointer_index(ptr, i);
+        int rc = read_target(r, json_array_get(v, i), tp, &m->targets[m->n_targets++]);
+        free(tp);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_manifest(struct reader *r, json_t *root, struct manifest *m)
+{
+    struct pipeline_settings *ps = &m->pipeline;
+    string_list_split(&ps->phases, "build,release");
+    ps->additional_steps = json_array();
+    ps->post_build_steps = json_array();
+    ps->default_step_overrides = json_object();
+    if (check_object(r, root, "") != 0)
+        return -1;
+    WITH_MEMBER(root, "", "version", v, p, read_version(r, v, p));
+    WITH_MEMBER(root, "", "pipeline", v, p, read_pipeline(r, v, p, ps));
+    WITH_MEMBER(root, "", "targets", v, p, read_targets(r, v, p, m));
+    return 0;
+}
+
+int json_load_text(const char *text, size_t len, const char *file, json_t **out,
+                   struct lk_error *err)
+{
+    json_error_t je;
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out) {
+        char *place = xasprintf("%d:%d", je.line, je.column);
+        lk_bad_input(err, file, place, "malformed JSON: %s", je.text);
+        free(place);
+        return -1;
+    }
+    return 0;
+}
+
+int json_load_path(const char *path, json_t **out, struct lk_error *err)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    if (read_file(path, &text, &len, err) != 0)
+        return -1;
+    int rc = json_load_text(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int manifest_parse(const char *text, size_t len, const char *file, struct manifest *m,
+                   struct lk_error *err)
+{
+    memset(m, 0, sizeof(*m));
+    json_t *root;
+    if (json_load_text(text, len, file, &root, err) != 0)
+        return -1;
+    struct reader r = { file, err };
+    int rc = read_manifest(&r, root, m);
+    json_decref(root);
+    if (rc != 0) {
+        manifest_free(m);
+        /* Leave a freeable, empty manifest. */
+        memset(m, 0, sizeof(*m));
+    }
+    return rc;
+}
+
+int manifest_load(const char *path, struct manifest *m, struct lk_error *err)
+{
+    char *text;
+    size_t len;
+    memset(m, 0, sizeof(*m));
+    if (read_file(path, &text, &len, err) != 0)
+        return -1;
+    int rc = manifest_parse(text, len, path, m, err);
+    free(text);
+    return rc;
+}
+
+static void extra_step_free(struct extra_step *s)
+{
+    free(s->name);
+    free(s->pointer);
+    free(s->command_drv);
+    free(s->label);
+    free(s->parent_override_drv);
+    string_list_free(&s->branches);
+    free(s->prompt);
+    free(s->phase);
+    json_decref(s->skip);
+    json_decref(s->agents);
+}
+
+static void target_free(struct target *t)
+{
+    free(t->pointer);
+    string_list_free(&t->attr_path);
+    free(t->subtarget);
+    free(t->drv_path);
+    string_list_free(&t->extra_deps);
+    json_decref(t->extra_step_args);
+    free(t->post_build);
+    for (size_t i = 0; i < t->n_extra_steps; i++)
+        extra_step_free(&t->extra_steps[i]);
+    free(t->extra_steps);
+}
+
+void manifest_free(struct manifest *m)
+{
+    struct pipeline_settings *ps = &m->pipeline;
+    free(ps->head_branch);
+    string_list_free(&ps->phases);
+    string_list_free(&ps->active_phases);
+    json_decref(ps->additional_steps);
+    json_decref(ps->post_build_steps);
+    json_decref(ps->default_step_overrides);
+    for (size_t i = 0; i < m->n_targets; i++)
+        target_free(&m->targets[i]);
+    free(m->targets);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ---- parent target map ---- */
+
+static int read_parent_entry(struct reader *r, json_t *v, const char *ptr, json_t *drvs,
+                             const char *label)
+{
+    if (check_object(r, v, ptr) != 0)
+        return -1;
+    json_t *drv = json_object_get(v, "drvPath");
+    char *dp = json_pointer_join(ptr, "drvPath");
+    int rc = 0;
+    if (!drv)
+        rc = missing(r, dp, "a string");
+    else if (!json_is_string(drv))
+        rc = expected(r, dp, drv, "a string");
+    free(dp);
+    if (rc != 0)
+        return -1;
+    json_t *attr = json_object_get(v, "attrPath");
+    if (attr) {
+        struct string_list l = { NULL, 0 };
+        char *ap = json_pointer_join(ptr, "attrPath");
+        rc = read_string_list(r, attr, ap, &l);
+        free(ap);
+        string_list_free(&l);
+        if (rc != 0)
+            return -1;
+    }
+    json_object_set(drvs, label, drv);
+    return 0;
+}
+
+int parent_map_parse(const char *text, size_t len, const char *file, struct parent_map *pm,
+                     struct lk_error *err)
+{
+    pm->drvs = NULL;
+    json_t *root;
+    if (json_load_text(text, len, file, &root, err) != 0)
+        return -1;
+    struct reader r = { file, err };
+    json_t *drvs = json_object();
+    int rc = check_object(&r, root, "");
+    const char *key;
+    json_t *val;
+    if (rc == 0) {
+        json_object_foreach(root, key, val) {
+            char *ep = json_pointer_join("", key);
+            rc = read_parent_entry(&r, val, ep, drvs, key);
+            free(ep);
+            if (rc != 0)
+                break;
+        }
+    }
+    json_decref(root);
+    if (rc != 0) {
+        json_decref(drvs);
+        return -1;
+    }
+    pm->drvs = drvs;
+    return 0;
+}
+
+int parent_map_load(const char *path, struct parent_map *pm, struct lk_error *err)
+{
+    char *text;
+    size_t len;
+    pm->drvs = NULL;
+    if (read_file(path, &text, &len, err) != 0)
+        return -1;
+    int rc = parent_map_parse(text, len, path, pm, err);
+    free(text);
+    return rc;
+}
+
+const char *parent_map_drv(const struct parent_map *pm, const char *label)
+{
+    if (!pm || !pm->drvs)
+        return NULL;
+    return json_string_value(json_object_get(pm->drvs, label));
+}
+
+void parent_map_free(struct parent_map *pm)
+{
+    json_decref(pm->drvs);
+    pm->drvs = NULL;
+}
+
+/* ---- step files given on the command line ---- */
+
+int steps_file_load(const char *path, json_t **out, struct lk_error *err)
+{
+    json_t *v;
+    if (json_load_path(path, &v, err) != 0)
+        return -1;
+    struct reader r = { path, err };
+    *out = NULL;
+    int rc = read_steps_array(&r, v, "", out);
+    json_decref(v);
+    return rc;
+}
+
+int overrides_file_load(const char *path, json_t **out, struct lk_error *err)
+{
+    json_t *v;
+    if (json_load_path(path, &v, err) != 0)
+        return -1;
+    struct reader r = { path, err };
+    *out = NULL;
+    int rc = read_overrides(&r, v, "", out);
+    json_decref(v);
+    return rc;
+}
