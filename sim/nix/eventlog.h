@@ -1,0 +1,43 @@
+/* eventlog — the realisation log: one JSON line per store event.
+ *
+ * Contract: eventlog_write() appends one line (a compact JSON object and a
+ * newline) to the file named by $LAZYKITE_LOG, and does nothing when that
+ * variable is unset or empty. The file is opened with O_APPEND and each line
+ * goes out in ONE write(2), so lines from concurrent processes never
+ * interleave. Fields, in this order:
+ *   "event"   instantiate | build | valid | fail | root | delete
+ *   "drv"     the /nix/store/…drv path, or null
+ *   "outputs" {"<name>": "/nix/store/…"} (empty object when none)
+ *   "phase"   $LAZYKITE_PHASE or null;  "step"  $LAZYKITE_STEP or null
+ *   "cause"   why it happened (e.g. "ifd while evaluating web/site") or null
+ *   "pid"     the writing process; "time" unix seconds (a float)
+ *   "root"    the link path (root events only)
+ *   "path"    the deleted path (delete events) or the rooted path (root events)
+ * Errors (the log cannot be opened or written): -1 and `err` names the file.
+ * The event struct is borrowed; nothing is retained. */
+#ifndef LAZYKITE_EVENTLOG_H
+#define LAZYKITE_EVENTLOG_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+struct eventlog_event {
+    const char *event;              /* required */
+    const char *drv;                /* may be NULL */
+    const char *const *out_names;   /* n_outputs names ... */
+    const char *const *out_paths;   /* ... and their store paths */
+    size_t n_outputs;
+    const char *cause;              /* may be NULL */
+    const char *root;               /* root events: the link path */
+    const char *path;               /* delete: the deleted path; root: the rooted path */
+};
+
+int eventlog_write(const struct eventlog_event *ev, struct lk_error *err);
+
+/* The line eventlog_write() would write (with its newline), without writing
+ * it; the caller frees. Exposed for tests and for tools that write the same
+ * lines elsewhere. */
+char *eventlog_format(const struct eventlog_event *ev);
+
+#endif

@@ -1,0 +1,822 @@
+/* store — see store.h. */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static int mkdir_p(const char *path, struct lk_error *err)
+{
+    char *p = xstrdup(path);
+    for (char *q = p + 1;; q++) {
+        if (*q == '/' || *q == '\0') {
+            char c = *q;
+            *q = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                lk_fail_errno(err, LK_EXIT_FAIL, p, "cannot create directory");
+                free(p);
+                return -1;
+            }
+            *q = c;
+            if (!c)
+                break;
+        }
+    }
+    free(p);
+    return 0;
+}
+
+static char *absolute(const char *path)
+{
+    if (path[0] == '/')
+        return xstrdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return xstrdup(path);
+    return xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "", path);
+}
+
+/* Nix's canonPath without following links: drop "." and "//", resolve "..". */
+static char *canon(const char *abs)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *p = abs;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0)
+            break;
+        if (n == 1 && p[0] == '.') {
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            char *slash = sb.len ? strrchr(sb.buf, '/') : NULL;
+            if (slash)
+                sb_truncate(&sb, (size_t)(slash - sb.buf));
+        } else {
+            sb_addc(&sb, '/');
+            sb_add(&sb, p, n);
+        }
+        p += n;
+    }
+    if (!sb.len)
+        sb_addc(&sb, '/');
+    return sb_detach(&sb);
+}
+
+int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err)
+{
+    memset(s, 0, sizeof *s);
+    char *d = absolute(dir), *st = absolute(state);
+    s->dir = canon(d);
+    s->state = canon(st);
+    free(d);
+    free(st);
+    static const char *const subdirs[] = { "valid", "roots", "locks", "tmp" };
+    if (mkdir_p(s->dir, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+        char *p = xasprintf("%s/%s", s->state, subdirs[i]);
+        int rc = mkdir_p(p, err);
+        free(p);
+        if (rc != 0)
+            goto fail;
+    }
+    struct stat a, b;
+    s->in_place = strcmp(s->dir, STORE_DIR) == 0 ||
+                  (stat(s->dir, &a) == 0 && stat(STORE_DIR, &b) == 0 && a.st_dev == b.st_dev &&
+                   a.st_ino == b.st_ino);
+    return 0;
+fail:
+    store_close(s);
+    return -1;
+}
+
+int store_open_env(struct store *s, struct lk_error *err)
+{
+    const char *dir = getenv("NIXSIM_STORE"), *state = getenv("NIXSIM_STATE");
+    if (!dir || !*dir)
+        return lk_fail(err, LK_EXIT_INPUT, NULL, NULL,
+                       "NIXSIM_STORE is not set (the host directory presented as /nix/store)");
+    if (!state || !*state)
+        return lk_fail(err, LK_EXIT_INPUT, NULL, NULL,
+                       "NIXSIM_STATE is not set (the directory for validity, roots and locks)");
+    return store_open(s, dir, state, err);
+}
+
+void store_close(struct store *s)
+{
+    free(s->dir);
+    free(s->state);
+    s->dir = s->state = NULL;
+}
+
+static int is_base32(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' &&
+                                      c != 't');
+}
+
+int store_is_store_path(const char *path)
+{
+    if (strncmp(path, STORE_PREFIX, STORE_PREFIX_LEN) != 0)
+        return 0;
+    const char *b = path + STORE_PREFIX_LEN;
+    for (int i = 0; i < 32; i++)
+        if (!is_base32(b[i]))
+            return 0;
+    if (b[32] != '-' || !b[33])
+        return 0;
+    const char *name = b + 33;
+    if (name[0] == '.')
+        return 0;
+    size_t n = 0;
+    for (const char *c = name; *c; c++, n++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              strchr("+-._?=", *c)))
+            return 0;
+    return n <= 211;
+}
+
+const char *store_basename(const char *path)
+{
+    if (strncmp(path, STORE_PREFIX, STORE_PREFIX_LEN) == 0)
+        return path + STORE_PREFIX_LEN;
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+char *store_host(const struct store *s, const char *path)
+{
+    if (strncmp(path, STORE_PREFIX, STORE_PREFIX_LEN) != 0)
+        return NULL;
+    return xasprintf("%s/%s", s->dir, path + STORE_PREFIX_LEN);
+}
+
+char *store_logical(const struct store *s, const char *host_path)
+{
+    size_t n = strlen(s->dir);
+    if (strncmp(host_path, s->dir, n) == 0 && host_path[n] == '/' && host_path[n + 1])
+        return xasprintf(STORE_PREFIX "%s", host_path + n + 1);
+    if (strncmp(host_path, STORE_PREFIX, STORE_PREFIX_LEN) == 0 && host_path[STORE_PREFIX_LEN])
+        return xstrdup(host_path);
+    return NULL;
+}
+
+/* The store path (first component under the store) of an in-store path. */
+static char *strip_subpath(const char *logical)
+{
+    const char *b = logical + STORE_PREFIX_LEN;
+    const char *slash = strchr(b, '/');
+    return slash ? xstrndup(logical, (size_t)(slash - logical)) : xstrdup(logical);
+}
+
+int store_follow_arg(const struct store *s, const char *arg, char **store_path,
+                     struct lk_error *err)
+{
+    char *a = absolute(arg);
+    char *path = canon(a);
+    free(a);
+    for (int hops = 0;; hops++) {
+        char *logical = store_logical(s, path);
+        if (logical) {
+            free(path);
+            *store_path = strip_subpath(logical);
+            free(logical);
+            if (!store_is_store_path(*store_path)) {
+                lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a valid store path",
+                        *store_path);
+                free(*store_path);
+                *store_path = NULL;
+                return -1;
+            }
+            return 0;
+        }
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "getting status of '%s': %s", path,
+                    strerror(errno));
+            free(path);
+            return -1;
+        }
+        if (!S_ISLNK(st.st_mode) || hops > 40)
+            break;
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n < 0) {
+            lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "reading symbolic link '%s': %s", path,
+                    strerror(errno));
+            free(path);
+            return -1;
+        }
+        target[n] = '\0';
+        char *next;
+        if (target[0] == '/') {
+            next = canon(target);
+        } else {
+            char *dir = xstrdup(path);
+            *strrchr(dir, '/') = '\0';
+            char *joined = xasprintf("%s/%s", dir, target);
+            next = canon(joined);
+            free(joined);
+            free(dir);
+        }
+        free(path);
+        path = next;
+    }
+    lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
+    free(path);
+    return -1;
+}
+
+/* ---- validity ---- */
+
+static char *valid_file(const struct store *s, const char *path)
+{
+    return xasprintf("%s/valid/%s", s->state, store_basename(path));
+}
+
+int store_is_valid(const struct store *s, const char *path)
+{
+    if (!store_is_store_path(path))
+        return 0;
+    char *f = valid_file(s, path);
+    int ok = access(f, F_OK) == 0;
+    free(f);
+    return ok;
+}
+
+void store_info_free(struct store_info *info)
+{
+    free(info->deriver);
+    store_paths_free(info->refs, info->n_refs);
+    memset(info, 0, sizeof *info);
+}
+
+void store_paths_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+int store_query(const struct store *s, const char *path, struct store_info *info,
+                struct lk_error *err)
+{
+    memset(info, 0, sizeof *info);
+    if (!store_is_store_path(path))
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
+    char *f = valid_file(s, path);
+    json_error_t jerr;
+    json_t *j = json_load_file(f, 0, &jerr);
+    if (!j) {
+        int missing = access(f, F_OK) != 0;
+        if (missing)
+            lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
+        else
+            lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record: %s", jerr.text);
+        free(f);
+        return -1;
+    }
+    json_t *d = json_object_get(j, "deriver"), *r = json_object_get(j, "references");
+    if (!json_is_array(r) || !(json_is_string(d) || json_is_null(d))) {
+        json_decref(j);
+        lk_fail(err, LK_EXIT_INPUT, f, NULL,
+                "corrupt validity record: expected {\"deriver\", \"references\"}");
+        free(f);
+        return -1;
+    }
+    free(f);
+    info->deriver = json_is_string(d) ? xstrdup(json_string_value(d)) : NULL;
+    info->n_refs = json_array_size(r);
+    info->refs = xcalloc(info->n_refs ? info->n_refs : 1, sizeof *info->refs);
+    for (size_t i = 0; i < info->n_refs; i++) {
+        const char *v = json_string_value(json_array_get(r, i));
+        info->refs[i] = xstrdup(v ? v : "");
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_register(const struct store *s, const char *path, const char *deriver,
+                   const char *const *refs, size_t n_refs, struct lk_error *err)
+{
+    char **sorted = xcalloc(n_refs ? n_refs : 1, sizeof *sorted);
+    for (size_t i = 0; i < n_refs; i++)
+        sorted[i] = (char *)refs[i];
+    qsort(sorted, n_refs, sizeof *sorted, cmp_str);
+    json_t *j = json_object();
+    json_object_set_new(j, "deriver", deriver ? json_string(deriver) : json_null());
+    json_t *r = json_array();
+    for (size_t i = 0; i < n_refs; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+            json_array_append_new(r, json_string(sorted[i]));
+    json_object_set_new(j, "references", r);
+    free(sorted);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    char *f = valid_file(s, path);
+    int rc = write_file_atomic(f, text, strlen(text), err);
+    free(f);
+    free(text);
+    return rc;
+}
+
+int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
+                   const char *const *refs, size_t n_refs, int *added, struct lk_error *err)
+{
+    *added = 0;
+    if (store_is_valid(s, path))
+        return 0;
+    char *host = store_host(s, path);
+    if (!host)
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
+    int rc = write_file_atomic(host, data, len, err);
+    if (rc == 0)
+        chmod(host, 0444);
+    free(host);
+    if (rc == 0)
+        rc = store_register(s, path, NULL, refs, n_refs, err);
+    if (rc == 0)
+        *added = 1;
+    return rc;
+}
+
+int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
+{
+    char *dir = xasprintf("%s/valid", s->state);
+    DIR *d = opendir(dir);
+    if (!d) {
+        lk_fail_errno(err, LK_EXIT_FAIL, dir, "cannot read directory");
+        free(dir);
+        return -1;
+    }
+    char **v = NULL;
+    size_t len = 0, alloc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", "..", and temporaries of write_file_atomic */
+        char *p = xasprintf(STORE_PREFIX "%s", e->d_name);
+        if (!store_is_store_path(p)) {
+            free(p);
+            continue;
+        }
+        XGROW(v, alloc, len + 1);
+        v[len++] = p;
+    }
+    closedir(d);
+    free(dir);
+    if (len)
+        qsort(v, len, sizeof *v, cmp_str);
+    *paths = v;
+    *n = len;
+    return 0;
+}
+
+/* ---- closures ---- */
+
+/* A sorted set of strings (binary search + insertion; sizes here are small to
+ * moderate; closures of 10^4 paths still insert in well under a second). */
+struct strset {
+    char **v;
+    size_t n, alloc;
+};
+
+static int strset_find(const struct strset *set, const char *s, size_t *pos)
+{
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(set->v[mid], s);
+        if (c == 0) {
+            *pos = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    return 0;
+}
+
+/* 1 if inserted (a copy of s), 0 if present. */
+static int strset_add(struct strset *set, const char *s)
+{
+    size_t pos;
+    if (strset_find(set, s, &pos))
+        return 0;
+    XGROW(set->v, set->alloc, set->n + 1);
+    memmove(set->v + pos + 1, set->v + pos, (set->n - pos) * sizeof *set->v);
+    set->v[pos] = xstrdup(s);
+    set->n++;
+    return 1;
+}
+
+int store_closure(const struct store *s, const char *const *paths, size_t n, char ***out,
+                  size_t *n_out, struct lk_error *err)
+{
+    struct strset set = { 0 };
+    char **stack = NULL;
+    size_t sn = 0, salloc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strset_add(&set, paths[i])) {
+            XGROW(stack, salloc, sn + 1);
+            stack[sn++] = xstrdup(paths[i]);
+        }
+    int rc = 0;
+    while (sn) {
+        char *p = stack[--sn];
+        struct store_info info;
+        if (store_query(s, p, &info, err) != 0) {
+            free(p);
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < info.n_refs; i++)
+            if (strset_add(&set, info.refs[i])) {
+                XGROW(stack, salloc, sn + 1);
+                stack[sn++] = xstrdup(info.refs[i]);
+            }
+        store_info_free(&info);
+        free(p);
+    }
+    for (size_t i = 0; i < sn; i++)
+        free(stack[i]);
+    free(stack);
+    if (rc != 0) {
+        store_paths_free(set.v, set.n);
+        return -1;
+    }
+    *out = set.v;
+    *n_out = set.n;
+    return 0;
+}
+
+struct topo_node {
+    char **refs;
+    size_t n_refs;
+    size_t next;   /* next reference to visit */
+    int state;     /* 0 new, 1 on stack, 2 done */
+};
+
+int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err)
+{
+    qsort(paths, n, sizeof *paths, cmp_str);
+    struct strset set = { paths, n, n };
+    struct topo_node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
+    for (size_t i = 0; i < n; i++) {
+        struct store_info info;
+        if (store_query(s, paths[i], &info, err) != 0) {
+            for (size_t j = 0; j < i; j++)
+                store_paths_free(nodes[j].refs, nodes[j].n_refs);
+            free(nodes);
+            return -1;
+        }
+        nodes[i].refs = info.refs;
+        nodes[i].n_refs = info.n_refs;
+        info.refs = NULL;
+        info.n_refs = 0;
+        store_info_free(&info);
+    }
+    char **order = xcalloc(n ? n : 1, sizeof *order);
+    size_t no = 0;
+    size_t *stack = xcalloc(n ? n : 1, sizeof *stack);
+    for (size_t root = 0; root < n; root++) {
+        if (nodes[root].state)
+            continue;
+        size_t sp = 0;
+        stack[sp++] = root;
+        nodes[root].state = 1;
+        while (sp) {
+            struct topo_node *t = &nodes[stack[sp - 1]];
+            if (t->next < t->n_refs) {
+                size_t pos;
+                const char *r = t->refs[t->next++];
+                if (strset_find(&set, r, &pos) && pos != stack[sp - 1] && nodes[pos].state == 0) {
+                    nodes[pos].state = 1;
+                    stack[sp++] = pos;
+                }
+                /* state 1 (a cycle) cannot happen for valid store paths; skip it. */
+            } else {
+                t->state = 2;
+                order[no++] = paths[stack[--sp]];
+            }
+        }
+    }
+    memcpy(paths, order, n * sizeof *paths);
+    for (size_t i = 0; i < n; i++)
+        store_paths_free(nodes[i].refs, nodes[i].n_refs);
+    free(nodes);
+    free(order);
+    free(stack);
+    return 0;
+}
+
+/* ---- locks ---- */
+
+int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err)
+{
+    char *f = xasprintf("%s/locks/%s.lock", s->state, store_basename(path));
+    int d = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d < 0) {
+        lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open lock file");
+        free(f);
+        return -1;
+    }
+    while (flock(d, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot lock");
+            close(d);
+            free(f);
+            return -1;
+        }
+    }
+    free(f);
+    *fd = d;
+    return 0;
+}
+
+void store_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing the only descriptor releases the flock */
+}
+
+/* ---- roots ---- */
+
+static char *root_file(const struct store *s, const char *abs_link)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(abs_link, strlen(abs_link), md, &len, EVP_sha1(), NULL);
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return xasprintf("%s/roots/%s", s->state, hex);
+}
+
+/* Replace `link` by a symlink to `target`, atomically (symlink + rename). */
+static int symlink_replace(const char *target, const char *link, struct lk_error *err)
+{
+    char *tmp = xasprintf("%s.tmp-%ld", link, (long)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) != 0) {
+        lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "creating symlink '%s': %s", link,
+                strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    if (rename(tmp, link) != 0) {
+        lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "renaming '%s' to '%s': %s", tmp, link,
+                strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
+                   struct lk_error *err)
+{
+    char *a = absolute(link);
+    char *abs = canon(a);
+    free(a);
+    char *host = store_host(s, path);
+    if (!host) {
+        free(abs);
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
+    }
+    int rc = symlink_replace(host, abs, err);
+    free(host);
+    if (rc == 0) {
+        char *rf = root_file(s, abs);
+        rc = symlink_replace(abs, rf, err);
+        free(rf);
+    }
+    if (rc == 0) {
+        struct eventlog_event ev = { .event = "root", .root = abs, .path = path };
+        rc = eventlog_write(&ev, err);
+    }
+    if (rc != 0) {
+        free(abs);
+        return -1;
+    }
+    *abs_link = abs;
+    return 0;
+}
+
+int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
+{
+    char *dir = xasprintf("%s/roots", s->state);
+    DIR *d = opendir(dir);
+    if (!d) {
+        lk_fail_errno(err, LK_EXIT_FAIL, dir, "cannot read directory");
+        free(dir);
+        return -1;
+    }
+    struct strset set = { 0 };
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *rf = xasprintf("%s/%s", dir, e->d_name);
+        char link[PATH_MAX], target[PATH_MAX];
+        ssize_t n1 = readlink(rf, link, sizeof link - 1);
+        ssize_t n2 = -1;
+        if (n1 >= 0) {
+            link[n1] = '\0';
+            n2 = readlink(link, target, sizeof target - 1);
+        }
+        char *logical = NULL, *sp = NULL;
+        if (n2 >= 0) {
+            target[n2] = '\0';
+            logical = store_logical(s, target);
+            if (logical)
+                sp = strip_subpath(logical);
+        }
+        if (sp && store_is_store_path(sp))
+            strset_add(&set, sp);
+        else
+            unlink(rf); /* stale: the out-link is gone or points elsewhere */
+        free(sp);
+        free(logical);
+        free(rf);
+    }
+    closedir(d);
+    free(dir);
+    *paths = set.v;
+    *n = set.n;
+    return 0;
+}
+
+/* ---- deletion ---- */
+
+static unsigned long long tree_bytes(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    unsigned long long total = S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return total;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *c = xasprintf("%s/%s", path, e->d_name);
+            total += tree_bytes(c);
+            free(c);
+        }
+        closedir(d);
+    }
+    return total;
+}
+
+static int make_writable(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    chmod(path, st.st_mode | 0700);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *c = xasprintf("%s/%s", path, e->d_name);
+        make_writable(c);
+        free(c);
+    }
+    closedir(d);
+    return 0;
+}
+
+int store_delete(const struct store *s, const char *const *paths, size_t n, FILE *log,
+                 size_t *n_deleted, unsigned long long *bytes, struct lk_error *err)
+{
+    *n_deleted = 0;
+    *bytes = 0;
+    if (log)
+        fprintf(log, "finding garbage collector roots...\n");
+    char **roots = NULL, **live = NULL, **valid = NULL;
+    size_t n_roots = 0, n_live = 0, n_valid = 0;
+    int rc = -1;
+    if (store_roots(s, &roots, &n_roots, err) != 0)
+        return -1;
+    /* Roots whose target is not valid keep nothing alive beyond themselves. */
+    size_t k = 0;
+    for (size_t i = 0; i < n_roots; i++) {
+        if (store_is_valid(s, roots[i]))
+            roots[k++] = roots[i];
+        else
+            free(roots[i]);
+    }
+    n_roots = k;
+    if (store_closure(s, (const char *const *)roots, n_roots, &live, &n_live, err) != 0)
+        goto out;
+    if (store_list_valid(s, &valid, &n_valid, err) != 0)
+        goto out;
+    struct strset live_set = { live, n_live, n_live };
+    struct strset deleting = { 0 };
+    for (size_t i = 0; i < n; i++)
+        strset_add(&deleting, paths[i]);
+    /* Referrers: valid paths, not themselves being deleted, that refer to a path. */
+    struct strset referenced = { 0 };
+    for (size_t i = 0; i < n_valid; i++) {
+        size_t pos;
+        if (strset_find(&deleting, valid[i], &pos))
+            continue;
+        struct store_info info;
+        if (store_query(s, valid[i], &info, err) != 0) {
+            store_paths_free(deleting.v, deleting.n);
+            store_paths_free(referenced.v, referenced.n);
+            goto out;
+        }
+        for (size_t j = 0; j < info.n_refs; j++)
+            if (strcmp(info.refs[j], valid[i]) != 0)
+                strset_add(&referenced, info.refs[j]);
+        store_info_free(&info);
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *p = paths[i];
+        size_t pos;
+        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos)) {
+            rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                         "Cannot delete path '%s' since it is still alive. To find out why, "
+                         "use: nix-store --query --roots",
+                         p);
+            break;
+        }
+        char *host = store_host(s, p);
+        struct stat st;
+        int exists = host && lstat(host, &st) == 0;
+        int was_valid = store_is_valid(s, p);
+        if (!exists && !was_valid) {
+            free(host);
+            continue;
+        }
+        int lfd;
+        if (store_lock(s, p, &lfd, err) != 0) {
+            free(host);
+            rc = -1;
+            break;
+        }
+        if (log)
+            fprintf(log, "deleting '%s'\n", p);
+        /* Invalidate first: a path is never valid while partly deleted. */
+        char *vf = valid_file(s, p);
+        unlink(vf);
+        free(vf);
+        if (exists) {
+            *bytes += tree_bytes(host);
+            make_writable(host);
+            if (remove_tree(host) != 0)
+                rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot delete '%s': %s", p,
+                             strerror(errno));
+        }
+        store_unlock(lfd);
+        free(host);
+        if (rc == 0) {
+            (*n_deleted)++;
+            struct eventlog_event ev = { .event = "delete", .path = p };
+            rc = eventlog_write(&ev, err);
+        }
+    }
+    if (log && rc == 0)
+        fprintf(log, "deleting unused links...\n");
+    store_paths_free(deleting.v, deleting.n);
+    store_paths_free(referenced.v, referenced.n);
+out:
+    store_paths_free(roots, n_roots);
+    store_paths_free(live, n_live);
+    store_paths_free(valid, n_valid);
+    return rc;
+}

@@ -1,0 +1,114 @@
+/* store — nixsim's private Nix store: path mapping, validity, roots, locks.
+ *
+ * Contract: a `struct store` is a host directory (`dir`) presented as
+ * /nix/store plus a state directory holding
+ *   valid/<basename>       one file per valid path, written atomically (temp +
+ *                          rename) only after the path is complete: JSON
+ *                          {"deriver": "/nix/store/…drv" or null,
+ *                           "references": ["/nix/store/…", …]} (sorted)
+ *   roots/<sha1 of link>   indirect roots: symlinks to out-links (absolute)
+ *   locks/<basename>.lock  per-path locks, taken with flock(2)
+ * Every path the API takes or returns is a logical `/nix/store/<name>` path;
+ * store_host() maps one to the host file. When `dir` is the directory seen at
+ * /nix/store (the same inode: inside the sandbox, or NIXSIM_STORE=/nix/store)
+ * the mapping is the identity and `in_place` is set.
+ *
+ * Errors follow core/error.h; messages that real Nix also prints use Nix 2.8's
+ * wording (e.g. "path '…' is not valid", "path '…' is not in the Nix store").
+ * Ownership: every returned string / array is the caller's (free(), or
+ * store_info_free()/store_paths_free()); arguments are borrowed. */
+#ifndef LAZYKITE_STORE_H
+#define LAZYKITE_STORE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define STORE_DIR "/nix/store"
+#define STORE_PREFIX "/nix/store/"
+#define STORE_PREFIX_LEN 11
+
+struct store {
+    char *dir;    /* host directory presented as /nix/store (absolute) */
+    char *state;  /* state directory (absolute) */
+    int in_place; /* `dir` is what /nix/store shows: no mapping needed */
+};
+
+/* Open the store named by $NIXSIM_STORE and $NIXSIM_STATE (both required;
+ * an unset one is an error naming the variable). Creates missing dirs. */
+int store_open_env(struct store *s, struct lk_error *err);
+int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err);
+void store_close(struct store *s);
+
+/* 1 if `path` is "/nix/store/<32 base32 chars>-<name>" with a valid name
+ * (no further '/' components), else 0. */
+int store_is_store_path(const char *path);
+/* The base name ("<hash>-<name>") of a store path; points into `path`. */
+const char *store_basename(const char *path);
+/* Host file of a path under /nix/store (sub-paths allowed); NULL if `path`
+ * is not under /nix/store. */
+char *store_host(const struct store *s, const char *path);
+/* Logical /nix/store path of a host path under `dir` (or already under
+ * /nix/store); NULL otherwise. */
+char *store_logical(const struct store *s, const char *host_path);
+/* Nix's followLinksToStorePath: make `arg` absolute, follow symlinks until
+ * it is inside the store, strip any sub-path. Returns the store path. */
+int store_follow_arg(const struct store *s, const char *arg, char **store_path,
+                     struct lk_error *err);
+
+/* Validity. */
+struct store_info {
+    char *deriver;     /* NULL when unknown */
+    char **refs;       /* sorted store paths */
+    size_t n_refs;
+};
+int store_is_valid(const struct store *s, const char *path);
+/* -1 with "path '…' is not valid" when it is not. */
+int store_query(const struct store *s, const char *path, struct store_info *info,
+                struct lk_error *err);
+void store_info_free(struct store_info *info);
+/* Record `path` as valid (it must exist). `refs` need not be sorted. */
+int store_register(const struct store *s, const char *path, const char *deriver,
+                   const char *const *refs, size_t n_refs, struct lk_error *err);
+/* Add a file with `data` at `path` (written to a temp file and renamed into
+ * place) and register it with `refs`, unless it is already valid.
+ * *added = 1 when this call added it. */
+int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
+                   const char *const *refs, size_t n_refs, int *added, struct lk_error *err);
+/* All valid paths, sorted. */
+int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
+void store_paths_free(char **paths, size_t n);
+
+/* Closure of `paths` under references (the paths themselves included),
+ * sorted; every path must be valid. */
+int store_closure(const struct store *s, const char *const *paths, size_t n, char ***out,
+                  size_t *n_out, struct lk_error *err);
+/* The order `nix-store -q --requisites` prints a closure in: depth-first
+ * post-order over sorted paths and sorted references (dependencies first). */
+int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err);
+
+/* Per-path lock: blocks until this process holds the exclusive flock on
+ * locks/<basename>.lock; *fd is released with store_unlock(). */
+int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err);
+void store_unlock(int fd);
+
+/* Make `link` (made absolute against the cwd) a symlink to the host file of
+ * `path` (replacing an existing link atomically) and register it as an
+ * indirect root. *abs_link receives the absolute link path. */
+int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
+                   struct lk_error *err);
+/* The store paths the roots point at, sorted and unique; roots whose link is
+ * gone or points outside the store are removed (as Nix removes stale links). */
+int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
+
+/* nix-store --delete: delete each path in order unless it is live (in the
+ * closure of the roots, or referenced by a valid path not being deleted):
+ * then "Cannot delete path '…' since it is still alive. To find out why,
+ * use: nix-store --query --roots" (status 1) and nothing more is deleted.
+ * `log` (may be NULL) gets Nix's progress lines; each deletion logs a
+ * `delete` event. *n_deleted and *bytes count what was deleted. */
+int store_delete(const struct store *s, const char *const *paths, size_t n, FILE *log,
+                 size_t *n_deleted, unsigned long long *bytes, struct lk_error *err);
+
+#endif
