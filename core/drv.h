@@ -61,7 +61,7 @@ struct drv {
     struct drv_env *env;
     size_t n_env;
 };
-#define DRV_INIT { NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0 }
+#define DRV_INIT { NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, NULL, 0 }
 
 /* Parse `len` bytes of ATerm text (need not be NUL-terminated). On error:
  * -1, `err` (status LK_EXIT_INPUT) names `file` and "byte N" as the place.

@@ -1,0 +1,115 @@
+/* drvcheck — check lazykite's derivation code against `.drv` files Nix wrote.
+ *
+ * Usage: drvcheck [--store DIR] DRV...
+ * For each `.drv` store path (read from DIR, default /nix/store, where
+ * /nix/store/X is DIR/X): parse it and write it back (must be byte-identical
+ * to the file); recompute its output paths from scratch (blank the outputs,
+ * hash modulo with the inputs read from DIR) and its own `.drv` store path;
+ * both must equal what Nix wrote. Prints one line per derivation ("ok PATH"
+ * or "FAIL PATH: what differs"). Exit 0 if all match, 1 on any difference,
+ * 2 on unreadable or malformed input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv.h"
+#include "fileio.h"
+#include "storepath.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static int check_one(const char *store_dir, const char *path, struct drv_store_hashes *cache,
+                     struct lk_error *err)
+{
+    static const char prefix[] = NIX_STORE_DIR "/";
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+        return lk_bad_input(err, path, NULL, "expected a path in %s", NIX_STORE_DIR);
+    char *name = drv_name_from_path(path);
+    if (!name)
+        return lk_bad_input(err, path, NULL, "expected a .drv store path");
+    char *host = xasprintf("%s/%s", store_dir, path + sizeof prefix - 1);
+    char *data = NULL;
+    size_t len;
+    struct drv d = DRV_INIT, fresh = DRV_INIT;
+    struct strbuf text = STRBUF_INIT, problems = STRBUF_INIT;
+    int r = -1;
+    if (read_file(host, &data, &len, err) < 0 || drv_parse(data, len, host, &d, err) < 0)
+        goto out;
+
+    drv_write(&d, &text);
+    if (text.len != len || memcmp(text.buf, data, len) != 0) {
+        size_t i = 0;
+        while (i < len && i < text.len && text.buf[i] == data[i])
+            i++;
+        sb_addf(&problems, "; written ATerm differs from the file at byte %zu", i);
+    }
+
+    drv_clone(&fresh, &d);
+    if (drv_fill_outputs(&fresh, name, drv_store_hashes_lookup, cache, err) < 0)
+        goto out;
+    if (fresh.n_outputs != d.n_outputs) {
+        sb_addf(&problems, "; output count changed");
+    } else {
+        for (size_t i = 0; i < d.n_outputs; i++)
+            if (strcmp(fresh.outputs[i].path, d.outputs[i].path) != 0)
+                sb_addf(&problems, "; output %s: computed %s, file has %s", d.outputs[i].name,
+                        fresh.outputs[i].path, d.outputs[i].path);
+    }
+    struct strbuf t2 = STRBUF_INIT;
+    drv_write(&fresh, &t2);
+    if (t2.len != len || memcmp(t2.buf, data, len) != 0)
+        sb_addf(&problems, "; derivation with recomputed outputs differs from the file");
+    sb_release(&t2);
+
+    char *self = drv_store_path(&d, name);
+    if (strcmp(self, path) != 0)
+        sb_addf(&problems, "; .drv path computed as %s", self);
+    free(self);
+
+    if (problems.len)
+        printf("FAIL %s%s\n", path, problems.buf + 1);
+    else
+        printf("ok   %s (%zu outputs, %zu input drvs, %zu srcs)\n", path, d.n_outputs,
+               d.n_inputs, d.n_srcs);
+    r = problems.len ? 1 : 0;
+out:
+    drv_free(&d);
+    drv_free(&fresh);
+    sb_release(&text);
+    sb_release(&problems);
+    free(data);
+    free(host);
+    free(name);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    const char *store_dir = NIX_STORE_DIR;
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "--store") == 0) {
+        store_dir = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "usage: drvcheck [--store DIR] DRV...\n");
+        return 2;
+    }
+    struct drv_store_hashes *cache = drv_store_hashes_new(store_dir);
+    int status = 0;
+    for (; i < argc; i++) {
+        struct lk_error err = LK_ERROR_INIT;
+        int r = check_one(store_dir, argv[i], cache, &err);
+        if (r < 0) {
+            printf("FAIL %s: error\n", argv[i]);
+            lk_error_print(&err, "drvcheck", stderr);
+            status = err.status > status ? err.status : status;
+            lk_error_clear(&err);
+        } else if (r > 0 && status == 0) {
+            status = 1;
+        }
+    }
+    drv_store_hashes_free(cache);
+    fflush(stdout);
+    return status;
+}
