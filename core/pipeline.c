@@ -1,0 +1,250 @@
+/* pipeline — see pipeline.h. */
+#include "pipeline.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deps.h"
+#include "steps.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static bool list_has(const struct string_list *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], s) == 0)
+            return true;
+    return false;
+}
+
+static char *joined(const struct string_list *l, const char *sep)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            sb_adds(&sb, sep);
+        sb_adds(&sb, l->items[i]);
+    }
+    return sb_detach(&sb);
+}
+
+/* Error at item `i` of a list that came from `o`. */
+static int list_error(const struct generate_request *req, struct origin o, const char *dflt_place,
+                      size_t i, struct lk_error *err, const char *fmt, const char *arg,
+                      const char *arg2)
+{
+    const char *file = o.file ? o.file : req->manifest_file;
+    const char *base = o.file ? o.place : dflt_place;
+    char *place = base ? json_pointer_index(base, i) : NULL;
+    lk_bad_input(err, file, place, fmt, arg, arg2);
+    free(place);
+    return -1;
+}
+
+static int check_phases(const struct generate_request *req, struct lk_error *err)
+{
+    const struct pipeline_settings *ps = &req->manifest->pipeline;
+    const struct string_list *phases = &ps->phases;
+    for (size_t i = 0; i < phases->n; i++) {
+        const char *p = phases->items[i];
+        if (!*p || strchr(p, '/') || !strcmp(p, ".") || !strcmp(p, ".."))
+            return list_error(req, req->phases_origin, "/pipeline/phases", i, err,
+                              "phase name '%s' cannot name a chunk file%s", p, "");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(phases->items[j], p))
+                return list_error(req, req->phases_origin, "/pipeline/phases", i, err,
+                                  "phase '%s' is listed twice%s", p, "");
+    }
+    if (!ps->has_active_phases)
+        return 0;
+    char *known = joined(phases, ", ");
+    int rc = 0;
+    for (size_t i = 0; i < ps->active_phases.n && rc == 0; i++) {
+        const char *p = ps->active_phases.items[i];
+        if (!list_has(phases, p))
+            rc = list_error(req, req->active_phases_origin, "/pipeline/activePhases", i, err,
+                            "Active phase '%s' is not valid. Known phases: %s", p, known);
+    }
+    free(known);
+    return rc;
+}
+
+static int step_error(const struct generate_request *req, const struct extra_step *s,
+                      const char *member, const char *parent_label, struct lk_error *err,
+                      const char *what)
+{
+    char *place = member ? xasprintf("%s/%s", s->pointer, member) : xstrdup(s->pointer);
+    lk_bad_input(err, req->manifest_file, place, "In step '%s' (from %s): %s", s->label,
+                 parent_label, what);
+    free(place);
+    return -1;
+}
+
+static int check_extra_step(const struct generate_request *req, const struct extra_step *s,
+                            const char *parent_label, struct lk_error *err)
+{
+    const struct string_list *phases = &req->manifest->pipeline.phases;
+    int rc = 0;
+    if (!list_has(phases, s->phase)) {
+        char *known = joined(phases, ", ");
+        char *what = xasprintf("Phase '%s' is not valid. Known phases: %s", s->phase, known);
+        /* The default phase has no member of its own in the manifest. */
+        bool given = strcmp(s->phase, "build") != 0;
+        rc = step_error(req, s, given ? "phase" : NULL, parent_label, err, what);
+        free(what);
+        free(known);
+    } else if (s->has_prompt && !strcmp(s->phase, "build")) {
+        rc = step_error(req, s, "prompt", parent_label, err,
+                        "The 'prompt' feature can not be used by steps in the \"build\" phase, "
+                        "because CI builds should not be gated on manual human approvals.");
+    } else if (s->n_command_outputs != 1) {
+        char *what = xasprintf("the command derivation must have exactly one output, found %zu",
+                               s->n_command_outputs);
+        rc = step_error(req, s, "command/outputs", parent_label, err, what);
+        free(what);
+    }
+    return rc;
+}
+
+static int check_extra_steps(const struct generate_request *req, struct lk_error *err)
+{
+    const struct manifest *m = req->manifest;
+    for (size_t i = 0; i < m->n_targets; i++) {
+        const struct target *t = &m->targets[i];
+        if (!t->n_extra_steps)
+            continue;
+        char *label = target_label(t);
+        int rc = 0;
+        for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++)
+            rc = check_extra_step(req, &t->extra_steps[j], label, err);
+        free(label);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static json_t *phase_array(struct pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_phases; i++)
+        if (!strcmp(p->phases[i].name, name))
+            return p->phases[i].steps;
+    return NULL;
+}
+
+static json_t *make_drvmap(const struct target_info *infos, size_t n)
+{
+    json_t *map = json_object();
+    for (size_t i = 0; i < n; i++) {
+        /* Like Nix's listToAttrs, the first target with a label wins. */
+        if (json_object_get(map, infos[i].label))
+            continue;
+        json_t *entry = json_object();
+        json_object_set_new(entry, "drvPath", json_string(infos[i].target->drv_path));
+        json_t *attrs = json_array();
+        for (size_t k = 0; k < infos[i].n_attrs; k++)
+            json_array_append_new(attrs, json_string(infos[i].attrs[k]));
+        json_object_set_new(entry, "attrPath", attrs);
+        json_object_set_new(map, infos[i].label, entry);
+    }
+    return map;
+}
+
+/* The target steps (with their dependencies) and extra steps, in order. */
+static int add_target_steps(const struct generate_request *req, struct target_info *infos,
+                            struct pipeline *p, struct lk_error *err)
+{
+    const struct manifest *m = req->manifest;
+    const struct pipeline_settings *ps = &m->pipeline;
+    json_t *build = phase_array(p, "build");
+    struct deps *d = NULL;
+    if (build) {
+        d = deps_new(req->store_dir);
+        for (size_t i = 0; i < m->n_targets; i++)
+            if (json_is_false(infos[i].skip))
+                deps_add_known(d, m->targets[i].drv_path, i);
+    }
+    int rc = 0;
+    char **keys = NULL;
+    size_t keys_alloc = 0;
+    for (size_t i = 0; i < m->n_targets && rc == 0; i++) {
+        const struct target *t = &m->targets[i];
+        if (build) {
+            const size_t *ids;
+            size_t n_ids;
+            if (deps_closest(d, t->drv_path, &ids, &n_ids, err) != 0) {
+                rc = -1;
+                break;
+            }
+            XGROW(keys, keys_alloc, n_ids + 1);
+            for (size_t k = 0; k < n_ids; k++)
+                keys[k] = infos[ids[k]].key;
+            json_array_append_new(build, target_step(&infos[i], keys, n_ids,
+                                                     ps->cancel_on_build_failing,
+                                                     ps->default_step_overrides));
+        }
+        for (size_t j = 0; j < t->n_extra_steps; j++) {
+            const struct extra_step *s = &t->extra_steps[j];
+            json_t *steps = phase_array(p, s->phase);
+            if (steps)
+                json_array_append_new(steps, extra_step(&infos[i], s, build != NULL,
+                                                        ps->default_step_overrides));
+        }
+    }
+    free(keys);
+    if (d)
+        deps_free(d);
+    return rc;
+}
+
+int pipeline_generate(const struct generate_request *req, struct pipeline *out,
+                      struct lk_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    const struct manifest *m = req->manifest;
+    const struct pipeline_settings *ps = &m->pipeline;
+    if (check_phases(req, err) != 0 || check_extra_steps(req, err) != 0)
+        return -1;
+
+    out->phases = xcalloc(ps->phases.n ? ps->phases.n : 1, sizeof(*out->phases));
+    for (size_t i = 0; i < ps->phases.n; i++) {
+        const char *name = ps->phases.items[i];
+        if (ps->has_active_phases && !list_has(&ps->active_phases, name))
+            continue;
+        out->phases[out->n_phases].name = xstrdup(name);
+        out->phases[out->n_phases].steps = json_array();
+        out->n_phases++;
+    }
+
+    struct target_info *infos = xcalloc(m->n_targets ? m->n_targets : 1, sizeof(*infos));
+    for (size_t i = 0; i < m->n_targets; i++)
+        target_info_init(&infos[i], &m->targets[i], req->parent_map);
+    int rc = add_target_steps(req, infos, out, err);
+    if (rc == 0) {
+        json_t *build = phase_array(out, "build");
+        json_t *release = phase_array(out, "release");
+        if (build && ps->additional_steps)
+            json_array_extend(build, ps->additional_steps);
+        if (release && ps->post_build_steps)
+            json_array_extend(release, ps->post_build_steps);
+        out->drvmap = make_drvmap(infos, m->n_targets);
+    }
+    for (size_t i = 0; i < m->n_targets; i++)
+        target_info_release(&infos[i]);
+    free(infos);
+    if (rc != 0)
+        pipeline_free(out);
+    return rc;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    for (size_t i = 0; i < p->n_phases; i++) {
+        free(p->phases[i].name);
+        json_decref(p->phases[i].steps);
+    }
+    free(p->phases);
+    json_decref(p->drvmap);
+    memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,63 @@
+/* pipeline — the whole pipeline of a manifest: validation, phases,
+ * dependencies between target steps, and the drvmap (DESIGN §2).
+ *
+ * Contract: pipeline_generate() first checks everything that can be wrong
+ * with the input and only then computes (reading `.drv` files for the
+ * dependency analysis only when the build phase is enabled):
+ *   - every phase name can name a chunk file (non-empty, no '/', not "." or
+ *     "..") and appears once;
+ *   - every active phase is a known phase ([fix]);
+ *   - every extra step (targets in order, steps in name order): its phase is
+ *     known ("In step '<label>' (from <parentLabel>): Phase '<phase>' is not
+ *     valid. Known phases: <phases joined by ', '>"), it has no prompt in
+ *     the "build" phase, its command derivation has exactly one output.
+ * Errors are bad input naming the manifest file (or the CLI option a list
+ * came from) and a JSON pointer; `.drv` errors come from deps.h.
+ * The result has one entry per enabled phase (active phases in `phases`
+ * order), each with its steps in order: build = per target its step and its
+ * build-phase extra steps, then additionalSteps; release = release extra
+ * steps, then postBuildSteps; any other phase = its extra steps. Without
+ * the build phase no target steps are made.
+ *
+ * Ownership: the request is borrowed; a `struct pipeline` owns its names
+ * and JSON values, released by pipeline_free() (safe on a zeroed one). */
+#ifndef LAZYKITE_PIPELINE_H
+#define LAZYKITE_PIPELINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "manifest.h"
+
+/* Where a setting came from, for error messages. */
+struct origin {
+    const char *file;   /* manifest file, or the CLI option ("--phases") */
+    const char *place;  /* JSON pointer of the list, or NULL */
+};
+
+struct generate_request {
+    const struct manifest *manifest;    /* pipeline settings already merged with the CLI */
+    const char *manifest_file;          /* names the manifest in errors */
+    const struct parent_map *parent_map; /* NULL: nothing is skipped */
+    const char *store_dir;              /* host dir standing for /nix/store; NULL: /nix/store */
+    struct origin phases_origin;        /* file NULL: manifest_file, /pipeline/phases */
+    struct origin active_phases_origin; /* file NULL: manifest_file, /pipeline/activePhases */
+};
+
+struct phase_steps {
+    char *name;
+    json_t *steps;      /* array of step objects */
+};
+
+struct pipeline {
+    struct phase_steps *phases; /* the enabled phases, in order (possibly without steps) */
+    size_t n_phases;
+    json_t *drvmap;     /* label -> {"drvPath", "attrPath"} for every target */
+};
+
+int pipeline_generate(const struct generate_request *req, struct pipeline *out,
+                      struct lk_error *err);
+void pipeline_free(struct pipeline *p);
+
+#endif

@@ -1,0 +1,67 @@
+/* steps — labels, keys and the Buildkite step objects of one target
+ * (DESIGN §2 "Labels", "Keys", "Target step", "Extra steps").
+ *
+ * Contract: these functions compute, they do not validate: the manifest has
+ * been read by manifest.c and checked by pipeline.c (phases, prompts,
+ * command outputs). Commands are returned upload-escaped (every `$` written
+ * `$$`, see quote.h): after Buildkite's upload interpolation bash sees
+ * exactly the build command of buildcmd.h and the extra-step script below.
+ *
+ * Extra-step script (one line each, `\n`-terminated; the two needsOutput
+ * lines only with needsOutput):
+ *   set -ueo pipefail
+ *   echo '~~~ Preparing build output of <parentLabel>'
+ *   <build command of the parent, out-link result>
+ *   echo '--- Building extra step script'
+ *   command_script="$(<build command of the command drv>)"
+ *   echo '+++ Running extra step script'
+ *   exec "$command_script"
+ * With parentOverride the parent is built from the override's drv path and,
+ * in the fallback, from buildcmd_override_expr().
+ *
+ * Ownership: char * results are the caller's to free; json_t * results are
+ * new references the caller owns. Inputs are borrowed. */
+#ifndef LAZYKITE_STEPS_H
+#define LAZYKITE_STEPS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "manifest.h"
+
+/* What every step of a target needs to know about it. */
+struct target_info {
+    const struct target *target;
+    char *label;        /* readTree path joined with '/', ":<subtarget>" appended */
+    char *key;          /* drv-<first 32 chars of the drv base name> */
+    char **attrs;       /* attribute path: attrPath ++ [subtarget]; strings borrowed */
+    size_t n_attrs;
+    json_t *skip;       /* false, or "Target has not changed." */
+};
+
+/* Fill `ti` for `t`; `pm` may be NULL (no parent map). */
+void target_info_init(struct target_info *ti, const struct target *t, const struct parent_map *pm);
+void target_info_release(struct target_info *ti);
+
+char *target_label(const struct target *t);
+char *target_key(const char *drv_path);
+/* "extra-step-" + lowercase hex SHA-1 of "<label>-<parent_label>". */
+char *extra_step_key(const char *label, const char *parent_label);
+
+/* The shell text (not yet upload-escaped) of the target's build command,
+ * with ` && bash -c '<postBuild>'` appended when meta.ci.postBuild is set. */
+char *target_command(const struct target_info *ti);
+/* The extra-step script as bash must see it (not yet upload-escaped). */
+char *extra_step_script(const struct target_info *ti, const struct extra_step *s);
+
+/* The target's step. `dep_keys`: keys of its closest known dependencies.
+ * `overrides`: defaultStepOverrides (an object). */
+json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t n_dep_keys,
+                    bool cancel_on_build_failing, json_t *overrides);
+
+/* The extra step (or, for a string prompt, its gate group). */
+json_t *extra_step(const struct target_info *ti, const struct extra_step *s, bool build_enabled,
+                   json_t *overrides);
+
+#endif
