@@ -1,13 +1,16 @@
 /* drvcheck — check lazykite's derivation code against `.drv` files Nix wrote.
  *
  * Usage: drvcheck [--store DIR] DRV...
+ *        drvcheck --text NAME FILE [REF...]
  * For each `.drv` store path (read from DIR, default /nix/store, where
  * /nix/store/X is DIR/X): parse it and write it back (must be byte-identical
  * to the file); recompute its output paths from scratch (blank the outputs,
  * hash modulo with the inputs read from DIR) and its own `.drv` store path;
  * both must equal what Nix wrote. Prints one line per derivation ("ok PATH"
  * or "FAIL PATH: what differs"). Exit 0 if all match, 1 on any difference,
- * 2 on unreadable or malformed input. */
+ * 2 on unreadable or malformed input.
+ * With --text, print the store path of a text (builtins.toFile) named NAME
+ * with the contents of FILE and the given references. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +70,7 @@ static int check_one(const char *store_dir, const char *path, struct drv_store_h
     free(self);
 
     if (problems.len)
-        printf("FAIL %s%s\n", path, problems.buf + 1);
+        printf("FAIL %s:%s\n", path, problems.buf + 1);
     else
         printf("ok   %s (%zu outputs, %zu input drvs, %zu srcs)\n", path, d.n_outputs,
                d.n_inputs, d.n_srcs);
@@ -87,6 +90,21 @@ int main(int argc, char **argv)
 {
     const char *store_dir = NIX_STORE_DIR;
     int i = 1;
+    if (argc >= 4 && strcmp(argv[1], "--text") == 0) {
+        struct lk_error err = LK_ERROR_INIT;
+        char *data;
+        size_t len;
+        if (read_file(argv[3], &data, &len, &err) < 0) {
+            lk_error_print(&err, "drvcheck", stderr);
+            lk_error_clear(&err);
+            return 2;
+        }
+        char *p = storepath_make_text(argv[2], data, len, argv + 4, (size_t)(argc - 4));
+        printf("%s\n", p);
+        free(p);
+        free(data);
+        return 0;
+    }
     if (i + 1 < argc && strcmp(argv[i], "--store") == 0) {
         store_dir = argv[i + 1];
         i += 2;
