@@ -1,0 +1,761 @@
+/* realise — see realise.h. */
+#include "realise.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+/* ---- the derivation graph being realised ---- */
+
+struct node {
+    char *path;
+    struct drv d;
+    int visited;
+    int needs_build;
+    int failed;          /* the builder failed, or an input did */
+    int own_failure;     /* the builder itself failed */
+    size_t n_failed_inputs;
+    size_t next_input;   /* DFS cursor */
+};
+
+struct graph {
+    struct node *nodes;
+    size_t n, alloc;
+    size_t *table;       /* open addressing: node index + 1, 0 = empty */
+    size_t cap;
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void graph_rehash(struct graph *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : 64;
+    size_t *t = xcalloc(cap, sizeof *t);
+    for (size_t i = 0; i < g->n; i++) {
+        size_t h = hash_str(g->nodes[i].path) & (cap - 1);
+        while (t[h])
+            h = (h + 1) & (cap - 1);
+        t[h] = i + 1;
+    }
+    free(g->table);
+    g->table = t;
+    g->cap = cap;
+}
+
+/* Index of `path`, adding a node when absent (*added set). */
+static size_t graph_get(struct graph *g, const char *path, int *added)
+{
+    *added = 0;
+    if (g->cap) {
+        size_t h = hash_str(path) & (g->cap - 1);
+        while (g->table[h]) {
+            size_t i = g->table[h] - 1;
+            if (strcmp(g->nodes[i].path, path) == 0)
+                return i;
+            h = (h + 1) & (g->cap - 1);
+        }
+    }
+    if (2 * (g->n + 1) > g->cap)
+        graph_rehash(g);
+    XGROW(g->nodes, g->alloc, g->n + 1);
+    struct node *nd = &g->nodes[g->n];
+    memset(nd, 0, sizeof *nd);
+    nd->path = xstrdup(path);
+    struct drv empty = DRV_INIT;
+    nd->d = empty;
+    size_t h = hash_str(path) & (g->cap - 1);
+    while (g->table[h])
+        h = (h + 1) & (g->cap - 1);
+    g->table[h] = g->n + 1;
+    *added = 1;
+    return g->n++;
+}
+
+static void graph_free(struct graph *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->nodes[i].path);
+        drv_free(&g->nodes[i].d);
+    }
+    free(g->nodes);
+    free(g->table);
+}
+
+static int is_drv_path(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 4 && strcmp(p + n - 4, ".drv") == 0;
+}
+
+int realise_read_drv(const struct store *s, const char *drv_path, struct drv *out,
+                     struct lk_error *err)
+{
+    if (!store_is_valid(s, drv_path))
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", drv_path);
+    char *host = store_host(s, drv_path);
+    int rc = drv_read(host, out, err);
+    free(host);
+    return rc;
+}
+
+static int outputs_valid(const struct store *s, const struct drv *d)
+{
+    for (size_t i = 0; i < d->n_outputs; i++)
+        if (!store_is_valid(s, d->outputs[i].path))
+            return 0;
+    return 1;
+}
+
+static void log_event(const char *event, const struct node *nd, const char *cause)
+{
+    const char **names = xcalloc(nd->d.n_outputs + 1, sizeof *names);
+    const char **paths = xcalloc(nd->d.n_outputs + 1, sizeof *paths);
+    for (size_t i = 0; i < nd->d.n_outputs; i++) {
+        names[i] = nd->d.outputs[i].name;
+        paths[i] = nd->d.outputs[i].path;
+    }
+    struct eventlog_event ev = { .event = event, .drv = nd->path, .out_names = names,
+                                 .out_paths = paths, .n_outputs = nd->d.n_outputs,
+                                 .cause = cause };
+    struct lk_error err = LK_ERROR_INIT;
+    /* The log is a record, not part of the build: a failed write must not
+     * fail the build, but it is reported on stderr. */
+    if (eventlog_write(&ev, &err) != 0) {
+        char *line = lk_error_format(&err);
+        fprintf(stderr, "warning: %s\n", line);
+        free(line);
+        lk_error_clear(&err);
+    }
+    free(names);
+    free(paths);
+}
+
+/* Walk the closure of `roots`: post-order list of the nodes to build. */
+static int plan(const struct store *s, struct graph *g, const char *const *roots, size_t n,
+                size_t **order, size_t *n_order, FILE *log, struct lk_error *err)
+{
+    size_t *stack = NULL, sn = 0, salloc = 0;
+    size_t *out = NULL, no = 0, oalloc = 0;
+    for (size_t r = 0; r < n; r++) {
+        int added;
+        size_t root = graph_get(g, roots[r], &added);
+        if (!added)
+            continue;
+        XGROW(stack, salloc, sn + 1);
+        stack[sn++] = root;
+        while (sn) {
+            size_t i = stack[sn - 1];
+            struct node *nd = &g->nodes[i];
+            if (!nd->visited) {
+                nd->visited = 1;
+                if (!store_is_valid(s, nd->path)) {
+                    if (log)
+                        fprintf(log, "don't know how to build these paths:\n  %s\n", nd->path);
+                    lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                            "cannot build missing derivation '%s'", nd->path);
+                    goto fail;
+                }
+                if (realise_read_drv(s, nd->path, &nd->d, err) != 0)
+                    goto fail;
+                nd->needs_build = !outputs_valid(s, &nd->d);
+                if (!nd->needs_build) {
+                    sn--;
+                    continue;
+                }
+            }
+            if (nd->next_input < nd->d.n_inputs) {
+                const char *in = nd->d.inputs[nd->next_input++].path;
+                int fresh;
+                size_t j = graph_get(g, in, &fresh);
+                nd = &g->nodes[i]; /* graph_get may move the array */
+                if (fresh) { /* a node seen before is done or on the stack */
+                    XGROW(stack, salloc, sn + 1);
+                    stack[sn++] = j;
+                }
+                continue;
+            }
+            XGROW(out, oalloc, no + 1);
+            out[no++] = i;
+            sn--;
+        }
+    }
+    free(stack);
+    *order = out;
+    *n_order = no;
+    return 0;
+fail:
+    free(stack);
+    free(out);
+    return -1;
+}
+
+/* ---- running a builder ---- */
+
+struct envv {
+    char **kv;
+    size_t n, alloc;
+};
+
+static void env_set(struct envv *e, const char *key, const char *value)
+{
+    size_t kl = strlen(key);
+    char *entry = xasprintf("%s=%s", key, value);
+    for (size_t i = 0; i < e->n; i++)
+        if (strncmp(e->kv[i], key, kl) == 0 && e->kv[i][kl] == '=') {
+            free(e->kv[i]);
+            e->kv[i] = entry;
+            return;
+        }
+    XGROW(e->kv, e->alloc, e->n + 2);
+    e->kv[e->n++] = entry;
+    e->kv[e->n] = NULL;
+}
+
+static void env_free(struct envv *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->kv[i]);
+    free(e->kv);
+}
+
+static const char *bwrap_path(void)
+{
+    static char *found;
+    if (found)
+        return found;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/bin:/bin";
+    char *copy = xstrdup(path);
+    for (char *tok = strtok(copy, ":"); tok; tok = strtok(NULL, ":")) {
+        char *cand = xasprintf("%s/bwrap", tok);
+        if (access(cand, X_OK) == 0) {
+            found = cand;
+            break;
+        }
+        free(cand);
+    }
+    free(copy);
+    return found;
+}
+
+static char *tmp_base(void)
+{
+    const char *t = getenv("TMPDIR");
+    return xstrdup(t && *t ? t : "/tmp");
+}
+
+/* Run the builder of `nd` in `build_dir`; *wstatus is its wait status. */
+static int run_builder(const struct store *s, const struct node *nd, const char *build_dir,
+                       int *wstatus, struct lk_error *err)
+{
+    const struct drv *d = &nd->d;
+    struct envv env = { 0 };
+    char cores[32];
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(cores, sizeof cores, "%ld", nc > 0 ? nc : 1);
+    env_set(&env, "PATH", "/path-not-set");
+    env_set(&env, "HOME", "/homeless-shelter");
+    env_set(&env, "NIX_STORE", STORE_DIR);
+    env_set(&env, "NIX_BUILD_CORES", cores);
+    for (size_t i = 0; i < d->n_env; i++)
+        env_set(&env, d->env[i].key, d->env[i].value);
+    static const char *const tmpvars[] = { "NIX_BUILD_TOP", "TMPDIR", "TEMPDIR", "TMP",
+                                           "TEMP", "PWD" };
+    for (size_t i = 0; i < sizeof tmpvars / sizeof *tmpvars; i++)
+        env_set(&env, tmpvars[i], build_dir);
+    if (d->n_outputs == 1 && d->outputs[0].hash && *d->outputs[0].hash)
+        env_set(&env, "NIX_OUTPUT_CHECKED", "1");
+    env_set(&env, "NIX_LOG_FD", "2");
+    env_set(&env, "TERM", "xterm-256color");
+
+    /* argv: [bwrap …  --] builder args… */
+    size_t max = d->n_args + 16;
+    char **argv = xcalloc(max, sizeof *argv);
+    size_t ac = 0;
+    const char *exe = d->builder;
+    if (!s->in_place) {
+        exe = bwrap_path();
+        if (!exe) {
+            env_free(&env);
+            free(argv);
+            return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                           "bwrap not found on PATH (needed to show the store at /nix/store "
+                           "to builders)");
+        }
+        argv[ac++] = (char *)"bwrap";
+        argv[ac++] = (char *)"--dev-bind";
+        argv[ac++] = (char *)"/";
+        argv[ac++] = (char *)"/";
+        argv[ac++] = (char *)"--bind";
+        argv[ac++] = s->dir;
+        argv[ac++] = (char *)STORE_DIR;
+        argv[ac++] = (char *)"--chdir";
+        argv[ac++] = (char *)build_dir;
+        argv[ac++] = (char *)"--";
+    }
+    argv[ac++] = d->builder;
+    for (size_t i = 0; i < d->n_args; i++)
+        argv[ac++] = d->args[i];
+    argv[ac] = NULL;
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        env_free(&env);
+        free(argv);
+        return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "fork");
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0 || chdir(build_dir) != 0)
+            _exit(127);
+        if (null > 2)
+            close(null);
+        umask(022);
+        signal(SIGPIPE, SIG_DFL);
+        execve(exe, argv, env.kv);
+        dprintf(2, "error: executing '%s': %s\n", d->builder, strerror(errno));
+        _exit(127);
+    }
+    env_free(&env);
+    free(argv);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "waitpid");
+    }
+    *wstatus = st;
+    return 0;
+}
+
+/* ---- reference scanning ---- */
+
+struct refscan {
+    char (*hashes)[32]; /* sorted hash parts of the candidates */
+    char **paths;       /* the candidate paths, in the same order */
+    int *found;
+    size_t n;
+};
+
+static int is_b32(unsigned char c)
+{
+    return (c >= '0' && c <= '9') ||
+           (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' && c != 't');
+}
+
+static void scan_bytes(struct refscan *rs, const unsigned char *p, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_b32(p[i])) {
+            run = 0;
+            continue;
+        }
+        if (++run < 32)
+            continue;
+        const unsigned char *w = p + i - 31;
+        size_t lo = 0, hi = rs->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            int c = memcmp(rs->hashes[mid], w, 32);
+            if (c == 0) {
+                rs->found[mid] = 1;
+                break;
+            }
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+}
+
+static int scan_tree(struct refscan *rs, const char *path, struct lk_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, path, "getting status");
+    if (S_ISLNK(st.st_mode)) {
+        char buf[4096];
+        ssize_t n = readlink(path, buf, sizeof buf);
+        if (n > 0)
+            scan_bytes(rs, (unsigned char *)buf, (size_t)n);
+    } else if (S_ISREG(st.st_mode)) {
+        char *data;
+        size_t len;
+        if (read_file(path, &data, &len, err) != 0)
+            return -1;
+        scan_bytes(rs, (unsigned char *)data, len);
+        free(data);
+    } else if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot read directory");
+        struct dirent *e;
+        int rc = 0;
+        while (rc == 0 && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            scan_bytes(rs, (unsigned char *)e->d_name, strlen(e->d_name));
+            char *c = xasprintf("%s/%s", path, e->d_name);
+            rc = scan_tree(rs, c, err);
+            free(c);
+        }
+        closedir(d);
+        return rc;
+    }
+    return 0;
+}
+
+static int cmp_hash_idx(const void *a, const void *b, void *ctx)
+{
+    char **paths = ctx;
+    return memcmp(paths[*(const size_t *)a] + STORE_PREFIX_LEN,
+                  paths[*(const size_t *)b] + STORE_PREFIX_LEN, 32);
+}
+
+/* The references of the outputs of `nd`: candidates are the closure of its
+ * inputs (used outputs of input derivations, input sources) and its own
+ * outputs. Returns the found paths (sorted by path) per output. */
+static int scan_references(const struct store *s, const struct node *nd, char ***refs_out,
+                           size_t *n_refs_out, struct lk_error *err)
+{
+    const struct drv *d = &nd->d;
+    char **inputs = NULL;
+    size_t ni = 0, ialloc = 0;
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct drv in = DRV_INIT;
+        if (realise_read_drv(s, d->inputs[i].path, &in, err) != 0)
+            goto fail;
+        for (size_t k = 0; k < d->inputs[i].n_outputs; k++) {
+            const struct drv_output *o = drv_get_output(&in, d->inputs[i].outputs[k]);
+            if (o) {
+                XGROW(inputs, ialloc, ni + 1);
+                inputs[ni++] = xstrdup(o->path);
+            }
+        }
+        drv_free(&in);
+    }
+    for (size_t i = 0; i < d->n_srcs; i++) {
+        XGROW(inputs, ialloc, ni + 1);
+        inputs[ni++] = xstrdup(d->srcs[i]);
+    }
+    char **closure = NULL;
+    size_t nc = 0;
+    if (store_closure(s, (const char *const *)inputs, ni, &closure, &nc, err) != 0)
+        goto fail;
+    store_paths_free(inputs, ni);
+    inputs = NULL;
+    ni = 0;
+    size_t n = nc + d->n_outputs;
+    char **cands = xcalloc(n ? n : 1, sizeof *cands);
+    for (size_t i = 0; i < nc; i++)
+        cands[i] = closure[i];
+    for (size_t i = 0; i < d->n_outputs; i++)
+        cands[nc + i] = d->outputs[i].path;
+    size_t *idx = xcalloc(n ? n : 1, sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    qsort_r(idx, n, sizeof *idx, cmp_hash_idx, cands);
+    struct refscan rs = { xcalloc(n ? n : 1, 32), xcalloc(n ? n : 1, sizeof(char *)),
+                          xcalloc(n ? n : 1, sizeof(int)), n };
+    for (size_t i = 0; i < n; i++) {
+        memcpy(rs.hashes[i], cands[idx[i]] + STORE_PREFIX_LEN, 32);
+        rs.paths[i] = cands[idx[i]];
+    }
+    int rc = 0;
+    for (size_t o = 0; o < d->n_outputs && rc == 0; o++) {
+        memset(rs.found, 0, n * sizeof(int));
+        char *host = store_host(s, d->outputs[o].path);
+        rc = scan_tree(&rs, host, err);
+        free(host);
+        size_t nf = 0;
+        char **found = xcalloc(n ? n : 1, sizeof *found);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (rs.found[i])
+                found[nf++] = xstrdup(rs.paths[i]);
+        refs_out[o] = found;
+        n_refs_out[o] = nf;
+    }
+    free(rs.hashes);
+    free(rs.paths);
+    free(rs.found);
+    free(idx);
+    free(cands);
+    store_paths_free(closure, nc);
+    return rc;
+fail:
+    store_paths_free(inputs, ni);
+    return -1;
+}
+
+/* ---- building one derivation ---- */
+
+static void remove_path(const char *host)
+{
+    struct stat st;
+    if (lstat(host, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        /* Builders may leave read-only directories behind. */
+        DIR *d = opendir(host);
+        chmod(host, st.st_mode | 0700);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                    continue;
+                char *c = xasprintf("%s/%s", host, e->d_name);
+                remove_path(c);
+                free(c);
+            }
+            closedir(d);
+        }
+        rmdir(host);
+    } else {
+        unlink(host);
+    }
+}
+
+static void remove_outputs(const struct store *s, const struct drv *d)
+{
+    for (size_t i = 0; i < d->n_outputs; i++) {
+        if (store_is_valid(s, d->outputs[i].path))
+            continue;
+        char *host = store_host(s, d->outputs[i].path);
+        if (host)
+            remove_path(host);
+        free(host);
+    }
+}
+
+static char *describe_status(int st)
+{
+    if (WIFEXITED(st))
+        return xasprintf("failed with exit code %d", WEXITSTATUS(st));
+    if (WIFSIGNALED(st))
+        return xasprintf("failed due to signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    return xasprintf("failed with status %d", st);
+}
+
+/* Build `nd` (its inputs are valid). 0: built or found valid; 1: the builder
+ * failed (message in *failure); -1: an error that is not a build failure. */
+static int build_one(const struct store *s, struct node *nd, const struct realise_opts *o,
+                     char **failure, struct lk_error *err)
+{
+    const struct drv *d = &nd->d;
+    size_t n = d->n_outputs;
+    int *locks = xcalloc(n ? n : 1, sizeof *locks);
+    size_t *ord = xcalloc(n ? n : 1, sizeof *ord);
+    for (size_t i = 0; i < n; i++) {
+        ord[i] = i;
+        locks[i] = -1;
+    }
+    /* Lock in path order so that two processes never deadlock. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(d->outputs[ord[j - 1]].path,
+                                           d->outputs[ord[j]].path) > 0; j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_lock(s, d->outputs[ord[i]].path, &locks[i], err);
+    char *build_dir = NULL;
+    if (rc != 0)
+        goto out;
+    if (outputs_valid(s, d)) {
+        log_event("valid", nd, o->cause);
+        goto out;
+    }
+    if (o->log)
+        fprintf(o->log, "building '%s'...\n", nd->path);
+    remove_outputs(s, d);
+    char *base = tmp_base();
+    char *name = drv_get_env(d, "name") ? xstrdup(drv_get_env(d, "name")) : xstrdup("drv");
+    build_dir = xasprintf("%s/nix-build-%s.drv-XXXXXX", base, name);
+    free(base);
+    free(name);
+    if (!mkdtemp(build_dir)) {
+        rc = lk_fail_errno(err, LK_EXIT_FAIL, build_dir, "cannot create build directory");
+        free(build_dir);
+        build_dir = NULL;
+        goto out;
+    }
+    int st;
+    if (run_builder(s, nd, build_dir, &st, err) != 0) {
+        rc = -1;
+        remove_outputs(s, d);
+        goto out;
+    }
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        char *how = describe_status(st);
+        *failure = xasprintf("builder for '%s' %s", nd->path, how);
+        free(how);
+        remove_outputs(s, d);
+        log_event("fail", nd, o->cause);
+        rc = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *host = store_host(s, d->outputs[i].path);
+        struct stat sst;
+        int missing = lstat(host, &sst) != 0;
+        free(host);
+        if (missing) {
+            *failure = xasprintf("builder for '%s' failed to produce output path for output "
+                                 "'%s' at '%s'",
+                                 nd->path, d->outputs[i].name, d->outputs[i].path);
+            remove_outputs(s, d);
+            log_event("fail", nd, o->cause);
+            rc = 1;
+            goto out;
+        }
+    }
+    char ***refs = xcalloc(n ? n : 1, sizeof *refs);
+    size_t *n_refs = xcalloc(n ? n : 1, sizeof *n_refs);
+    rc = scan_references(s, nd, refs, n_refs, err);
+    /* Register the outputs only when all of them are complete; "valid"
+     * means every output of the derivation is registered. */
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_register(s, d->outputs[i].path, nd->path, (const char *const *)refs[i],
+                            n_refs[i], err);
+    for (size_t i = 0; i < n; i++)
+        store_paths_free(refs[i], n_refs[i]);
+    free(refs);
+    free(n_refs);
+    if (rc != 0) {
+        remove_outputs(s, d);
+        goto out;
+    }
+    log_event("build", nd, o->cause);
+out:
+    if (build_dir) {
+        remove_path(build_dir);
+        free(build_dir);
+    }
+    for (size_t i = 0; i < n; i++)
+        store_unlock(locks[i]);
+    free(locks);
+    free(ord);
+    return rc;
+}
+
+int realise(const struct store *s, const char *const *drv_paths, size_t n,
+            const struct realise_opts *opts, struct lk_error *err)
+{
+    struct realise_opts none = { NULL, NULL };
+    const struct realise_opts *o = opts ? opts : &none;
+    for (size_t i = 0; i < n; i++)
+        if (!is_drv_path(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
+            return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a derivation",
+                           drv_paths[i]);
+    struct graph g = { 0 };
+    size_t *order = NULL, n_order = 0;
+    int rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
+    if (rc != 0)
+        goto out;
+    if (o->log && n_order) {
+        char **names = xcalloc(n_order, sizeof *names);
+        for (size_t i = 0; i < n_order; i++)
+            names[i] = g.nodes[order[i]].path;
+        for (size_t i = 1; i < n_order; i++)
+            for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+                char *t = names[j];
+                names[j] = names[j - 1];
+                names[j - 1] = t;
+            }
+        if (n_order == 1)
+            fprintf(o->log, "this derivation will be built:\n");
+        else
+            fprintf(o->log, "these %zu derivations will be built:\n", n_order);
+        for (size_t i = 0; i < n_order; i++)
+            fprintf(o->log, "  %s\n", names[i]);
+        free(names);
+    }
+    /* Requested derivations with nothing to build. */
+    for (size_t i = 0; i < n; i++) {
+        int added;
+        size_t k = graph_get(&g, drv_paths[i], &added);
+        if (!g.nodes[k].needs_build)
+            log_event("valid", &g.nodes[k], o->cause);
+    }
+    char *failure = NULL;
+    for (size_t i = 0; i < n_order; i++) {
+        struct node *nd = &g.nodes[order[i]];
+        for (size_t k = 0; k < nd->d.n_inputs; k++) {
+            int added;
+            size_t j = graph_get(&g, nd->d.inputs[k].path, &added);
+            nd = &g.nodes[order[i]];
+            if (g.nodes[j].failed)
+                nd->n_failed_inputs++;
+        }
+        if (nd->n_failed_inputs) {
+            nd->failed = 1;
+            continue;
+        }
+        /* Stop at the first failure (Nix without --keep-going): everything
+         * that depends on it is reported, nothing else is started. */
+        if (failure)
+            continue;
+        int r = build_one(s, nd, o, &failure, err);
+        if (r < 0) {
+            rc = -1;
+            goto out_fail;
+        }
+        if (r == 1) {
+            nd->failed = nd->own_failure = 1;
+        }
+    }
+    if (failure) {
+        /* The first requested derivation that failed names the error. */
+        const struct node *top = NULL;
+        for (size_t i = 0; i < n && !top; i++) {
+            int added;
+            size_t k = graph_get(&g, drv_paths[i], &added);
+            if (g.nodes[k].failed)
+                top = &g.nodes[k];
+        }
+        if (top && top->own_failure) {
+            lk_fail(err, REALISE_EXIT_BUILD_FAILED, NULL, NULL, "%s", failure);
+        } else {
+            if (o->log)
+                fprintf(o->log, "error: %s\n", failure);
+            if (top)
+                lk_fail(err, REALISE_EXIT_BUILD_FAILED, NULL, NULL,
+                        "%zu dependencies of derivation '%s' failed to build",
+                        top->n_failed_inputs, top->path);
+            else
+                lk_fail(err, REALISE_EXIT_BUILD_FAILED, NULL, NULL, "build of %s failed",
+                        drv_paths[0]);
+        }
+        rc = -1;
+    }
+out_fail:
+    free(failure);
+out:
+    free(order);
+    graph_free(&g);
+    return rc;
+}
