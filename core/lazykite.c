@@ -1,0 +1,248 @@
+/* lazykite — the command-line interface of the pipeline generator.
+ *
+ *   lazykite generate [--manifest FILE | --eval DEPOT_DIR [--targets-attr ATTR]]
+ *                     [--parent-map FILE] [--head-branch REF] [--phases LIST]
+ *                     [--active-phases LIST] [--cancel-on-build-failing]
+ *                     [--additional-steps FILE] [--post-build-steps FILE]
+ *                     [--default-step-overrides FILE] [--store-dir DIR] -o OUT_DIR
+ *
+ * Contract: reads the manifest (or evaluates a depot into one), applies the
+ * command-line settings over the manifest's `pipeline` object, generates the
+ * pipeline and writes OUT_DIR atomically. Exit 0 on success; 2 on bad input
+ * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
+ * system failure. `--help`/`--version` print to stdout and exit 0. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunks.h"
+#include "error.h"
+#include "manifest.h"
+#include "pipeline.h"
+#include "xalloc.h"
+
+#define LAZYKITE_VERSION "0.1.0"
+#define PROG "lazykite"
+
+static const char usage_text[] =
+    "usage: lazykite generate [--manifest FILE | --eval DEPOT_DIR [--targets-attr ATTR]]\n"
+    "                         [--parent-map FILE] [--head-branch REF]\n"
+    "                         [--phases LIST] [--active-phases LIST] [--cancel-on-build-failing]\n"
+    "                         [--additional-steps FILE] [--post-build-steps FILE]\n"
+    "                         [--default-step-overrides FILE] [--store-dir DIR] -o OUT_DIR\n"
+    "       lazykite --help | --version\n"
+    "\n"
+    "Turns a depot's target manifest into Buildkite pipeline chunks\n"
+    "(<phase>-chunk-<n>.json) and drvmap.json in OUT_DIR.\n"
+    "\n"
+    "  --manifest FILE            read the target manifest from FILE\n"
+    "  --eval DEPOT_DIR           evaluate the depot with nix-instantiate instead\n"
+    "  --targets-attr ATTR        the depot attribute listing the targets (default ci.targets)\n"
+    "  --parent-map FILE          drvmap.json of the parent commit: unchanged targets are skipped\n"
+    "  --head-branch REF          the repository's head branch\n"
+    "  --phases LIST              known phases, comma-separated (default build,release)\n"
+    "  --active-phases LIST       phases to generate (default: all known phases)\n"
+    "  --cancel-on-build-failing  cancel target steps once the build is failing\n"
+    "  --additional-steps FILE    JSON array of steps added to the build phase\n"
+    "  --post-build-steps FILE    JSON array of steps added to the release phase\n"
+    "  --default-step-overrides FILE  JSON object merged into every generated step\n"
+    "  --store-dir DIR            read .drv files from DIR instead of /nix/store\n"
+    "  -o, --output OUT_DIR       the output directory (written atomically)\n"
+    "\n"
+    "Settings given here override the manifest's \"pipeline\" object. Bad input is\n"
+    "reported as one line, 'lazykite: FILE: PLACE: message', with exit status 2.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, PROG ": ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see '" PROG " --help')\n");
+    return LK_EXIT_INPUT;
+}
+
+struct options {
+    const char *manifest;
+    const char *eval_dir;
+    const char *targets_attr;
+    const char *parent_map;
+    const char *head_branch;
+    const char *phases;
+    const char *active_phases;
+    bool cancel_on_build_failing;
+    const char *additional_steps;
+    const char *post_build_steps;
+    const char *default_step_overrides;
+    const char *store_dir;
+    const char *out_dir;
+};
+
+enum {
+    OPT_MANIFEST = 256, OPT_EVAL, OPT_TARGETS_ATTR, OPT_PARENT_MAP, OPT_HEAD_BRANCH,
+    OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
+    OPT_OVERRIDES, OPT_STORE_DIR, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    { "manifest", required_argument, NULL, OPT_MANIFEST },
+    { "eval", required_argument, NULL, OPT_EVAL },
+    { "targets-attr", required_argument, NULL, OPT_TARGETS_ATTR },
+    { "parent-map", required_argument, NULL, OPT_PARENT_MAP },
+    { "head-branch", required_argument, NULL, OPT_HEAD_BRANCH },
+    { "phases", required_argument, NULL, OPT_PHASES },
+    { "active-phases", required_argument, NULL, OPT_ACTIVE_PHASES },
+    { "cancel-on-build-failing", no_argument, NULL, OPT_CANCEL },
+    { "additional-steps", required_argument, NULL, OPT_ADDITIONAL },
+    { "post-build-steps", required_argument, NULL, OPT_POST_BUILD },
+    { "default-step-overrides", required_argument, NULL, OPT_OVERRIDES },
+    { "store-dir", required_argument, NULL, OPT_STORE_DIR },
+    { "output", required_argument, NULL, 'o' },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Parse the options after "generate". Returns -1 to go on, else an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_MANIFEST: o->manifest = optarg; break;
+        case OPT_EVAL: o->eval_dir = optarg; break;
+        case OPT_TARGETS_ATTR: o->targets_attr = optarg; break;
+        case OPT_PARENT_MAP: o->parent_map = optarg; break;
+        case OPT_HEAD_BRANCH: o->head_branch = optarg; break;
+        case OPT_PHASES: o->phases = optarg; break;
+        case OPT_ACTIVE_PHASES: o->active_phases = optarg; break;
+        case OPT_CANCEL: o->cancel_on_build_failing = true; break;
+        case OPT_ADDITIONAL: o->additional_steps = optarg; break;
+        case OPT_POST_BUILD: o->post_build_steps = optarg; break;
+        case OPT_OVERRIDES: o->default_step_overrides = optarg; break;
+        case OPT_STORE_DIR: o->store_dir = optarg; break;
+        case 'o': o->out_dir = optarg; break;
+        case OPT_HELP: fputs(usage_text, stdout); return 0;
+        case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt)
+                return usage_error("unknown option '-%c'", (char[]){ (char)optopt, 0 });
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!o->manifest == !o->eval_dir)
+        return usage_error("%s", "give exactly one of --manifest FILE and --eval DEPOT_DIR");
+    if (o->targets_attr && !o->eval_dir)
+        return usage_error("%s", "--targets-attr needs --eval");
+    if (!o->out_dir)
+        return usage_error("%s", "missing -o OUT_DIR");
+    return -1;
+}
+
+/* Replace `*slot` by the steps/overrides in `path`. */
+static int load_json_setting(const char *path, json_t **slot, bool steps, struct lk_error *err)
+{
+    json_t *v;
+    if ((steps ? steps_file_load(path, &v, err) : overrides_file_load(path, &v, err)) != 0)
+        return -1;
+    json_decref(*slot);
+    *slot = v;
+    return 0;
+}
+
+static int apply_options(const struct options *o, struct manifest *m, struct generate_request *req,
+                         struct lk_error *err)
+{
+    struct pipeline_settings *ps = &m->pipeline;
+    if (o->head_branch) {
+        free(ps->head_branch);
+        ps->head_branch = xstrdup(o->head_branch);
+    }
+    if (o->phases) {
+        string_list_free(&ps->phases);
+        string_list_split(&ps->phases, o->phases);
+        req->phases_origin = (struct origin){ "--phases", NULL };
+    }
+    if (o->active_phases) {
+        string_list_free(&ps->active_phases);
+        string_list_split(&ps->active_phases, o->active_phases);
+        ps->has_active_phases = true;
+        req->active_phases_origin = (struct origin){ "--active-phases", NULL };
+    }
+    if (o->cancel_on_build_failing)
+        ps->cancel_on_build_failing = true;
+    if (o->additional_steps && load_json_setting(o->additional_steps, &ps->additional_steps, true, err) != 0)
+        return -1;
+    if (o->post_build_steps && load_json_setting(o->post_build_steps, &ps->post_build_steps, true, err) != 0)
+        return -1;
+    if (o->default_step_overrides &&
+        load_json_setting(o->default_step_overrides, &ps->default_step_overrides, false, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int load_manifest(const struct options *o, struct manifest *m, const char **file,
+                         struct lk_error *err)
+{
+    *file = o->manifest;
+    return manifest_load(o->manifest, m, err);
+}
+
+static int generate(const struct options *o, struct lk_error *err)
+{
+    struct manifest m;
+    struct parent_map pm = { NULL };
+    struct pipeline p = { NULL, 0, NULL };
+    struct generate_request req = { 0 };
+    int rc = load_manifest(o, &m, &req.manifest_file, err);
+    if (rc == 0 && o->parent_map)
+        rc = parent_map_load(o->parent_map, &pm, err);
+    if (rc == 0)
+        rc = apply_options(o, &m, &req, err);
+    if (rc == 0) {
+        req.manifest = &m;
+        req.parent_map = o->parent_map ? &pm : NULL;
+        req.store_dir = o->store_dir;
+        rc = pipeline_generate(&req, &p, err);
+    }
+    if (rc == 0)
+        rc = pipeline_write(&p, o->out_dir, err);
+    pipeline_free(&p);
+    parent_map_free(&pm);
+    manifest_free(&m);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "missing command 'generate'");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts(PROG " " LAZYKITE_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "generate") != 0)
+        return usage_error("unknown command '%s'", argv[1]);
+
+    struct options o = { 0 };
+    int status = parse_options(argc - 1, argv + 1, &o);
+    if (status >= 0)
+        return status;
+    struct lk_error err = LK_ERROR_INIT;
+    if (generate(&o, &err) != 0) {
+        lk_error_print(&err, PROG, stderr);
+        status = err.status;
+        lk_error_clear(&err);
+        return status;
+    }
+    return 0;
+}
