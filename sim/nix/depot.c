@@ -1,0 +1,553 @@
+/* depot — instantiates a fixture's derivations exactly as real Nix does for
+ * the exported default.nix, and answers attribute lookups and the manifest
+ * (see depot.h; the derivation attribute set is documented in
+ * fixtures/README.md and written by exportnix.c — the two must agree).
+ *
+ * Per derivation, in dependency order: the ATerm is assembled with the
+ * `builtins.derivation` environment (builder, name, system, PATH, deps,
+ * outputs when not just `out`, one variable per output), input derivations
+ * from `deps` and `@{}` references with the outputs used, then core's
+ * drv_fill_outputs() (hashDerivationModulo) fills the output paths,
+ * drv_store_path() names the `.drv`, and drv_hash_modulo() of the result is
+ * kept for the dependants' hashing. */
+#include "nix/depot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "storepath.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct depot_entry {
+    struct depot_drv pub;
+    struct drv drv;
+    char *drv_path;
+    char *aterm;
+    size_t *ifd;
+    unsigned char hash[SHA256_BYTES]; /* hashDerivationModulo */
+};
+
+struct depot {
+    struct fixture *owned;
+    const struct fixture *f;
+    struct depot_entry *e;  /* dependency order */
+    size_t n;
+    size_t *of_fixture;     /* fixture index -> depot index */
+    size_t *by_path;        /* depot indices sorted by drv path */
+};
+
+const struct fixture *depot_fixture(const struct depot *d) { return d->f; }
+size_t depot_n_drvs(const struct depot *d) { return d->n; }
+const struct depot_drv *depot_drv_at(const struct depot *d, size_t i)
+{
+    return i < d->n ? &d->e[i].pub : NULL;
+}
+
+size_t depot_index_of_fixture_drv(const struct depot *d, size_t fixture_index)
+{
+    return fixture_index < d->f->n_drvs ? d->of_fixture[fixture_index] : (size_t)-1;
+}
+
+size_t depot_find_key(const struct depot *d, const char *key)
+{
+    size_t fi = fixture_find_drv(d->f, key);
+    return fi == FIXTURE_NONE ? (size_t)-1 : d->of_fixture[fi];
+}
+
+const char *depot_output_path(const struct depot *d, size_t i, const char *output)
+{
+    if (i >= d->n)
+        return NULL;
+    const struct drv_output *o = drv_get_output(&d->e[i].drv, output);
+    return o ? o->path : NULL;
+}
+
+int depot_find_drv_path(const struct depot *d, const char *drv_path, size_t *idx)
+{
+    size_t lo = 0, hi = d->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(d->e[d->by_path[mid]].drv_path, drv_path);
+        if (!c) {
+            *idx = d->by_path[mid];
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* ---- instantiation ---------------------------------------------------- */
+
+/* drv_hash_lookup_fn over the inputs of the derivation being hashed. */
+struct lookup_ctx {
+    const struct depot *d;
+    const size_t *inputs; /* depot indices */
+    size_t n;
+};
+
+static int lookup_input(void *ctx, const char *drv_path, unsigned char out[SHA256_BYTES],
+                        struct lk_error *err)
+{
+    const struct lookup_ctx *c = ctx;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct depot_entry *e = &c->d->e[c->inputs[i]];
+        if (!strcmp(e->drv_path, drv_path)) {
+            memcpy(out, e->hash, SHA256_BYTES);
+            return 0;
+        }
+    }
+    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "input derivation %s is not known", drv_path);
+}
+
+/* The output a bare reference (`@{key}`, a dep) uses: the first one, as
+ * Nix's `outPath` of a derivation is its first output. */
+static const char *default_output(const struct fixture_drv *fd)
+{
+    return fd->outputs[0];
+}
+
+static int instantiate(struct depot *d, size_t di, size_t fi, struct lk_error *err)
+{
+    const struct fixture *f = d->f;
+    const struct fixture_drv *fd = &f->drvs[fi];
+    struct depot_entry *e = &d->e[di];
+    struct drv *v = &e->drv;
+    size_t *inputs = xcalloc(fd->n_deps + fd->n_script + 1, sizeof(size_t));
+    size_t n_inputs = 0;
+
+    drv_set_platform(v, DEPOT_SYSTEM);
+    drv_set_builder(v, DEPOT_BUILDER);
+    drv_add_arg(v, "-c");
+    struct strbuf script = STRBUF_INIT;
+    for (size_t i = 0; i < fd->n_script; i++) {
+        const struct fixture_script_part *p = &fd->script[i];
+        if (p->text) {
+            sb_adds(&script, p->text);
+            continue;
+        }
+        size_t in = d->of_fixture[p->drv];
+        sb_adds(&script, depot_output_path(d, in, p->output));
+        drv_add_input(v, d->e[in].drv_path, p->output);
+        inputs[n_inputs++] = in;
+    }
+    if (fd->fail)
+        sb_adds(&script, "\nexit 1");
+    drv_add_arg(v, sb_str(&script));
+    sb_release(&script);
+
+    drv_set_env(v, "builder", DEPOT_BUILDER);
+    drv_set_env(v, "name", fd->name);
+    drv_set_env(v, "system", DEPOT_SYSTEM);
+    drv_set_env(v, "PATH", DEPOT_PATH);
+    if (fd->n_deps) {
+        struct strbuf deps = STRBUF_INIT;
+        for (size_t i = 0; i < fd->n_deps; i++) {
+            size_t in = d->of_fixture[fd->deps[i]];
+            const char *o = default_output(&f->drvs[fd->deps[i]]);
+            sb_addf(&deps, "%s%s", i ? " " : "", depot_output_path(d, in, o));
+            drv_add_input(v, d->e[in].drv_path, o);
+            inputs[n_inputs++] = in;
+        }
+        drv_set_env(v, "deps", sb_str(&deps));
+        sb_release(&deps);
+    }
+    if (fd->outputs_explicit) {
+        struct strbuf outs = STRBUF_INIT;
+        for (size_t i = 0; i < fd->n_outputs; i++)
+            sb_addf(&outs, "%s%s", i ? " " : "", fd->outputs[i]);
+        drv_set_env(v, "outputs", sb_str(&outs));
+        sb_release(&outs);
+    }
+    for (size_t i = 0; i < fd->n_outputs; i++) {
+        drv_add_output(v, fd->outputs[i], "", "", "");
+        drv_set_env(v, fd->outputs[i], "");
+    }
+    struct lookup_ctx ctx = { d, inputs, n_inputs };
+    int rc = -1;
+    if (drv_fill_outputs(v, fd->name, lookup_input, &ctx, err) < 0)
+        goto out;
+    drv_sort(v);
+    if (drv_hash_modulo(v, lookup_input, &ctx, e->hash, err) < 0)
+        goto out;
+    struct strbuf at = STRBUF_INIT;
+    drv_write(v, &at);
+    e->pub.aterm_len = at.len;
+    e->aterm = sb_detach(&at);
+    e->drv_path = drv_store_path(v, fd->name);
+    e->ifd = xcalloc(fd->n_ifd + 1, sizeof(size_t));
+    for (size_t i = 0; i < fd->n_ifd; i++)
+        e->ifd[i] = d->of_fixture[fd->ifd[i]];
+    e->pub.key = fd->key;
+    e->pub.name = fd->name;
+    e->pub.drv_path = e->drv_path;
+    e->pub.drv = v;
+    e->pub.aterm = e->aterm;
+    e->pub.ifd = e->ifd;
+    e->pub.n_ifd = fd->n_ifd;
+    e->pub.fails = fd->fail;
+    e->pub.fixture_index = fi;
+    rc = 0;
+out:
+    if (rc < 0)
+        lk_error_prefix(err, "derivation '%s'", fd->key);
+    free(inputs);
+    return rc;
+}
+
+static const struct depot *g_sort_depot; /* qsort context (C11 has no qsort_r) */
+
+static int cmp_by_path(const void *a, const void *b)
+{
+    return strcmp(g_sort_depot->e[*(const size_t *)a].drv_path,
+                  g_sort_depot->e[*(const size_t *)b].drv_path);
+}
+
+int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_error *err)
+{
+    struct depot *d = xcalloc(1, sizeof *d);
+    d->f = f;
+    d->e = xcalloc(f->n_drvs + 1, sizeof *d->e);
+    d->of_fixture = xcalloc(f->n_drvs + 1, sizeof(size_t));
+    d->by_path = xcalloc(f->n_drvs + 1, sizeof(size_t));
+    *out = NULL;
+    for (size_t i = 0; i < f->n_drvs; i++)
+        d->of_fixture[f->order[i]] = i;
+    for (size_t i = 0; i < f->n_drvs; i++) {
+        struct drv empty = DRV_INIT;
+        d->e[i].drv = empty;
+        d->n = i + 1;
+        if (instantiate(d, i, f->order[i], err) < 0) {
+            lk_error_default_file(err, f->path);
+            depot_free(d);
+            return -1;
+        }
+    }
+    d->n = f->n_drvs;
+    for (size_t i = 0; i < d->n; i++)
+        d->by_path[i] = i;
+    g_sort_depot = d;
+    qsort(d->by_path, d->n, sizeof(size_t), cmp_by_path);
+    *out = d;
+    return 0;
+}
+
+int depot_open(const char *depot_dir, struct depot **out, struct lk_error *err)
+{
+    char *path = xasprintf("%s/depot.yaml", depot_dir);
+    struct fixture *f;
+    *out = NULL;
+    int rc = fixture_load(path, &f, err);
+    free(path);
+    if (rc < 0)
+        return -1;
+    if (depot_from_fixture(f, out, err) < 0) {
+        fixture_free(f);
+        return -1;
+    }
+    (*out)->owned = f;
+    return 0;
+}
+
+void depot_free(struct depot *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        drv_free(&d->e[i].drv);
+        free(d->e[i].drv_path);
+        free(d->e[i].aterm);
+        free(d->e[i].ifd);
+    }
+    free(d->e);
+    free(d->of_fixture);
+    free(d->by_path);
+    fixture_free(d->owned);
+    free(d);
+}
+
+/* ---- attribute resolution --------------------------------------------- */
+
+static int missing(struct lk_error *err, const char *name)
+{
+    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "attribute '%s' missing", name);
+}
+
+static int not_a_set(struct lk_error *err, const char *kind)
+{
+    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "value is %s while a set was expected", kind);
+}
+
+static size_t full_len(const struct fixture_target *t)
+{
+    return t->n_attr_path + (t->subtarget != NULL);
+}
+
+static const char *full_elem(const struct fixture_target *t, size_t i)
+{
+    return i < t->n_attr_path ? t->attr_path[i] : t->subtarget;
+}
+
+/* Whether target t's full path starts with attrs[0..n). */
+static int has_prefix(const struct fixture_target *t, const char *const *attrs, size_t n)
+{
+    if (full_len(t) < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(full_elem(t, i), attrs[i]))
+            return 0;
+    return 1;
+}
+
+static void set_value(struct depot_value *out, int kind, size_t drv, const char *output)
+{
+    out->kind = kind;
+    out->drv = drv;
+    out->output = output;
+}
+
+/* The rest of a path below an extra step `s`. */
+static int resolve_step(const struct depot *d, const struct fixture_extra_step *s,
+                        const char *const *attrs, size_t n, struct depot_value *out,
+                        struct lk_error *err)
+{
+    if (!n) {
+        set_value(out, DV_ATTRS, (size_t)-1, NULL);
+        return 0;
+    }
+    const char *a = attrs[0];
+    if (!strcmp(a, "command")) {
+        size_t i = d->of_fixture[s->command];
+        if (n == 1) {
+            set_value(out, DV_DRV, i, d->f->drvs[s->command].outputs[0]);
+            return 0;
+        }
+        const struct fixture_drv *fd = &d->f->drvs[s->command];
+        for (size_t j = 0; j < fd->n_outputs; j++)
+            if (n == 2 && !strcmp(attrs[1], fd->outputs[j])) {
+                set_value(out, DV_DRV, i, fd->outputs[j]);
+                return 0;
+            }
+        return missing(err, attrs[1]);
+    }
+    if (!strcmp(a, "parentOverride") && s->parent_override != FIXTURE_NONE) {
+        if (n > 1)
+            return not_a_set(err, "a function");
+        set_value(out, DV_FUNCTION, d->of_fixture[s->parent_override], NULL);
+        return 0;
+    }
+    int set = (!strcmp(a, "label") && s->label) || (!strcmp(a, "phase") && s->phase) ||
+              (!strcmp(a, "needsOutput") && s->needs_output != FIXTURE_UNSET) ||
+              (!strcmp(a, "alwaysRun") && s->always_run != FIXTURE_UNSET) ||
+              (!strcmp(a, "softFail") && s->soft_fail != FIXTURE_UNSET) ||
+              (!strcmp(a, "branches") && s->branches) || (!strcmp(a, "prompt") && s->prompt) ||
+              (!strcmp(a, "skip") && s->skip) || (!strcmp(a, "agents") && s->agents);
+    if (!set)
+        return missing(err, a);
+    if (n > 1)
+        return not_a_set(err, "not a set");
+    set_value(out, DV_OTHER, (size_t)-1, NULL);
+    return 0;
+}
+
+/* The rest of a path below `<target>.meta`. */
+static int resolve_meta(const struct depot *d, const struct fixture_target *t,
+                        const char *const *attrs, size_t n, struct depot_value *out,
+                        struct lk_error *err)
+{
+    if (!n) {
+        set_value(out, DV_ATTRS, (size_t)-1, NULL);
+        return 0;
+    }
+    if (!strcmp(attrs[0], "timeout") && t->has_timeout) {
+        if (n > 1)
+            return not_a_set(err, "an integer");
+        set_value(out, DV_OTHER, (size_t)-1, NULL);
+        return 0;
+    }
+    if (strcmp(attrs[0], "ci") || !t->has_ci)
+        return missing(err, attrs[0]);
+    if (n == 1) {
+        set_value(out, DV_ATTRS, (size_t)-1, NULL);
+        return 0;
+    }
+    const char *a = attrs[1];
+    if (!strcmp(a, "extraSteps") && t->has_extra_steps) {
+        if (n == 2) {
+            set_value(out, DV_ATTRS, (size_t)-1, NULL);
+            return 0;
+        }
+        for (size_t i = 0; i < t->n_steps; i++)
+            if (!strcmp(t->steps[i].name, attrs[2]))
+                return resolve_step(d, &t->steps[i], attrs + 3, n - 3, out, err);
+        return missing(err, attrs[2]);
+    }
+    int set = (!strcmp(a, "buildkiteExtraDeps") && t->has_extra_deps) ||
+              (!strcmp(a, "buildkiteExtraStepArgs") && t->extra_step_args) ||
+              (!strcmp(a, "postBuild") && t->post_build);
+    if (!set)
+        return missing(err, a);
+    if (n > 2)
+        return not_a_set(err, "not a set");
+    set_value(out, DV_OTHER, (size_t)-1, NULL);
+    return 0;
+}
+
+int depot_resolve(const struct depot *d, const char *const *attrs, size_t n,
+                  struct depot_value *out, struct lk_error *err)
+{
+    const struct fixture *f = d->f;
+    set_value(out, DV_ATTRS, (size_t)-1, NULL);
+    if (!n)
+        return 0;
+    if (!strcmp(attrs[0], "ci")) {
+        if (n == 1)
+            return 0;
+        if (strcmp(attrs[1], "targets") && strcmp(attrs[1], "pipeline"))
+            return missing(err, attrs[1]);
+        if (n > 2)
+            return strcmp(attrs[1], "targets") ? missing(err, attrs[2]) : not_a_set(err, "a list");
+        set_value(out, DV_OTHER, (size_t)-1, NULL);
+        return 0;
+    }
+    /* Walk down while the prefix is an attribute set of targets or a target. */
+    for (size_t depth = 1; depth <= n; depth++) {
+        const struct fixture_target *node = NULL;
+        int any = 0;
+        for (size_t i = 0; i < f->n_targets; i++) {
+            const struct fixture_target *t = &f->targets[i];
+            if (!has_prefix(t, attrs, depth))
+                continue;
+            any = 1;
+            if (full_len(t) == depth)
+                node = t;
+        }
+        if (!any)
+            return missing(err, attrs[depth - 1]);
+        if (!node) {
+            if (depth == n)
+                return 0; /* DV_ATTRS */
+            continue;
+        }
+        const struct fixture_drv *fd = &f->drvs[node->drv];
+        size_t di = d->of_fixture[node->drv];
+        if (depth == n) {
+            set_value(out, DV_DRV, di, fd->outputs[0]);
+            return 0;
+        }
+        const char *next = attrs[depth];
+        if (!strcmp(next, "meta") && node->has_meta)
+            return resolve_meta(d, node, attrs + depth + 1, n - depth - 1, out, err);
+        for (size_t j = 0; j < fd->n_outputs; j++)
+            if (!strcmp(next, fd->outputs[j])) {
+                if (n > depth + 1)
+                    return missing(err, attrs[depth + 1]);
+                set_value(out, DV_DRV, di, fd->outputs[j]);
+                return 0;
+            }
+        /* Otherwise a child target below this one (checked next round). */
+    }
+    return 0;
+}
+
+/* ---- manifest --------------------------------------------------------- */
+
+static json_t *string_array(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *drv_ref(const struct depot *d, size_t fixture_index, int with_outputs)
+{
+    const struct fixture_drv *fd = &d->f->drvs[fixture_index];
+    json_t *o = json_object();
+    json_object_set_new(o, "drvPath", json_string(d->e[d->of_fixture[fixture_index]].drv_path));
+    if (with_outputs)
+        json_object_set_new(o, "outputs", string_array(fd->outputs, fd->n_outputs));
+    return o;
+}
+
+static json_t *tri_bool(int v)
+{
+    return json_boolean(v == 1);
+}
+
+static json_t *manifest_step(const struct depot *d, const struct fixture_extra_step *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "command", drv_ref(d, s->command, 1));
+    if (s->label)
+        json_object_set_new(o, "label", json_string(s->label));
+    if (s->needs_output != FIXTURE_UNSET)
+        json_object_set_new(o, "needsOutput", tri_bool(s->needs_output));
+    if (s->parent_override != FIXTURE_NONE)
+        json_object_set_new(o, "parentOverride", drv_ref(d, s->parent_override, 0));
+    if (s->branches)
+        json_object_set_new(o, "branches", string_array(s->branches, s->n_branches));
+    if (s->always_run != FIXTURE_UNSET)
+        json_object_set_new(o, "alwaysRun", tri_bool(s->always_run));
+    if (s->prompt)
+        json_object_set(o, "prompt", s->prompt);
+    if (s->soft_fail != FIXTURE_UNSET)
+        json_object_set_new(o, "softFail", tri_bool(s->soft_fail));
+    if (s->phase)
+        json_object_set_new(o, "phase", json_string(s->phase));
+    if (s->skip)
+        json_object_set(o, "skip", s->skip);
+    if (s->agents)
+        json_object_set(o, "agents", s->agents);
+    return o;
+}
+
+json_t *depot_manifest(const struct depot *d, struct lk_error *err)
+{
+    (void)err;
+    const struct fixture *f = d->f;
+    json_t *m = json_object();
+    json_object_set_new(m, "version", json_integer(1));
+    json_object_set_new(m, "pipeline", json_deep_copy(f->pipeline));
+    json_t *targets = json_array();
+    for (size_t i = 0; i < f->n_targets; i++) {
+        const struct fixture_target *t = &f->targets[i];
+        const struct fixture_drv *fd = &f->drvs[t->drv];
+        json_t *o = json_object();
+        json_object_set_new(o, "attrPath", string_array(t->attr_path, t->n_attr_path));
+        if (t->subtarget)
+            json_object_set_new(o, "subtarget", json_string(t->subtarget));
+        json_object_set_new(o, "drvPath", json_string(d->e[d->of_fixture[t->drv]].drv_path));
+        json_object_set_new(o, "outputs", string_array(fd->outputs, fd->n_outputs));
+        if (t->has_meta) {
+            json_t *meta = json_object();
+            if (t->has_timeout)
+                json_object_set_new(meta, "timeout", json_integer(t->timeout));
+            if (t->has_ci) {
+                json_t *ci = json_object();
+                if (t->has_extra_deps)
+                    json_object_set_new(ci, "buildkiteExtraDeps",
+                                        string_array(t->extra_deps, t->n_extra_deps));
+                if (t->extra_step_args)
+                    json_object_set(ci, "buildkiteExtraStepArgs", t->extra_step_args);
+                if (t->post_build)
+                    json_object_set_new(ci, "postBuild", json_string(t->post_build));
+                if (t->has_extra_steps) {
+                    json_t *steps = json_object();
+                    for (size_t j = 0; j < t->n_steps; j++)
+                        json_object_set_new(steps, t->steps[j].name, manifest_step(d, &t->steps[j]));
+                    json_object_set_new(ci, "extraSteps", steps);
+                }
+                json_object_set_new(meta, "ci", ci);
+            }
+            json_object_set_new(o, "meta", meta);
+        }
+        json_array_append_new(targets, o);
+    }
+    json_object_set_new(m, "targets", targets);
+    return m;
+}
