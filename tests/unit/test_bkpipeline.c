@@ -1,0 +1,244 @@
+/* Unit tests: Buildkite pipeline loading (JSON and YAML), interpolation on
+ * upload, error places, and build validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildkite/pipeline.h"
+#include "xalloc.h"
+
+static struct bk_pipeline *load(const char *file, const char *text, const struct bk_env *env)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    struct bk_load_options o = { env != NULL, env };
+    struct bk_pipeline *p = bk_pipeline_load(file, text, strlen(text), &o, &err);
+    if (!p)
+        fail_msg("%s: unexpected error: %s: %s", file, err.place, err.msg);
+    return p;
+}
+
+/* Expect a load error whose formatted line equals `want`. */
+static void load_err(const char *file, const char *text, const char *want)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    struct bk_load_options o = { true, NULL };
+    struct bk_pipeline *p = bk_pipeline_load(file, text, strlen(text), &o, &err);
+    if (p)
+        fail_msg("%s: expected an error: %s", text, want);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    char *line = lk_error_format(&err);
+    if (!strstr(line, want))
+        fail_msg("error \"%s\" lacks \"%s\"", line, want);
+    free(line);
+    lk_error_clear(&err);
+}
+
+static void test_json_steps(void **state)
+{
+    (void)state;
+    struct bk_pipeline *p = load("c.json",
+        "{\"env\": {\"TOP\": \"t\"}, \"steps\": ["
+        " {\"label\": \":nix: a\", \"key\": \"a\", \"command\": \"echo a\", \"env\": {\"X\": 1, \"TOP\": \"s\"},"
+        "  \"skip\": \"Target has not changed.\", \"soft_fail\": [{\"exit_status\": 3}], \"timeout_in_minutes\": 2},"
+        " {\"id\": \"b\", \"commands\": [\"one\", \"two\"], \"depends_on\": [\"a\", {\"step\": \"c\", \"allow_failure\": true}],"
+        "  \"branches\": [\"main\", \"!x\"], \"soft_fail\": true, \"cancel_on_build_failing\": false,"
+        "  \"concurrency\": 1, \"concurrency_group\": \"g\", \"agents\": {\"queue\": \"q\"}, \"retry\": {\"manual\": false}},"
+        " \"wait\", {\"wait\": null, \"continue_on_failure\": true},"
+        " {\"block\": \"Go?\", \"prompt\": \"sure?\", \"key\": \"blk\", \"branches\": \"main\"},"
+        " {\"group\": \"G\", \"key\": \"c\", \"depends_on\": null, \"steps\": [{\"command\": \"x\", \"key\": \"c1\"}, \"wait\"]},"
+        " {\"trigger\": \"other\", \"label\": \"T\"}, {\"input\": \"Who?\"}]}",
+        NULL);
+    assert_int_equal(p->nsteps, 8);
+    struct bk_step *a = &p->steps[0], *b = &p->steps[1];
+    assert_int_equal(a->type, BK_STEP_COMMAND);
+    assert_string_equal(a->key, "a");
+    assert_string_equal(a->label, ":nix: a");
+    assert_true(a->skip);
+    assert_string_equal(a->skip_reason, "Target has not changed.");
+    assert_string_equal(bk_env_get(&a->env, "X"), "1");
+    assert_string_equal(bk_env_get(&a->env, "TOP"), "s");
+    assert_true(bk_step_soft_fails(a, 3));
+    assert_false(bk_step_soft_fails(a, 1));
+    assert_false(bk_step_soft_fails(a, 0));
+    assert_int_equal(a->timeout_in_minutes, 2);
+    assert_false(a->has_depends_on);
+    assert_string_equal(b->key, "b");
+    assert_string_equal(b->command, "one\ntwo");
+    assert_string_equal(bk_env_get(&b->env, "TOP"), "t");
+    assert_int_equal(b->ndeps, 2);
+    assert_string_equal(b->deps[1].key, "c");
+    assert_true(b->deps[1].allow_failure);
+    assert_false(b->deps[0].allow_failure);
+    assert_string_equal(b->branches, "main !x");
+    assert_true(bk_step_soft_fails(b, 7));
+    assert_string_equal(b->concurrency_group, "g");
+    assert_int_equal(p->steps[2].type, BK_STEP_WAIT);
+    assert_true(p->steps[3].continue_on_failure);
+    assert_int_equal(p->steps[4].type, BK_STEP_BLOCK);
+    assert_string_equal(p->steps[4].label, "Go?");
+    assert_string_equal(p->steps[4].prompt, "sure?");
+    assert_int_equal(p->steps[5].type, BK_STEP_GROUP);
+    assert_true(p->steps[5].has_depends_on);
+    assert_int_equal(p->steps[5].ndeps, 0);
+    assert_int_equal(p->steps[5].nsteps, 2);
+    assert_string_equal(p->steps[5].steps[0].key, "c1");
+    assert_int_equal(p->steps[6].type, BK_STEP_TRIGGER);
+    assert_int_equal(p->steps[7].type, BK_STEP_INPUT);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_pipelines_validate(&p, 1, &err), 0);
+    bk_pipeline_free(p);
+}
+
+static void test_yaml(void **state)
+{
+    (void)state;
+    struct bk_pipeline *p = load("p.yml",
+        "steps:\n"
+        "  - label: build\n"
+        "    key: build\n"
+        "    command: make\n"
+        "    skip: false\n"
+        "    timeout_in_minutes: 5\n"
+        "  - wait: ~\n"
+        "  - &t\n"
+        "    command: 'echo \"$$HOME\"'\n"
+        "    depends_on: build\n"
+        "    env: {N: 3, B: true}\n"
+        "  - <<: *t\n"
+        "    key: copy\n",
+        NULL);
+    assert_int_equal(p->nsteps, 4);
+    assert_false(p->steps[0].skip);
+    assert_int_equal(p->steps[0].timeout_in_minutes, 5);
+    assert_int_equal(p->steps[1].type, BK_STEP_WAIT);
+    assert_string_equal(p->steps[2].command, "echo \"$$HOME\""); /* no interpolation asked */
+    assert_string_equal(bk_env_get(&p->steps[2].env, "B"), "true");
+    assert_string_equal(p->steps[3].key, "copy");
+    assert_string_equal(p->steps[3].deps[0].key, "build");
+    bk_pipeline_free(p);
+    /* a bare list is a pipeline too */
+    p = load("l.yaml", "- command: 'true'\n- wait\n- block: ok\n  branches: [a, b]\n", NULL);
+    assert_int_equal(p->nsteps, 3);
+    assert_string_equal(p->steps[0].command, "true");
+    assert_string_equal(p->steps[2].branches, "a b");
+    bk_pipeline_free(p);
+}
+
+static void test_interpolation_values(void **state)
+{
+    (void)state;
+    struct bk_env env = BK_ENV_INIT;
+    bk_env_set(&env, "WHO", "world");
+    bk_env_set(&env, "Q", "a\"b");
+    struct bk_pipeline *p = load("u.json",
+        "{\"env\": {\"A\": \"${WHO}!\", \"WHO\": \"ignored\"}, \"steps\": [{\"command\": "
+        "\"echo $WHO $A $$x \\\\$y \\\\\\\\$WHO $Q\", \"label\": \"${WHO:0:3}\", \"key\": \"k-$WHO\"}]}",
+        &env);
+    /* in the JSON text: \\$y is the string \$y -> $y; \\\\$WHO is \\$WHO -> \\world */
+    assert_string_equal(p->steps[0].command, "echo world world! $x $y \\\\world a\"b");
+    assert_string_equal(p->steps[0].label, "wor");
+    assert_string_equal(p->steps[0].key, "k-world");
+    assert_string_equal(bk_env_get(&p->env, "A"), "world!");
+    assert_string_equal(bk_env_get(&p->steps[0].env, "WHO"), "ignored"); /* the env block itself stays */
+    bk_pipeline_free(p);
+    bk_env_release(&env);
+    load_err("u.json", "{\"steps\": [{\"command\": \"x ${\"}]}",
+             "u.json: /steps/0/command: interpolation failed: Expected identifier to start with a letter");
+    load_err("u.yml", "steps:\n  - command: x\n  - command: ${NEED?please set it}\n",
+             "u.yml: 3:14: interpolation failed: $NEED: please set it");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    load_err("e.json", "{\"steps\": [", "e.json: 1:11: expected valid JSON");
+    load_err("e.json", "{\"steps\": [{\"command\": \"a\", \"command\": \"b\"}]}", "e.json: 1:");
+    load_err("e.json", "{\"steps\": 3}", "e.json: /steps: expected a list of steps");
+    load_err("e.json", "{\"stepz\": []}", "e.json: /stepz: unknown top-level key");
+    load_err("e.json", "3", "expected a pipeline");
+    load_err("e.json", "[{\"label\": \"x\"}]", "e.json: /0: expected a step");
+    load_err("e.json", "[\"bogus\"]", "e.json: /0: expected a step");
+    load_err("e.json", "[{\"command\": \"a\", \"if\": \"build.branch == 'x'\"}]",
+             "e.json: /0/if: \"if\" is not supported");
+    load_err("e.json", "[{\"command\": \"a\", \"plugins\": []}]", "/0/plugins: \"plugins\" is not supported");
+    load_err("e.json", "[{\"command\": \"a\", \"parallelism\": 3}]", "/0/parallelism: \"parallelism\" greater than 1");
+    load_err("e.json", "[{\"command\": \"a\", \"colour\": 3}]", "/0/colour: unknown attribute \"colour\"");
+    load_err("e.json", "[{\"command\": \"a\", \"block\": \"b\"}]", "/0: expected one step type");
+    load_err("e.json", "[{\"command\": 3}]", "/0/command: expected a string or a list");
+    load_err("e.json", "[{\"command\": \"a\", \"depends_on\": 3}]", "/0/depends_on: expected a key");
+    load_err("e.json", "[{\"command\": \"a\", \"depends_on\": [{\"step\": \"x\", \"why\": 1}]}]",
+             "/0/depends_on/0/why: expected only");
+    load_err("e.json", "[{\"command\": \"a\", \"soft_fail\": [{\"exit_status\": \"x\"}]}]",
+             "/0/soft_fail/0: expected {\"exit_status\"");
+    load_err("e.json", "[{\"command\": \"a\", \"timeout_in_minutes\": 0}]", "/0/timeout_in_minutes: expected an integer from 1");
+    load_err("e.json", "[{\"command\": \"a\", \"env\": {\"A\": [1]}}]", "/0/env/A: expected a string, number or boolean");
+    load_err("e.json", "[{\"command\": \"a\", \"key\": \"x\", \"id\": \"y\"}]", "/0/id: expected \"id\" to equal");
+    load_err("e.json", "[{\"command\": \"a\", \"concurrency\": 2}]", "/0: expected \"concurrency\" and \"concurrency_group\"");
+    load_err("e.json", "[{\"group\": \"g\", \"steps\": []}]", "/0/steps: expected a non-empty list");
+    load_err("e.json", "[{\"group\": \"g\", \"steps\": [{\"group\": \"h\", \"steps\": [\"wait\"]}]}]",
+             "/0/steps/0: expected no group inside a group");
+    load_err("e.json", "[{\"wait\": 3}]", "/0: expected a string or null for \"wait\"");
+    load_err("e.yml", "steps:\n  - command: a\n    skip: 3\n", "e.yml: 3:11: expected true or false for \"skip\"");
+    load_err("e.yml", "steps:\n  - command: a\n    command: b\n", "e.yml: 3:5: expected unique mapping keys");
+    load_err("e.yml", "steps: [\n", "e.yml: 2:1: expected valid YAML");
+    load_err("e.yml", "", "e.yml: 1:1: expected a pipeline, the document is empty");
+    load_err("e.yml", "a: &a [*a, *a]\n", "e.yml");
+    load_err("e.yml", "- command: true\n", "e.yml: 1:12: expected a string or a list of strings for \"command\"");
+    load_err("e.yml", "steps: []\n---\nsteps: []\n", "expected one YAML document");
+    load_err("e.yml", "steps:\n  - {command: x, type: wait}\n", "e.yml: 2:24: expected the type to agree");
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    struct lk_error err = LK_ERROR_INIT;
+    struct bk_pipeline *ps[2];
+    ps[0] = load("a.json", "[{\"command\": \"x\", \"key\": \"a\"}, {\"command\": \"y\", \"key\": \"b\", \"depends_on\": \"c\"}]", NULL);
+    ps[1] = load("b.json", "[{\"command\": \"z\", \"key\": \"c\", \"depends_on\": [\"a\"]}]", NULL);
+    assert_int_equal(bk_pipelines_validate(ps, 1, &err), -1); /* c is in the other chunk */
+    assert_non_null(strstr(err.msg, "\"c\" is none"));
+    assert_string_equal(err.place, "a.json: /1");
+    assert_int_equal(bk_pipelines_validate(ps, 2, &err), 0);
+    bk_pipeline_free(ps[1]);
+    ps[1] = load("b.json", "[{\"command\": \"z\", \"key\": \"a\"}]", NULL);
+    assert_int_equal(bk_pipelines_validate(ps, 2, &err), -1);
+    assert_non_null(strstr(err.msg, "unique keys, \"a\""));
+    bk_pipeline_free(ps[1]);
+    bk_pipeline_free(ps[0]);
+    /* cycles: direct, through a group, a child on its own group */
+    const char *cycles[] = {
+        "[{\"command\": \"x\", \"key\": \"a\", \"depends_on\": \"b\"}, {\"command\": \"y\", \"key\": \"b\", \"depends_on\": \"a\"}]",
+        "[{\"command\": \"x\", \"key\": \"a\", \"depends_on\": \"a\"}]",
+        "[{\"group\": \"g\", \"key\": \"g\", \"steps\": [{\"command\": \"x\", \"key\": \"a\", \"depends_on\": \"g\"}]}]",
+        "[{\"group\": \"g\", \"key\": \"g\", \"depends_on\": \"b\", \"steps\": [{\"command\": \"x\", \"key\": \"a\"}]},"
+        " {\"command\": \"y\", \"key\": \"b\", \"depends_on\": \"a\"}]",
+    };
+    for (size_t i = 0; i < 4; i++) {
+        ps[0] = load("cy.json", cycles[i], NULL);
+        if (bk_pipelines_validate(ps, 1, &err) != -1)
+            fail_msg("cycle %zu not found", i);
+        assert_non_null(strstr(err.msg, "cycle"));
+        bk_pipeline_free(ps[0]);
+    }
+    char *longkey = xasprintf("[{\"command\": \"x\", \"key\": \"%0101d\"}]", 0);
+    ps[0] = load("k.json", longkey, NULL);
+    free(longkey);
+    assert_int_equal(bk_pipelines_validate(ps, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "at most 100"));
+    bk_pipeline_free(ps[0]);
+    lk_error_clear(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_steps), cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_interpolation_values),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_validate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
