@@ -199,9 +199,10 @@ static int parse_all(struct parser *ps, struct drv *d)
         XGROW(d->outputs, alloc, d->n_outputs + 1);
         struct drv_output *o = &d->outputs[d->n_outputs++];
         memset(o, 0, sizeof *o);
+        const char *path_at = NULL;
         if (parse_string(ps, &o->name, "the output name") < 0 ||
             expect(ps, ",", "',' after the output name") < 0 ||
-            parse_string(ps, &o->path, "the output path") < 0 ||
+            (path_at = ps->p, parse_string(ps, &o->path, "the output path")) < 0 ||
             expect(ps, ",", "',' after the output path") < 0 ||
             parse_string(ps, &o->hash_algo, "the output hash algorithm") < 0 ||
             expect(ps, ",", "',' after the output hash algorithm") < 0 ||
@@ -209,7 +210,7 @@ static int parse_all(struct parser *ps, struct drv *d)
             expect(ps, ")", "')' closing an output") < 0)
             return -1;
         if (o->path[0] != '\0' && o->path[0] != '/')
-            return fail_at(ps, ps->p, "expected the output path to be empty or absolute");
+            return fail_at(ps, path_at, "expected the output path to be empty or absolute");
     }
     if (expect(ps, ",", "',' after the list of outputs") < 0 ||
         expect(ps, "[", "'[' starting the list of input derivations") < 0)
