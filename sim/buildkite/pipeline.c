@@ -254,13 +254,11 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
                 free(cp);
                 goto fail;
             }
-            if (!json_is_string(json_string(key))) {
-                json_decref(v);
+            if (json_object_set_new(obj, key, v) < 0) { /* v is released */
                 bad(L, cp, "expected a valid UTF-8 key");
                 free(cp);
                 goto fail;
             }
-            json_object_set_new(obj, key, v);
             free(cp);
         }
         size_t i;
@@ -806,9 +804,9 @@ static int load_group_steps(struct loader *L, json_t *obj, const char *ptr, stru
             char *ep = json_pointer_index(cp, i);
             rc = load_step(L, e, ep, true, &s->steps[s->nsteps], pipeline_env);
             free(ep);
+            s->nsteps++; /* a partly loaded step is released with the group */
             if (rc < 0)
                 break;
-            s->nsteps++;
         }
     }
     free(cp);
