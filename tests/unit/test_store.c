@@ -1,0 +1,329 @@
+/* Unit tests: nixsim's store (sim/nix/store) — path mapping, validity,
+ * closures, roots, locks, deletion rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "nix/store.h"
+#include "xalloc.h"
+
+#define P(h, name) "/nix/store/" h "-" name
+#define HA "0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HB "1bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HC "2ccccccccccccccccccccccccccccccc"
+#define HD "3ddddddddddddddddddddddddddddddd"
+
+struct fx {
+    char *dir;
+    struct store s;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = xcalloc(1, sizeof *f);
+    f->dir = xstrdup("/tmp/lk-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    char *sd = xasprintf("%s/store", f->dir), *st = xasprintf("%s/state", f->dir);
+    struct lk_error err = LK_ERROR_INIT;
+    int rc = store_open(&f->s, sd, st, &err);
+    free(sd);
+    free(st);
+    *state = f;
+    return rc;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    store_close(&f->s);
+    remove_tree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Create the host file of `path` with `content` and register it. */
+static void add(struct fx *f, const char *path, const char *content, const char *const *refs,
+                size_t n)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    int added;
+    assert_int_equal(store_add_text(&f->s, path, content, strlen(content), refs, n, &added, &err),
+                     0);
+    assert_int_equal(added, 1);
+}
+
+static void test_paths(void **state)
+{
+    struct fx *f = *state;
+    assert_true(store_is_store_path(P(HA, "hello-1.0")));
+    assert_true(store_is_store_path(P(HA, "x.drv")));
+    assert_false(store_is_store_path(P(HA, "x/y")));
+    assert_false(store_is_store_path("/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x")); /* 'e' is not base32 */
+    assert_false(store_is_store_path("/nix/store/0aaa-x"));
+    assert_false(store_is_store_path(P(HA, ".hidden")));
+    assert_false(store_is_store_path("/tmp/" HA "-x"));
+    assert_false(store_is_store_path(P(HA, "")));
+    assert_false(store_is_store_path(P(HA, "a b")));
+    assert_false(f->s.in_place);
+
+    char *host = store_host(&f->s, P(HA, "x") "/bin/y");
+    char *expect = xasprintf("%s/store/%s-x/bin/y", f->dir, HA);
+    assert_string_equal(host, expect);
+    char *back = store_logical(&f->s, host);
+    assert_string_equal(back, P(HA, "x") "/bin/y");
+    free(host);
+    free(expect);
+    free(back);
+    assert_null(store_host(&f->s, "/tmp/x"));
+    assert_null(store_logical(&f->s, "/tmp/x"));
+
+    /* Arguments: logical paths, host paths and links to either, sub-paths stripped. */
+    struct lk_error err = LK_ERROR_INIT;
+    char *sp;
+    assert_int_equal(store_follow_arg(&f->s, P(HA, "x") "/bin/y", &sp, &err), 0);
+    assert_string_equal(sp, P(HA, "x"));
+    free(sp);
+    char *hostx = xasprintf("%s/store/%s-x", f->dir, HA);
+    char *l1 = xasprintf("%s/link1", f->dir), *l2 = xasprintf("%s/link2", f->dir);
+    assert_int_equal(symlink(hostx, l1), 0);
+    assert_int_equal(symlink("link1", l2), 0); /* relative, two hops */
+    assert_int_equal(store_follow_arg(&f->s, l2, &sp, &err), 0);
+    assert_string_equal(sp, P(HA, "x"));
+    free(sp);
+    assert_int_equal(store_follow_arg(&f->s, f->dir, &sp, &err), -1);
+    assert_non_null(strstr(err.msg, "is not in the Nix store"));
+    lk_error_clear(&err);
+    char *missing = xasprintf("%s/nope", f->dir);
+    assert_int_equal(store_follow_arg(&f->s, missing, &sp, &err), -1);
+    assert_non_null(strstr(err.msg, "getting status of"));
+    lk_error_clear(&err);
+    free(missing);
+    free(hostx);
+    free(l1);
+    free(l2);
+}
+
+static void test_validity_and_closure(void **state)
+{
+    struct fx *f = *state;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *a = P(HA, "a"), *b = P(HB, "b"), *c = P(HC, "c"), *d = P(HD, "d.drv");
+    assert_false(store_is_valid(&f->s, a));
+    struct store_info info;
+    assert_int_equal(store_query(&f->s, a, &info, &err), -1);
+    assert_string_equal(err.msg, "path '/nix/store/" HA "-a' is not valid");
+    lk_error_clear(&err);
+
+    add(f, a, "a", NULL, 0);
+    const char *rb[] = { a };
+    add(f, b, "b", rb, 1);
+    const char *rc_[] = { b, a, c }; /* unsorted, with a self-reference */
+    add(f, c, "c", rc_, 3);
+    int added;
+    assert_int_equal(store_add_text(&f->s, c, "c", 1, rc_, 3, &added, &err), 0);
+    assert_int_equal(added, 0); /* already valid */
+    assert_int_equal(store_query(&f->s, c, &info, &err), 0);
+    assert_null(info.deriver);
+    assert_int_equal(info.n_refs, 3);
+    assert_string_equal(info.refs[0], a);
+    assert_string_equal(info.refs[1], b);
+    assert_string_equal(info.refs[2], c);
+    store_info_free(&info);
+    assert_int_equal(store_register(&f->s, c, d, rc_, 3, &err), 0);
+    assert_int_equal(store_query(&f->s, c, &info, &err), 0);
+    assert_string_equal(info.deriver, d);
+    store_info_free(&info);
+
+    char **cl;
+    size_t n;
+    const char *start[] = { c };
+    assert_int_equal(store_closure(&f->s, start, 1, &cl, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_topo_order(&f->s, cl, n, &err), 0);
+    assert_string_equal(cl[0], a); /* dependencies first */
+    assert_string_equal(cl[1], b);
+    assert_string_equal(cl[2], c);
+    store_paths_free(cl, n);
+
+    char **all;
+    assert_int_equal(store_list_valid(&f->s, &all, &n, &err), 0);
+    assert_int_equal(n, 3);
+    store_paths_free(all, n);
+
+    /* A corrupt record is bad input naming the record. */
+    char *rec = xasprintf("%s/state/valid/%s-a", f->dir, HA);
+    assert_int_equal(write_file_atomic(rec, "{", 1, &err), 0);
+    assert_int_equal(store_query(&f->s, a, &info, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.file, rec);
+    lk_error_clear(&err);
+    free(rec);
+}
+
+static void test_roots_and_delete(void **state)
+{
+    struct fx *f = *state;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *a = P(HA, "a"), *b = P(HB, "b"), *c = P(HC, "c"), *d = P(HD, "d.drv");
+    add(f, a, "a", NULL, 0);
+    const char *rb[] = { a };
+    add(f, b, "b", rb, 1);
+    add(f, c, "c", NULL, 0);
+    add(f, d, "d", NULL, 0);
+    char *link = xasprintf("%s/result", f->dir), *abs;
+    assert_int_equal(store_add_root(&f->s, b, link, &abs, &err), 0);
+    assert_string_equal(abs, link);
+    char target[4096];
+    ssize_t tl = readlink(link, target, sizeof target - 1);
+    assert_true(tl > 0);
+    target[tl] = '\0';
+    char *hostb = store_host(&f->s, b);
+    assert_string_equal(target, hostb); /* out-links resolve on the host */
+    free(hostb);
+    free(abs);
+    char **roots;
+    size_t n;
+    assert_int_equal(store_roots(&f->s, &roots, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(roots[0], b);
+    store_paths_free(roots, n);
+
+    size_t deleted;
+    unsigned long long bytes;
+    /* b is a root, a is in its closure: both alive. */
+    const char *del_b[] = { b };
+    assert_int_equal(store_delete(&f->s, del_b, 1, NULL, &deleted, &bytes, &err), -1);
+    assert_string_equal(err.msg, "Cannot delete path '" P(HB, "b") "' since it is still alive. "
+                                 "To find out why, use: nix-store --query --roots");
+    lk_error_clear(&err);
+    const char *del_a[] = { a };
+    assert_int_equal(store_delete(&f->s, del_a, 1, NULL, &deleted, &bytes, &err), -1);
+    lk_error_clear(&err);
+    assert_true(store_is_valid(&f->s, a));
+    /* unreferenced paths (a .drv among them) can go */
+    const char *del_cd[] = { c, d };
+    assert_int_equal(store_delete(&f->s, del_cd, 2, NULL, &deleted, &bytes, &err), 0);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(bytes, 2);
+    assert_false(store_is_valid(&f->s, c));
+    assert_false(store_is_valid(&f->s, d));
+    char *hostd = store_host(&f->s, d);
+    struct stat st;
+    assert_int_not_equal(lstat(hostd, &st), 0);
+    free(hostd);
+    /* Remove the out-link: the root is stale, and a and b may go together
+     * (b refers to a, but b is being deleted too). */
+    assert_int_equal(unlink(link), 0);
+    const char *del_ab[] = { b, a };
+    assert_int_equal(store_delete(&f->s, del_ab, 2, NULL, &deleted, &bytes, &err), 0);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(store_roots(&f->s, &roots, &n, &err), 0);
+    assert_int_equal(n, 0);
+    store_paths_free(roots, n);
+    free(link);
+}
+
+static void test_referenced_not_deleted(void **state)
+{
+    struct fx *f = *state;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *a = P(HA, "a.drv"), *b = P(HB, "b.drv");
+    add(f, a, "a", NULL, 0);
+    const char *rb[] = { a };
+    add(f, b, "b", rb, 1);
+    size_t deleted;
+    unsigned long long bytes;
+    const char *del[] = { a };
+    assert_int_equal(store_delete(&f->s, del, 1, NULL, &deleted, &bytes, &err), -1);
+    assert_non_null(strstr(err.msg, "still alive"));
+    assert_int_equal(deleted, 0);
+    lk_error_clear(&err);
+}
+
+static double now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void test_locks(void **state)
+{
+    struct fx *f = *state;
+    struct lk_error err = LK_ERROR_INIT;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int l;
+        if (store_lock(&f->s, P(HA, "x"), &l, &err) != 0)
+            _exit(1);
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        usleep(300000);
+        store_unlock(l);
+        _exit(0);
+    }
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    double t0 = now();
+    int l;
+    assert_int_equal(store_lock(&f->s, P(HA, "x"), &l, &err), 0);
+    double waited = now() - t0;
+    assert_true(waited > 0.15);
+    /* a different path is not blocked */
+    int l2;
+    t0 = now();
+    assert_int_equal(store_lock(&f->s, P(HB, "y"), &l2, &err), 0);
+    assert_true(now() - t0 < 0.1);
+    store_unlock(l);
+    store_unlock(l2);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void test_open_env(void **state)
+{
+    (void)state;
+    struct store s;
+    struct lk_error err = LK_ERROR_INIT;
+    unsetenv("NIXSIM_STORE");
+    setenv("NIXSIM_STATE", "/tmp/x", 1);
+    assert_int_equal(store_open_env(&s, &err), -1);
+    assert_non_null(strstr(err.msg, "NIXSIM_STORE is not set"));
+    lk_error_clear(&err);
+    setenv("NIXSIM_STORE", "/tmp/x", 1);
+    unsetenv("NIXSIM_STATE");
+    assert_int_equal(store_open_env(&s, &err), -1);
+    assert_non_null(strstr(err.msg, "NIXSIM_STATE is not set"));
+    lk_error_clear(&err);
+    unsetenv("NIXSIM_STORE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validity_and_closure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roots_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_referenced_not_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+        cmocka_unit_test(test_open_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
