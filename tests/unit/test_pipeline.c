@@ -1,0 +1,530 @@
+/* Unit tests: labels, keys, target and extra steps, skip, gating, phases,
+ * dependencies, chunking, the output directory and every input error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunks.h"
+#include "cmdrun.h"
+#include "manifest.h"
+#include "pipeline.h"
+#include "steps.h"
+
+static char store[] = "/tmp/lk-store-XXXXXX";
+
+/* /nix/store/<32 digits of n>-<name>.drv */
+#define H(n) "0000000000000000000000000000000" #n
+#define DRV(n) "/nix/store/" H(n) "-t" #n ".drv"
+#define KEY(n) "drv-" H(n)
+
+static void write_drv(int n, const char *inputs)
+{
+    char *path = xasprintf("%s/%s-t%d.drv", store, H(0) + 0, n);
+    path[strlen(store) + 1 + 31] = (char)('0' + n);
+    char *text = xasprintf("Derive([(\"out\",\"/nix/store/%031dz-t%d\",\"\",\"\")],[%s],[],"
+                           "\"x86_64-linux\",\"/bin/sh\",[],[])", 0, n, inputs);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(write_file_atomic(path, text, strlen(text), &err), 0);
+    free(text);
+    free(path);
+}
+
+#define IN(n) "(\"" DRV(n) "\",[\"out\"])"
+
+static int setup_store(void **state)
+{
+    (void)state;
+    if (!mkdtemp(store))
+        return -1;
+    write_drv(1, "");
+    write_drv(2, IN(1));
+    write_drv(4, IN(1) "," IN(2)); /* not a target: t3's closest known deps go through it */
+    write_drv(3, IN(4));
+    write_drv(5, "");
+    write_drv(6, "");
+    write_drv(7, "");
+    return 0;
+}
+
+static int teardown_store(void **state)
+{
+    (void)state;
+    remove_tree(store);
+    return 0;
+}
+
+/* Generate from manifest text (and an optional parent map); returns the
+ * status (0, or the error status) with `err` set. */
+static int gen(const char *manifest, const char *parent, struct pipeline *p, struct lk_error *err)
+{
+    struct manifest m;
+    struct parent_map pm = { NULL };
+    memset(p, 0, sizeof(*p));
+    if (manifest_parse(manifest, strlen(manifest), "m.json", &m, err) != 0)
+        return err->status;
+    if (parent && parent_map_parse(parent, strlen(parent), "p.json", &pm, err) != 0) {
+        manifest_free(&m);
+        return err->status;
+    }
+    struct generate_request req = { &m, "m.json", parent ? &pm : NULL, store, { 0 }, { 0 } };
+    int rc = pipeline_generate(&req, p, err);
+    parent_map_free(&pm);
+    manifest_free(&m);
+    return rc == 0 ? 0 : err->status;
+}
+
+static json_t *phase(const struct pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_phases; i++)
+        if (!strcmp(p->phases[i].name, name))
+            return p->phases[i].steps;
+    return NULL;
+}
+
+static void assert_json(const json_t *got, const char *want_text)
+{
+    json_error_t je;
+    json_t *want = json_loads(want_text, JSON_DECODE_ANY, &je);
+    if (!want)
+        fail_msg("bad expected JSON: %s", je.text);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_SORT_KEYS | JSON_INDENT(1));
+        char *w = json_dumps(want, JSON_SORT_KEYS | JSON_INDENT(1));
+        print_error("got:\n%s\nwant:\n%s\n", g, w);
+        free(g);
+        free(w);
+        json_decref(want);
+        fail();
+    }
+    json_decref(want);
+}
+
+static void assert_error(const char *manifest, const char *parent, int status, const char *line)
+{
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen(manifest, parent, &p, &err), status);
+    char *got = lk_error_format(&err);
+    assert_string_equal(got, line);
+    free(got);
+    lk_error_clear(&err);
+    assert_null(p.phases);
+}
+
+static const char *command_of(json_t *step)
+{
+    return json_string_value(json_object_get(step, "command"));
+}
+
+static void test_labels_and_keys(void **state)
+{
+    (void)state;
+    char *k = extra_step_key("check", "web/site");
+    assert_string_equal(k, "extra-step-d058350bb78f071aa6c0f34769f7a921ebb22cc3");
+    free(k);
+    k = target_key("/nix/store/m2sbgq7jdam2y7sgnr9qh2kbp2qiqhld-site.drv");
+    assert_string_equal(k, "drv-m2sbgq7jdam2y7sgnr9qh2kbp2qiqhld");
+    free(k);
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen("{\"targets\":[{\"attrPath\":[\"web\",\"site\"],\"subtarget\":\"docs\","
+                         "\"drvPath\":\"" DRV(1) "\"},{\"attrPath\":[],\"drvPath\":\"" DRV(5) "\"}]}",
+                         NULL, &p, &err), 0);
+    json_t *s = json_array_get(phase(&p, "build"), 0);
+    assert_string_equal(json_string_value(json_object_get(s, "label")), ":nix: web/site:docs");
+    assert_string_equal(json_string_value(json_object_get(s, "key")), KEY(1));
+    assert_json(p.drvmap, "{\"web/site:docs\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"web\",\"site\",\"docs\"]},"
+                          "\"\":{\"drvPath\":\"" DRV(5) "\",\"attrPath\":[]}}");
+    assert_non_null(strstr(command_of(json_array_get(phase(&p, "build"), 1)), "-E 'import ./. {}'"));
+    pipeline_free(&p);
+}
+
+static void test_target_step(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen("{\"pipeline\":{\"cancelOnBuildFailing\":true,"
+                         "\"defaultStepOverrides\":{\"retry\":1,\"label\":\"overridden\",\"priority\":2}},"
+                         "\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{"
+                         "\"timeout\":3599,\"ci\":{\"buildkiteExtraDeps\":[\"lint\"],"
+                         "\"buildkiteExtraStepArgs\":{\"priority\":9},\"postBuild\":\"echo \\\"$X\\\" 'q'\"}}}]}",
+                         NULL, &p, &err), 0);
+    json_t *s = json_array_get(phase(&p, "build"), 0);
+    const char *cmd_plain = "set -o pipefail; (nix-store --realise '" DRV(1) "' --add-root 'result' --indirect"
+        " | xargs -r realpath) || (test ! -f '" DRV(1) "' && nix-build -E 'builtins.getAttr \\\"a\\\" "
+        "(import ./. {})' --show-trace --out-link 'result') && bash -c 'echo \\\"$$X\\\" '\\\\''q'\\\\'''";
+    char *want = xasprintf("{\"label\":\"overridden\",\"key\":\"" KEY(1) "\",\"skip\":false,"
+        "\"env\":{\"READTREE_TARGET\":\"a\"},\"cancel_on_build_failing\":true,"
+        "\"depends_on\":[\":init:\",\"lint\"],\"retry\":1,\"priority\":9,\"timeout_in_minutes\":59,"
+        "\"command\":\"%s\"}", cmd_plain);
+    assert_json(s, want);
+    free(want);
+    char *seen = upload_interpolate(command_of(s));
+    assert_non_null(strstr(seen, " && bash -c 'echo \"$X\" '\\''q'\\'''"));
+    free(seen);
+    pipeline_free(&p);
+}
+
+static void test_dependencies_and_skip(void **state)
+{
+    (void)state;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"t1\"],\"drvPath\":\"" DRV(1) "\"},"
+                    "{\"attrPath\":[\"t2\"],\"drvPath\":\"" DRV(2) "\"},"
+                    "{\"attrPath\":[\"t3\"],\"drvPath\":\"" DRV(3) "\"}]}";
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen(m, NULL, &p, &err), 0);
+    json_t *b = phase(&p, "build");
+    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
+    assert_json(json_object_get(json_array_get(b, 2), "depends_on"),
+                "[\":init:\",\"" KEY(1) "\",\"" KEY(2) "\"]");
+    pipeline_free(&p);
+    /* t1 unchanged: skipped, hence not known; t2 changed (other drv). */
+    assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
+                            "\"t2\":{\"drvPath\":\"" DRV(5) "\",\"attrPath\":[\"t2\"]}}", &p, &err), 0);
+    b = phase(&p, "build");
+    assert_json(json_object_get(json_array_get(b, 0), "skip"), "\"Target has not changed.\"");
+    assert_json(json_object_get(json_array_get(b, 1), "skip"), "false");
+    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\"]");
+    assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\",\"" KEY(2) "\"]");
+    pipeline_free(&p);
+}
+
+#define CMD(n) "\"command\":{\"drvPath\":\"" DRV(n) "\",\"outputs\":[\"out\"]}"
+
+static void test_extra_step_options(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"w\",\"s\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
+        "\"b\":{" CMD(5) "},"
+        "\"a\":{" CMD(6) ",\"label\":\"Lab\",\"softFail\":true,\"agents\":{\"queue\":\"q\"},"
+        "\"branches\":[\"main\",\"rel/*\"],\"phase\":\"release\"},"
+        "\"C\":{" CMD(7) ",\"needsOutput\":true,\"skip\":\"not today\"},"
+        "\"d\":{" CMD(5) ",\"alwaysRun\":true,\"skip\":true}}}}}]}";
+    assert_int_equal(gen(m, "{\"w/s\":{\"drvPath\":\"" DRV(1) "\"}}", &p, &err), 0);
+    json_t *b = phase(&p, "build"), *r = phase(&p, "release");
+    assert_int_equal(json_array_size(b), 4); /* target, then C, b, d (byte order) */
+    assert_int_equal(json_array_size(r), 1);
+    json_t *c = json_array_get(b, 1), *bb = json_array_get(b, 2), *d = json_array_get(b, 3);
+    assert_string_equal(json_string_value(json_object_get(c, "label")), ":gear: C (from w/s)");
+    assert_json(json_object_get(c, "skip"), "\"not today\"");
+    assert_json(json_object_get(c, "depends_on"), "[]");          /* needsOutput */
+    assert_json(json_object_get(bb, "depends_on"), "[\"" KEY(1) "\"]");
+    assert_json(json_object_get(bb, "skip"), "\"Target has not changed.\""); /* the parent's */
+    assert_json(json_object_get(d, "skip"), "false");             /* alwaysRun wins */
+    assert_json(json_object_get(d, "depends_on"), "[]");
+    assert_null(json_object_get(bb, "agents"));
+    assert_null(json_object_get(bb, "branches"));
+    assert_json(json_object_get(bb, "soft_fail"), "false");
+    json_t *a = json_array_get(r, 0);
+    assert_string_equal(json_string_value(json_object_get(a, "label")), ":gear: Lab (from w/s)");
+    char *key = extra_step_key("Lab", "w/s");
+    assert_string_equal(json_string_value(json_object_get(a, "key")), key);
+    free(key);
+    assert_json(json_object_get(a, "agents"), "{\"queue\":\"q\"}");
+    assert_json(json_object_get(a, "branches"), "\"main rel/*\"");
+    assert_json(json_object_get(a, "soft_fail"), "true");
+    /* Scripts: the exact text bash sees after upload interpolation. */
+    char *seen = upload_interpolate(command_of(bb));
+    assert_string_equal(seen,
+        "set -ueo pipefail\n"
+        "echo '--- Building extra step script'\n"
+        "command_script=\"$(set -o pipefail; (nix-store --realise '" DRV(5) "' --add-root "
+        "'nix-buildkite-extra-step-command-script' --indirect | xargs -r realpath) || (test ! -f '"
+        DRV(5) "' && nix-build -E 'builtins.getAttr \"command\" (builtins.getAttr \"b\" "
+        "(builtins.getAttr \"extraSteps\" (builtins.getAttr \"ci\" (builtins.getAttr \"meta\" "
+        "(builtins.getAttr \"s\" (builtins.getAttr \"w\" (import ./. {})))))))' --show-trace "
+        "--out-link 'nix-buildkite-extra-step-command-script'))\"\n"
+        "echo '+++ Running extra step script'\n"
+        "exec \"$command_script\"\n");
+    free(seen);
+    seen = upload_interpolate(command_of(c));
+    assert_non_null(strstr(seen, "set -ueo pipefail\necho '~~~ Preparing build output of w/s'\n"
+                                 "set -o pipefail; (nix-store --realise '" DRV(1) "' --add-root 'result' "));
+    free(seen);
+    pipeline_free(&p);
+}
+
+static void test_gate(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
+        "\"dep\":{" CMD(5) ",\"phase\":\"release\",\"prompt\":\"Go?\",\"label\":\"Deploy\",\"branches\":[\"main\"]},"
+        "\"nob\":{" CMD(6) ",\"phase\":\"release\",\"prompt\":\"Go?\"},"
+        "\"yes\":{" CMD(7) ",\"phase\":\"release\",\"prompt\":true}}}}}]}";
+    assert_int_equal(gen(m, NULL, &p, &err), 0);
+    json_t *r = phase(&p, "release");
+    json_t *g = json_deep_copy(json_array_get(r, 0));
+    json_t *inner = json_array_get(json_object_get(g, "steps"), 1);
+    assert_non_null(json_object_get(inner, "command"));
+    json_object_del(inner, "command");
+    char *key = extra_step_key("Deploy", "t");
+    char *want = xasprintf("{\"group\":\"Deploy\",\"depends_on\":[\"" KEY(1) "\"],\"skip\":false,\"steps\":["
+        "{\"block\":\":radio_button: Run Deploy? (from t)\",\"prompt\":\"Go?\",\"branches\":\"main\"},"
+        "{\"key\":\"%s\",\"label\":\":gear: Deploy (from t)\",\"skip\":false,\"soft_fail\":false,"
+        "\"branches\":\"main\"}]}", key);
+    assert_json(g, want);
+    free(want);
+    free(key);
+    json_decref(g);
+    assert_json(json_object_get(json_array_get(json_object_get(json_array_get(r, 1), "steps"), 0), "branches"), "[]");
+    /* Only a string prompt gates. */
+    assert_null(json_object_get(json_array_get(r, 2), "group"));
+    assert_non_null(json_object_get(json_array_get(r, 2), "command"));
+    pipeline_free(&p);
+}
+
+static void test_phases(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *m = "{\"pipeline\":{\"phases\":[\"build\",\"release\",\"deploy\"],\"activePhases\":[\"deploy\",\"release\"],"
+        "\"additionalSteps\":[{\"label\":\"add\"}],\"postBuildSteps\":[{\"label\":\"post\"}]},"
+        "\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
+        "\"b\":{" CMD(5) "},\"r\":{" CMD(6) ",\"phase\":\"release\"},\"d\":{" CMD(7) ",\"phase\":\"deploy\"}}}}}]}";
+    assert_int_equal(gen(m, NULL, &p, &err), 0);
+    assert_int_equal(p.n_phases, 2);
+    assert_string_equal(p.phases[0].name, "release"); /* `phases` order */
+    assert_string_equal(p.phases[1].name, "deploy");
+    json_t *r = phase(&p, "release");
+    assert_int_equal(json_array_size(r), 2);
+    assert_json(json_object_get(json_array_get(r, 0), "depends_on"), "[]"); /* no build phase */
+    assert_json(json_array_get(r, 1), "{\"label\":\"post\"}");
+    assert_int_equal(json_array_size(phase(&p, "deploy")), 1);
+    pipeline_free(&p);
+    /* Build only: target, its build step, then additionalSteps. */
+    const char *m2 = "{\"pipeline\":{\"activePhases\":[\"build\"],\"additionalSteps\":[{\"label\":\"add\"}],"
+        "\"postBuildSteps\":[{\"label\":\"post\"}]},\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\","
+        "\"meta\":{\"ci\":{\"extraSteps\":{\"b\":{" CMD(5) "},\"r\":{" CMD(6) ",\"phase\":\"release\"}}}}}]}";
+    assert_int_equal(gen(m2, NULL, &p, &err), 0);
+    assert_int_equal(p.n_phases, 1);
+    json_t *b = phase(&p, "build");
+    assert_int_equal(json_array_size(b), 3);
+    assert_json(json_array_get(b, 2), "{\"label\":\"add\"}");
+    pipeline_free(&p);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    const char *t = "\"attrPath\":[\"w\",\"s\"],\"drvPath\":\"" DRV(1) "\"";
+    char *m;
+#define ERR(json, line)                                  \
+    do {                                                 \
+        m = xasprintf("%s", json);                       \
+        assert_error(m, NULL, LK_EXIT_INPUT, line);      \
+        free(m);                                         \
+    } while (0)
+    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"phase\":\"deploy\"}}}}}]}", t);
+    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/phase: In step 'x' (from w/s): "
+                             "Phase 'deploy' is not valid. Known phases: build, release");
+    free(m);
+    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"label\":\"X\",\"prompt\":\"ok?\"}}}}}]}", t);
+    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/prompt: In step 'X' (from w/s): The 'prompt' "
+                             "feature can not be used by steps in the \"build\" phase, because CI builds should not "
+                             "be gated on manual human approvals.");
+    free(m);
+    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{\"command\":{\"drvPath\":\"" DRV(5)
+                  "\",\"outputs\":[\"out\",\"doc\"]}}}}}}]}", t);
+    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/command/outputs: In step 'x' (from w/s): "
+                             "the command derivation must have exactly one output, found 2");
+    free(m);
+    ERR("{\"pipeline\":{\"activePhases\":[\"build\",\"deploy\"]},\"targets\":[]}",
+        "m.json: /pipeline/activePhases/1: Active phase 'deploy' is not valid. Known phases: build, release");
+    ERR("{\"pipeline\":{\"phases\":[\"build\",\"../x\"]},\"targets\":[]}",
+        "m.json: /pipeline/phases/1: phase name '../x' cannot name a chunk file");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
+        "{\"de/ploy\":{" CMD(5) ",\"phase\":7}}}}}]}",
+        "m.json: /targets/0/meta/ci/extraSteps/de~1ploy/phase: expected a string, found an integer");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"]}]}", "m.json: /targets/0/drvPath: missing (expected a string)");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\",1],\"drvPath\":\"" DRV(1) "\"}]}",
+        "m.json: /targets/0/attrPath/1: expected a string, found an integer");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"/nix/store/x.drv\"}]}",
+        "m.json: /targets/0/drvPath: expected a derivation store path (/nix/store/<hash>-<name>.drv), found \"/nix/store/x.drv\"");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
+        "{\"x\":{" CMD(5) ",\"needOutput\":true}}}}}]}",
+        "m.json: /targets/0/meta/ci/extraSteps/x/needOutput: unknown extra step option \"needOutput\"");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
+        "{\"x\":{\"label\":\"y\"}}}}}]}",
+        "m.json: /targets/0/meta/ci/extraSteps/x/command: missing (expected an object with a drvPath)");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"timeout\":\"1h\"}}]}",
+        "m.json: /targets/0/meta/timeout: expected an integer (seconds), found a string");
+    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
+        "{\"x\":{" CMD(5) ",\"skip\":1}}}}}]}",
+        "m.json: /targets/0/meta/ci/extraSteps/x/skip: expected a boolean or a string, found an integer");
+    ERR("{\"pipeline\":{\"phase\":[]}}", "m.json: /pipeline/phase: unknown pipeline setting \"phase\"");
+    ERR("{\"version\":2}", "m.json: /version: unsupported manifest version (expected 1)");
+    ERR("{\"targets\":[\n  {\"attrPath\": [\"a\"],}]}",
+        "m.json: 2:22: malformed JSON: string or '}' expected near '}'");
+    ERR("{\"a\":1,\"a\":2}", "m.json: 1:10: malformed JSON: duplicate object key near '\"a\"'");
+    ERR("[]", "m.json: expected an object, found an array");
+    /* A .drv the dependency analysis cannot read: the deps module's error. */
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(9) "\"}]}", NULL, &p, &err), 2);
+    assert_non_null(strstr(err.file, H(9) "-t9.drv"));
+    lk_error_clear(&err);
+    /* Parent map errors. */
+    assert_error("{}", "{\"a\":{\"drvPath\":3}}", 2, "p.json: /a/drvPath: expected a string, found an integer");
+    assert_error("{}", "{\"a\":{}}", 2, "p.json: /a/drvPath: missing (expected a string)");
+#undef ERR
+}
+
+/* A pipeline with `n` build steps (additionalSteps only, no targets). */
+static void chunks_of(size_t n, size_t want_chunks, size_t last_size)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_adds(&sb, "{\"pipeline\":{\"additionalSteps\":[");
+    for (size_t i = 0; i < n; i++)
+        sb_addf(&sb, "%s{\"label\":\"s%zu\"}", i ? "," : "", i);
+    sb_adds(&sb, "]}}");
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen(sb_str(&sb), NULL, &p, &err), 0);
+    struct chunk_list cl;
+    chunk_list_make(&p, &cl);
+    assert_int_equal(cl.n, want_chunks);
+    size_t seen = 0;
+    for (size_t i = 0; i < cl.n; i++) {
+        char *name = xasprintf("build-chunk-%zu.json", i + 1);
+        assert_string_equal(cl.items[i].file_name, name);
+        free(name);
+        json_t *steps = json_object_get(cl.items[i].doc, "steps");
+        size_t size = json_array_size(steps);
+        assert_int_equal(size, i + 1 < cl.n ? CHUNK_MAX_STEPS : last_size);
+        for (size_t k = 0; k < size; k++) {
+            char *label = xasprintf("s%zu", seen++);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(steps, k), "label")), label);
+            free(label);
+        }
+    }
+    assert_int_equal(seen, n);
+    chunk_list_free(&cl);
+    pipeline_free(&p);
+    sb_release(&sb);
+}
+
+static void test_chunk_boundaries(void **state)
+{
+    (void)state;
+    chunks_of(0, 0, 0);
+    chunks_of(1, 1, 1);
+    chunks_of(192, 1, 192);
+    chunks_of(193, 2, 1);
+    chunks_of(385, 3, 1);
+    chunks_of(192 * 10 + 5, 11, 5);
+}
+
+static void test_sorted_output_and_outdir(void **state)
+{
+    (void)state;
+    json_t *v = json_loads("{\"b\":{\"z\":1,\"a\":[{\"y\":1,\"x\":2}]},\"a\":\"ü$\"}", 0, NULL);
+    char *text = json_dump_sorted(v);
+    assert_string_equal(text, "{\"a\":\"ü$\",\"b\":{\"a\":[{\"x\":2,\"y\":1}],\"z\":1}}\n");
+    free(text);
+    json_decref(v);
+
+    char base[] = "/tmp/lk-out-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *out = xasprintf("%s/out", base);
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen("{\"pipeline\":{\"postBuildSteps\":[{\"label\":\"p\"}]},\"targets\":[{\"attrPath\":[\"t\"],"
+                         "\"drvPath\":\"" DRV(1) "\"}]}", NULL, &p, &err), 0);
+    assert_int_equal(pipeline_write(&p, out, &err), 0);
+    assert_int_equal(pipeline_write(&p, out, &err), 0); /* replaces */
+    char *f = xasprintf("%s/release-chunk-1.json", out), *data;
+    size_t len;
+    assert_int_equal(read_file(f, &data, &len, &err), 0);
+    assert_string_equal(data, "{\"steps\":[{\"label\":\"p\"}]}\n");
+    free(data);
+    free(f);
+    /* A directory that cannot be created: status 1, nothing left. */
+    char *bad = xasprintf("%s/missing/out", base);
+    assert_int_equal(pipeline_write(&p, bad, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_FAIL);
+    lk_error_clear(&err);
+    free(bad);
+    pipeline_free(&p);
+    free(out);
+    remove_tree(base);
+}
+
+/* An extra step with needsOutput and parentOverride, executed with stub
+ * nix-store/nix-build: the overridden parent is built (realise of the
+ * override drv, then the override expression), then the script, which is exec'd. */
+static void test_extra_step_executed(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen("{\"targets\":[{\"attrPath\":[\"we$b\",\"it's\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":"
+                         "{\"extraSteps\":{\"go\":{" CMD(5) ",\"needsOutput\":true,\"phase\":\"release\","
+                         "\"parentOverride\":{\"drvPath\":\"" DRV(6) "\"}}}}}}]}", NULL, &p, &err), 0);
+    char *dir = stub_dir_new();
+    char *script = xasprintf("%s/script", dir);
+    write_exec(script, "#!/bin/sh\necho \"script ran: $0\"\n");
+    setenv("STUB_OUT", script, 1);
+    char *seen = upload_interpolate(command_of(json_array_get(phase(&p, "release"), 0)));
+    assert_non_null(seen);
+    assert_int_equal(stub_run(dir, "/", seen), 0);
+    unsetenv("STUB_OUT");
+    char **a = stub_call(dir, 0, "nix-store");
+    assert_non_null(a);
+    assert_string_equal(a[1], DRV(6));
+    argv_free(a);
+    a = stub_call(dir, 1, "nix-build");
+    assert_non_null(a);
+    assert_string_equal(a[1], "(builtins.getAttr \"parentOverride\" (builtins.getAttr \"go\" (builtins.getAttr "
+        "\"extraSteps\" (builtins.getAttr \"ci\" (builtins.getAttr \"meta\" (builtins.getAttr \"it's\" "
+        "(builtins.getAttr \"we$b\" (import ./. {})))))))) (builtins.getAttr \"it's\" (builtins.getAttr \"we$b\" (import ./. {})))");
+    assert_string_equal(a[4], "result");
+    argv_free(a);
+    a = stub_call(dir, 2, "nix-store");
+    assert_string_equal(a[1], DRV(5));
+    assert_string_equal(a[3], "nix-buildkite-extra-step-command-script");
+    argv_free(a);
+    a = stub_call(dir, 3, "nix-build");
+    assert_non_null(a);
+    argv_free(a);
+    char *out = stub_file(dir, "stdout");
+    char *want = xasprintf("~~~ Preparing build output of we$b/it's\n%s\n--- Building extra step script\n"
+                           "+++ Running extra step script\nscript ran: %s\n", script, script);
+    assert_string_equal(out, want);
+    free(want);
+    free(out);
+    free(seen);
+    free(script);
+    remove_tree(dir);
+    free(dir);
+    pipeline_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_labels_and_keys),
+        cmocka_unit_test(test_target_step),
+        cmocka_unit_test(test_dependencies_and_skip),
+        cmocka_unit_test(test_extra_step_options),
+        cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_chunk_boundaries),
+        cmocka_unit_test(test_sorted_output_and_outdir),
+        cmocka_unit_test(test_extra_step_executed),
+    };
+    return cmocka_run_group_tests(tests, setup_store, teardown_store);
+}
