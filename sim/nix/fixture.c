@@ -469,9 +469,18 @@ static char *name_from_key(const char *key)
     return s;
 }
 
+/* Output names: shell identifiers (the builder reads `$name`), not "drv",
+ * and none of the names `derivation` or the derivation attribute set already
+ * uses (an output called `all` or `PATH` would shadow or clobber them). */
 static int valid_output_name(const char *s)
 {
-    if (!*s || !strcmp(s, "drv") || strlen(s) > 64)
+    static const char *const reserved[] = { "drv", "all", "drvAttrs", "drvPath", "outPath",
+                                            "outputName", "type", "name", "system", "builder",
+                                            "args", "PATH", "deps", "outputs", "meta", NULL };
+    for (size_t i = 0; reserved[i]; i++)
+        if (!strcmp(s, reserved[i]))
+            return 0;
+    if (!*s || strlen(s) > 64)
         return 0;
     if (!(isalpha((unsigned char)*s) || *s == '_'))
         return 0;
@@ -552,7 +561,7 @@ static int parse_script(struct loader *L, struct fixture_drv *d, const char *s,
                                 "closed by '}' (write '@@{' for a literal '@{')",
                                 d->key, off + 1);
             char *ref = xstrndup(start, (size_t)(end - start));
-            char *caret = strchr(ref, '^');
+            char *caret = strrchr(ref, '^');
             char *output = NULL;
             if (caret) {
                 *caret = 0;
@@ -585,12 +594,13 @@ static int parse_script(struct loader *L, struct fixture_drv *d, const char *s,
     return 0;
 }
 
+/* Keys are any non-empty string; one containing '}' or '^' cannot be named
+ * in a build script's `@{...}` (fixtures/README.md), but deps, drv, command
+ * and the other fields can still name it. */
 static int check_key(struct loader *L, yaml_node_t *n, const char *key, const char *what)
 {
     if (!*key)
         return fail(L, n, "%s: a derivation key must not be empty", what);
-    if (strpbrk(key, "}^"))
-        return fail(L, n, "%s '%s': a derivation key must not contain '}' or '^'", what, key);
     return 0;
 }
 
@@ -629,7 +639,9 @@ static int load_drv_fields(struct loader *L, size_t i, yaml_node_t **vals, const
             if (!valid_output_name(d->outputs[j]))
                 return fail(L, vals[DF_OUTPUTS],
                             "%s '%s': output name '%s' is not valid: expected a shell "
-                            "identifier (letters, digits, '_') other than 'drv'",
+                            "identifier (letters, digits, '_') that is not a reserved name "
+                            "(drv, all, drvAttrs, drvPath, outPath, outputName, type, name, "
+                            "system, builder, args, PATH, deps, outputs, meta)",
                             what, d->key, d->outputs[j]);
             for (size_t m = 0; m < j; m++)
                 if (!strcmp(d->outputs[m], d->outputs[j]))

@@ -1,8 +1,9 @@
 /* depot-drvs — print a fixture's in-memory instantiation, for comparing it
  * with real Nix (tests/realnix-export).
  *
- * usage: depot-drvs FIXTURE [--dump DIR] [--targets] [--outputs]
- * Prints one line `<key> <drv path>` per derivation in dependency order;
+ * usage: depot-drvs FIXTURE [--dump DIR] [--targets] [--outputs] [--manifest]
+ * With --manifest, prints the target manifest (depot_manifest) as JSON
+ * and nothing else. Otherwise prints one line `<key> <drv path>` per derivation in dependency order;
  * with --targets, one line `<label> <drv path>` per target in fixture order
  * instead; with --outputs, one line `<key> <output> <path>` per output.
  * Keys and labels are printed with `\`, space and newline escaped as `\\`,
@@ -35,7 +36,7 @@ static void put_field(const char *s)
 int main(int argc, char **argv)
 {
     const char *fixture_path = NULL, *dump = NULL;
-    int targets = 0, outputs = 0;
+    int targets = 0, outputs = 0, manifest = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dump") && i + 1 < argc)
             dump = argv[++i];
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
             targets = 1;
         else if (!strcmp(argv[i], "--outputs"))
             outputs = 1;
+        else if (!strcmp(argv[i], "--manifest"))
+            manifest = 1;
         else if (!fixture_path)
             fixture_path = argv[i];
         else {
@@ -63,7 +66,12 @@ int main(int argc, char **argv)
         status = err.status;
         goto out;
     }
-    if (targets) {
+    if (manifest) {
+        json_t *m = depot_manifest(d, &err);
+        json_dumpf(m, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+        putchar('\n');
+        json_decref(m);
+    } else if (targets) {
         for (size_t i = 0; i < f->n_targets; i++) {
             put_field(f->targets[i].label);
             printf(" %s\n", depot_drv_at(d, depot_index_of_fixture_drv(d, f->targets[i].drv))->drv_path);
