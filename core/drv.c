@@ -501,8 +501,9 @@ void drv_sort(struct drv *d)
                 struct drv_input *t = &tmp[m - 1];
                 t->outputs = xrealloc(t->outputs,
                                       (t->n_outputs + in->n_outputs + 1) * sizeof *t->outputs);
-                memcpy(t->outputs + t->n_outputs, in->outputs,
-                       in->n_outputs * sizeof *in->outputs);
+                if (in->n_outputs)
+                    memcpy(t->outputs + t->n_outputs, in->outputs,
+                           in->n_outputs * sizeof *in->outputs);
                 t->n_outputs += in->n_outputs;
                 free(in->path);
                 free(in->outputs);

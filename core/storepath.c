@@ -116,7 +116,8 @@ static int cmp_str(const void *a, const void *b)
 static char *make_type(const char *type, char *const *refs, size_t n_refs)
 {
     char **sorted = xmalloc((n_refs ? n_refs : 1) * sizeof *sorted);
-    memcpy(sorted, refs, n_refs * sizeof *sorted);
+    if (n_refs)
+        memcpy(sorted, refs, n_refs * sizeof *sorted);
     qsort(sorted, n_refs, sizeof *sorted, cmp_str);
     struct strbuf s = STRBUF_INIT;
     sb_adds(&s, type);
