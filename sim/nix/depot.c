@@ -449,6 +449,21 @@ int depot_resolve(const struct depot *d, const char *const *attrs, size_t n,
                 set_value(out, DV_DRV, di, fd->outputs[j]);
                 return 0;
             }
+        /* Attributes every target value has (from `derivation`, readTree). */
+        static const char *const plain[] = { "drvPath", "outPath", "name", "system", "builder",
+                                             "args", "PATH", "type", "outputName", "drvAttrs",
+                                             "all", "__readTree", NULL };
+        int is_plain = (!strcmp(next, "__subtarget") && node->subtarget) ||
+                       (!strcmp(next, "deps") && fd->n_deps) ||
+                       (!strcmp(next, "outputs") && fd->outputs_explicit);
+        for (size_t j = 0; plain[j] && !is_plain; j++)
+            is_plain = !strcmp(next, plain[j]);
+        if (is_plain) {
+            if (n > depth + 1)
+                return not_a_set(err, "not a set");
+            set_value(out, DV_OTHER, (size_t)-1, NULL);
+            return 0;
+        }
         /* Otherwise a child target below this one (checked next round). */
     }
     return 0;

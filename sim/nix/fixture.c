@@ -911,6 +911,8 @@ static int load_target(struct loader *L, struct fixture_target *t, yaml_node_t *
         return -1;
     if (!t->n_attr_path)
         return fail(L, v[0], "attrPath: expected at least one attribute name");
+    if (t->n_attr_path > MAX_DEPTH)
+        return fail(L, v[0], "attrPath: expected at most %d attribute names", MAX_DEPTH);
     for (size_t i = 0; i < t->n_attr_path; i++)
         if (check_attr_name(L, v[0], t->attr_path[i], "attrPath") < 0)
             return -1;
