@@ -2,6 +2,7 @@
  *
  * Usage: drvcheck [--store DIR] DRV...
  *        drvcheck --text NAME FILE [REF...]
+ *        drvcheck --bench N FILE
  * For each `.drv` store path (read from DIR, default /nix/store, where
  * /nix/store/X is DIR/X): parse it and write it back (must be byte-identical
  * to the file); recompute its output paths from scratch (blank the outputs,
@@ -10,10 +11,12 @@
  * or "FAIL PATH: what differs"). Exit 0 if all match, 1 on any difference,
  * 2 on unreadable or malformed input.
  * With --text, print the store path of a text (builtins.toFile) named NAME
- * with the contents of FILE and the given references. */
+ * with the contents of FILE and the given references.
+ * With --bench, parse FILE N times and print the time taken. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "drv.h"
 #include "fileio.h"
@@ -90,6 +93,36 @@ int main(int argc, char **argv)
 {
     const char *store_dir = NIX_STORE_DIR;
     int i = 1;
+    if (argc == 4 && strcmp(argv[1], "--bench") == 0) {
+        struct lk_error err = LK_ERROR_INIT;
+        char *data;
+        size_t len;
+        long n = strtol(argv[2], NULL, 10);
+        if (n <= 0 || read_file(argv[3], &data, &len, &err) < 0) {
+            if (err.msg)
+                lk_error_print(&err, "drvcheck", stderr);
+            lk_error_clear(&err);
+            return 2;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (long k = 0; k < n; k++) {
+            struct drv d;
+            if (drv_parse(data, len, argv[3], &d, &err) < 0) {
+                lk_error_print(&err, "drvcheck", stderr);
+                lk_error_clear(&err);
+                free(data);
+                return 2;
+            }
+            drv_free(&d);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        printf("%zu bytes x %ld parses: %.3f s (%.2f us/parse, %.0f MB/s)\n", len, n, sec,
+               sec / (double)n * 1e6, (double)len * (double)n / sec / 1e6);
+        free(data);
+        return 0;
+    }
     if (argc >= 4 && strcmp(argv[1], "--text") == 0) {
         struct lk_error err = LK_ERROR_INIT;
         char *data;
