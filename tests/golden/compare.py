@@ -1,0 +1,36 @@
+"""Golden comparison: the output directory against expected/, as JSON values
+and as a set of file names; every chunk validated against Buildkite's schema.
+usage: compare.py OUT_DIR EXPECTED_DIR SCHEMA_PATH"""
+import json
+import os
+import sys
+
+out, expected, schema_path = sys.argv[1:4]
+failed = False
+got_files, want_files = sorted(os.listdir(out)), sorted(os.listdir(expected))
+if got_files != want_files:
+    print(f"  files differ: got {got_files}, expected {want_files}")
+    failed = True
+for name in sorted(set(got_files) & set(want_files)):
+    with open(os.path.join(out, name)) as g, open(os.path.join(expected, name)) as w:
+        got, want = json.load(g), json.load(w)
+    if got != want:
+        print(f"  {name}: differs from the expected value")
+        failed = True
+if os.path.exists(schema_path):
+    import jsonschema
+    with open(schema_path) as f:
+        schema = json.load(f)
+    validator = jsonschema.Draft7Validator(schema)
+    for name in got_files:
+        if "-chunk-" not in name:
+            continue
+        with open(os.path.join(out, name)) as f:
+            doc = json.load(f)
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+        for e in errors[:3]:
+            print(f"  {name}: schema: {'/'.join(map(str, e.path))}: {e.message[:200]}")
+        failed = failed or bool(errors)
+else:
+    print(f"  SCHEMA NOT FOUND at {schema_path}: schema validation skipped")
+sys.exit(1 if failed else 0)
