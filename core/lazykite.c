@@ -129,7 +129,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt)
-                return usage_error("unknown option '-%c'", (char[]){ (char)optopt, 0 });
+                return usage_error("unknown option '-%s'", (char[]){ (char)optopt, '\0' });
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -190,6 +190,13 @@ static int load_manifest(const struct options *o, struct manifest *m, const char
                          struct lk_error *err)
 {
     *file = o->manifest;
+    if (!o->manifest) {
+        /* The evaluator module (core/eval.h) is not part of this tree yet. */
+        memset(m, 0, sizeof(*m));
+        return lk_fail(err, LK_EXIT_FAIL, o->eval_dir, NULL,
+                       "--eval is not available in this build; evaluate the depot with "
+                       "core/nix/manifest.nix and pass --manifest");
+    }
     return manifest_load(o->manifest, m, err);
 }
 
