@@ -1,0 +1,124 @@
+/* scheduler — Buildkite's step scheduling as pure logic (no processes).
+ *
+ * Contract: a build is a list of steps that grows. bk_sched_upload() adds a
+ * loaded pipeline's steps right after the uploading step (after its group
+ * when it is inside one), or at the end when `after` is -1; so uploading
+ * chunks last-first keeps their order. The scheduler takes ownership of the
+ * pipeline. Each step (and each step of a group) gets a stable node id.
+ * The caller loops: bk_sched_next() returns a command step to run now
+ * (marked running), BK_SCHED_BUSY (nothing runnable until a running step
+ * finishes) or BK_SCHED_DONE; bk_sched_report_exit() gives a step's result.
+ *
+ * Rules (Buildkite's, see the docs on depends_on, wait, block and branches):
+ * - A step without `depends_on` depends on the closest wait/block before it
+ *   in its list (the build's top level or its group); a wait/block without
+ *   `depends_on` depends on every step since the previous wait/block and on
+ *   that one. An explicit `depends_on` (even null/[]) replaces these implicit
+ *   dependencies. Input steps have no implicit dependencies and hold nobody
+ *   implicitly. Steps uploaded by a step also depend on it (unless explicit).
+ * - A group's dependencies apply to each of its steps; depending on a group
+ *   is depending on each of its steps; depending on a step that uploaded
+ *   steps is depending on those steps too.
+ * - A dependency is satisfied when it passed, soft-failed, was skipped, was
+ *   excluded by a branch filter, is an unblocked block or a (recorded, not
+ *   run) trigger. A failed, timed-out, canceled or waiting_failed dependency
+ *   makes the step waiting_failed (reason: that dependency), unless the
+ *   dependency has `allow_failure`, the step `allow_dependency_failure`, or
+ *   the step is a wait with `continue_on_failure`.
+ * - `skip` (true or a reason) marks the step skipped on upload; a skipped
+ *   group skips its steps. A branch filter that does not match the build's
+ *   branch excludes the step from the build ("excluded by branch filter";
+ *   Buildkite drops such steps, and dependencies on them are ignored).
+ * - Block and input steps are unblocked when the policy says so (all, none,
+ *   or a "*" glob over the label); otherwise they stay blocked and hold their
+ *   dependants, which end "not run".
+ * - A dependency on a key no step has: the step waits while the build can
+ *   still grow (steps running or runnable); then it ends "broken" (Buildkite
+ *   fails such a build without running the step) and counts as a failure.
+ * - Steps in a dependency cycle end "not run" with reason "dependency cycle".
+ * - A concurrency group runs at most `concurrency` of its steps at once,
+ *   earlier steps first.
+ * - With `cancel_on_build_failing`, a step that becomes runnable while the
+ *   build has a hard failure is canceled instead of run.
+ * Errors from bk_sched_upload: a key used twice in the build (as Buildkite
+ * rejects such an upload), or a bad `after` id. */
+#ifndef LAZYKITE_BK_SCHEDULER_H
+#define LAZYKITE_BK_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buildkite/pipeline.h"
+#include "error.h"
+
+enum bk_outcome {
+    BK_PENDING,
+    BK_RUNNING,
+    BK_PASSED,
+    BK_SOFT_FAILED,
+    BK_FAILED,
+    BK_TIMED_OUT,
+    BK_CANCELED,
+    BK_SKIPPED,
+    BK_EXCLUDED,       /* excluded by branch filter */
+    BK_UNBLOCKED,      /* block/input step let through */
+    BK_BLOCKED,        /* block/input step left blocked */
+    BK_RECORDED,       /* trigger step: recorded, not run */
+    BK_WAITING_FAILED, /* not run: a dependency failed */
+    BK_BROKEN,         /* not run: depends on a key that never appeared */
+    BK_NOT_RUN,        /* not run: held by a blocked step, or a cycle */
+};
+/* "passed", "soft-failed", "failed", "timed-out", "canceled", "skipped",
+ * "excluded-by-branch-filter", "unblocked", "blocked", "recorded",
+ * "waiting-failed", "broken", "not-run", "pending", "running". */
+const char *bk_outcome_name(enum bk_outcome o);
+/* Does the outcome count as a failure of the build? (failed, timed-out,
+ * canceled, broken; not soft-failed, not waiting-failed.) */
+bool bk_outcome_is_failure(enum bk_outcome o);
+
+enum bk_unblock { BK_UNBLOCK_NONE, BK_UNBLOCK_ALL, BK_UNBLOCK_GLOB };
+
+struct bk_sched_options {
+    const char *branch;       /* BUILDKITE_BRANCH, for branch filters */
+    enum bk_unblock unblock;
+    const char *unblock_glob; /* BK_UNBLOCK_GLOB: matched against the label */
+};
+
+enum { BK_SCHED_BUSY = -1, BK_SCHED_DONE = -2 };
+
+struct bk_sched;
+
+/* The options' strings are copied. */
+struct bk_sched *bk_sched_new(const struct bk_sched_options *opts);
+void bk_sched_free(struct bk_sched *s);
+
+/* Insert `p`'s steps after node `after` (-1: append). Takes ownership of p
+ * (also on failure, when it is freed). On success *first and *count (either
+ * may be NULL) give the new top-level nodes' ids range start and the number
+ * of nodes added (group steps included). */
+int bk_sched_upload(struct bk_sched *s, int after, struct bk_pipeline *p, int *first, size_t *count,
+                    struct lk_error *err);
+
+int bk_sched_next(struct bk_sched *s);
+/* A running step ended: exit status (0..255) or timed out. The outcome is
+ * passed, soft-failed (soft_fail rules), failed or timed-out. */
+void bk_sched_report_exit(struct bk_sched *s, int id, int exit_status, bool timed_out);
+/* A running step ended some other way (e.g. canceled, or the sandbox could
+ * not start: failed); `reason` is copied (may be NULL). */
+void bk_sched_report(struct bk_sched *s, int id, enum bk_outcome outcome, const char *reason);
+
+size_t bk_sched_count(const struct bk_sched *s);           /* node ids are 0..count-1 */
+const struct bk_step *bk_sched_step(const struct bk_sched *s, int id);
+enum bk_outcome bk_sched_outcome(const struct bk_sched *s, int id);
+const char *bk_sched_reason(const struct bk_sched *s, int id); /* or NULL */
+int bk_sched_parent(const struct bk_sched *s, int id);         /* group node, or -1 */
+int bk_sched_exit_status(const struct bk_sched *s, int id);    /* -1 unless it ran */
+int bk_sched_find(const struct bk_sched *s, const char *key);  /* node id or -1 */
+/* The build's steps in order (groups followed by their steps); *n set.
+ * The array is owned by the scheduler, valid until the next upload. */
+const int *bk_sched_order(struct bk_sched *s, size_t *n);
+/* Has any step failed (bk_outcome_is_failure)? */
+bool bk_sched_failing(const struct bk_sched *s);
+size_t bk_sched_running(const struct bk_sched *s);
+
+#endif

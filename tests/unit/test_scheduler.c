@@ -1,0 +1,359 @@
+/* Unit tests: the Buildkite scheduler's rules, one build per rule. Steps
+ * "run" instantly; a command "exit N" makes the step exit with N. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildkite/scheduler.h"
+#include "strbuf.h"
+
+static struct bk_pipeline *pl(const char *json)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    struct bk_pipeline *p = bk_pipeline_load("t.json", json, strlen(json), NULL, &err);
+    if (!p)
+        fail_msg("bad test pipeline: %s: %s", err.place, err.msg);
+    return p;
+}
+
+static struct bk_sched *sched(const char *branch, enum bk_unblock u, const char *glob, const char *json)
+{
+    struct bk_sched_options o = { branch, u, glob };
+    struct bk_sched *s = bk_sched_new(&o);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_sched_upload(s, -1, pl(json), NULL, NULL, &err), 0);
+    return s;
+}
+
+static int exit_of(const struct bk_step *st)
+{
+    const char *e = strstr(st->command, "exit ");
+    return e ? atoi(e + 5) : 0;
+}
+
+/* Run to the end one step at a time; returns the run order "k1 k2 ...". */
+static char *run_all(struct bk_sched *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+    int id;
+    while ((id = bk_sched_next(s)) >= 0) {
+        const struct bk_step *st = bk_sched_step(s, id);
+        sb_addf(&sb, "%s%s", sb.len ? " " : "", st->key ? st->key : "?");
+        bk_sched_report_exit(s, id, exit_of(st), strstr(st->command, "sleep") != NULL);
+    }
+    assert_int_equal(id, BK_SCHED_DONE);
+    return sb_detach(&sb);
+}
+
+static void expect(struct bk_sched *s, const char *key, enum bk_outcome o, const char *reason)
+{
+    int id = bk_sched_find(s, key);
+    if (id < 0)
+        fail_msg("no step %s", key);
+    if (bk_sched_outcome(s, id) != o)
+        fail_msg("%s: outcome %s, want %s (reason %s)", key, bk_outcome_name(bk_sched_outcome(s, id)),
+                 bk_outcome_name(o), bk_sched_reason(s, id) ? bk_sched_reason(s, id) : "-");
+    if (reason && (!bk_sched_reason(s, id) || !strstr(bk_sched_reason(s, id), reason)))
+        fail_msg("%s: reason \"%s\" lacks \"%s\"", key, bk_sched_reason(s, id) ? bk_sched_reason(s, id) : "",
+                 reason);
+}
+
+static void check_order(struct bk_sched *s, const char *want)
+{
+    char *got = run_all(s);
+    if (strcmp(got, want))
+        fail_msg("run order \"%s\", want \"%s\"", got, want);
+    free(got);
+}
+
+#define C(k, extra) "{\"key\": \"" k "\", \"command\": \"true\"" extra "}"
+#define F(k, n, extra) "{\"key\": \"" k "\", \"command\": \"exit " #n "\"" extra "}"
+
+static void test_skips(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("a", ", \"skip\": \"Target has not changed.\"") "," C("b", ", \"depends_on\": \"a\"") ","
+        C("c", ", \"skip\": true") ", \"wait\"," C("d", "") "]");
+    check_order(s, "b d");
+    expect(s, "a", BK_SKIPPED, "Target has not changed.");
+    expect(s, "b", BK_PASSED, NULL);
+    expect(s, "c", BK_SKIPPED, NULL);
+    expect(s, "d", BK_PASSED, NULL);
+    assert_false(bk_sched_failing(s));
+    bk_sched_free(s);
+}
+
+static void test_failures(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" F("a", 1, "") "," C("b", ", \"depends_on\": \"a\"") ","
+        C("c", ", \"depends_on\": [{\"step\": \"a\", \"allow_failure\": true}]") ","
+        C("d", ", \"depends_on\": \"a\", \"allow_dependency_failure\": true") ","
+        F("e", 3, ", \"soft_fail\": [{\"exit_status\": 3}]") "," C("f", ", \"depends_on\": \"e\"") ","
+        F("g", 4, ", \"soft_fail\": [{\"exit_status\": 3}]") "," C("h", ", \"depends_on\": \"g\"") ","
+        F("i", 9, ", \"soft_fail\": true") "," C("j", ", \"depends_on\": \"i\"") ","
+        C("k", ", \"depends_on\": \"b\"") ","
+        C("l", ", \"depends_on\": [{\"step\": \"b\", \"allow_failure\": true}]") "]");
+    check_order(s, "a c d e f g i j l");
+    expect(s, "a", BK_FAILED, "exit status 1");
+    expect(s, "b", BK_WAITING_FAILED, "a");
+    expect(s, "c", BK_PASSED, NULL);
+    expect(s, "d", BK_PASSED, NULL);
+    expect(s, "e", BK_SOFT_FAILED, NULL);
+    expect(s, "f", BK_PASSED, NULL);
+    expect(s, "g", BK_FAILED, NULL);
+    expect(s, "h", BK_WAITING_FAILED, "g");
+    expect(s, "i", BK_SOFT_FAILED, NULL);
+    expect(s, "j", BK_PASSED, NULL);
+    expect(s, "k", BK_WAITING_FAILED, "b");  /* waiting_failed propagates */
+    expect(s, "l", BK_PASSED, NULL);         /* ...and allow_failure covers it */
+    assert_true(bk_sched_failing(s));
+    assert_int_equal(bk_sched_exit_status(s, bk_sched_find(s, "a")), 1);
+    bk_sched_free(s);
+}
+
+static void test_wait(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("a", "") "," F("b", 2, "") ", {\"wait\": null, \"key\": \"w1\"}," C("c", "") ","
+        C("free", ", \"depends_on\": []") ","
+        C("d", ", \"allow_dependency_failure\": true") "]");
+    check_order(s, "a b free d");
+    expect(s, "w1", BK_WAITING_FAILED, "b");
+    expect(s, "c", BK_WAITING_FAILED, "w1");
+    expect(s, "free", BK_PASSED, NULL);
+    expect(s, "d", BK_PASSED, NULL);
+    bk_sched_free(s);
+
+    s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" F("a", 2, "") ", {\"wait\": \"~\", \"continue_on_failure\": true, \"key\": \"w\"}," C("b", "") ","
+        "\"wait\"," C("c", "") "]");
+    check_order(s, "a b");
+    expect(s, "w", BK_PASSED, NULL);
+    expect(s, "b", BK_PASSED, NULL);
+    expect(s, "c", BK_WAITING_FAILED, NULL); /* the next wait sees the failure again */
+    bk_sched_free(s);
+
+    /* a wait waits for everything before it, in order */
+    s = sched("main", BK_UNBLOCK_NONE, NULL, "[" C("a", "") "," C("b", "") ", \"wait\"," C("c", "") "]");
+    int a = bk_sched_next(s), b = bk_sched_next(s);
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY); /* c waits for a and b */
+    bk_sched_report_exit(s, a, 0, false);
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY);
+    bk_sched_report_exit(s, b, 0, false);
+    int c = bk_sched_next(s);
+    assert_int_equal(c, bk_sched_find(s, "c"));
+    bk_sched_report_exit(s, c, 0, false);
+    assert_int_equal(bk_sched_next(s), BK_SCHED_DONE);
+    bk_sched_free(s);
+}
+
+static void test_blocks(void **state)
+{
+    (void)state;
+    const char *json =
+        "[" C("a", "") ", {\"block\": \":radio_button: Run deploy?\", \"key\": \"blk\"}," C("b", "") ","
+        C("c", ", \"depends_on\": \"blk\"") "," C("x", ", \"depends_on\": \"a\"") ","
+        "{\"input\": \"Who?\", \"key\": \"in\"}," C("after-input", ", \"depends_on\": \"in\"") "]";
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL, json);
+    check_order(s, "a x");
+    expect(s, "blk", BK_BLOCKED, NULL);
+    expect(s, "b", BK_NOT_RUN, "blocked by \"blk\"");
+    expect(s, "c", BK_NOT_RUN, "blocked by \"blk\"");
+    expect(s, "in", BK_BLOCKED, NULL);
+    expect(s, "after-input", BK_NOT_RUN, "blocked by \"in\"");
+    assert_false(bk_sched_failing(s));
+    bk_sched_free(s);
+
+    s = sched("main", BK_UNBLOCK_ALL, NULL, json);
+    check_order(s, "a b c x after-input"); /* ready steps start in build order */
+    expect(s, "blk", BK_UNBLOCKED, NULL);
+    bk_sched_free(s);
+
+    s = sched("main", BK_UNBLOCK_GLOB, "*Run deploy?", json);
+    check_order(s, "a b c x");
+    expect(s, "blk", BK_UNBLOCKED, NULL);
+    expect(s, "in", BK_BLOCKED, NULL);
+    bk_sched_free(s);
+
+    s = sched("main", BK_UNBLOCK_GLOB, "Run*", json); /* must match the whole label */
+    check_order(s, "a x");
+    bk_sched_free(s);
+
+    /* a block after a failure does not unblock */
+    s = sched("main", BK_UNBLOCK_ALL, NULL, "[" F("a", 1, "") ", {\"block\": \"b\", \"key\": \"blk\"}," C("b", "") "]");
+    check_order(s, "a");
+    expect(s, "blk", BK_WAITING_FAILED, "a");
+    expect(s, "b", BK_WAITING_FAILED, "blk");
+    bk_sched_free(s);
+}
+
+static void test_groups(void **state)
+{
+    (void)state;
+    /* the DESIGN's prompt gate: group{depends_on, steps: [block, step]} */
+    const char *json =
+        "[" C("parent", "") ","
+        "{\"group\": \"deploy\", \"key\": \"g\", \"depends_on\": [\"parent\"], \"steps\": ["
+        "  {\"block\": \":radio_button: Run deploy? (from web)\", \"branches\": []},"
+        C("deploy", "") "]},"
+        C("after", ", \"depends_on\": \"g\"") "," C("w-dep", "") "," "\"wait\"," C("last", "") "]";
+    struct bk_sched *s = sched("refs/heads/canon", BK_UNBLOCK_NONE, NULL, json);
+    check_order(s, "parent w-dep");
+    expect(s, "deploy", BK_NOT_RUN, "blocked by");
+    expect(s, "after", BK_NOT_RUN, NULL);
+    expect(s, "last", BK_NOT_RUN, NULL);
+    expect(s, "g", BK_NOT_RUN, NULL);
+    bk_sched_free(s);
+    s = sched("refs/heads/canon", BK_UNBLOCK_ALL, NULL, json);
+    check_order(s, "parent deploy after w-dep last");
+    expect(s, "g", BK_PASSED, NULL);
+    bk_sched_free(s);
+    /* a group's dependency failure holds all of its steps; skip spreads */
+    s = sched("main", BK_UNBLOCK_ALL, NULL,
+        "[" F("p", 1, "") ", {\"group\": \"g\", \"depends_on\": \"p\", \"steps\": [" C("g1", "") "," C("g2", "") "]},"
+        "{\"group\": \"s\", \"skip\": \"Target has not changed.\", \"steps\": [" C("s1", "") "]},"
+        C("on-s1", ", \"depends_on\": \"s1\"") "]");
+    check_order(s, "p on-s1");
+    expect(s, "g1", BK_WAITING_FAILED, "p");
+    expect(s, "g2", BK_WAITING_FAILED, "p");
+    expect(s, "s1", BK_SKIPPED, "Target has not changed.");
+    bk_sched_free(s);
+    /* a wait inside a group orders only the group */
+    s = sched("main", BK_UNBLOCK_ALL, NULL,
+        "[{\"group\": \"g\", \"steps\": [" C("g1", "") ", \"wait\"," C("g2", "") "]}," C("out", "") "]");
+    int g1 = bk_sched_next(s), out = bk_sched_next(s);
+    assert_int_equal(g1, bk_sched_find(s, "g1"));
+    assert_int_equal(out, bk_sched_find(s, "out"));
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY);
+    bk_sched_report_exit(s, g1, 0, false);
+    bk_sched_report_exit(s, out, 0, false);
+    check_order(s, "g2");
+    bk_sched_free(s);
+}
+
+static void test_branches(void **state)
+{
+    (void)state;
+    const char *json =
+        "[" C("canon-only", ", \"branches\": \"refs/heads/canon\"") ","
+        C("not-canon", ", \"branches\": \"!refs/heads/canon\"") ","
+        C("on-filtered", ", \"depends_on\": \"not-canon\"") ","
+        "{\"wait\": null, \"branches\": \"nope\", \"key\": \"w\"}," C("after", "") "]";
+    struct bk_sched *s = sched("refs/heads/canon", BK_UNBLOCK_NONE, NULL, json);
+    /* the excluded wait is not in the build: "after" does not wait */
+    check_order(s, "canon-only on-filtered after");
+    expect(s, "not-canon", BK_EXCLUDED, NULL);
+    expect(s, "w", BK_EXCLUDED, NULL);
+    expect(s, "on-filtered", BK_PASSED, NULL);
+    bk_sched_free(s);
+    s = sched("refs/heads/feature", BK_UNBLOCK_NONE, NULL, json);
+    check_order(s, "not-canon on-filtered after");
+    expect(s, "canon-only", BK_EXCLUDED, NULL);
+    bk_sched_free(s);
+}
+
+static void test_uploads(void **state)
+{
+    (void)state;
+    /* the static pipeline: init, generate (uploads chunks last-first), wait, duck */
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C(":init:", "") "," C("gen", ", \"depends_on\": \":init:\"") ", \"wait\", " C("duck", "") "]");
+    struct lk_error err = LK_ERROR_INIT;
+    int id = bk_sched_next(s);
+    assert_int_equal(id, bk_sched_find(s, ":init:"));
+    bk_sched_report_exit(s, id, 0, false);
+    int gen = bk_sched_next(s);
+    assert_int_equal(gen, bk_sched_find(s, "gen"));
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY);
+    /* chunk 2 first, then chunk 1: each goes right after "gen" */
+    assert_int_equal(bk_sched_upload(s, gen, pl("[" C("c2a", ", \"depends_on\": \"c1a\"") "]"), NULL, NULL, &err), 0);
+    assert_int_equal(bk_sched_upload(s, gen, pl("[" C("c1a", "") "," C("c1b", ", \"depends_on\": \"late\"") "]"),
+                                     NULL, NULL, &err), 0);
+    size_t n;
+    const int *order = bk_sched_order(s, &n);
+    assert_int_equal(n, 7);
+    assert_string_equal(bk_sched_step(s, order[2])->key, "c1a");
+    assert_string_equal(bk_sched_step(s, order[3])->key, "c1b");
+    assert_string_equal(bk_sched_step(s, order[4])->key, "c2a");
+    /* a duplicate key is refused, as Buildkite refuses the upload */
+    assert_int_equal(bk_sched_upload(s, gen, pl("[" C("c1a", "") "]"), NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "already used"));
+    /* uploaded steps wait for the uploader */
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY);
+    bk_sched_report_exit(s, gen, 0, false);
+    int c1a = bk_sched_next(s);
+    assert_int_equal(c1a, bk_sched_find(s, "c1a"));
+    /* "late" appears later, uploaded by c1a: c1b waits for it meanwhile */
+    assert_int_equal(bk_sched_upload(s, c1a, pl("[" C("late", "") "]"), NULL, NULL, &err), 0);
+    bk_sched_report_exit(s, c1a, 0, false);
+    check_order(s, "late c1b c2a duck"); /* "late" went right after c1a */
+    lk_error_clear(&err);
+    bk_sched_free(s);
+}
+
+static void test_missing_and_cycles(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("a", ", \"depends_on\": \"ghost\"") "," C("b", ", \"depends_on\": \"a\"") ","
+        C("x", ", \"depends_on\": \"y\"") "," C("y", ", \"depends_on\": \"x\"") "," C("ok", "") "]");
+    check_order(s, "ok");
+    expect(s, "a", BK_BROKEN, "\"ghost\"");
+    expect(s, "b", BK_WAITING_FAILED, "a");
+    expect(s, "x", BK_NOT_RUN, "dependency cycle");
+    expect(s, "y", BK_NOT_RUN, "dependency cycle");
+    assert_true(bk_sched_failing(s));
+    bk_sched_free(s);
+}
+
+static void test_concurrency_and_cancel(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("a", ", \"concurrency\": 1, \"concurrency_group\": \"deploy\"") ","
+        C("b", ", \"concurrency\": 1, \"concurrency_group\": \"deploy\"") "," C("c", "") "]");
+    int a = bk_sched_next(s);
+    int c = bk_sched_next(s);
+    assert_string_equal(bk_sched_step(s, a)->key, "a");
+    assert_string_equal(bk_sched_step(s, c)->key, "c"); /* b must wait for a */
+    assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY);
+    assert_int_equal(bk_sched_running(s), 2);
+    bk_sched_report_exit(s, a, 0, false);
+    int b = bk_sched_next(s);
+    assert_string_equal(bk_sched_step(s, b)->key, "b");
+    bk_sched_report_exit(s, b, 0, false);
+    bk_sched_report_exit(s, c, 0, false);
+    assert_int_equal(bk_sched_next(s), BK_SCHED_DONE);
+    bk_sched_free(s);
+
+    s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("c", ", \"cancel_on_build_failing\": true, \"depends_on\": []") ","
+        F("a", 1, "") ", {\"key\": \"t\", \"command\": \"sleep 9\", \"timeout_in_minutes\": 1}, \"wait\", "
+        "{\"wait\": null, \"continue_on_failure\": true},"
+        C("d", ", \"depends_on\": [{\"step\": \"a\", \"allow_failure\": true}], \"cancel_on_build_failing\": true") "]");
+    check_order(s, "c a t");  /* c runs before anything fails; d is canceled */
+    expect(s, "t", BK_TIMED_OUT, "timed out");
+    expect(s, "d", BK_CANCELED, "failing");
+    bk_sched_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_skips),    cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_wait),     cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_groups),   cmocka_unit_test(test_branches),
+        cmocka_unit_test(test_uploads),  cmocka_unit_test(test_missing_and_cycles),
+        cmocka_unit_test(test_concurrency_and_cancel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
