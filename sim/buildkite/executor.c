@@ -1,0 +1,469 @@
+/* executor — see executor.h. One process, no threads: children are
+ * polled (their bwrap status pipes with a short timeout, then waitpid
+ * with WNOHANG), deadlines are checked on every round. */
+#include "buildkite/executor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buildkite/sandbox.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct agent {
+    char *checkout;
+    char *name;
+    int id; /* running node, or -1 */
+    struct bk_sandbox_proc proc;
+    struct bk_env env; /* the running step's environment (for uploads) */
+    double start, deadline; /* deadline 0: none */
+    char *spool;
+};
+
+struct bk_executor {
+    struct bk_sched *sched;
+    struct agent *agents;
+    size_t nagents;
+    char *store_dir, *state_dir, *bin_dir, *work_dir, *shim_dir;
+    char **ro_paths, **rw_paths;
+    char *branch, *commit, *build_id;
+    struct bk_env extra_env;
+    bool no_interpolation;
+    double minute_seconds;
+    char *bwrap;
+    void (*step_env)(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env);
+    int (*step_done)(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
+                     struct lk_error *err);
+    void *ctx;
+    struct bk_step_result *results;
+    size_t nresults;
+};
+
+static const char SHIM[] =
+    "#!/bin/sh\n"
+    "# buildkite-agent of the simulated Buildkite: `pipeline upload` only.\n"
+    "# Each pipeline is spooled; the executor uploads it when the step ends.\n"
+    "set -eu\n"
+    "if [ \"$#\" -lt 2 ] || [ \"$1\" != pipeline ] || [ \"$2\" != upload ]; then\n"
+    "    echo \"buildkite-agent (simulated): only 'pipeline upload' is supported\" >&2; exit 2\n"
+    "fi\n"
+    "shift 2\n"
+    "interp=1\n"
+    "files=0\n"
+    "spool=\"${BUILDKITE_SIM_SPOOL:?not inside the simulated Buildkite}\"\n"
+    "put() { n=$(ls \"$spool\" | wc -l); n=$((n + 1));\n"
+    "        cp \"$1\" \"$spool/$(printf %04d \"$n\")-$interp-$(basename \"$2\")\"; }\n"
+    "for a in \"$@\"; do\n"
+    "    case \"$a\" in --no-interpolation) interp=0 ;; esac\n"
+    "done\n"
+    "for a in \"$@\"; do\n"
+    "    case \"$a\" in\n"
+    "    --no-interpolation) ;;\n"
+    "    -*) echo \"buildkite-agent (simulated): unsupported option $a\" >&2; exit 2 ;;\n"
+    "    *) [ -f \"$a\" ] || { echo \"buildkite-agent: $a: no such file\" >&2; exit 1; }\n"
+    "       put \"$a\" \"$a\"; files=$((files + 1)) ;;\n"
+    "    esac\n"
+    "done\n"
+    "if [ \"$files\" -eq 0 ]; then\n"
+    "    t=$(mktemp); cat > \"$t\"; put \"$t\" stdin.yml; rm -f \"$t\"\n"
+    "fi\n"
+    "echo \"buildkite-agent: pipeline upload queued\" >&2\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char **dup_list(const char *const *l)
+{
+    size_t n = 0;
+    while (l && l[n])
+        n++;
+    char **r = xcalloc(n + 1, sizeof(*r));
+    for (size_t i = 0; i < n; i++)
+        r[i] = xstrdup(l[i]);
+    return r;
+}
+
+static void free_list(char **l)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        free(l[i]);
+    free(l);
+}
+
+static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
+
+struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct bk_sched *sched)
+{
+    struct bk_executor *ex = xcalloc(1, sizeof(*ex));
+    ex->sched = sched;
+    ex->nagents = cfg->nagents ? cfg->nagents : 1;
+    ex->agents = xcalloc(ex->nagents, sizeof(*ex->agents));
+    for (size_t i = 0; i < ex->nagents; i++) {
+        ex->agents[i].checkout = xstrdup(cfg->checkouts[i]);
+        ex->agents[i].name = xasprintf("agent-%zu", i + 1);
+        ex->agents[i].id = -1;
+        ex->agents[i].proc.pid = -1;
+        ex->agents[i].proc.status_fd = -1;
+    }
+    ex->store_dir = dupn(cfg->store_dir);
+    ex->state_dir = dupn(cfg->state_dir);
+    ex->bin_dir = dupn(cfg->bin_dir);
+    ex->work_dir = xstrdup(cfg->work_dir);
+    ex->shim_dir = xasprintf("%s/shim", cfg->work_dir);
+    ex->ro_paths = dup_list(cfg->ro_paths);
+    ex->rw_paths = dup_list(cfg->rw_paths);
+    ex->branch = xstrdup(cfg->branch ? cfg->branch : "");
+    ex->commit = xstrdup(cfg->commit ? cfg->commit : "");
+    ex->build_id = xstrdup(cfg->build_id ? cfg->build_id : "");
+    bk_env_merge(&ex->extra_env, cfg->extra_env);
+    ex->no_interpolation = cfg->no_interpolation;
+    ex->minute_seconds = cfg->minute_seconds > 0 ? cfg->minute_seconds : 60.0;
+    ex->bwrap = dupn(cfg->bwrap);
+    ex->step_env = cfg->step_env;
+    ex->step_done = cfg->step_done;
+    ex->ctx = cfg->ctx;
+    return ex;
+}
+
+void bk_executor_free(struct bk_executor *ex)
+{
+    if (!ex)
+        return;
+    for (size_t i = 0; i < ex->nagents; i++) {
+        struct agent *a = &ex->agents[i];
+        if (a->id >= 0 && a->proc.pid > 0) {
+            int st;
+            bk_sandbox_kill(&a->proc);
+            waitpid(a->proc.pid, &st, 0);
+            int ignored;
+            bk_sandbox_finish(&a->proc, st, true, &ignored, NULL);
+        }
+        free(a->checkout);
+        free(a->name);
+        free(a->spool);
+        bk_env_release(&a->env);
+    }
+    free(ex->agents);
+    for (size_t i = 0; i < ex->nresults; i++) {
+        free(ex->results[i].agent_name);
+        free(ex->results[i].log_path);
+    }
+    free(ex->results);
+    free(ex->store_dir);
+    free(ex->state_dir);
+    free(ex->bin_dir);
+    free(ex->work_dir);
+    free(ex->shim_dir);
+    free_list(ex->ro_paths);
+    free_list(ex->rw_paths);
+    free(ex->branch);
+    free(ex->commit);
+    free(ex->build_id);
+    bk_env_release(&ex->extra_env);
+    free(ex->bwrap);
+    free(ex);
+}
+
+struct bk_sched *bk_executor_sched(const struct bk_executor *ex) { return ex->sched; }
+
+const struct bk_step_result *bk_executor_result(const struct bk_executor *ex, int id)
+{
+    if (id < 0 || (size_t)id >= ex->nresults || !ex->results[id].ran)
+        return NULL;
+    return &ex->results[id];
+}
+
+int bk_executor_upload(struct bk_executor *ex, int after, const char *name, const char *text,
+                       size_t len, const struct bk_env *env, struct lk_error *err)
+{
+    struct bk_load_options o = { !ex->no_interpolation, env };
+    struct bk_pipeline *p = bk_pipeline_load(name, text, len, &o, err);
+    if (!p)
+        return -1;
+    return bk_sched_upload(ex->sched, after, p, NULL, NULL, err);
+}
+
+static int mkdir_p(const char *path, struct lk_error *err)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return lk_fail_errno(err, LK_EXIT_FAIL, path, "mkdir");
+    return 0;
+}
+
+static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
+{
+    char *logs = xasprintf("%s/logs", ex->work_dir), *spool = xasprintf("%s/spool", ex->work_dir);
+    int rc = mkdir_p(logs, err);
+    if (rc == 0)
+        rc = mkdir_p(spool, err);
+    if (rc == 0)
+        rc = mkdir_p(ex->shim_dir, err);
+    if (rc == 0) {
+        char *shim = xasprintf("%s/buildkite-agent", ex->shim_dir);
+        rc = write_file_atomic(shim, SHIM, strlen(SHIM), err);
+        if (rc == 0 && chmod(shim, 0755) < 0)
+            rc = lk_fail_errno(err, LK_EXIT_FAIL, shim, "chmod");
+        free(shim);
+    }
+    free(logs);
+    free(spool);
+    return rc;
+}
+
+static struct bk_step_result *result_slot(struct bk_executor *ex, int id)
+{
+    size_t need = bk_sched_count(ex->sched);
+    if (need > ex->nresults) {
+        ex->results = xrealloc(ex->results, need * sizeof(*ex->results));
+        memset(ex->results + ex->nresults, 0, (need - ex->nresults) * sizeof(*ex->results));
+        ex->nresults = need;
+    }
+    return &ex->results[id];
+}
+
+static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error *err)
+{
+    struct agent *a = &ex->agents[ai];
+    const struct bk_step *st = bk_sched_step(ex->sched, id);
+    bk_env_release(&a->env);
+    bk_env_merge(&a->env, &st->env);
+    char *jid = xasprintf("%d", id);
+    bk_env_set(&a->env, "BUILDKITE", "true");
+    bk_env_set(&a->env, "CI", "true");
+    bk_env_set(&a->env, "BUILDKITE_BRANCH", ex->branch);
+    bk_env_set(&a->env, "BUILDKITE_COMMIT", ex->commit);
+    bk_env_set(&a->env, "BUILDKITE_BUILD_ID", ex->build_id);
+    bk_env_set(&a->env, "BUILDKITE_JOB_ID", jid);
+    bk_env_set(&a->env, "BUILDKITE_STEP_KEY", st->key ? st->key : "");
+    bk_env_set(&a->env, "BUILDKITE_LABEL", st->label ? st->label : "");
+    bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
+    bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
+    bk_env_set(&a->env, "BUILDKITE_BUILD_CHECKOUT_PATH", a->checkout);
+    free(a->spool);
+    a->spool = xasprintf("%s/spool/%d", ex->work_dir, id);
+    remove_tree(a->spool);
+    if (mkdir_p(a->spool, err) < 0) {
+        free(jid);
+        return -1;
+    }
+    bk_env_set(&a->env, "BUILDKITE_SIM_SPOOL", a->spool);
+    bk_env_merge(&a->env, &ex->extra_env);
+    if (ex->step_env)
+        ex->step_env(ex->ctx, st, id, ai, &a->env);
+    char *log = xasprintf("%s/logs/%d.log", ex->work_dir, id);
+    const char *rw[64];
+    size_t nrw = 0;
+    rw[nrw++] = a->spool;
+    for (size_t i = 0; ex->rw_paths[i] && nrw < 62; i++)
+        rw[nrw++] = ex->rw_paths[i];
+    rw[nrw] = NULL;
+    char *ro_shim = ex->shim_dir;
+    const char **ro = xcalloc(2 + 1024, sizeof(char *));
+    size_t nro = 0;
+    ro[nro++] = ro_shim;
+    for (size_t i = 0; ex->ro_paths[i] && nro < 1024; i++)
+        ro[nro++] = ex->ro_paths[i];
+    struct bk_sandbox_spec spec = {
+        st->command, a->checkout, ex->store_dir, ex->state_dir, ex->bin_dir, ex->shim_dir,
+        ro, rw, &a->env, log, ex->bwrap,
+    };
+    int rc = bk_sandbox_start(&spec, &a->proc, err);
+    free(ro);
+    struct bk_step_result *r = result_slot(ex, id);
+    r->ran = true;
+    r->agent = ai;
+    free(r->agent_name);
+    r->agent_name = xstrdup(a->name);
+    free(r->log_path);
+    r->log_path = log;
+    r->exit_status = -1;
+    free(jid);
+    if (rc < 0)
+        return -1;
+    a->id = id;
+    a->start = now();
+    a->deadline = st->timeout_in_minutes ? a->start + ex->minute_seconds * (double)st->timeout_in_minutes : 0;
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Upload what the step spooled; returns -1 with the reason in err. */
+static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_error *err)
+{
+    DIR *d = opendir(a->spool);
+    if (!d)
+        return 0;
+    char **names = NULL;
+    size_t n = 0, alloc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        XGROW(names, alloc, n + 1);
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *path = xasprintf("%s/%s", a->spool, names[i]);
+        char *text;
+        size_t len;
+        /* NNNN-I-name */
+        const char *name = strlen(names[i]) > 7 ? names[i] + 7 : names[i];
+        bool interp = strlen(names[i]) > 5 && names[i][5] == '1';
+        if (read_file(path, &text, &len, err) == 0) {
+            struct bk_load_options o = { interp && !ex->no_interpolation, &a->env };
+            struct bk_pipeline *p = bk_pipeline_load(name, text, len, &o, err);
+            rc = p ? bk_sched_upload(ex->sched, a->id, p, NULL, NULL, err) : -1;
+            free(text);
+        } else {
+            rc = -1;
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status, bool timed_out,
+                       struct lk_error *err)
+{
+    int id = a->id;
+    int exit_status = -1;
+    if (bk_sandbox_finish(&a->proc, wait_status, timed_out, &exit_status, err) < 0) {
+        lk_error_prefix(err, "step %d (%s)", id,
+                        bk_sched_step(ex->sched, id)->label ? bk_sched_step(ex->sched, id)->label : "?");
+        bk_sched_report(ex->sched, id, BK_FAILED, "the sandbox could not be set up");
+        a->id = -1;
+        return -1;
+    }
+    struct bk_step_result *r = result_slot(ex, id);
+    r->timed_out = timed_out;
+    r->exit_status = timed_out ? -1 : exit_status;
+    r->seconds = now() - a->start;
+    struct lk_error uerr = LK_ERROR_INIT;
+    int up = spooled_uploads(ex, a, &uerr);
+    r = result_slot(ex, id); /* uploads may have grown the table */
+    int rc = 0;
+    if (ex->step_done)
+        rc = ex->step_done(ex->ctx, ex, id, r, err);
+    if (up < 0) {
+        char *why = lk_error_format(&uerr);
+        char *reason = xasprintf("pipeline upload failed: %s", why);
+        bk_sched_report(ex->sched, id, BK_FAILED, reason);
+        free(reason);
+        free(why);
+    } else {
+        bk_sched_report_exit(ex->sched, id, timed_out ? -1 : exit_status, timed_out);
+    }
+    lk_error_clear(&uerr);
+    a->id = -1;
+    return rc;
+}
+
+static void kill_all(struct bk_executor *ex)
+{
+    for (size_t i = 0; i < ex->nagents; i++) {
+        struct agent *a = &ex->agents[i];
+        if (a->id < 0)
+            continue;
+        int st;
+        bk_sandbox_kill(&a->proc);
+        waitpid(a->proc.pid, &st, 0);
+        int ignored;
+        struct lk_error e = LK_ERROR_INIT;
+        bk_sandbox_finish(&a->proc, st, true, &ignored, &e);
+        lk_error_clear(&e);
+        bk_sched_report(ex->sched, a->id, BK_CANCELED, "the build was stopped");
+        a->id = -1;
+    }
+}
+
+int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
+{
+    if (setup_dirs(ex, err) < 0)
+        return -1;
+    bool done = false;
+    for (;;) {
+        /* fill free agents */
+        for (size_t i = 0; i < ex->nagents && !done; i++) {
+            if (ex->agents[i].id >= 0)
+                continue;
+            int id = bk_sched_next(ex->sched);
+            if (id == BK_SCHED_DONE)
+                done = true;
+            if (id < 0)
+                break;
+            if (start_step(ex, i, id, err) < 0) {
+                bk_sched_report(ex->sched, id, BK_FAILED, "the step could not be started");
+                kill_all(ex);
+                return -1;
+            }
+        }
+        size_t running = 0;
+        for (size_t i = 0; i < ex->nagents; i++)
+            running += ex->agents[i].id >= 0;
+        if (!running) {
+            if (done)
+                return 0;
+            continue; /* the scheduler had more to start */
+        }
+        /* wait a little for news */
+        struct pollfd fds[256];
+        nfds_t nf = 0;
+        double t = now(), wait_s = 0.2;
+        for (size_t i = 0; i < ex->nagents && nf < 256; i++) {
+            struct agent *a = &ex->agents[i];
+            if (a->id < 0)
+                continue;
+            if (a->proc.status_fd >= 0)
+                fds[nf++] = (struct pollfd){ a->proc.status_fd, POLLIN, 0 };
+            if (a->deadline > 0 && a->deadline - t < wait_s)
+                wait_s = a->deadline - t > 0 ? a->deadline - t : 0;
+        }
+        poll(fds, nf, (int)(wait_s * 1000) + 1);
+        t = now();
+        for (size_t i = 0; i < ex->nagents; i++) {
+            struct agent *a = &ex->agents[i];
+            if (a->id < 0)
+                continue;
+            bk_sandbox_read_status(&a->proc);
+            bool timed_out = false;
+            if (a->deadline > 0 && t >= a->deadline) {
+                bk_sandbox_kill(&a->proc);
+                timed_out = true;
+            }
+            int st;
+            pid_t w = waitpid(a->proc.pid, &st, timed_out ? 0 : WNOHANG);
+            if (w == a->proc.pid) {
+                if (finish_step(ex, a, st, timed_out, err) < 0) {
+                    kill_all(ex);
+                    return -1;
+                }
+            } else if (w < 0 && errno != EINTR) {
+                lk_fail_errno(err, LK_EXIT_FAIL, NULL, "waitpid");
+                kill_all(ex);
+                return -1;
+            }
+        }
+    }
+}

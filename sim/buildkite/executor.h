@@ -1,0 +1,88 @@
+/* executor — plays a Buildkite build: asks the scheduler for steps, runs
+ * each command step in a sandbox on a free agent, reports results, and
+ * applies pipeline uploads.
+ *
+ * Contract: bk_executor_new() borrows the scheduler (the caller frees it
+ * after the executor) and copies the configuration's strings. It creates
+ * `work_dir`/{logs,spool,shim} (work_dir must exist). bk_executor_run()
+ * runs until the scheduler says the build is done: up to `nagents` steps at
+ * once, agent i working in `checkouts[i]` (one shared store). Each command
+ * step's environment, in increasing precedence: the step's `env`; the
+ * agent's variables BUILDKITE=true, CI=true, BUILDKITE_BRANCH,
+ * BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, BUILDKITE_JOB_ID (the node id),
+ * BUILDKITE_STEP_KEY (key or ""), BUILDKITE_LABEL (label or ""),
+ * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH;
+ * `extra_env`; whatever the `step_env` callback sets; then the sandbox's
+ * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
+ * (the sandbox is killed: outcome timed-out). Output goes to
+ * work_dir/logs/<id>.log.
+ * Uploads: the harness calls bk_executor_upload() (typically from the
+ * `step_done` callback, which runs after a step exits and before the
+ * scheduler hears its result). A step may also run `buildkite-agent
+ * pipeline upload [--no-interpolation] [FILE...]` (stdin without FILE): a
+ * shim on PATH (after bin_dir) copies each file to the step's spool dir;
+ * after the step exits, before `step_done`, the executor uploads them in
+ * order, each right after the step, interpolated with the step's
+ * environment. A failed shim upload fails the step (as a failing `pipeline
+ * upload` command would), reason "pipeline upload failed: ...".
+ * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
+ * (bwrap's message) or the system fails; step failures are outcomes. */
+#ifndef LAZYKITE_BK_EXECUTOR_H
+#define LAZYKITE_BK_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buildkite/scheduler.h"
+
+struct bk_executor;
+
+struct bk_step_result {
+    bool ran;
+    size_t agent;
+    char *agent_name;
+    int exit_status;   /* -1 when timed out */
+    bool timed_out;
+    double seconds;
+    char *log_path;
+};
+
+struct bk_executor_config {
+    size_t nagents;
+    const char *const *checkouts;   /* nagents absolute directories */
+    const char *store_dir;          /* bound at /nix/store (or NULL) */
+    const char *state_dir;          /* or NULL */
+    const char *bin_dir;            /* first on PATH (or NULL) */
+    const char *const *ro_paths;    /* extra read-only binds (NULL-terminated) or NULL */
+    const char *const *rw_paths;    /* extra read-write binds or NULL */
+    const char *work_dir;           /* absolute; logs, spools, shim */
+    const char *branch, *commit, *build_id;
+    const struct bk_env *extra_env; /* or NULL */
+    bool no_interpolation;          /* uploads are not interpolated */
+    const char *bwrap;              /* NULL: "bwrap" */
+    double minute_seconds;          /* length of a timeout minute; 0: 60 (tests shorten it) */
+    /* Optional: add per-step variables (e.g. LAZYKITE_STEP). */
+    void (*step_env)(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env);
+    /* Optional: a step exited; may call bk_executor_upload(ex, id, ...).
+     * Returning -1 (with err set) stops the run with that error. */
+    int (*step_done)(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
+                     struct lk_error *err);
+    void *ctx;
+};
+
+struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct bk_sched *sched);
+void bk_executor_free(struct bk_executor *ex);
+
+/* Load `text` (a pipeline named `name` for messages) and insert its steps
+ * right after node `after` (-1: at the end), interpolated with `env` unless
+ * the configuration says no_interpolation. Errors are bad input. */
+int bk_executor_upload(struct bk_executor *ex, int after, const char *name, const char *text,
+                       size_t len, const struct bk_env *env, struct lk_error *err);
+
+int bk_executor_run(struct bk_executor *ex, struct lk_error *err);
+
+/* The result of node `id`, or NULL if it never ran. */
+const struct bk_step_result *bk_executor_result(const struct bk_executor *ex, int id);
+struct bk_sched *bk_executor_sched(const struct bk_executor *ex);
+
+#endif

@@ -1,0 +1,336 @@
+/* Unit tests with real bubblewrap: the step sandbox and the executor
+ * (environment, mounts, no network, private /tmp, exit statuses, timeouts,
+ * parallel agents with their own checkouts, uploads from a step). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buildkite/executor.h"
+#include "fileio.h"
+#include "xalloc.h"
+
+static char root[256];
+
+static char *path(const char *rel) { return xasprintf("%s/%s", root, rel); }
+
+static char *slurp(const char *rel)
+{
+    char *p = path(rel), *data = NULL;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    if (read_file(p, &data, &len, &err) < 0)
+        fail_msg("cannot read %s: %s", p, err.msg);
+    free(p);
+    return data;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/lk-sandbox-test-XXXXXX");
+    if (!mkdtemp(root))
+        return -1;
+    const char *dirs[] = { "co1", "co2", "store", "state", "bin", "work", NULL };
+    for (const char **d = dirs; *d; d++) {
+        char *p = path(*d);
+        mkdir(p, 0755);
+        free(p);
+    }
+    char *tool = path("bin/hello-tool");
+    FILE *f = fopen(tool, "w");
+    fputs("#!/bin/sh\necho tool-ran\n", f);
+    fclose(f);
+    chmod(tool, 0755);
+    free(tool);
+    char *host = path("host-secret");
+    f = fopen(host, "w");
+    fputs("secret\n", f);
+    fclose(f);
+    free(host);
+    setenv("LK_HOST_ONLY", "leak", 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    remove_tree(root);
+    return 0;
+}
+
+struct run {
+    struct bk_sched *sched;
+    struct bk_executor *ex;
+    int rc;
+    struct lk_error err;
+    double seconds;
+};
+
+static int upload_hook(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
+                       struct lk_error *err)
+{
+    (void)ctx;
+    (void)r;
+    const struct bk_step *st = bk_sched_step(bk_executor_sched(ex), id);
+    if (st->key && !strcmp(st->key, "api-upload")) {
+        struct bk_env env = BK_ENV_INIT;
+        bk_env_set(&env, "WHO", "api");
+        const char *text = "steps:\n  - key: from-api\n    command: echo \"from $WHO $$HOME\" > from-api.txt\n";
+        int rc = bk_executor_upload(ex, id, "chunk.yml", text, strlen(text), &env, err);
+        bk_env_release(&env);
+        return rc;
+    }
+    return 0;
+}
+
+static void step_env(void *ctx, const struct bk_step *st, int id, size_t agent, struct bk_env *env)
+{
+    (void)ctx;
+    (void)id;
+    (void)agent;
+    bk_env_set(env, "LAZYKITE_STEP", st->key ? st->key : "");
+    bk_env_set(env, "LAZYKITE_PHASE", "execution");
+}
+
+static void run_pipeline(struct run *r, const char *json, size_t agents, const char *bwrap,
+                         const char *store)
+{
+    struct bk_sched_options so = { "refs/heads/canon", BK_UNBLOCK_NONE, NULL };
+    r->sched = bk_sched_new(&so);
+    memset(&r->err, 0, sizeof(r->err));
+    char *co1 = path("co1"), *co2 = path("co2"), *st = store ? xstrdup(store) : path("store");
+    char *state = path("state"), *bin = path("bin"), *work = path("work");
+    const char *cos[] = { co1, co2 };
+    struct bk_env extra = BK_ENV_INIT;
+    bk_env_set(&extra, "NIXSIM_STORE", st);
+    struct bk_executor_config cfg = {
+        .nagents = agents, .checkouts = cos, .store_dir = st, .state_dir = state, .bin_dir = bin,
+        .work_dir = work, .branch = "refs/heads/canon", .commit = "0123abcd", .build_id = "b-1",
+        .extra_env = &extra, .bwrap = bwrap, .minute_seconds = 1.0, .step_env = step_env,
+        .step_done = upload_hook,
+    };
+    r->ex = bk_executor_new(&cfg, r->sched);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_executor_upload(r->ex, -1, "static.json", json, strlen(json), NULL, &err), 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    r->rc = bk_executor_run(r->ex, &r->err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    r->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    bk_env_release(&extra);
+    free(co1), free(co2), free(st), free(state), free(bin), free(work);
+}
+
+static void run_free(struct run *r)
+{
+    bk_executor_free(r->ex);
+    bk_sched_free(r->sched);
+    lk_error_clear(&r->err);
+}
+
+static enum bk_outcome outcome(struct run *r, const char *key)
+{
+    int id = bk_sched_find(r->sched, key);
+    assert_true(id >= 0);
+    return bk_sched_outcome(r->sched, id);
+}
+
+static void test_environment_and_mounts(void **state)
+{
+    (void)state;
+    struct run r;
+    char *secret = path("host-secret");
+    char *json = xasprintf(
+        "[{\"key\": \"probe\", \"label\": \":nix: probe\", \"env\": {\"READTREE_TARGET\": \"web/site\"},"
+        "  \"command\": \"env | sort > env.txt; pwd > pwd.txt; touch /nix/store/made-in-step;"
+        " echo x > /tmp/private; ls /tmp > tmp.txt; hello-tool > tool.txt;"
+        " (cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort) > ifaces.txt;"
+        " (test -e %s && echo visible || echo hidden) > host.txt;"
+        " (touch /usr/lk-probe 2>/dev/null && echo writable || echo readonly) > usr.txt;"
+        " touch $$NIXSIM_STORE/../state/x 2>/dev/null || true\"},"
+        " {\"key\": \"tmp2\", \"depends_on\": \"probe\", \"command\": \"test -e /tmp/private && echo kept > tmp2.txt || echo fresh > tmp2.txt\"}]",
+        secret);
+    free(secret);
+    run_pipeline(&r, json, 1, NULL, NULL);
+    free(json);
+    if (r.rc)
+        fail_msg("run failed: %s", r.err.msg);
+    assert_int_equal(outcome(&r, "probe"), BK_PASSED);
+    char *env = slurp("co1/env.txt");
+    const char *want[] = { "BUILDKITE=true\n", "CI=true\n", "BUILDKITE_BRANCH=refs/heads/canon\n",
+                           "BUILDKITE_COMMIT=0123abcd\n", "BUILDKITE_BUILD_ID=b-1\n",
+                           "BUILDKITE_STEP_KEY=probe\n", "BUILDKITE_LABEL=:nix: probe\n",
+                           "BUILDKITE_AGENT_NAME=agent-1\n", "READTREE_TARGET=web/site\n",
+                           "LAZYKITE_STEP=probe\n", "LAZYKITE_PHASE=execution\n", "HOME=/tmp\n", NULL };
+    for (const char **w = want; *w; w++)
+        if (!strstr(env, *w))
+            fail_msg("step environment lacks %s", *w);
+    assert_null(strstr(env, "LK_HOST_ONLY"));          /* nothing from the host */
+    char *bin = path("bin");
+    char *pathline = xasprintf("\nPATH=%s:", bin);
+    assert_non_null(strstr(env, pathline));             /* bin dir first on PATH */
+    free(pathline);
+    free(bin);
+    free(env);
+    char *pwd = slurp("co1/pwd.txt"), *co1 = path("co1");
+    assert_int_equal(strncmp(pwd, co1, strlen(co1)), 0);
+    free(pwd);
+    free(co1);
+    char *made = path("store/made-in-step");
+    assert_int_equal(access(made, F_OK), 0);            /* /nix/store is the store dir, rw */
+    free(made);
+    /* /tmp is a private tmpfs: only the mount point of the checkout is there */
+    char *s = slurp("co1/tmp.txt");
+    char *want_tmp = xasprintf("%s\nprivate\n", root + strlen("/tmp/"));
+    assert_string_equal(s, want_tmp);
+    free(want_tmp);
+    free(s);
+    s = slurp("co1/tmp2.txt");                          /* the next step's /tmp is fresh */
+    assert_string_equal(s, "fresh\n");
+    free(s);
+    s = slurp("co1/ifaces.txt");                        /* no network: loopback only */
+    assert_string_equal(s, "lo\n");
+    free(s);
+    s = slurp("co1/tool.txt");
+    assert_string_equal(s, "tool-ran\n");
+    free(s);
+    s = slurp("co1/host.txt");
+    assert_string_equal(s, "hidden\n");
+    free(s);
+    s = slurp("co1/usr.txt");
+    assert_string_equal(s, "readonly\n");
+    free(s);
+    const struct bk_step_result *res = bk_executor_result(r.ex, bk_sched_find(r.sched, "probe"));
+    assert_non_null(res);
+    assert_string_equal(res->agent_name, "agent-1");
+    assert_int_equal(res->exit_status, 0);
+    run_free(&r);
+}
+
+static void test_exit_statuses_and_timeout(void **state)
+{
+    (void)state;
+    struct run r;
+    run_pipeline(&r,
+        "[{\"key\": \"fail\", \"command\": \"echo before; exit 3\"},"
+        " {\"key\": \"errexit\", \"command\": \"false; echo not reached > reached.txt\"},"
+        " {\"key\": \"soft\", \"command\": \"exit 7\", \"soft_fail\": [{\"exit_status\": 7}]},"
+        " {\"key\": \"slow\", \"command\": \"sleep 30 & sleep 30\", \"timeout_in_minutes\": 1},"
+        " {\"key\": \"blocked\", \"depends_on\": \"fail\", \"command\": \"true\"}]",
+        1, NULL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(outcome(&r, "fail"), BK_FAILED);
+    assert_int_equal(bk_executor_result(r.ex, bk_sched_find(r.sched, "fail"))->exit_status, 3);
+    assert_int_equal(outcome(&r, "errexit"), BK_FAILED); /* bash -e */
+    char *reached = path("co1/reached.txt");
+    assert_int_not_equal(access(reached, F_OK), 0);
+    free(reached);
+    assert_int_equal(outcome(&r, "soft"), BK_SOFT_FAILED);
+    assert_int_equal(outcome(&r, "slow"), BK_TIMED_OUT);
+    assert_true(bk_executor_result(r.ex, bk_sched_find(r.sched, "slow"))->timed_out);
+    assert_int_equal(outcome(&r, "blocked"), BK_WAITING_FAILED);
+    assert_true(r.seconds < 10);                        /* the sleeps were killed */
+    char *log = xstrdup(bk_executor_result(r.ex, bk_sched_find(r.sched, "fail"))->log_path);
+    char *data;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(read_file(log, &data, &len, &err), 0);
+    assert_string_equal(data, "before\n");
+    free(data);
+    free(log);
+    run_free(&r);
+}
+
+static void test_agents_in_parallel(void **state)
+{
+    (void)state;
+    struct run r;
+    run_pipeline(&r,
+        "[{\"key\": \"a\", \"command\": \"sleep 1; echo $$BUILDKITE_AGENT_NAME > who-a.txt\"},"
+        " {\"key\": \"b\", \"command\": \"sleep 1; echo $$BUILDKITE_AGENT_NAME > who-b.txt\"}]",
+        2, NULL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(outcome(&r, "a"), BK_PASSED);
+    assert_int_equal(outcome(&r, "b"), BK_PASSED);
+    assert_true(r.seconds < 1.9); /* both at once */
+    char *a = slurp("co1/who-a.txt"), *b = slurp("co2/who-b.txt"); /* own checkouts */
+    assert_string_equal(a, "agent-1\n");
+    assert_string_equal(b, "agent-2\n");
+    free(a);
+    free(b);
+    run_free(&r);
+}
+
+static void test_uploads(void **state)
+{
+    (void)state;
+    struct run r;
+    run_pipeline(&r,
+        "[{\"key\": \"gen\", \"command\": \"printf 'steps:\\\\n  - key: c2\\\\n    command: echo $$BUILDKITE_BRANCH > c2.txt\\\\n' > c2.yml;"
+        " printf '[{\\\"key\\\": \\\"c1\\\", \\\"command\\\": \\\"echo $$$$HOME > c1.txt\\\"}]' > c1.json;"
+        " buildkite-agent pipeline upload c2.yml; buildkite-agent pipeline upload c1.json; rm c1.json c2.yml\"},"
+        " {\"key\": \"api-upload\", \"command\": \"true\"},"
+        " {\"key\": \"bad-upload\", \"command\": \"echo '[{\\\"command\\\": 3}]' | buildkite-agent pipeline upload\"},"
+        " \"wait\", {\"key\": \"last\", \"command\": \"true\"}]",
+        1, NULL, NULL);
+    if (r.rc)
+        fail_msg("run failed: %s", r.err.msg);
+    assert_int_equal(outcome(&r, "gen"), BK_PASSED);
+    assert_int_equal(outcome(&r, "c1"), BK_PASSED);
+    assert_int_equal(outcome(&r, "c2"), BK_PASSED);
+    assert_int_equal(outcome(&r, "from-api"), BK_PASSED);
+    /* later uploads go first: c1 then c2, both right after gen */
+    size_t n;
+    const int *order = bk_sched_order(r.sched, &n);
+    assert_string_equal(bk_sched_step(r.sched, order[1])->key, "c1");
+    assert_string_equal(bk_sched_step(r.sched, order[2])->key, "c2");
+    char *s = slurp("co1/c2.txt");
+    assert_string_equal(s, "refs/heads/canon\n");    /* $BUILDKITE_BRANCH interpolated at upload */
+    free(s);
+    s = slurp("co1/c1.txt");
+    assert_string_equal(s, "/tmp\n");                /* $$HOME reached the shell as $HOME */
+    free(s);
+    s = slurp("co1/from-api.txt");
+    assert_string_equal(s, "from api /tmp\n");
+    free(s);
+    int bad = bk_sched_find(r.sched, "bad-upload");
+    assert_int_equal(bk_sched_outcome(r.sched, bad), BK_FAILED);
+    assert_non_null(strstr(bk_sched_reason(r.sched, bad), "pipeline upload failed: stdin.yml: /0/command"));
+    assert_int_equal(outcome(&r, "last"), BK_WAITING_FAILED);
+    run_free(&r);
+}
+
+static void test_bwrap_failures(void **state)
+{
+    (void)state;
+    struct run r;
+    run_pipeline(&r, "[{\"key\": \"x\", \"command\": \"true\"}]", 1, "/nonexistent/bwrap", NULL);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.err.msg, "the sandbox could not be set up: bwrap: cannot execute /nonexistent/bwrap"));
+    run_free(&r);
+    char *missing = path("no-such-store");
+    run_pipeline(&r, "[{\"key\": \"x\", \"command\": \"true\"}]", 1, NULL, missing);
+    free(missing);
+    assert_int_equal(r.rc, -1);
+    if (!strstr(r.err.msg, "could not be set up: bwrap:"))
+        fail_msg("unexpected error: %s", r.err.msg);
+    run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_environment_and_mounts), cmocka_unit_test(test_exit_statuses_and_timeout),
+        cmocka_unit_test(test_agents_in_parallel),     cmocka_unit_test(test_uploads),
+        cmocka_unit_test(test_bwrap_failures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
