@@ -319,7 +319,8 @@ static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_er
         names[n++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = xasprintf("%s/%s", a->spool, names[i]);
