@@ -232,11 +232,12 @@ static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_err
         }
         inputs[i] = node_get(d, drv.inputs[i].path); /* may move d->nodes */
     }
+    size_t n_inputs = drv.n_inputs;
     free(host);
     drv_free(&drv);
     struct node *n = &d->nodes[idx];
     n->inputs = inputs;
-    n->n_inputs = drv.n_inputs;
+    n->n_inputs = n_inputs;
     n->parsed = 1;
     return 0;
 }
@@ -262,13 +263,13 @@ static int walk_begin(struct deps *d, size_t idx, size_t referrer, struct lk_err
     for (size_t i = 0; i < n->n_inputs; i++) {
         size_t in = n->inputs[i];
         struct node *m = &d->nodes[in];
-        if (m->known) {
+        if (m->state == NODE_WALKING) {
+            return cycle_error(d, idx, in, err);
+        } else if (m->known) {
             answer_add(n, in);
         } else if (m->state == NODE_DONE) {
             for (size_t k = 0; k < m->n_answer; k++)
                 answer_add(n, m->answer[k]);
-        } else if (m->state == NODE_WALKING) {
-            return cycle_error(d, idx, in, err);
         } else {
             XGROW(d->pending, d->pending_alloc, d->n_pending + 1);
             d->pending[d->n_pending++] = in;

@@ -1,0 +1,420 @@
+/* Unit tests: deps — closest known dependencies over real `.drv` files
+ * written into a temporary store directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+#include "deps.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+struct store {
+    char *dir;
+};
+
+/* "/nix/store/<32 digits>-<name>.drv"; the number orders the paths. */
+static char *drv_path(unsigned long n, const char *name)
+{
+    return xasprintf("/nix/store/%032lu-%s.drv", n, name);
+}
+
+/* Write a derivation `n` whose inputDrvs are `inputs` (sorted by caller). */
+static void put_drv(struct store *s, unsigned long n, const char *name, const unsigned long *inputs,
+                    size_t n_inputs, const char *const *input_names)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "Derive([(\"out\",\"/nix/store/%032lu-%s\",\"\",\"\")],[", n, name);
+    for (size_t i = 0; i < n_inputs; i++) {
+        char *p = drv_path(inputs[i], input_names[i]);
+        sb_addf(&sb, "%s(\"%s\",[\"out\"])", i ? "," : "", p);
+        free(p);
+    }
+    sb_addf(&sb, "],[],\"x86_64-linux\",\"/bin/sh\",[\"-c\",\"echo\"],"
+                 "[(\"builder\",\"/bin/sh\"),(\"name\",\"%s\"),(\"out\",\"/nix/store/%032lu-%s\"),"
+                 "(\"system\",\"x86_64-linux\")])",
+            name, n, name);
+    char *file = xasprintf("%s/%032lu-%s.drv", s->dir, n, name);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(sb.buf, 1, sb.len, f), sb.len);
+    assert_int_equal(fclose(f), 0);
+    free(file);
+    sb_release(&sb);
+}
+
+/* Single-name helper: every derivation is called "d". */
+static void put(struct store *s, unsigned long n, const unsigned long *inputs, size_t n_inputs)
+{
+    const char **names = xmalloc((n_inputs + 1) * sizeof *names);
+    for (size_t i = 0; i < n_inputs; i++)
+        names[i] = "d";
+    put_drv(s, n, "d", inputs, n_inputs, names);
+    free(names);
+}
+
+static void known(struct deps *d, unsigned long n, size_t id)
+{
+    char *p = drv_path(n, "d");
+    deps_add_known(d, p, id);
+    free(p);
+}
+
+static int closest(struct deps *d, unsigned long n, const size_t **ids, size_t *n_ids,
+                   struct lk_error *err)
+{
+    char *p = drv_path(n, "d");
+    int rc = deps_closest(d, p, ids, n_ids, err);
+    free(p);
+    return rc;
+}
+
+static void expect_ids(struct deps *d, unsigned long n, const size_t *want, size_t n_want)
+{
+    const size_t *ids = NULL;
+    size_t n_ids = 99;
+    struct lk_error err = LK_ERROR_INIT;
+    int rc = closest(d, n, &ids, &n_ids, &err);
+    if (rc != 0)
+        fail_msg("deps_closest: %s", err.msg);
+    assert_int_equal(n_ids, n_want);
+    for (size_t i = 0; i < n_want; i++)
+        assert_int_equal(ids[i], want[i]);
+}
+
+static int setup(void **state)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    /* tmpfs when there is one: the long-chain test writes 100k files */
+    char shm[] = "/dev/shm/lazykite-test-deps-XXXXXX";
+    char tmp[] = "/tmp/lazykite-test-deps-XXXXXX";
+    char *dir = mkdtemp(shm);
+    if (!dir)
+        dir = mkdtemp(tmp);
+    assert_non_null(dir);
+    s->dir = xstrdup(dir);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct store *s = *state;
+    remove_tree(s->dir);
+    free(s->dir);
+    free(s);
+    return 0;
+}
+
+static char *host_file(struct store *s, unsigned long n)
+{
+    return xasprintf("%s/%032lu-d.drv", s->dir, n);
+}
+
+/* A (known) -> U1 -> U2 -> B (known): B is found through unknown drvs. */
+static void test_chain_through_unknown(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    put(s, 2, (unsigned long[]){ 3 }, 1);
+    put(s, 3, (unsigned long[]){ 4 }, 1);
+    put(s, 4, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 10);
+    known(d, 4, 40);
+    expect_ids(d, 1, (size_t[]){ 40 }, 1);
+    expect_ids(d, 4, NULL, 0);
+    expect_ids(d, 2, (size_t[]){ 40 }, 1); /* unknown drvs can be asked too */
+    deps_free(d);
+}
+
+/* Diamond: A -> U1, U2; U1 -> U3; U2 -> U3; U3 -> B, C. Each once. */
+static void test_diamond(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2, 3 }, 2);
+    put(s, 2, (unsigned long[]){ 4 }, 1);
+    put(s, 3, (unsigned long[]){ 4 }, 1);
+    put(s, 4, (unsigned long[]){ 5, 6 }, 2);
+    put(s, 5, NULL, 0);
+    put(s, 6, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 0);
+    known(d, 5, 1);
+    known(d, 6, 2);
+    expect_ids(d, 1, (size_t[]){ 1, 2 }, 2);
+    assert_int_equal(deps_files_read(d), 4); /* A, U1, U2, U3; B and C not needed */
+    deps_free(d);
+}
+
+/* A -> B (known) -> C (known): C is behind B, so only B. B is not read. */
+static void test_known_behind_known(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2, 3 }, 2);
+    put(s, 2, (unsigned long[]){ 4 }, 1);
+    put(s, 3, (unsigned long[]){ 5 }, 1);
+    put(s, 4, (unsigned long[]){ 6 }, 1);
+    put(s, 5, NULL, 0);
+    put(s, 6, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 100);
+    known(d, 2, 200);
+    known(d, 6, 600);
+    /* 1 -> 2 (known, taken; 6 behind it not), 1 -> 3 -> 5 (no known) */
+    expect_ids(d, 1, (size_t[]){ 200 }, 1);
+    assert_int_equal(deps_files_read(d), 3); /* 1, 3, 5 */
+    expect_ids(d, 2, (size_t[]){ 600 }, 1);
+    deps_free(d);
+}
+
+/* A known target's answer never contains itself, even when a dependency
+ * shares its closure; a cycle in malformed input is an error, not a hang. */
+static void test_self_and_cycle(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    put(s, 2, (unsigned long[]){ 3 }, 1);
+    put(s, 3, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    known(d, 3, 3);
+    expect_ids(d, 1, (size_t[]){ 3 }, 1);
+    expect_ids(d, 3, NULL, 0);
+    deps_free(d);
+
+    put(s, 7, (unsigned long[]){ 8 }, 1);
+    put(s, 8, (unsigned long[]){ 9 }, 1);
+    put(s, 9, (unsigned long[]){ 7 }, 1);
+    d = deps_new(s->dir);
+    known(d, 7, 7);
+    const size_t *ids;
+    size_t n;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "cycle"));
+    lk_error_clear(&err);
+    /* the failed walk leaves nothing half-done behind: asking again fails the same way */
+    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "cycle"));
+    lk_error_clear(&err);
+    deps_free(d);
+
+    /* a cycle among unknown derivations below a known one */
+    put(s, 9, (unsigned long[]){ 8 }, 1);
+    d = deps_new(s->dir);
+    known(d, 7, 7);
+    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "cycle"));
+    lk_error_clear(&err);
+    deps_free(d);
+}
+
+/* A missing input .drv: bad input naming the file, the store path and the referrer. */
+static void test_missing_drv(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    const size_t *ids;
+    size_t n;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(closest(d, 1, &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    char *file = host_file(s, 2);
+    assert_string_equal(err.file, file);
+    free(file);
+    char *p2 = drv_path(2, "d"), *p1 = drv_path(1, "d");
+    assert_non_null(strstr(err.msg, p2));
+    assert_non_null(strstr(err.msg, p1));
+    free(p1);
+    free(p2);
+    lk_error_clear(&err);
+
+    /* the top-level drv itself missing */
+    assert_int_equal(closest(d, 5, &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_clear(&err);
+
+    /* not a store path at all */
+    assert_int_equal(deps_closest(d, "/etc/passwd", &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "/nix/store"));
+    lk_error_clear(&err);
+    assert_int_equal(deps_closest(d, "/nix/store/../../etc/x.drv", &ids, &n, &err), -1);
+    lk_error_clear(&err);
+    deps_free(d);
+}
+
+/* A malformed .drv: bad input with the byte offset from the parser. */
+static void test_malformed_drv(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    char *file = host_file(s, 2);
+    struct lk_error err = LK_ERROR_INIT;
+    const char *text = "Derive([(\"out\",\"/nix/store/x\",\"\",\"\")],[(";
+    assert_int_equal(write_file_atomic(file, text, strlen(text), &err), 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    const size_t *ids;
+    size_t n;
+    assert_int_equal(closest(d, 1, &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.file, file);
+    assert_non_null(err.place);
+    assert_non_null(strstr(err.place, "byte"));
+    lk_error_clear(&err);
+
+    /* an input outside /nix/store */
+    const char *bad = "Derive([(\"out\",\"/nix/store/00000000000000000000000000000003-d\",\"\",\"\")],"
+                      "[(\"/tmp/evil.drv\",[\"out\"])],[],\"x86_64-linux\",\"/bin/sh\",[],[])";
+    assert_int_equal(write_file_atomic(file, bad, strlen(bad), &err), 0);
+    deps_free(d);
+    d = deps_new(s->dir);
+    known(d, 1, 1);
+    int rc = closest(d, 1, &ids, &n, &err);
+    if (rc == 0)
+        fail_msg("an input outside /nix/store was accepted");
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_clear(&err);
+    free(file);
+    deps_free(d);
+}
+
+/* Each .drv is read once: asking again, or for another target sharing the
+ * closure, reads nothing (the files can even be gone). */
+static void test_memoised(void **state)
+{
+    struct store *s = *state;
+    enum { SHARED = 50 };
+    /* shared chain 100..149, 149 -> known 200; targets 1..20 -> 100 */
+    for (unsigned long i = 100; i < 100 + SHARED - 1; i++)
+        put(s, i, (unsigned long[]){ i + 1 }, 1);
+    put(s, 100 + SHARED - 1, (unsigned long[]){ 200 }, 1);
+    put(s, 200, NULL, 0);
+    for (unsigned long t = 1; t <= 20; t++)
+        put(s, t, (unsigned long[]){ 100 }, 1);
+    struct deps *d = deps_new(s->dir);
+    for (unsigned long t = 1; t <= 20; t++)
+        known(d, t, t);
+    known(d, 200, 200);
+    expect_ids(d, 1, (size_t[]){ 200 }, 1);
+    assert_int_equal(deps_files_read(d), 1 + SHARED);
+    for (unsigned long i = 100; i < 100 + SHARED; i++) {
+        char *f = host_file(s, i);
+        assert_int_equal(unlink(f), 0);
+        free(f);
+    }
+    for (unsigned long t = 1; t <= 20; t++)
+        expect_ids(d, t, (size_t[]){ 200 }, 1);
+    expect_ids(d, 1, (size_t[]){ 200 }, 1);
+    assert_int_equal(deps_files_read(d), 1 + SHARED + 19);
+    deps_free(d);
+}
+
+/* The order of TVL's analyzer: inputs already settled when the walk starts
+ * come first (in .drv order), then the answers of the pending ones. */
+static void test_order(void **state)
+{
+    struct store *s = *state;
+    /* A(1) -> U(2), K1(3); U -> K2(4), K0(0) */
+    put(s, 1, (unsigned long[]){ 2, 3 }, 2);
+    put(s, 2, (unsigned long[]){ 0, 4 }, 2);
+    put(s, 3, NULL, 0);
+    put(s, 4, NULL, 0);
+    put(s, 0, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    known(d, 3, 3);
+    known(d, 4, 4);
+    known(d, 0, 0);
+    /* U is pending when A starts: K1 first, then U's answer [K0, K2] */
+    expect_ids(d, 1, (size_t[]){ 3, 0, 4 }, 3);
+    deps_free(d);
+
+    d = deps_new(s->dir);
+    known(d, 1, 1);
+    known(d, 3, 3);
+    known(d, 4, 4);
+    known(d, 0, 0);
+    expect_ids(d, 2, (size_t[]){ 0, 4 }, 2); /* U settled first */
+    expect_ids(d, 1, (size_t[]){ 0, 4, 3 }, 3);
+    deps_free(d);
+}
+
+/* Adding a known derivation after answers were computed recomputes them. */
+static void test_add_known_later(void **state)
+{
+    struct store *s = *state;
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    put(s, 2, (unsigned long[]){ 3 }, 1);
+    put(s, 3, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    known(d, 3, 3);
+    const size_t *old;
+    size_t n_old;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(closest(d, 1, &old, &n_old, &err), 0);
+    assert_int_equal(n_old, 1);
+    known(d, 2, 2);
+    expect_ids(d, 1, (size_t[]){ 2 }, 1);
+    assert_int_equal(old[0], 3); /* earlier arrays stay valid */
+    assert_int_equal(deps_files_read(d), 2); /* parses are kept */
+    deps_free(d);
+}
+
+/* A 100k-long chain of unknown derivations: no recursion limit, linear work.
+ * Under valgrind or AddressSanitizer (each file read costs ~50x there) the
+ * chain is 20k long, still far beyond any recursion the C stack would take
+ * with sanitizer-sized frames. */
+static unsigned long chain_length(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 20000;
+#else
+    return RUNNING_ON_VALGRIND ? 20000 : 100000;
+#endif
+}
+
+static void test_long_chain(void **state)
+{
+    struct store *s = *state;
+    const unsigned long LEN = chain_length();
+    for (unsigned long i = 1; i < LEN; i++)
+        put(s, i, (unsigned long[]){ i + 1 }, 1);
+    put(s, LEN, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 1);
+    known(d, LEN, LEN);
+    expect_ids(d, 1, (size_t[]){ LEN }, 1);
+    assert_int_equal(deps_files_read(d), LEN - 1);
+    deps_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_chain_through_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diamond, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_known_behind_known, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_and_cycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_drv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_drv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memoised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_known_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_chain, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
