@@ -1,0 +1,718 @@
+/* invariants — DESIGN §6 checks and fixture expectations (see invariants.h). */
+#include "harness/invariants.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+const char *inv_verdict_name(enum inv_verdict v)
+{
+    switch (v) {
+    case INV_HELD: return "held";
+    case INV_VIOLATED: return "violated";
+    case INV_NOT_CHECKED: return "not-checked";
+    }
+    return "?";
+}
+
+enum fixture_outcome inv_outcome(enum bk_outcome o, const char *reason)
+{
+    switch (o) {
+    case BK_PASSED:
+    case BK_UNBLOCKED:
+    case BK_RECORDED: return FIXTURE_PASSED;
+    case BK_SOFT_FAILED: return FIXTURE_SOFT_FAILED;
+    case BK_FAILED:
+    case BK_TIMED_OUT:
+    case BK_BROKEN: return FIXTURE_FAILED;
+    case BK_SKIPPED: return FIXTURE_SKIPPED;
+    case BK_EXCLUDED: return FIXTURE_FILTERED;
+    case BK_BLOCKED: return FIXTURE_BLOCKED;
+    case BK_NOT_RUN:
+        return reason && !strncmp(reason, "blocked by", 10) ? FIXTURE_BLOCKED : FIXTURE_NOT_RUN;
+    default: return FIXTURE_NOT_RUN;
+    }
+}
+
+char *inv_target_label(const struct fixture_target *t)
+{
+    return xasprintf(":nix: %s", t->label);
+}
+
+char *inv_extra_label(const struct fixture_target *t, const struct fixture_extra_step *s)
+{
+    return xasprintf(":gear: %s (from %s)", s->label ? s->label : s->name, t->label);
+}
+
+static __attribute__((format(printf, 2, 3))) void evidence(struct inv_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->evidence = xrealloc(r->evidence, (r->n_evidence + 1) * sizeof(*r->evidence));
+    r->evidence[r->n_evidence++] = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+static __attribute__((format(printf, 2, 3))) void violation(struct inv_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->evidence = xrealloc(r->evidence, (r->n_evidence + 1) * sizeof(*r->evidence));
+    r->evidence[r->n_evidence++] = xvasprintf(fmt, ap);
+    va_end(ap);
+    r->verdict = INV_VIOLATED;
+}
+
+static void summary(struct inv_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void summary(struct inv_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(r->summary);
+    r->summary = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* "key (/nix/store/…drv)" for a drv path, or the path itself. */
+static char *describe_drv(const struct depot *d, const char *drv)
+{
+    size_t i;
+    if (drv && depot_find_drv_path(d, drv, &i) == 0)
+        return xasprintf("%s (%s)", depot_drv_at(d, i)->key, drv);
+    return xstrdup(drv ? drv : "(no derivation)");
+}
+
+static char *describe_by(const struct sim_observed *o, const struct obs_event *e)
+{
+    const struct obs_step *s = obs_step_by_name(o, e->step);
+    const char *who = s && s->label ? s->label : e->step;
+    return xasprintf("in phase %s%s%s%s%s", e->phase ? e->phase : "(none)", who ? " by step '" : "",
+                     who ? who : "", who ? "'" : "", e->cause ? "" : "");
+}
+
+/* Mark the input closure of depot drv `i` in `mark` with `why` (first wins). */
+static void mark_closure(const struct depot *d, size_t i, const char **mark, const char *why)
+{
+    size_t n = depot_n_drvs(d);
+    size_t *stack = xmalloc(n * sizeof(*stack) + 1);
+    char *seen = xcalloc(n + 1, 1);
+    size_t sp = 0;
+    stack[sp++] = i;
+    seen[i] = 1;
+    while (sp) {
+        size_t k = stack[--sp];
+        if (!mark[k])
+            mark[k] = why;
+        const struct drv *drv = depot_drv_at(d, k)->drv;
+        for (size_t j = 0; j < drv->n_inputs; j++) {
+            size_t in;
+            if (depot_find_drv_path(d, drv->inputs[j].path, &in) == 0 && !seen[in]) {
+                seen[in] = 1;
+                stack[sp++] = in;
+            }
+        }
+    }
+    free(stack);
+    free(seen);
+}
+
+static size_t dix(const struct depot *d, size_t fixture_index)
+{
+    return depot_index_of_fixture_drv(d, fixture_index);
+}
+
+static int is_construction_build(const struct obs_event *e)
+{
+    return e->phase && !strcmp(e->phase, "construction") && e->drv &&
+           (!strcmp(e->event, "build") || !strcmp(e->event, "fail"));
+}
+
+static void check_no_early(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
+                           struct inv_result *r)
+{
+    size_t n = depot_n_drvs(d);
+    const char **mark = xcalloc(n + 1, sizeof(*mark));
+    char **whys = NULL;
+    size_t n_whys = 0, guarded = 0;
+    for (size_t t = 0; t < f->n_targets; t++) {
+        const struct fixture_target *tg = &f->targets[t];
+        for (size_t s = 0; s < tg->n_steps; s++) {
+            const struct fixture_extra_step *st = &tg->steps[s];
+            char *label = inv_extra_label(tg, st);
+            char *why = xasprintf("the command of '%s'", label);
+            obs_strv_add(&whys, &n_whys, why);
+            mark_closure(d, dix(d, st->command), mark, whys[n_whys - 1]);
+            free(why);
+            if (st->needs_output == 1) {
+                size_t parent = st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv;
+                why = xasprintf("the needsOutput parent of '%s'", label);
+                obs_strv_add(&whys, &n_whys, why);
+                mark_closure(d, dix(d, parent), mark, whys[n_whys - 1]);
+                free(why);
+            }
+            free(label);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        guarded += mark[i] != NULL;
+    for (size_t e = 0; e < o->n_events; e++) {
+        const struct obs_event *ev = &o->events[e];
+        size_t i;
+        if (!is_construction_build(ev) || depot_find_drv_path(d, ev->drv, &i) < 0 || !mark[i])
+            continue;
+        char *what = describe_drv(d, ev->drv);
+        char *by = describe_by(o, ev);
+        violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
+                  ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "", mark[i]);
+        free(what);
+        free(by);
+    }
+    summary(r, "%zu derivations in extra-step commands and needsOutput parents; %s", guarded,
+            r->verdict == INV_VIOLATED ? "some were built during construction"
+                                       : "none was built during construction");
+    for (size_t i = 0; i < n_whys; i++)
+        free(whys[i]);
+    free(whys);
+    free(mark);
+}
+
+static void check_construction_builds(const struct fixture *f, const struct depot *d,
+                                      const struct sim_observed *o, struct inv_result *r)
+{
+    size_t n = depot_n_drvs(d);
+    char *expected = xcalloc(n + 1, 1), *built = xcalloc(n + 1, 1);
+    for (size_t i = 0; i < f->expect.n_construction_builds; i++)
+        expected[dix(d, f->expect.construction_builds[i])] = 1;
+    size_t count = 0;
+    for (size_t e = 0; e < o->n_events; e++) {
+        const struct obs_event *ev = &o->events[e];
+        if (!is_construction_build(ev))
+            continue;
+        size_t i;
+        int known = depot_find_drv_path(d, ev->drv, &i) == 0;
+        if (known && built[i])
+            continue;
+        if (known)
+            built[i] = 1;
+        count++;
+        if (!known || !expected[i]) {
+            char *what = describe_drv(d, ev->drv);
+            char *by = describe_by(o, ev);
+            violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
+                      what, ev->event, by, ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "");
+            free(what);
+            free(by);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (expected[i] && !built[i])
+            violation(r, "%s (%s) is in construction_builds but was not built during construction",
+                      depot_drv_at(d, i)->key, depot_drv_at(d, i)->drv_path);
+    summary(r, "construction built %zu derivation(s); expected %zu", count,
+            f->expect.n_construction_builds);
+    free(expected);
+    free(built);
+}
+
+static int step_failed(const struct obs_step *s)
+{
+    return s->outcome == BK_FAILED || s->outcome == BK_SOFT_FAILED || s->outcome == BK_TIMED_OUT ||
+           s->outcome == BK_CANCELED;
+}
+
+static void check_script_built(const struct fixture *f, const struct depot *d,
+                               const struct sim_observed *o, struct inv_result *r)
+{
+    size_t checked = 0, excused = 0;
+    for (size_t t = 0; t < f->n_targets; t++) {
+        const struct fixture_target *tg = &f->targets[t];
+        for (size_t si = 0; si < tg->n_steps; si++) {
+            const struct fixture_extra_step *st = &tg->steps[si];
+            char *label = inv_extra_label(tg, st);
+            const struct obs_step *s = obs_step_by_label(o, label);
+            if (!s || !s->ran) {
+                free(label);
+                continue;
+            }
+            const struct depot_drv *cmd = depot_drv_at(d, dix(d, st->command));
+            const char *out = depot_output_path(d, dix(d, st->command), cmd->drv->outputs[0].name);
+            int realised = 0, earlier = 0;
+            for (size_t e = 0; e < o->n_events; e++) {
+                const struct obs_event *ev = &o->events[e];
+                if (!ev->drv || strcmp(ev->drv, cmd->drv_path))
+                    continue;
+                if (is_construction_build(ev))
+                    earlier = 1;
+                if (ev->phase && !strcmp(ev->phase, "execution") && ev->step && s->step_name &&
+                    !strcmp(ev->step, s->step_name) &&
+                    (!strcmp(ev->event, "build") || !strcmp(ev->event, "valid") ||
+                     !strcmp(ev->event, "fail")))
+                    realised = 1;
+            }
+            int ran_script = s->reached_run_script || (s->script_link && out && !strcmp(s->script_link, out));
+            if (!realised && !s->reached_build_script && step_failed(s)) {
+                excused++;
+                evidence(r, "note: '%s' failed before building its script (%s)", label,
+                         bk_outcome_name(s->outcome));
+            } else if (!realised) {
+                violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
+                          bk_outcome_name(s->outcome), cmd->key, cmd->drv_path,
+                          earlier ? "; it was built during construction" : "");
+            } else if (!ran_script && s->outcome == BK_PASSED) {
+                violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
+                             "no script link)", label, cmd->key, cmd->drv_path);
+            } else {
+                checked++;
+            }
+            free(label);
+        }
+    }
+    summary(r, "%zu extra step(s) built and ran their script during execution%s", checked,
+            excused ? " (some failed before that)" : "");
+}
+
+static int is_output_of(const struct depot *d, size_t i, const char *path)
+{
+    if (!path)
+        return 0;
+    const struct drv *drv = depot_drv_at(d, i)->drv;
+    for (size_t k = 0; k < drv->n_outputs; k++)
+        if (!strcmp(drv->outputs[k].path, path))
+            return 1;
+    return 0;
+}
+
+static void check_result_link(const struct fixture *f, const struct depot *d,
+                              const struct sim_observed *o, struct inv_result *r)
+{
+    size_t checked = 0;
+    for (size_t t = 0; t < f->n_targets; t++) {
+        const struct fixture_target *tg = &f->targets[t];
+        for (size_t si = 0; si < tg->n_steps; si++) {
+            const struct fixture_extra_step *st = &tg->steps[si];
+            if (st->needs_output != 1)
+                continue;
+            char *label = inv_extra_label(tg, st);
+            const struct obs_step *s = obs_step_by_label(o, label);
+            if (!s || !s->ran || s->outcome != BK_PASSED) {
+                if (s && s->ran)
+                    evidence(r, "note: '%s' did not pass (%s): links not checked", label,
+                             bk_outcome_name(s->outcome));
+                free(label);
+                continue;
+            }
+            size_t parent = dix(d, st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv);
+            size_t cmd = dix(d, st->command);
+            checked++;
+            if (!is_output_of(d, parent, s->result_link))
+                violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
+                          s->agent ? s->agent : "?", s->result_link ? s->result_link : "nothing",
+                          depot_drv_at(d, parent)->key, depot_drv_at(d, parent)->drv_path);
+            if (!is_output_of(d, cmd, s->script_link))
+                violation(r, "after '%s' on %s, nix-buildkite-extra-step-command-script points at %s, "
+                             "not at the output of %s (%s)", label, s->agent ? s->agent : "?",
+                          s->script_link ? s->script_link : "nothing", depot_drv_at(d, cmd)->key,
+                          depot_drv_at(d, cmd)->drv_path);
+            free(label);
+        }
+    }
+    summary(r, "%zu needsOutput step(s) checked", checked);
+}
+
+static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
+{
+    size_t checked = 0;
+    for (size_t i = 0; i < o->n_steps; i++) {
+        const struct obs_step *s = &o->steps[i];
+        if (!s->tree_checked)
+            continue;
+        checked++;
+        if (s->tree_status && *s->tree_status) {
+            char *one = xstrdup(s->tree_status);
+            for (char *p = one; *p; p++)
+                if (*p == '\n')
+                    *p = p[1] ? ';' : '\0';
+            violation(r, "after '%s' on %s, git status --porcelain: %s",
+                      s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
+            free(one);
+        }
+    }
+    summary(r, "git status --porcelain after %zu step(s)", checked);
+}
+
+/* The identity a step has in the upload-order comparison. */
+static char *json_step_id(json_t *st)
+{
+    if (json_is_string(st))
+        return xasprintf("step:%s", json_string_value(st));
+    const char *names[] = { "key", "id", "identifier" };
+    for (size_t i = 0; i < 3; i++)
+        if (json_is_string(json_object_get(st, names[i])))
+            return xstrdup(json_string_value(json_object_get(st, names[i])));
+    const char *labels[] = { "label", "name", "group", "block", "input", "wait", "trigger" };
+    for (size_t i = 0; i < 7; i++)
+        if (json_is_string(json_object_get(st, labels[i])))
+            return xasprintf("label:%s", json_string_value(json_object_get(st, labels[i])));
+    if (json_object_get(st, "wait"))
+        return xstrdup("step:wait");
+    return xstrdup("step:command");
+}
+
+static void check_pipeline_valid(const struct fixture *f, const struct sim_observed *o,
+                                 struct inv_result *r)
+{
+    (void)f;
+    for (size_t i = 0; i < o->n_upload_errors; i++)
+        violation(r, "upload rejected: %s", o->upload_errors[i]);
+    struct bk_pipeline **ps = xcalloc(o->n_chunks + 2, sizeof(*ps));
+    size_t np = 0, nsteps = 0;
+    struct bk_load_options lo = { false, NULL };
+    if (o->static_pipeline) {
+        char *text = json_dumps(o->static_pipeline, JSON_SORT_KEYS);
+        struct lk_error err = LK_ERROR_INIT;
+        ps[np] = bk_pipeline_load("static-pipeline.json", text, strlen(text), &lo, &err);
+        if (ps[np])
+            np++;
+        lk_error_clear(&err);
+        free(text);
+    }
+    /* expected upload order: the build chunks, by number */
+    char **want = NULL;
+    size_t n_want = 0;
+    long last_number = 0;
+    const char *last_phase = NULL;
+    for (size_t c = 0; c < o->n_chunks; c++) {
+        const struct obs_chunk *ch = &o->chunks[c];
+        if (!last_phase || strcmp(last_phase, ch->phase))
+            last_number = 0;
+        if (ch->number != last_number + 1)
+            violation(r, "%s: chunks of phase %s are not numbered 1, 2, ... (expected %ld)", ch->name,
+                      ch->phase, last_number + 1);
+        last_number = ch->number;
+        last_phase = ch->phase;
+        json_t *steps = json_is_object(ch->doc) ? json_object_get(ch->doc, "steps") : NULL;
+        if (!json_is_array(steps)) {
+            violation(r, "%s: not a JSON object with a \"steps\" array", ch->name);
+            continue;
+        }
+        if (json_array_size(steps) > 192)
+            violation(r, "%s: %zu steps (at most 192 a chunk)", ch->name, json_array_size(steps));
+        nsteps += json_array_size(steps);
+        if (!strcmp(ch->phase, "build")) {
+            size_t k;
+            json_t *st;
+            json_array_foreach(steps, k, st) {
+                char *id = json_step_id(st);
+                obs_strv_add(&want, &n_want, id);
+                free(id);
+            }
+        }
+        char *text = json_dumps(ch->doc, JSON_SORT_KEYS);
+        struct lk_error err = LK_ERROR_INIT;
+        ps[np] = bk_pipeline_load(ch->name, text, strlen(text), &lo, &err);
+        if (ps[np])
+            np++;
+        else {
+            char *m = lk_error_format(&err);
+            violation(r, "%s", m);
+            free(m);
+        }
+        lk_error_clear(&err);
+        free(text);
+    }
+    struct lk_error err = LK_ERROR_INIT;
+    if (np && bk_pipelines_validate(ps, np, &err) < 0) {
+        char *m = lk_error_format(&err);
+        violation(r, "%s", m);
+        free(m);
+    }
+    lk_error_clear(&err);
+    for (size_t i = 0; i < np; i++)
+        bk_pipeline_free(ps[i]);
+    free(ps);
+    /* upload order = generation order */
+    if (o->gen_exit == 0 && n_want) {
+        size_t k = 0;
+        while (k < n_want && k < o->n_uploaded_ids && !strcmp(want[k], o->uploaded_ids[k]))
+            k++;
+        if (k < n_want || k < o->n_uploaded_ids)
+            violation(r, "upload order differs from generation order at build step %zu: generated %s, "
+                         "the build has %s (%zu generated, %zu in the build)%s",
+                      k + 1, k < n_want ? want[k] : "(end)",
+                      k < o->n_uploaded_ids ? o->uploaded_ids[k] : "(end)", n_want, o->n_uploaded_ids,
+                      o->generator_uploaded ? "; the generator uploaded them itself" : "");
+    }
+    for (size_t i = 0; i < n_want; i++)
+        free(want[i]);
+    free(want);
+    for (size_t i = 0; i < o->n_schema_errors; i++)
+        violation(r, "schema: %s", o->schema_errors[i]);
+    if (o->schema_state < 0)
+        evidence(r, "note: NOT validated against the Buildkite schema: %s",
+                 o->schema_note ? o->schema_note : "unknown reason");
+    summary(r, "%zu chunk(s), %zu step(s); keys, depends_on, cycles, sizes, upload order; schema %s",
+            o->n_chunks, nsteps,
+            o->schema_state == 0 ? "valid" : o->schema_state > 0 ? "INVALID" : "NOT CHECKED");
+}
+
+static int effective_skip(const struct sim_observed *o, const struct obs_step *s)
+{
+    return s->skip || (s->group >= 0 && (size_t)s->group < o->n_steps && o->steps[s->group].skip);
+}
+
+static int in_unchanged(const struct fixture *f, size_t t)
+{
+    for (size_t i = 0; i < f->n_unchanged; i++)
+        if (f->unchanged[i] == t)
+            return 1;
+    return 0;
+}
+
+static void check_skip(const struct fixture *f, const struct sim_observed *o, struct inv_result *r)
+{
+    size_t checked = 0;
+    for (size_t t = 0; t < f->n_targets; t++) {
+        const struct fixture_target *tg = &f->targets[t];
+        int parent_skip = in_unchanged(f, t);
+        char *label = inv_target_label(tg);
+        const struct obs_step *s = obs_step_by_label(o, label);
+        if (s) {
+            checked++;
+            if (effective_skip(o, s) != parent_skip)
+                violation(r, "'%s' is %s but the target is %s", label,
+                          effective_skip(o, s) ? "skipped" : "not skipped",
+                          parent_skip ? "unchanged (in the parent map with the same drv)" : "changed");
+        }
+        free(label);
+        for (size_t si = 0; si < tg->n_steps; si++) {
+            const struct fixture_extra_step *st = &tg->steps[si];
+            int want;
+            const char *why;
+            if (st->always_run == 1)
+                want = 0, why = "alwaysRun";
+            else if (st->skip && (json_is_true(st->skip) || json_is_string(st->skip)))
+                want = 1, why = "its own skip";
+            else
+                want = parent_skip, why = parent_skip ? "its parent is skipped" : "its parent is not skipped";
+            label = inv_extra_label(tg, st);
+            s = obs_step_by_label(o, label);
+            if (s) {
+                checked++;
+                if (effective_skip(o, s) != want)
+                    violation(r, "'%s' is %s but should %sbe (%s)", label,
+                              effective_skip(o, s) ? "skipped" : "not skipped", want ? "" : "not ", why);
+            }
+            free(label);
+        }
+    }
+    summary(r, "%zu step(s) checked against the parent map", checked);
+}
+
+static void check_gc(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
+                     struct inv_result *r)
+{
+    if (!o->gc_drvs) {
+        r->verdict = INV_NOT_CHECKED;
+        summary(r, "not checked: run without --gc-drvs");
+        return;
+    }
+    if (o->gc_error)
+        violation(r, "nix-store --delete of the .drv files failed: %s", o->gc_error);
+    size_t checked = 0;
+    for (size_t t = 0; t < f->n_targets; t++) {
+        const struct fixture_target *tg = &f->targets[t];
+        char *label = inv_target_label(tg);
+        const struct obs_step *s = obs_step_by_label(o, label);
+        int expect_other = 0;
+        for (size_t i = 0; i < f->expect.n_steps; i++)
+            if (!strcmp(f->expect.steps[i].label, label) && f->expect.steps[i].outcome != FIXTURE_PASSED)
+                expect_other = 1;
+        if (s && s->ran && !expect_other) {
+            size_t i = dix(d, tg->drv);
+            checked++;
+            if (s->outcome != BK_PASSED)
+                violation(r, "'%s' %s on %s after the .drv files were deleted", label,
+                          bk_outcome_name(s->outcome), s->agent ? s->agent : "?");
+            else if (!is_output_of(d, i, s->result_link))
+                violation(r, "'%s' left result pointing at %s, not at the output of %s (%s)", label,
+                          s->result_link ? s->result_link : "nothing", depot_drv_at(d, i)->key,
+                          depot_drv_at(d, i)->drv_path);
+        }
+        free(label);
+    }
+    summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) rebuilt through nix-build -E",
+            o->gc_deleted, checked);
+}
+
+int inv_check(const char *id, const struct fixture *f, const struct depot *d,
+              const struct sim_observed *o, struct inv_result *out)
+{
+    const char *const *p = fixture_invariants;
+    while (*p && strcmp(*p, id))
+        p++;
+    if (!*p)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->id = *p;
+    out->verdict = INV_HELD;
+    if (!strcmp(id, "no-early-extra-step-build"))
+        check_no_early(f, d, o, out);
+    else if (!strcmp(id, "construction-builds"))
+        check_construction_builds(f, d, o, out);
+    else if (!strcmp(id, "script-built-at-execution"))
+        check_script_built(f, d, o, out);
+    else if (!strcmp(id, "result-link"))
+        check_result_link(f, d, o, out);
+    else if (!strcmp(id, "tree-clean"))
+        check_tree_clean(o, out);
+    else if (!strcmp(id, "pipeline-valid"))
+        check_pipeline_valid(f, o, out);
+    else if (!strcmp(id, "skip-consistent"))
+        check_skip(f, o, out);
+    else if (!strcmp(id, "gc-fallback"))
+        check_gc(f, d, o, out);
+    return 0;
+}
+
+void inv_check_all(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
+                   struct inv_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (const char *const *p = fixture_invariants; *p && r->n < INV_MAX; p++)
+        inv_check(*p, f, d, o, &r->inv[r->n++]);
+}
+
+static __attribute__((format(printf, 2, 3))) void unmet(struct inv_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->unmet = xrealloc(r->unmet, (r->n_unmet + 1) * sizeof(*r->unmet));
+    r->unmet[r->n_unmet++] = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* Any node with this label: command steps first, then other steps, then groups, then keys. */
+static const struct obs_step *find_any(const struct sim_observed *o, const char *label)
+{
+    const struct obs_step *s = obs_step_by_label(o, label);
+    if (s && s->type == BK_STEP_COMMAND)
+        return s;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < o->n_steps; i++)
+            if (o->steps[i].label && !strcmp(o->steps[i].label, label) &&
+                (o->steps[i].type == BK_STEP_GROUP) == (pass == 1))
+                return &o->steps[i];
+    return s;
+}
+
+static int expected_violation(const struct fixture *f, const char *id)
+{
+    for (size_t i = 0; i < f->expect.n_violations; i++)
+        if (!strcmp(f->expect.violations[i], id))
+            return 1;
+    return 0;
+}
+
+void inv_expectations(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
+                      struct inv_report *r)
+{
+    for (size_t i = 0; i < f->expect.n_steps; i++) {
+        const struct fixture_expect_step *es = &f->expect.steps[i];
+        const struct obs_step *s = find_any(o, es->label);
+        enum fixture_outcome got = s ? inv_outcome(s->outcome, s->reason) : FIXTURE_ABSENT;
+        if (got != es->outcome)
+            unmet(r, "step '%s': expected %s, got %s%s%s%s", es->label, fixture_outcome_name(es->outcome),
+                  fixture_outcome_name(got), s ? " (" : "", s ? bk_outcome_name(s->outcome) : "",
+                  s ? ")" : "");
+    }
+    for (size_t i = 0; i < f->expect.n_built_by; i++) {
+        const struct fixture_built_by *bb = &f->expect.built_by[i];
+        const struct depot_drv *dd = depot_drv_at(d, dix(d, bb->drv));
+        int ok = 0;
+        struct strbuf who = STRBUF_INIT;
+        for (size_t e = 0; e < o->n_events; e++) {
+            const struct obs_event *ev = &o->events[e];
+            if (!ev->drv || strcmp(ev->drv, dd->drv_path) || strcmp(ev->event, "build"))
+                continue;
+            const struct obs_step *s = obs_step_by_name(o, ev->step);
+            if (s && s->label && !strcmp(s->label, bb->step) && ev->phase && !strcmp(ev->phase, "execution"))
+                ok = 1;
+            sb_addf(&who, "%s'%s' (%s)", who.len ? ", " : "", s && s->label ? s->label : ev->step ? ev->step : "?",
+                    ev->phase ? ev->phase : "no phase");
+        }
+        if (!ok)
+            unmet(r, "%s (%s): expected to be built by '%s', built by %s", dd->key, dd->drv_path, bb->step,
+                  who.len ? sb_str(&who) : "no step");
+        sb_release(&who);
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        int want = expected_violation(f, r->inv[i].id);
+        if (want && r->inv[i].verdict != INV_VIOLATED)
+            unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
+                  inv_verdict_name(r->inv[i].verdict));
+    }
+    if (o->gen_step >= 0 || o->gen_ran) {
+        if (!o->gen_ran)
+            unmet(r, "the generation step never ran");
+        else if (o->gen_exit != f->expect.generate_exit)
+            unmet(r, "the generator exited %d, expected %d", o->gen_exit, f->expect.generate_exit);
+        if (f->expect.generate_error &&
+            (!o->gen_output || !strstr(o->gen_output, f->expect.generate_error)))
+            unmet(r, "the generator's output does not contain \"%s\"", f->expect.generate_error);
+    }
+}
+
+int inv_report_ok(const struct fixture *f, const struct inv_report *r)
+{
+    if (r->n_unmet)
+        return 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->inv[i].verdict == INV_VIOLATED && !expected_violation(f, r->inv[i].id))
+            return 0;
+    return 1;
+}
+
+void inv_result_free(struct inv_result *res)
+{
+    free(res->summary);
+    for (size_t i = 0; i < res->n_evidence; i++)
+        free(res->evidence[i]);
+    free(res->evidence);
+    memset(res, 0, sizeof(*res));
+}
+
+void inv_report_free(struct inv_report *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        inv_result_free(&r->inv[i]);
+    for (size_t i = 0; i < r->n_unmet; i++)
+        free(r->unmet[i]);
+    free(r->unmet);
+    memset(r, 0, sizeof(*r));
+}
+
+void inv_fill_built(struct sim_observed *o, const struct depot *d)
+{
+    struct strbuf *sb = xcalloc(o->n_steps + 1, sizeof(*sb));
+    for (size_t e = 0; e < o->n_events; e++) {
+        const struct obs_event *ev = &o->events[e];
+        if (strcmp(ev->event, "build") || !ev->step)
+            continue;
+        const struct obs_step *s = obs_step_by_name(o, ev->step);
+        if (!s)
+            continue;
+        size_t k = (size_t)(s - o->steps), i;
+        const char *name = ev->drv && depot_find_drv_path(d, ev->drv, &i) == 0 ? depot_drv_at(d, i)->key
+                                                                               : ev->drv ? ev->drv : "?";
+        sb_addf(&sb[k], "%s%s", sb[k].len ? " " : "", name);
+    }
+    for (size_t k = 0; k < o->n_steps; k++) {
+        free(o->steps[k].built);
+        o->steps[k].built = sb[k].len ? sb_detach(&sb[k]) : NULL;
+        sb_release(&sb[k]);
+    }
+    free(sb);
+}

@@ -1,0 +1,119 @@
+/* observed — what one simulated build did: the steps, their outcomes and
+ * the state they left, the generated chunks, the realisation log.
+ *
+ * Contract: `struct sim_observed` is filled by the player (play.h) from a
+ * real run, or by tests by hand; the invariant checks (invariants.h) and the
+ * report (report.h) only read it. obs_read_log() parses a $LAZYKITE_LOG file
+ * (eventlog.h format); a line that is not a JSON object is bad input placed
+ * at "line N". obs_free() releases everything (a zeroed struct is fine).
+ *
+ * Ownership: the struct owns every string, array and json_t reachable from
+ * it; obs_step_add()/obs_event_add()/obs_chunk_add() copy their arguments. */
+#ifndef LAZYKITE_SIM_OBSERVED_H
+#define LAZYKITE_SIM_OBSERVED_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buildkite/pipeline.h"
+#include "buildkite/scheduler.h"
+#include "error.h"
+
+/* One realisation event (a line of the log). */
+struct obs_event {
+    char *event;   /* instantiate | build | valid | fail | root | delete */
+    char *drv;     /* or NULL */
+    char *phase;   /* construction | execution | NULL */
+    char *step;    /* $LAZYKITE_STEP of the process, or NULL */
+    char *cause;   /* or NULL */
+    char *out;     /* the first output's path, or NULL */
+};
+
+/* One node of the build (a command, wait, block, ... or group). */
+struct obs_step {
+    int id;                  /* scheduler node id */
+    int group;               /* index (into steps) of its group, or -1 */
+    enum bk_step_type type;
+    char *key, *label;       /* or NULL */
+    char *step_name;         /* the $LAZYKITE_STEP it ran with, or NULL */
+    bool skip;               /* the step (or its group) carries `skip` */
+    enum bk_outcome outcome;
+    char *reason;            /* the scheduler's reason, or NULL */
+    bool ran;
+    char *agent;             /* agent name, when it ran */
+    double seconds;
+    int exit_status;         /* -1 unless it ran to an exit */
+    char *log_path;          /* the step's output, when it ran */
+    bool reached_build_script;   /* log has "--- Building extra step script" */
+    bool reached_run_script;     /* log has "+++ Running extra step script" */
+    bool tree_checked;
+    char *tree_status;       /* `git status --porcelain` after it ran ("" clean) */
+    char *result_link;       /* /nix/store path `result` pointed at after it ran, or NULL */
+    char *script_link;       /* ditto for nix-buildkite-extra-step-command-script */
+    char *built;             /* derivation keys it built, space-separated (report) */
+};
+
+/* A generated chunk file, e.g. build-chunk-2.json. */
+struct obs_chunk {
+    char *name;      /* file name */
+    char *phase;     /* the part before "-chunk-" */
+    long number;     /* n */
+    json_t *doc;     /* parsed JSON, or NULL when it is not JSON */
+    char *path;      /* where it was kept (for schema validation) */
+};
+
+struct sim_observed {
+    struct obs_step *steps;  /* in build order */
+    size_t n_steps, alloc_steps;
+    struct obs_event *events;
+    size_t n_events, alloc_events;
+    struct obs_chunk *chunks;  /* sorted by phase position, then number */
+    size_t n_chunks, alloc_chunks;
+
+    int gen_step;            /* index into steps of the generation step, or -1 */
+    bool gen_ran;
+    int gen_exit;            /* its exit status (-1: did not run to an exit) */
+    char *gen_output;        /* its output (log text), or NULL */
+    bool generator_uploaded; /* the generator used `buildkite-agent pipeline upload` */
+    /* Top-level steps that the build-phase uploads put into the build, in
+     * build order, as "key" or "label:<label>" identities. */
+    char **uploaded_ids;
+    size_t n_uploaded_ids;
+    char **upload_errors;    /* uploads the build rejected */
+    size_t n_upload_errors;
+    json_t *static_pipeline; /* the static pipeline as played (for validation) */
+
+    int schema_state;        /* 0 valid, 1 invalid (schema_errors), -1 not validated */
+    char *schema_note;       /* why not validated / the schema path */
+    char **schema_errors;
+    size_t n_schema_errors;
+
+    bool gc_drvs;            /* the run deleted the .drv files after construction */
+    char *gc_error;          /* nix-store --delete failed: its output */
+    size_t gc_deleted;       /* how many .drv paths it was asked to delete */
+};
+
+void obs_init(struct sim_observed *o);
+void obs_free(struct sim_observed *o);
+struct obs_step *obs_step_add(struct sim_observed *o, int id, enum bk_step_type type, const char *key,
+                              const char *label);
+void obs_event_add(struct sim_observed *o, const char *event, const char *drv, const char *phase,
+                   const char *step, const char *cause, const char *out);
+/* Takes ownership of `doc` (may be NULL). */
+void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, long number,
+                   json_t *doc, const char *path);
+void obs_strv_add(char ***v, size_t *n, const char *s);
+
+/* Append the events of a log file (missing file: no events). */
+int obs_read_log(struct sim_observed *o, const char *path, struct lk_error *err);
+
+/* The step whose LAZYKITE_STEP was `name`, or NULL. */
+const struct obs_step *obs_step_by_name(const struct sim_observed *o, const char *name);
+/* The first command step with this label (then: with this key), or NULL. */
+const struct obs_step *obs_step_by_label(const struct sim_observed *o, const char *label);
+/* "key", or "label:<label>", or "step:<type>": a step's identity when
+ * comparing upload order with generation order. Caller frees. */
+char *obs_step_identity(const struct obs_step *s);
+
+#endif
