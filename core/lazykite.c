@@ -19,6 +19,7 @@
 
 #include "chunks.h"
 #include "error.h"
+#include "eval.h"
 #include "manifest.h"
 #include "pipeline.h"
 #include "xalloc.h"
@@ -186,18 +187,24 @@ static int apply_options(const struct options *o, struct manifest *m, struct gen
     return 0;
 }
 
-static int load_manifest(const struct options *o, struct manifest *m, const char **file,
+/* The manifest from --manifest, or from evaluating the depot (--eval); in
+ * the latter case errors in the evaluated JSON name "<depot> (evaluated)". */
+static int load_manifest(const struct options *o, struct manifest *m, char **file,
                          struct lk_error *err)
 {
-    *file = o->manifest;
-    if (!o->manifest) {
-        /* The evaluator module (core/eval.h) is not part of this tree yet. */
-        memset(m, 0, sizeof(*m));
-        return lk_fail(err, LK_EXIT_FAIL, o->eval_dir, NULL,
-                       "--eval is not available in this build; evaluate the depot with "
-                       "core/nix/manifest.nix and pass --manifest");
+    memset(m, 0, sizeof(*m));
+    if (o->manifest) {
+        *file = xstrdup(o->manifest);
+        return manifest_load(o->manifest, m, err);
     }
-    return manifest_load(o->manifest, m, err);
+    *file = xasprintf("%s (evaluated)", o->eval_dir);
+    char *json;
+    size_t len;
+    if (eval_depot_manifest(o->eval_dir, o->targets_attr, &json, &len, err) != 0)
+        return -1;
+    int rc = manifest_parse(json, len, *file, m, err);
+    free(json);
+    return rc;
 }
 
 static int generate(const struct options *o, struct lk_error *err)
@@ -206,7 +213,9 @@ static int generate(const struct options *o, struct lk_error *err)
     struct parent_map pm = { NULL };
     struct pipeline p = { NULL, 0, NULL };
     struct generate_request req = { 0 };
-    int rc = load_manifest(o, &m, &req.manifest_file, err);
+    char *file = NULL;
+    int rc = load_manifest(o, &m, &file, err);
+    req.manifest_file = file;
     if (rc == 0 && o->parent_map)
         rc = parent_map_load(o->parent_map, &pm, err);
     if (rc == 0)
@@ -222,6 +231,7 @@ static int generate(const struct options *o, struct lk_error *err)
     pipeline_free(&p);
     parent_map_free(&pm);
     manifest_free(&m);
+    free(file);
     return rc;
 }
 
