@@ -1,0 +1,79 @@
+# lib.sh — shared by the negative-control generators in tests/mutants/.
+#
+# Each mutant is a pipeline generator for `lazykite-sim run --generator`:
+# it runs in the fixture's checkout (the current directory) with lazykite,
+# the fake Nix and buildkite-agent on PATH, lets the real generator write
+# its chunks into pipeline/, and then re-introduces one known bug with a
+# small text transformation. Only POSIX sh, sed and awk are used (the step
+# sandbox may have no python3 and no jq).
+#
+# Functions:
+#   mutant_generate        lazykite generate --eval . -o pipeline (exit on failure)
+#   chunk_steps FILE       print each top-level step of a chunk file (lazykite's
+#                          one-line `{"steps":[...]}`) as one line of JSON
+#   chunk_join             read step lines on stdin, print `{"steps":[a,b,...]}`
+
+set -eu
+
+mutant_generate() {
+    lazykite generate --eval . -o pipeline
+}
+
+# Splits at the commas of the top-level `steps` array: depth counts `{` and
+# `[` outside JSON strings; a string ends at a `"` not escaped by `\`.
+chunk_steps() {
+    awk '
+    { text = text $0 }
+    END {
+        n = length(text); depth = 0; instr = 0; esc = 0; start = 0
+        for (i = 1; i <= n; i++) {
+            c = substr(text, i, 1)
+            if (instr) {
+                if (esc) esc = 0
+                else if (c == "\\") esc = 1
+                else if (c == "\"") instr = 0
+                continue
+            }
+            if (c == "\"") { instr = 1; continue }
+            if (c == "{" || c == "[") {
+                depth++
+                if (depth == 3 && !start) start = i
+            } else if (c == "}" || c == "]") {
+                if (depth == 3 && c == "}") { print substr(text, start, i - start + 1); start = 0 }
+                depth--
+            }
+        }
+    }' "$1"
+}
+
+chunk_join() {
+    awk 'BEGIN { printf "{\"steps\":[" } { printf "%s%s", (NR > 1 ? "," : ""), $0 } END { print "]}" }'
+}
+
+# Copy stdin to stdout with every occurrence of the literal text $FROM
+# replaced by the literal text $TO (both taken from the environment, so no
+# escape processing applies to them).
+replace_literal() {
+    awk 'BEGIN { f = ENVIRON["FROM"]; t = ENVIRON["TO"]; n = length(f) }
+    {
+        out = ""; s = $0
+        while ((i = index(s, f)) > 0) { out = out substr(s, 1, i - 1) t; s = substr(s, i + n) }
+        print out s
+    }'
+}
+
+# Copy stdin to stdout with, on each line, the text from the literal $FROM
+# up to (not including) the next literal $UPTO removed.
+cut_between() {
+    awk 'BEGIN { f = ENVIRON["FROM"]; u = ENVIRON["UPTO"] }
+    {
+        s = $0; out = ""
+        while ((i = index(s, f)) > 0) {
+            rest = substr(s, i)
+            j = index(rest, u)
+            if (!j) break
+            out = out substr(s, 1, i - 1); s = substr(rest, j)
+        }
+        print out s
+    }'
+}
