@@ -823,7 +823,7 @@ static int load_extra_steps(struct loader *L, struct fixture_target *t, yaml_nod
                 return -1;
         }
     }
-    qsort(t->steps, t->n_steps, sizeof *t->steps, cmp_step_name);
+    /* Sorted by name after references are resolved (they point into steps). */
     for (size_t i = 0; i < t->n_steps; i++)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(step_label(&t->steps[i]), step_label(&t->steps[j]))) {
@@ -1199,6 +1199,20 @@ static int pos_before(struct fixture_pos a, struct fixture_pos b)
 static int index_keys(struct loader *L)
 {
     struct fixture *f = L->f;
+    f->target_by_label_ = xcalloc(f->n_targets ? f->n_targets : 1, sizeof(size_t));
+    for (size_t i = 0; i < f->n_targets; i++)
+        f->target_by_label_[i] = i;
+    g_keys_base = (const char *)f->targets;
+    qsort(f->target_by_label_, f->n_targets, sizeof(size_t), cmp_target_by_label);
+    for (size_t i = 1; i < f->n_targets; i++) {
+        const struct fixture_target *a = &f->targets[f->target_by_label_[i - 1]],
+                                    *b = &f->targets[f->target_by_label_[i]];
+        if (!strcmp(a->label, b->label)) {
+            const struct fixture_target *later = pos_before(a->pos, b->pos) ? b : a;
+            return fail_pos(L, later->pos, "target %s: duplicate label (another target has it)",
+                            later->label);
+        }
+    }
     f->drv_by_key_ = xcalloc(f->n_drvs ? f->n_drvs : 1, sizeof(size_t));
     for (size_t i = 0; i < f->n_drvs; i++)
         f->drv_by_key_[i] = i;
@@ -1213,20 +1227,6 @@ static int index_keys(struct loader *L)
                             "target %s: its inline derivation's key '%s' is already a key in "
                             "derivations",
                             later->key, later->key);
-        }
-    }
-    f->target_by_label_ = xcalloc(f->n_targets ? f->n_targets : 1, sizeof(size_t));
-    for (size_t i = 0; i < f->n_targets; i++)
-        f->target_by_label_[i] = i;
-    g_keys_base = (const char *)f->targets;
-    qsort(f->target_by_label_, f->n_targets, sizeof(size_t), cmp_target_by_label);
-    for (size_t i = 1; i < f->n_targets; i++) {
-        const struct fixture_target *a = &f->targets[f->target_by_label_[i - 1]],
-                                    *b = &f->targets[f->target_by_label_[i]];
-        if (!strcmp(a->label, b->label)) {
-            const struct fixture_target *later = pos_before(a->pos, b->pos) ? b : a;
-            return fail_pos(L, later->pos, "target %s: duplicate label (another target has it)",
-                            later->label);
         }
     }
     return 0;
@@ -1473,6 +1473,10 @@ static int load_root(struct loader *L, yaml_node_t *root)
         return -1;
     if (index_keys(L) < 0 || resolve(L) < 0 || order_drvs(L) < 0 || check_tree(L) < 0)
         return -1;
+    for (size_t i = 0; i < f->n_targets; i++)
+        if (f->targets[i].n_steps > 1)
+            qsort(f->targets[i].steps, f->targets[i].n_steps, sizeof *f->targets[i].steps,
+              cmp_step_name);
     for (size_t i = 0; i < f->n_unchanged; i++)
         for (size_t j = 0; j < i; j++)
             if (f->unchanged[i] == f->unchanged[j]) {
