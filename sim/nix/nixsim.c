@@ -72,14 +72,45 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                              struct lk_error *err)
 {
     char **paths = xcalloc(n ? n : 1, sizeof *paths);
+    char **wanted = xcalloc(n ? n : 1, sizeof *wanted); /* "!o1,o2" selections */
     size_t np = 0;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if ((rc = store_follow_arg(s, args[i], &paths[np], err)) == 0)
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *arg = xstrdup(args[i]);
+        char *bang = strchr(arg, '!');
+        if (bang) {
+            *bang = '\0';
+            wanted[np] = xasprintf(",%s,", bang + 1);
+        }
+        if ((rc = store_follow_arg(s, arg, &paths[np], err)) == 0)
             np++;
+        else
+            free(wanted[np]), wanted[np] = NULL;
+        free(arg);
+    }
     const char **drvs = xcalloc(np ? np : 1, sizeof *drvs);
     size_t nd = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
+        if (is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
+            /* every selected output must exist (checked before building) */
+            struct drv d = DRV_INIT;
+            if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
+                break;
+            struct strbuf missing = STRBUF_INIT;
+            char *list = xstrdup(wanted[i] + 1), *save = NULL;
+            for (char *o = strtok_r(list, ",", &save); o; o = strtok_r(NULL, ",", &save))
+                if (!drv_get_output(&d, o))
+                    sb_addf(&missing, "%s%s", missing.len ? ", " : "", o);
+            if (missing.len)
+                rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                             "derivation '%s' does not have wanted outputs '%s'", paths[i],
+                             sb_str(&missing));
+            free(list);
+            sb_release(&missing);
+            drv_free(&d);
+        }
+        if (rc != 0)
+            break;
         if (is_drv(paths[i]))
             drvs[nd++] = paths[i];
         else if (!store_is_valid(s, paths[i]))
@@ -100,6 +131,13 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                 break;
             root_nr++;
             for (size_t k = 0; k < d.n_outputs && rc == 0; k++) {
+                if (wanted[i]) {
+                    char *needle = xasprintf(",%s,", d.outputs[k].name);
+                    int sel = strstr(wanted[i], needle) != NULL;
+                    free(needle);
+                    if (!sel)
+                        continue;
+                }
                 XGROW(lines, alloc, nl + 1);
                 if (!root) {
                     gc_warning();
@@ -144,6 +182,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     sb_release(&outb);
     free(drvs);
     store_paths_free(paths, np);
+    store_paths_free(wanted, n);
     return rc;
 }
 
@@ -473,6 +512,23 @@ static int eval_expr(struct evalctx *c, const struct nixexpr *e, struct evalue *
         out->path[inner.n] = e->name;
         free(inner.path);
         int rc = depot_resolve(c->d, out->path, out->n, &out->v, err);
+        if (rc != 0 && err->msg && !strncmp(err->msg, "attribute '", 11) &&
+            strstr(err->msg, "' missing")) {
+            /* Nix's wording: for builtins.getAttr, and for an -A selection path
+             * (whose selections carry no source position). */
+            if (e->line)
+                lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                        "attribute '%s' missing for call to 'getAttr'", e->name);
+            else {
+                struct strbuf sel = STRBUF_INIT;
+                for (size_t i = 0; i < out->n; i++)
+                    sb_addf(&sel, "%s%s", i ? "." : "", out->path[i]);
+                lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                        "attribute '%s' in selection path '%s' not found", e->name,
+                        sb_str(&sel));
+                sb_release(&sel);
+            }
+        }
         if (rc != 0) {
             free(out->path);
             out->path = NULL;
@@ -521,6 +577,46 @@ static const char *value_kind(const struct depot_value *v)
     return v->kind == DV_ATTRS ? "a set" : v->kind == DV_FUNCTION ? "a function" : "a value";
 }
 
+/* Evaluate `-E expr` (or the depot when NULL) and select `-A attr` (when
+ * not NULL) from it; the result must be a derivation. */
+static int eval_selection(struct evalctx *c, const char *expr, const char *attr,
+                          struct depot_value *out, struct lk_error *err)
+{
+    struct nixexpr *e = NULL;
+    int rc = 0;
+    if (expr) {
+        rc = nixexpr_parse(expr, strlen(expr), &e, err);
+    } else {
+        e = xcalloc(1, sizeof *e);
+        e->kind = NIXEXPR_DEPOT;
+    }
+    if (rc == 0 && attr) {
+        size_t na;
+        char **names = split_attr(attr, &na);
+        for (size_t i = 0; i < na; i++) {
+            struct nixexpr *g = xcalloc(1, sizeof *g);
+            g->kind = NIXEXPR_GETATTR;
+            g->name = names[i];
+            g->arg = e;
+            e = g;
+        }
+        free(names);
+    }
+    struct evalue v = { 0 };
+    if (rc == 0)
+        rc = eval_expr(c, e, &v, err);
+    if (rc == 0 && v.v.kind != DV_DRV)
+        rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                     "expression does not evaluate to a derivation (or a set or list of those); "
+                     "it is %s",
+                     value_kind(&v.v));
+    if (rc == 0)
+        *out = v.v;
+    free(v.path);
+    nixexpr_free(e);
+    return rc;
+}
+
 /* ------------------------------------------------------------ nix-build */
 
 static int nix_build_main(int argc, char **argv, struct lk_error *err)
@@ -565,35 +661,7 @@ static int nix_build_main(int argc, char **argv, struct lk_error *err)
         return -1;
     }
     struct evalue v = { 0 };
-    struct nixexpr *e = NULL;
-    if (expr) {
-        rc = nixexpr_parse(expr, strlen(expr), &e, err);
-        if (rc == 0 && attr) {
-            /* -E … -A a.b: select from the expression's value. */
-            size_t na;
-            char **names = split_attr(attr, &na);
-            for (size_t i = 0; i < na; i++) {
-                struct nixexpr *g = xcalloc(1, sizeof *g);
-                g->kind = NIXEXPR_GETATTR;
-                g->name = names[i];
-                g->arg = e;
-                e = g;
-            }
-            free(names);
-        }
-        if (rc == 0)
-            rc = eval_expr(&c, e, &v, err);
-    } else {
-        size_t na = 0;
-        char **names = attr ? split_attr(attr, &na) : NULL;
-        rc = depot_resolve(c.d, (const char *const *)names, na, &v.v, err);
-        store_paths_free(names, na);
-    }
-    if (rc == 0 && v.v.kind != DV_DRV)
-        rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                     "expression does not evaluate to a derivation (or a set or list of those); "
-                     "it is %s",
-                     value_kind(&v.v));
+    rc = eval_selection(&c, expr, attr, &v.v, err);
     if (rc == 0)
         rc = instantiate(&c, v.v.drv, err);
     const struct depot_drv *dd = rc == 0 ? depot_drv_at(c.d, v.v.drv) : NULL;
@@ -619,8 +687,6 @@ static int nix_build_main(int argc, char **argv, struct lk_error *err)
         if (rc == 0)
             printf("%s\n", path);
     }
-    free(v.path);
-    nixexpr_free(e);
     close_depot(&c);
     store_close(&s);
     return rc;
@@ -666,7 +732,7 @@ static void collect_manifest_drvs(struct evalctx *c, json_t *manifest, size_t **
 static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
 {
     int eval = 0, json = 0;
-    const char *attr = NULL, *file = NULL, *depot_arg = NULL;
+    const char *attr = NULL, *file = NULL, *depot_arg = NULL, *expr = NULL;
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i];
@@ -679,6 +745,8 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
             ;
         else if ((!strcmp(a, "-A") || !strcmp(a, "--attr")) && i + 1 < argc)
             attr = argv[++i];
+        else if ((!strcmp(a, "-E") || !strcmp(a, "--expr")) && i + 1 < argc)
+            expr = argv[++i];
         else if ((!strcmp(a, "--arg") || !strcmp(a, "--argstr")) && i + 2 < argc) {
             if (!strcmp(argv[i + 1], "depot"))
                 depot_arg = argv[i + 2];
@@ -702,7 +770,7 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
     if (store_open_env(&s, err) != 0)
         return -1;
     struct evalctx c;
-    char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(file);
+    char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(expr ? "." : file);
     rc = open_depot(&c, &s, dir, err);
     free(dir);
     if (rc != 0) {
@@ -720,26 +788,25 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
             rc = instantiate(&c, idx[i], err);
         free(idx);
         if (rc == 0) {
+            /* Nix 2.8 prints --eval --json output without a final newline. */
             char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-            printf("%s\n", text);
+            fputs(text, stdout);
             free(text);
         }
         json_decref(m);
     } else {
-        size_t na = 0;
-        char **names = attr ? split_attr(attr, &na) : NULL;
         struct depot_value v;
-        rc = depot_resolve(c.d, (const char *const *)names, na, &v, err);
-        store_paths_free(names, na);
-        if (rc == 0 && v.kind != DV_DRV)
-            rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                         "expression does not evaluate to a derivation; it is %s",
-                         value_kind(&v));
+        rc = eval_selection(&c, expr, attr, &v, err);
         if (rc == 0)
             rc = instantiate(&c, v.drv, err);
         if (rc == 0) {
+            /* Nix prints drvPath!output when the selected output is not out. */
             gc_warning();
-            printf("%s\n", depot_drv_at(c.d, v.drv)->drv_path);
+            const char *o = v.output ? v.output : "out";
+            if (strcmp(o, "out"))
+                printf("%s!%s\n", depot_drv_at(c.d, v.drv)->drv_path, o);
+            else
+                printf("%s\n", depot_drv_at(c.d, v.drv)->drv_path);
         }
     }
     close_depot(&c);
