@@ -5,12 +5,14 @@
  * as one line `lazykite-sim: <file>: <place>: <message>` on stderr (exit 2
  * for bad input or usage, 1 for other failures). Subcommands so far:
  *   export-nix FIXTURE -o DIR   write the fixture as a real Nix depot
+ *   run, check                  play fixtures (sim/harness/commands.h)
  * New subcommands (run, check) add a function and a table row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "harness/commands.h"
 #include "nix/exportnix.h"
 #include "nix/fixture.h"
 
@@ -70,6 +72,10 @@ static int cmd_export_nix(int argc, char **argv)
 static const struct command commands[] = {
     { "export-nix", "FIXTURE -o DIR", "write FIXTURE as a real Nix depot (default.nix, depot.yaml)",
       cmd_export_nix },
+    { "run", "FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB] [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]",
+      "play FIXTURE end to end on the simulated Buildkite and check every invariant", sim_cmd_run },
+    { "check", "[FIXTURE...]", "run every fixture (default: fixtures/*.yaml); the regression gate",
+      sim_cmd_check },
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

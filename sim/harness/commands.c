@@ -1,0 +1,220 @@
+/* commands — `lazykite-sim run` and `lazykite-sim check` (see commands.h). */
+#include "harness/commands.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/play.h"
+#include "harness/report.h"
+#include "xalloc.h"
+
+static const char *const prog = "lazykite-sim";
+
+static int usage(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: %s: ", prog, cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see '%s %s --help')\n", prog, cmd);
+    return LK_EXIT_INPUT;
+}
+
+static const char run_help[] =
+    "usage: lazykite-sim run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]\n"
+    "                        [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]\n"
+    "Play FIXTURE end to end: a git checkout of its depot, the static pipeline\n"
+    "(ci/static-pipeline.yml) on the simulated Buildkite with the generator in the\n"
+    "construction phase, then check every invariant and the fixture's expectations.\n\n"
+    "  --generator CMD  the generation step's command (writes pipeline/<phase>-chunk-<n>.json;\n"
+    "                   may upload build chunks itself with buildkite-agent pipeline upload);\n"
+    "                   $LAZYKITE_PARENT_MAP names the parent target map when there is one\n"
+    "  --agents N       run N steps at once, each agent in its own checkout\n"
+    "  --unblock WHAT   unblock all block steps, none, or those whose label matches GLOB\n"
+    "  --branch REF     BUILDKITE_BRANCH (default: the fixture's branch)\n"
+    "  --gc-drvs        delete the .drv files after construction (the gc-fallback check)\n"
+    "  --report FILE    write the JSON report to FILE (atomically)\n"
+    "  --keep DIR       keep the work dir (checkouts, store, logs, chunks) in DIR\n"
+    "  --nix sim        the simulated Nix (the only one `run` supports)\n"
+    "Defaults for --agents, --unblock and --gc-drvs come from the fixture's `run`.\n"
+    "Exit status: 0 all expectations met, 1 a violation or unmet expectation, 2 bad input.\n";
+
+int sim_cmd_run(int argc, char **argv)
+{
+    struct sim_play_options opt = { 0 };
+    opt.unblock = -1;
+    opt.gc_drvs = -1;
+    const char *report = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        int takes = !strcmp(a, "--generator") || !strcmp(a, "--agents") || !strcmp(a, "--unblock") ||
+                    !strcmp(a, "--branch") || !strcmp(a, "--report") || !strcmp(a, "--keep") ||
+                    !strcmp(a, "--nix");
+        if (takes) {
+            if (++i >= argc)
+                return usage("run", "%s needs a value", a);
+            val = argv[i];
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(run_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--generator")) {
+            opt.generator = val;
+        } else if (!strcmp(a, "--agents")) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (*end || n < 1 || n > 64)
+                return usage("run", "--agents: expected a number from 1 to 64, got '%s'", val);
+            opt.agents = (int)n;
+        } else if (!strcmp(a, "--unblock")) {
+            if (!strcmp(val, "all"))
+                opt.unblock = BK_UNBLOCK_ALL;
+            else if (!strcmp(val, "none"))
+                opt.unblock = BK_UNBLOCK_NONE;
+            else {
+                opt.unblock = BK_UNBLOCK_GLOB;
+                opt.unblock_glob = val;
+            }
+        } else if (!strcmp(a, "--branch")) {
+            opt.branch = val;
+        } else if (!strcmp(a, "--gc-drvs")) {
+            opt.gc_drvs = 1;
+        } else if (!strcmp(a, "--report")) {
+            report = val;
+        } else if (!strcmp(a, "--keep")) {
+            opt.keep = val;
+        } else if (!strcmp(a, "--nix")) {
+            if (strcmp(val, "sim"))
+                return usage("run", "--nix: only 'sim' is supported by run, got '%s'", val);
+        } else if (a[0] == '-' && a[1]) {
+            return usage("run", "unknown option '%s'", a);
+        } else if (!opt.fixture_path) {
+            opt.fixture_path = a;
+        } else {
+            return usage("run", "unexpected argument '%s'", a);
+        }
+    }
+    if (!opt.fixture_path)
+        return usage("run", "%s", "expected a FIXTURE");
+    struct lk_error err = LK_ERROR_INIT;
+    char *root = NULL, *build = NULL;
+    struct sim_play_result res;
+    memset(&res, 0, sizeof res);
+    int status;
+    if (sim_locate(&root, &build, &err) < 0) {
+        lk_error_print(&err, prog, stderr);
+        status = err.status;
+    } else {
+        opt.root = root;
+        opt.build = build;
+        if (sim_play(&opt, &res, &err) < 0) {
+            lk_error_print(&err, prog, stderr);
+            status = err.status;
+        } else {
+            report_print(&res, opt.generator, stdout);
+            status = res.ok ? 0 : LK_EXIT_FAIL;
+            if (report && report_write(&res, opt.generator, report, &err) < 0) {
+                lk_error_print(&err, prog, stderr);
+                status = err.status;
+            }
+        }
+    }
+    fflush(stdout);
+    sim_play_result_free(&res);
+    lk_error_clear(&err);
+    free(root);
+    free(build);
+    return status;
+}
+
+int sim_cmd_check(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s check [FIXTURE...]\n"
+                   "Run every fixture (default: fixtures/*.yaml of the source tree) and print a\n"
+                   "summary; exit 0 only if every fixture meets its expectations.\n",
+                   prog);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return usage("check", "unknown option '%s'", argv[i]);
+    }
+    struct lk_error err = LK_ERROR_INIT;
+    char *root = NULL, *build = NULL;
+    if (sim_locate(&root, &build, &err) < 0) {
+        lk_error_print(&err, prog, stderr);
+        int st = err.status;
+        lk_error_clear(&err);
+        return st;
+    }
+    glob_t g;
+    memset(&g, 0, sizeof g);
+    char **files;
+    size_t n;
+    if (argc > 1) {
+        files = argv + 1;
+        n = (size_t)argc - 1;
+    } else {
+        char *pattern = xasprintf("%s/fixtures/*.yaml", root);
+        glob(pattern, 0, NULL, &g);
+        free(pattern);
+        files = g.gl_pathv;
+        n = g.gl_pathc;
+    }
+    int status = 0;
+    size_t passed = 0;
+    struct strbuf_line { char *text; } *lines = xcalloc(n + 1, sizeof(*lines));
+    for (size_t i = 0; i < n; i++) {
+        struct sim_play_options opt = { 0 };
+        opt.fixture_path = files[i];
+        opt.unblock = -1;
+        opt.gc_drvs = -1;
+        opt.root = root;
+        opt.build = build;
+        struct sim_play_result res;
+        const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+        if (sim_play(&opt, &res, &err) < 0) {
+            lk_error_print(&err, prog, stderr);
+            if (err.status > status)
+                status = err.status;
+            lines[i].text = xasprintf("%-34s %-7s %7s  %s", base, err.status == LK_EXIT_INPUT ? "BAD" : "ERROR",
+                                      "-", "could not be played (see above)");
+            lk_error_clear(&err);
+        } else {
+            char viol[512] = "";
+            size_t vl = 0;
+            for (size_t k = 0; k < res.inv.n; k++)
+                if (res.inv.inv[k].verdict == INV_VIOLATED && vl < sizeof viol - 64)
+                    vl += (size_t)snprintf(viol + vl, sizeof viol - vl, "%s%s", vl ? "," : "", res.inv.inv[k].id);
+            lines[i].text = xasprintf("%-34s %-7s %7.2f  violated: %s%s%zu unmet", base, res.ok ? "ok" : "FAILED",
+                                      res.seconds, vl ? viol : "none", "; ", res.inv.n_unmet);
+            if (!res.ok) {
+                printf("%s: FAILED\n", files[i]);
+                report_print_problems(&res, stdout);
+                if (status == 0)
+                    status = LK_EXIT_FAIL;
+            } else {
+                passed++;
+            }
+            fflush(stdout);
+        }
+        sim_play_result_free(&res);
+    }
+    printf("\n%-34s %-7s %7s  %s\n", "FIXTURE", "RESULT", "SECONDS", "INVARIANTS VIOLATED (expected or not)");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s\n", lines[i].text);
+        free(lines[i].text);
+    }
+    printf("\n%zu of %zu fixture(s) met their expectations\n", passed, n);
+    free(lines);
+    if (n == 0) {
+        fprintf(stderr, "%s: check: no fixtures found\n", prog);
+        status = LK_EXIT_INPUT;
+    }
+    globfree(&g);
+    free(root);
+    free(build);
+    return status;
+}

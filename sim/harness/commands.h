@@ -1,0 +1,16 @@
+/* commands — the `run` and `check` subcommands of lazykite-sim.
+ *
+ * Contract: each takes the subcommand's argv (argv[0] is its name), prints
+ * its output on stdout, errors as one line `lazykite-sim: FILE: PLACE: what`
+ * on stderr, and returns the exit status: 0 every expectation met, 1 a
+ * violation or unmet expectation (or a system failure), 2 bad input or usage.
+ *   run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]
+ *       [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]
+ *   check [FIXTURE...]     (default: <source root>/fixtures/ *.yaml) */
+#ifndef LAZYKITE_SIM_COMMANDS_H
+#define LAZYKITE_SIM_COMMANDS_H
+
+int sim_cmd_run(int argc, char **argv);
+int sim_cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,67 @@
+/* play — one fixture played end to end: git checkouts of the fixture depot,
+ * the static pipeline (ci/static-pipeline.yml) on the simulated Buildkite
+ * with the generator in the construction phase, then every invariant.
+ *
+ * Contract: sim_play() loads the fixture (bad input: status 2, placed),
+ * makes a fresh work dir (`keep`, which must not exist or be empty, or a
+ * temporary directory removed before returning) holding
+ *   src/            the exported depot (default.nix, depot.yaml, .gitignore), a git repo
+ *   agent-<i>/      one clone per agent (its build directory)
+ *   store/ state/   the nixsim store and state; run/realisations.jsonl the event log
+ *   bin/            nix-store, nix-build, nix-instantiate -> nixsim; lazykite
+ *   inputs/         parent-map.json (read-only in the sandbox)
+ *   artifacts/pipeline/  the generated chunks, taken from the generation step
+ *   exec/           the executor's logs and spools
+ * plays the build (steps in bwrap sandboxes: see executor.h), observes it
+ * (observed.h) and computes the invariants and expectations (invariants.h)
+ * into `res`. Returns 0 when the build could be played (whatever it found),
+ * -1 with `err` when it could not (bad fixture or options: status 2; a
+ * system or sandbox failure: status 1).
+ *
+ * Ownership: `res` owns everything in it (sim_play_result_free()); the
+ * options are borrowed. */
+#ifndef LAZYKITE_SIM_PLAY_H
+#define LAZYKITE_SIM_PLAY_H
+
+#include <stdbool.h>
+
+#include "buildkite/scheduler.h"
+#include "harness/invariants.h"
+#include "harness/observed.h"
+#include "nix/depot.h"
+#include "nix/fixture.h"
+
+struct sim_play_options {
+    const char *fixture_path;
+    const char *generator;     /* NULL: the static pipeline's own command */
+    int agents;                /* 0: the fixture's run.agents (default 1) */
+    int unblock;               /* -1: the fixture's; else an enum bk_unblock */
+    const char *unblock_glob;  /* BK_UNBLOCK_GLOB */
+    const char *branch;        /* NULL: the fixture's */
+    int gc_drvs;               /* -1: the fixture's; 0/1 */
+    const char *keep;          /* NULL: temporary work dir */
+    const char *root;          /* source root (ci/, core/nix/, fixtures/) */
+    const char *build;         /* build dir (lazykite, nixsim) */
+};
+
+struct sim_play_result {
+    struct fixture *fixture;
+    struct depot *depot;
+    struct sim_observed obs;
+    struct inv_report inv;
+    int ok;                    /* inv_report_ok() */
+    int agents;
+    char *branch;
+    char *work_dir;            /* NULL once removed */
+    char *schema_path;
+    double seconds;            /* wall time of the build */
+};
+
+int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, struct lk_error *err);
+void sim_play_result_free(struct sim_play_result *res);
+
+/* The source root and build directory: $LAZYKITE_ROOT / $LAZYKITE_BUILD,
+ * else from the running binary (<root>/build/lazykite-sim). Caller frees. */
+int sim_locate(char **root, char **build, struct lk_error *err);
+
+#endif

@@ -1,0 +1,159 @@
+/* report — text table and JSON report of one played fixture (see report.h). */
+#include "harness/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "xalloc.h"
+
+static int expected_violation(const struct fixture *f, const char *id)
+{
+    for (size_t i = 0; i < f->expect.n_violations; i++)
+        if (!strcmp(f->expect.violations[i], id))
+            return 1;
+    return 0;
+}
+
+static const char *step_name(const struct obs_step *s)
+{
+    return s->label ? s->label : s->key ? s->key : bk_step_type_name(s->type);
+}
+
+void report_print_problems(const struct sim_play_result *res, FILE *to)
+{
+    for (size_t i = 0; i < res->inv.n; i++) {
+        const struct inv_result *r = &res->inv.inv[i];
+        if (r->verdict != INV_VIOLATED || expected_violation(res->fixture, r->id))
+            continue;
+        fprintf(to, "  violated  %s: %s\n", r->id, r->summary ? r->summary : "");
+        for (size_t k = 0; k < r->n_evidence; k++)
+            fprintf(to, "      %s\n", r->evidence[k]);
+    }
+    for (size_t i = 0; i < res->inv.n_unmet; i++)
+        fprintf(to, "  unmet     %s\n", res->inv.unmet[i]);
+}
+
+void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
+{
+    const struct sim_observed *o = &res->obs;
+    fprintf(to, "fixture %s (%s), branch %s, %d agent(s), generator: %s\n\n", res->fixture->path,
+            res->fixture->depot, res->branch, res->agents, generator ? generator : "lazykite (static pipeline)");
+    fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
+    for (size_t i = 0; i < o->n_steps; i++) {
+        const struct obs_step *s = &o->steps[i];
+        const char *name = step_name(s);
+        char label[64];
+        snprintf(label, sizeof label, "%s%.*s%s", s->group >= 0 ? "  " : "",
+                 (int)(s->group >= 0 ? 47 : 49), name, strlen(name) > (s->group >= 0 ? 47u : 49u) ? "..." : "");
+        char secs[32] = "-";
+        if (s->ran)
+            snprintf(secs, sizeof secs, "%.2f", s->seconds);
+        fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(s->outcome),
+                s->agent ? s->agent : "-", secs, s->built ? s->built : "");
+    }
+    fprintf(to, "\ninvariants:\n");
+    for (size_t i = 0; i < res->inv.n; i++) {
+        const struct inv_result *r = &res->inv.inv[i];
+        int exp = expected_violation(res->fixture, r->id);
+        fprintf(to, "  %-11s %-26s %s%s\n", inv_verdict_name(r->verdict), r->id, r->summary ? r->summary : "",
+                exp ? (r->verdict == INV_VIOLATED ? " [violation expected]" : " [violation EXPECTED, not found]")
+                    : "");
+        for (size_t k = 0; k < r->n_evidence; k++)
+            fprintf(to, "      %s\n", r->evidence[k]);
+    }
+    if (res->inv.n_unmet) {
+        fprintf(to, "\nunmet expectations:\n");
+        for (size_t i = 0; i < res->inv.n_unmet; i++)
+            fprintf(to, "  %s\n", res->inv.unmet[i]);
+    }
+    fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The JSON report:
+ * {"fixture", "depot", "branch", "agents", "generator" (null: the static
+ *  pipeline's), "gc_drvs", "seconds", "ok",
+ *  "generation": {"exit_status", "uploaded_by": "generator"|"harness",
+ *                 "chunks": [names in generation order], "upload_errors": [...]},
+ *  "schema": {"validated": bool, "valid": bool|null, "note"},
+ *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
+ *             "outcome", "reason", "agent", "seconds", "exit_status",
+ *             "built": [fixture keys]}],
+ *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
+ *                  "expected_violation", "summary", "evidence": [...]}],
+ *  "unmet": [...], "work_dir": kept dir or null} */
+json_t *report_json(const struct sim_play_result *res, const char *generator)
+{
+    const struct sim_observed *o = &res->obs;
+    json_t *steps = json_array();
+    for (size_t i = 0; i < o->n_steps; i++) {
+        const struct obs_step *s = &o->steps[i];
+        json_t *built = json_array();
+        if (s->built) {
+            char *copy = xstrdup(s->built), *save = NULL;
+            for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+                json_array_append_new(built, json_string(w));
+            free(copy);
+        }
+        json_array_append_new(
+            steps, json_pack("{s:i, s:s, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:o, s:o, s:o}", "id", s->id,
+                             "type", bk_step_type_name(s->type), "key", str_or_null(s->key), "label",
+                             str_or_null(s->label), "group",
+                             s->group >= 0 ? str_or_null(step_name(&o->steps[s->group])) : json_null(),
+                             "skip", s->skip, "outcome", bk_outcome_name(s->outcome), "reason",
+                             str_or_null(s->reason), "agent", str_or_null(s->agent), "seconds",
+                             s->ran ? json_real(s->seconds) : json_null(), "exit_status",
+                             s->ran && s->exit_status >= 0 ? json_integer(s->exit_status) : json_null(),
+                             "built", built));
+    }
+    json_t *invs = json_array();
+    for (size_t i = 0; i < res->inv.n; i++) {
+        const struct inv_result *r = &res->inv.inv[i];
+        json_t *ev = json_array();
+        for (size_t k = 0; k < r->n_evidence; k++)
+            json_array_append_new(ev, json_string(r->evidence[k]));
+        json_array_append_new(invs, json_pack("{s:s, s:s, s:b, s:o, s:o}", "id", r->id, "verdict",
+                                              inv_verdict_name(r->verdict), "expected_violation",
+                                              expected_violation(res->fixture, r->id), "summary",
+                                              str_or_null(r->summary), "evidence", ev));
+    }
+    json_t *unmet = json_array();
+    for (size_t i = 0; i < res->inv.n_unmet; i++)
+        json_array_append_new(unmet, json_string(res->inv.unmet[i]));
+    json_t *chunks = json_array(), *uerr = json_array();
+    for (size_t i = 0; i < o->n_chunks; i++)
+        json_array_append_new(chunks, json_string(o->chunks[i].name));
+    for (size_t i = 0; i < o->n_upload_errors; i++)
+        json_array_append_new(uerr, json_string(o->upload_errors[i]));
+    json_t *gen = json_pack("{s:o, s:s, s:o, s:o}", "exit_status",
+                            o->gen_ran && o->gen_exit >= 0 ? json_integer(o->gen_exit) : json_null(),
+                            "uploaded_by", o->generator_uploaded ? "generator" : "harness", "chunks", chunks,
+                            "upload_errors", uerr);
+    json_t *schema = json_pack("{s:b, s:o, s:o}", "validated", o->schema_state >= 0, "valid",
+                               o->schema_state >= 0 ? json_boolean(o->schema_state == 0) : json_null(),
+                               "note", str_or_null(o->schema_note));
+    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "fixture",
+                     res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
+                     res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
+                     res->seconds, "ok", res->ok, "generation", gen, "schema", schema, "steps", steps,
+                     "invariants", invs, "unmet", unmet, "work_dir", str_or_null(res->work_dir));
+}
+
+int report_write(const struct sim_play_result *res, const char *generator, const char *path,
+                 struct lk_error *err)
+{
+    json_t *j = report_json(res, generator);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    json_decref(j);
+    size_t len = strlen(text);
+    text = xrealloc(text, len + 2);
+    text[len++] = '\n';
+    int rc = write_file_atomic(path, text, len, err);
+    free(text);
+    return rc;
+}

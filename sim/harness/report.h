@@ -1,0 +1,27 @@
+/* report — what `lazykite-sim run` tells: the step table, the invariants
+ * and unmet expectations as text, and the JSON report.
+ *
+ * Contract: report_print() writes the table (step label, outcome, agent,
+ * seconds, derivations it built), each invariant (held / violated /
+ * not-checked, summary, evidence) and the unmet expectations to `to`.
+ * report_json() builds the JSON report (format: report_json's comment in
+ * report.c and the project README), report_write() writes it atomically.
+ * Nothing here changes the result.
+ *
+ * Ownership: report_json() returns a new reference the caller owns. */
+#ifndef LAZYKITE_SIM_REPORT_H
+#define LAZYKITE_SIM_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "harness/play.h"
+
+void report_print(const struct sim_play_result *res, const char *generator, FILE *to);
+/* Only the invariants that are violated and the unmet expectations. */
+void report_print_problems(const struct sim_play_result *res, FILE *to);
+json_t *report_json(const struct sim_play_result *res, const char *generator);
+int report_write(const struct sim_play_result *res, const char *generator, const char *path,
+                 struct lk_error *err);
+
+#endif
