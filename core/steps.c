@@ -23,9 +23,16 @@ static json_t *jstr(const char *s)
     return v;
 }
 
-static json_t *jstr_upload(const char *shell_text)
+/* A string as it must be uploaded: every `$` written `$$`, so that
+ * Buildkite's upload interpolation (which applies to every string value of
+ * the uploaded pipeline) gives back exactly `text`. Used for every string
+ * the core derives from the depot (commands, labels, env, group and block
+ * texts, prompts, skip reasons, branch lists); Buildkite configuration the
+ * user wrote (additionalSteps, postBuildSteps, defaultStepOverrides,
+ * buildkiteExtraStepArgs, agents) passes through untouched. */
+static json_t *jstr_upload(const char *text)
 {
-    char *s = quote_upload_dup(shell_text);
+    char *s = quote_upload_dup(text);
     json_t *v = jstr(s);
     free(s);
     return v;
@@ -152,7 +159,7 @@ json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t 
     const struct target *t = ti->target;
     json_t *step = json_object();
     char *label = xasprintf(":nix: %s", ti->label);
-    json_object_set_new(step, "label", jstr(label));
+    json_object_set_new(step, "label", jstr_upload(label));
     free(label);
     json_object_set_new(step, "key", jstr(ti->key));
     json_object_set(step, "skip", ti->skip);
@@ -160,7 +167,7 @@ json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t 
     json_object_set_new(step, "command", jstr_upload(cmd));
     free(cmd);
     json_t *env = json_object();
-    json_object_set_new(env, "READTREE_TARGET", jstr(ti->label));
+    json_object_set_new(env, "READTREE_TARGET", jstr_upload(ti->label));
     json_object_set_new(step, "env", env);
     json_object_set_new(step, "cancel_on_build_failing", json_boolean(cancel_on_build_failing));
 
@@ -185,15 +192,15 @@ json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t 
 static json_t *gate(const struct target_info *ti, const struct extra_step *s, json_t *step)
 {
     json_t *group = json_object();
-    json_object_set_new(group, "group", jstr(s->label));
+    json_object_set_new(group, "group", jstr_upload(s->label));
     json_object_set(group, "depends_on", json_object_get(step, "depends_on"));
     json_object_set(group, "skip", ti->skip);
 
     json_t *block = json_object();
     char *text = xasprintf(":radio_button: Run %s? (from %s)", s->label, ti->label);
-    json_object_set_new(block, "block", jstr(text));
+    json_object_set_new(block, "block", jstr_upload(text));
     free(text);
-    json_object_set_new(block, "prompt", jstr(s->prompt));
+    json_object_set_new(block, "prompt", jstr_upload(s->prompt));
     json_t *branches = json_object_get(step, "branches");
     json_object_set_new(block, "branches", branches ? json_incref(branches) : json_array());
 
@@ -213,13 +220,15 @@ json_t *extra_step(const struct target_info *ti, const struct extra_step *s, boo
     json_object_set_new(step, "key", jstr(key));
     free(key);
     char *label = xasprintf(":gear: %s (from %s)", s->label, ti->label);
-    json_object_set_new(step, "label", jstr(label));
+    json_object_set_new(step, "label", jstr_upload(label));
     free(label);
 
     json_t *skip;
     if (s->always_run)
         skip = json_false();
-    else if (json_is_true(s->skip) || json_is_string(s->skip))
+    else if (json_is_string(s->skip))
+        skip = jstr_upload(json_string_value(s->skip));
+    else if (json_is_true(s->skip))
         skip = json_incref(s->skip);
     else
         skip = json_incref(ti->skip);
@@ -243,7 +252,7 @@ json_t *extra_step(const struct target_info *ti, const struct extra_step *s, boo
                 sb_addc(&b, ' ');
             sb_adds(&b, s->branches.items[i]);
         }
-        json_object_set_new(step, "branches", jstr(sb_str(&b)));
+        json_object_set_new(step, "branches", jstr_upload(sb_str(&b)));
         sb_release(&b);
     }
     if (overrides)

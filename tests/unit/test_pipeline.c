@@ -285,6 +285,37 @@ static void test_gate(void **state)
     pipeline_free(&p);
 }
 
+/* Every string derived from the depot reaches Buildkite with each `$`
+ * written `$$` (upload interpolation applies to every string value), while
+ * the key is computed from the label as written. */
+static void test_dollar_in_names(void **state)
+{
+    (void)state;
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"a$HOME\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
+        "\"x\":{" CMD(5) ",\"phase\":\"release\",\"prompt\":\"Run ${X}?\",\"label\":\"L$1\",\"branches\":[\"r$b\"]},"
+        "\"y\":{" CMD(6) ",\"skip\":\"because $REASON\"}}}}}]}";
+    assert_int_equal(gen(m, NULL, &p, &err), 0);
+    json_t *b = phase(&p, "build");
+    json_t *t = json_array_get(b, 0);
+    assert_json(json_object_get(t, "label"), "\":nix: a$$HOME\"");
+    assert_json(json_object_get(t, "env"), "{\"READTREE_TARGET\":\"a$$HOME\"}");
+    assert_json(json_object_get(json_array_get(b, 1), "skip"), "\"because $$REASON\"");
+    json_t *g = json_array_get(phase(&p, "release"), 0);
+    assert_json(json_object_get(g, "group"), "\"L$$1\"");
+    json_t *block = json_array_get(json_object_get(g, "steps"), 0);
+    assert_json(json_object_get(block, "block"), "\":radio_button: Run L$$1? (from a$$HOME)\"");
+    assert_json(json_object_get(block, "prompt"), "\"Run $${X}?\"");
+    assert_json(json_object_get(block, "branches"), "\"r$$b\"");
+    json_t *inner = json_array_get(json_object_get(g, "steps"), 1);
+    assert_json(json_object_get(inner, "label"), "\":gear: L$$1 (from a$$HOME)\"");
+    char *key = extra_step_key("L$1", "a$HOME");
+    assert_string_equal(json_string_value(json_object_get(inner, "key")), key);
+    free(key);
+    pipeline_free(&p);
+}
+
 static void test_phases(void **state)
 {
     (void)state;
@@ -520,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_dependencies_and_skip),
         cmocka_unit_test(test_extra_step_options),
         cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_dollar_in_names),
         cmocka_unit_test(test_phases),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_chunk_boundaries),
