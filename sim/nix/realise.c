@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -318,24 +319,33 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
         argv[ac++] = d->args[i];
     argv[ac] = NULL;
 
+    /* posix_spawn (vfork-like: cheap from a large parent): stdin /dev/null,
+     * stdout onto stderr, cwd the build directory, SIGPIPE default. The
+     * umask (022, as Nix sets it) is the parent's, set in realise(). */
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    posix_spawn_file_actions_addchdir_np(&fa, build_dir);
+    posix_spawnattr_init(&attr);
+    sigset_t dflt;
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &dflt);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    pid_t pid;
+    int serr = posix_spawn(&pid, exe, &fa, &attr, argv, env.kv);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (serr != 0) {
+        /* Nix reports an unrunnable builder as a failed build. */
+        fprintf(stderr, "error: executing '%s': %s\n", exe, strerror(serr));
         env_free(&env);
         free(argv);
-        return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "fork");
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0 || chdir(build_dir) != 0)
-            _exit(127);
-        if (null > 2)
-            close(null);
-        umask(022);
-        signal(SIGPIPE, SIG_DFL);
-        execve(exe, argv, env.kv);
-        dprintf(2, "error: executing '%s': %s\n", d->builder, strerror(errno));
-        _exit(127);
+        *wstatus = 127 << 8;
+        return 0;
     }
     env_free(&env);
     free(argv);
@@ -437,24 +447,25 @@ static int cmp_hash_idx(const void *a, const void *b, void *ctx)
 /* The references of the outputs of `nd`: candidates are the closure of its
  * inputs (used outputs of input derivations, input sources) and its own
  * outputs. Returns the found paths (sorted by path) per output. */
-static int scan_references(const struct store *s, const struct node *nd, char ***refs_out,
-                           size_t *n_refs_out, struct lk_error *err)
+static int scan_references(const struct store *s, struct graph *g, size_t self,
+                           char ***refs_out, size_t *n_refs_out, struct lk_error *err)
 {
-    const struct drv *d = &nd->d;
+    const struct drv *d = &g->nodes[self].d;
     char **inputs = NULL;
     size_t ni = 0, ialloc = 0;
     for (size_t i = 0; i < d->n_inputs; i++) {
-        struct drv in = DRV_INIT;
-        if (realise_read_drv(s, d->inputs[i].path, &in, err) != 0)
-            goto fail;
+        /* Every input of a derivation being built was read by plan(). */
+        int added;
+        size_t j = graph_get(g, d->inputs[i].path, &added);
+        d = &g->nodes[self].d;
+        const struct drv *in = &g->nodes[j].d;
         for (size_t k = 0; k < d->inputs[i].n_outputs; k++) {
-            const struct drv_output *o = drv_get_output(&in, d->inputs[i].outputs[k]);
+            const struct drv_output *o = drv_get_output(in, d->inputs[i].outputs[k]);
             if (o) {
                 XGROW(inputs, ialloc, ni + 1);
                 inputs[ni++] = xstrdup(o->path);
             }
         }
-        drv_free(&in);
     }
     for (size_t i = 0; i < d->n_srcs; i++) {
         XGROW(inputs, ialloc, ni + 1);
@@ -560,9 +571,10 @@ static char *describe_status(int st)
 
 /* Build `nd` (its inputs are valid). 0: built or found valid; 1: the builder
  * failed (message in *failure); -1: an error that is not a build failure. */
-static int build_one(const struct store *s, struct node *nd, const struct realise_opts *o,
-                     char **failure, struct lk_error *err)
+static int build_one(const struct store *s, struct graph *g, size_t self,
+                     const struct realise_opts *o, char **failure, struct lk_error *err)
 {
+    struct node *nd = &g->nodes[self];
     const struct drv *d = &nd->d;
     size_t n = d->n_outputs;
     int *locks = xcalloc(n ? n : 1, sizeof *locks);
@@ -635,7 +647,9 @@ static int build_one(const struct store *s, struct node *nd, const struct realis
     }
     char ***refs = xcalloc(n ? n : 1, sizeof *refs);
     size_t *n_refs = xcalloc(n ? n : 1, sizeof *n_refs);
-    rc = scan_references(s, nd, refs, n_refs, err);
+    rc = scan_references(s, g, self, refs, n_refs, err);
+    nd = &g->nodes[self];
+    d = &nd->d;
     /* Register the outputs only when all of them are complete; "valid"
      * means every output of the derivation is registered. */
     for (size_t i = 0; i < n && rc == 0; i++)
@@ -671,6 +685,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         if (!is_drv_path(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
             return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a derivation",
                            drv_paths[i]);
+    umask(022); /* builders inherit it (posix_spawn), as Nix sets it */
     struct graph g = { 0 };
     size_t *order = NULL, n_order = 0;
     int rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
@@ -719,7 +734,8 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
          * that depends on it is reported, nothing else is started. */
         if (failure)
             continue;
-        int r = build_one(s, nd, o, &failure, err);
+        int r = build_one(s, &g, order[i], o, &failure, err);
+        nd = &g.nodes[order[i]];
         if (r < 0) {
             rc = -1;
             goto out_fail;

@@ -1,0 +1,114 @@
+#!/bin/sh
+# Benchmark section: nixsim's realisation and instantiation overhead.
+#
+# A fixture depot of N trivial derivations (d_i depends on d_{2i+1} and
+# d_{2i+2}, so d0's closure is all of them; each builder is
+# `/bin/sh -c 'echo i > $out'`) is instantiated with `nix-instantiate -A d0`
+# and realised with `nix-store --realise`, inside one bwrap that shows the
+# private store at /nix/store (as in the Buildkite sandbox: builders run
+# directly, no per-build bwrap). The bare cost of the builder processes is
+# measured separately (N `/bin/sh -c 'echo i > $out'` runs, each spawned with
+# posix_spawn and waited for, from python3), and the report is the
+# per-derivation overhead beyond it. Medians of RUNS runs.
+#
+#   NIXSIM_BENCH_N (10000)  derivations realised;   target: <= 2 ms each
+#   NIXSIM_BENCH_I (100000) derivations instantiated; target: <= 2 s in all
+#   NIXSIM_BENCH_RUNS (3)
+set -eu
+ROOT=${LAZYKITE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${LAZYKITE_BUILD:-$ROOT/build}
+N=${NIXSIM_BENCH_N:-10000}
+NI=${NIXSIM_BENCH_I:-100000}
+RUNS=${NIXSIM_BENCH_RUNS:-3}
+PYTHON=/usr/bin/python3
+work=$(mktemp -d /tmp/lk-bench-nixsim-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+gen_depot() { # gen_depot N DIR
+    mkdir -p "$2"
+    awk -v n="$1" 'BEGIN {
+        print "depot: bench-" n
+        print "derivations:"
+        for (i = 0; i < n; i++) {
+            print "  d" i ":"
+            a = 2 * i + 1; b = 2 * i + 2
+            if (b < n) print "    deps: [d" a ", d" b "]"
+            else if (a < n) print "    deps: [d" a "]"
+            print "    build: echo " i " > $out"
+        }
+        print "targets:"
+        print "  - attrPath: [d0]"
+        print "    drv: d0"
+    }' > "$2/depot.yaml"
+}
+
+# nixsim inside one sandbox with the store at /nix/store
+insandbox() { # insandbox STORE STATE CMD...
+    st=$1 sd=$2
+    shift 2
+    bwrap --dev-bind / / --bind "$st" /nix/store --chdir "$PWD" -- \
+        env PATH="$ROOT/sim/bin:/usr/bin:/bin" NIXSIM_STORE=/nix/store NIXSIM_STATE="$sd" \
+        LAZYKITE_LOG="$work/log" "$@"
+}
+
+echo "--- nixsim: realise $N trivial derivations (median of $RUNS)"
+gen_depot "$N" "$work/depot"
+mkdir -p "$work/base/store" "$work/base/state"
+cd "$work/depot"
+D0=$(insandbox "$work/base/store" "$work/base/state" nix-instantiate -A d0 2>/dev/null)
+[ "$(ls "$work/base/store" | wc -l)" -eq "$N" ] || { echo "FAIL: instantiate wrote $(ls "$work/base/store" | wc -l) of $N"; exit 1; }
+
+# bare builder cost: N runs of the same builder command, spawned and waited
+# for one at a time with posix_spawn (as nixsim runs builders)
+bare_runs=""
+for r in $(seq "$RUNS"); do
+    rm -rf "$work/bare"
+    mkdir -p "$work/bare"
+    bare_runs="$bare_runs $($PYTHON - "$N" "$work/bare" <<'PY'
+import os, sys, time
+n, d = int(sys.argv[1]), sys.argv[2]
+t0 = time.time()
+for i in range(n):
+    env = {"out": "%s/%d" % (d, i), "PATH": "/usr/bin:/bin"}
+    pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", "echo %d > $out" % i], env)
+    os.waitpid(pid, 0)
+print(time.time() - t0)
+PY
+)"
+done
+bare=$(echo $bare_runs | tr ' ' '\n' | median)
+
+real_runs=""
+for r in $(seq "$RUNS"); do
+    rm -rf "$work/run"
+    cp -a "$work/base" "$work/run"
+    : > "$work/log"
+    t0=$(now)
+    insandbox "$work/run/store" "$work/run/state" nix-store --realise "$D0" > /dev/null 2>&1
+    t1=$(now)
+    built=$(grep -c '"event":"build"' "$work/log")
+    [ "$built" -eq "$N" ] || { echo "FAIL: $built of $N derivations built"; exit 1; }
+    real_runs="$real_runs $(echo "$t1 - $t0" | bc)"
+done
+realise=$(echo $real_runs | tr ' ' '\n' | median)
+per=$(echo "scale=3; ($realise - $bare) * 1000 / $N" | bc)
+echo "realise: ${realise}s for $N derivations; the bare builder processes: ${bare}s"
+echo "nixsim overhead per derivation: ${per} ms (target <= 2 ms)"
+
+echo "--- nixsim: instantiate $NI derivations (median of $RUNS)"
+gen_depot "$NI" "$work/depot-i"
+cd "$work/depot-i"
+inst_runs=""
+for r in $(seq "$RUNS"); do
+    rm -rf "$work/inst"
+    mkdir -p "$work/inst/store" "$work/inst/state"
+    t0=$(now)
+    insandbox "$work/inst/store" "$work/inst/state" nix-instantiate -A d0 > /dev/null 2>&1
+    t1=$(now)
+    inst_runs="$inst_runs $(echo "$t1 - $t0" | bc)"
+done
+inst=$(echo $inst_runs | tr ' ' '\n' | median)
+echo "instantiate: ${inst}s for $NI derivations (target <= 2 s)"
