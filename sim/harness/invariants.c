@@ -331,10 +331,14 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
             continue;
         checked++;
         if (s->tree_status && *s->tree_status) {
-            char *one = xstrdup(s->tree_status);
-            for (char *p = one; *p; p++)
-                if (*p == '\n')
-                    *p = p[1] ? ';' : '\0';
+            struct strbuf sb = STRBUF_INIT;
+            for (const char *p = s->tree_status; *p; p++) {
+                if (*p != '\n')
+                    sb_addc(&sb, *p);
+                else if (p[1])
+                    sb_adds(&sb, "; ");
+            }
+            char *one = sb_detach(&sb);
             violation(r, "after '%s' on %s, git status --porcelain: %s",
                       s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
             free(one);
