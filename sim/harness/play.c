@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -310,11 +311,6 @@ static void upload_chunks(struct play *p, struct bk_executor *ex, int id, bool b
     }
 }
 
-static int cmp_rev_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)b, *(char *const *)a);
-}
-
 /* nix-store --delete every .drv of the depot that the store holds. */
 static void delete_drvs(struct play *p)
 {
@@ -346,7 +342,6 @@ static void delete_drvs(struct play *p)
             o->gc_error = st < 0 ? lk_error_format(&err) : xstrdup(out ? out : "");
         }
     }
-    (void)cmp_rev_str;
     lk_error_clear(&err);
     free(out);
     free(e1);
@@ -471,6 +466,14 @@ static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
     }
     free(path);
     return pl;
+}
+
+/* A SIGCHLD handler (with SA_RESTART) makes the executor's poll() return
+ * as soon as a sandbox exits instead of at its 200 ms timeout; every other
+ * system call is restarted. */
+static void on_sigchld(int sig)
+{
+    (void)sig;
 }
 
 static double now(void)
@@ -707,8 +710,9 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         bk_env_set(&extra, "LAZYKITE_LOG", p.log);
         if (parent_map)
             bk_env_set(&extra, "LAZYKITE_PARENT_MAP", parent_map);
-        char *core_dir = xasprintf("%s/core", opt->root);
-        const char *ro[] = { opt->build, core_dir, inputs, NULL };
+        /* the source tree (manifest.nix, generators under test) and the
+         * build directory (lazykite, nixsim) read-only */
+        const char *ro[] = { opt->root, opt->build, inputs, NULL };
         const char *rw[] = { rundir, NULL };
         struct bk_executor_config cfg;
         memset(&cfg, 0, sizeof cfg);
@@ -728,7 +732,6 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         cfg.step_done = on_step_done;
         cfg.ctx = &p;
         ex = bk_executor_new(&cfg, p.sched);
-        free(core_dir);
         struct bk_pipeline *pl = load_static(&p, err);
         rc = pl ? 0 : -1;
         int first = -1;
@@ -739,9 +742,16 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
             p.gen_id = bk_sched_find(p.sched, GEN_KEY);
             p.duck_id = bk_sched_find(p.sched, DUCK_KEY);
             p.release_id = bk_sched_find(p.sched, RELEASE_KEY);
+            struct sigaction sa, old_sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_sigchld;
+            sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGCHLD, &sa, &old_sa);
             double t0 = now();
             rc = bk_executor_run(ex, err);
             res->seconds = now() - t0;
+            sigaction(SIGCHLD, &old_sa, NULL);
         }
     }
     if (rc == 0) {

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Benchmark section: the lazykite-sim harness end to end.
+#
+# 1. A synthetic depot of HARNESS_BENCH_TARGETS (1000) targets with one
+#    build-phase extra step every 10th target (100) and a release one every
+#    40th (tests/bench/synth-fixture), played with `lazykite-sim run
+#    --agents 2 --unblock all`: wall time of the whole run (checkouts,
+#    generation, every step in its sandbox, invariants). Target: <= 60 s.
+# 2. The per-step cost of sandbox + harness: a generator that writes
+#    HARNESS_BENCH_STEPS (100) steps whose command is `true`, played on one
+#    agent. Reported: the median step duration the executor measured
+#    (bwrap + bash + `true`) and the build's wall time per step (adds the
+#    harness's work between steps: git status/clean, uploads), both beyond
+#    the command itself (`true` is taken as free).
+set -eu
+ROOT=${LAZYKITE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${LAZYKITE_BUILD:-$ROOT/build}
+TARGETS=${HARNESS_BENCH_TARGETS:-1000}
+STEPS=${HARNESS_BENCH_STEPS:-100}
+PYTHON=/usr/bin/python3
+work=$(mktemp -d /tmp/lk-bench-harness-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+missed=0
+
+sh "$ROOT/tests/bench/synth-fixture" "$TARGETS" 10 > "$work/big.yaml"
+t0=$(date +%s.%N)
+set +e
+"$B/lazykite-sim" run "$work/big.yaml" --agents 2 --unblock all --report "$work/big.json" > "$work/big.out" 2>&1
+st=$?
+set -e
+t1=$(date +%s.%N)
+$PYTHON - "$work/big.json" "$t0" "$t1" "$st" "$TARGETS" <<'PY' || missed=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+wall = float(sys.argv[3]) - float(sys.argv[2])
+ran = [s for s in r["steps"] if s["seconds"] is not None]
+print("%-48s %10s %8s" % ("case", "value", "target"))
+print("%-48s %9.1fs %8s" % ("%s targets, %d steps ran, 2 agents: wall" % (sys.argv[5], len(ran)), wall, "<= 60s"))
+print("%-48s %9.1fs" % ("  of which the build (first step to last)", r["seconds"]))
+bad = [i["id"] for i in r["invariants"] if i["verdict"] == "violated"]
+print("%-48s %10s" % ("  exit status / violated invariants", "%s / %s" % (sys.argv[4], ",".join(bad) or "none")))
+sys.exit(0 if wall <= 60 and sys.argv[4] == "0" else 1)
+PY
+
+gen="mkdir -p pipeline; { printf '{\"steps\":['; i=1; while [ \$i -le $STEPS ]; do [ \$i -gt 1 ] && printf ','; printf '{\"key\":\"s%d\",\"command\":\"true\"}' \$i; i=\$((i+1)); done; printf ']}'; } > pipeline/build-chunk-1.json"
+set +e
+"$B/lazykite-sim" run "$ROOT/fixtures/seed-regression.yaml" --generator "$gen" --report "$work/steps.json" > "$work/steps.out" 2>&1
+set -e
+$PYTHON - "$work/steps.json" "$STEPS" <<'PY' || missed=1
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+steps = [s for s in r["steps"] if (s["key"] or "").startswith("s") and s["key"][1:].isdigit()]
+assert len(steps) == n and all(s["outcome"] == "passed" for s in steps), "the %d true steps did not all pass" % n
+med = statistics.median(s["seconds"] for s in steps)
+print("%-48s %8.1fms" % ("per step: sandbox (median, executor-measured)", med * 1000))
+print("%-48s %8.1fms" % ("per step: build wall / steps (adds harness work)", r["seconds"] / (n + 5) * 1000))
+PY
+[ "$missed" -eq 0 ] || { echo "harness bench: a target was missed (see above)"; exit 1; }
