@@ -52,28 +52,46 @@ char *eventlog_format(const struct eventlog_event *ev)
     return line;
 }
 
+/* The log stays open for the life of the process (one open per process, not
+ * per event); it is reopened when $LAZYKITE_LOG names another file. */
+static int log_fd = -1;
+static char *log_name;
+
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err)
 {
     const char *file = getenv("LAZYKITE_LOG");
     if (!file || !*file)
         return 0;
+    if (log_fd < 0 || !log_name || strcmp(log_name, file) != 0) {
+        if (log_fd >= 0)
+            close(log_fd);
+        free(log_name);
+        log_name = NULL;
+        log_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (log_fd < 0)
+            return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot open the realisation log");
+        log_name = xstrdup(file);
+    }
     char *line = eventlog_format(ev);
     size_t len = strlen(line);
-    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        free(line);
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot open the realisation log");
-    }
     /* One write(2): O_APPEND makes it atomic with respect to other appenders. */
     ssize_t n;
     do
-        n = write(fd, line, len);
+        n = write(log_fd, line, len);
     while (n < 0 && errno == EINTR);
     int rc = 0;
     if (n != (ssize_t)len)
         rc = n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot write to the realisation log")
                    : lk_fail(err, LK_EXIT_FAIL, file, NULL, "short write to the realisation log");
-    close(fd);
     free(line);
     return rc;
+}
+
+void eventlog_close(void)
+{
+    if (log_fd >= 0)
+        close(log_fd);
+    log_fd = -1;
+    free(log_name);
+    log_name = NULL;
 }

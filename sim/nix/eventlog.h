@@ -13,6 +13,8 @@
  *   "pid"     the writing process; "time" unix seconds (a float)
  *   "root"    the link path (root events only)
  *   "path"    the deleted path (delete events) or the rooted path (root events)
+ * The file stays open between calls (reopened if $LAZYKITE_LOG changes);
+ * eventlog_close() closes it (optional; for leak checkers and tests).
  * Errors (the log cannot be opened or written): -1 and `err` names the file.
  * The event struct is borrowed; nothing is retained. */
 #ifndef LAZYKITE_EVENTLOG_H
@@ -34,6 +36,7 @@ struct eventlog_event {
 };
 
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err);
+void eventlog_close(void);
 
 /* The line eventlog_write() would write (with its newline), without writing
  * it; the caller frees. Exposed for tests and for tools that write the same

@@ -837,6 +837,7 @@ int main(int argc, char **argv)
                      "ARGS…`), not as '%s'",
                      tool);
     free(copy);
+    eventlog_close();
     fflush(stdout);
     if (rc != 0) {
         print_error(&err);

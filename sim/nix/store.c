@@ -350,8 +350,6 @@ int store_add_text(const struct store *s, const char *path, const char *data, si
     if (!host)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
     int rc = write_file_atomic(host, data, len, err);
-    if (rc == 0)
-        chmod(host, 0444);
     free(host);
     if (rc == 0)
         rc = store_register(s, path, NULL, refs, n_refs, err);
