@@ -422,21 +422,46 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     free(ns->script_link);
     ns->result_link = read_link(p, checkout, "result");
     ns->script_link = read_link(p, checkout, SCRIPT_LINK);
-    /* tree-clean, then the agent's clean checkout for its next job
-     * (buildkite-agent runs `git clean -ffxdq` before every job) */
-    static const char *const status[] = { "status", "--porcelain", NULL };
-    static const char *const clean[] = { "clean", "-ffxdq", NULL };
+    /* tree-clean; then the agent's clean checkout for its next job, as
+     * `git clean -ffxdq` before every job would leave it: the ignored paths
+     * git lists are removed (one git process per step) */
+    static const char *const status[] = { "status", "--porcelain", "-z", "--ignored", NULL };
     struct lk_error gerr = LK_ERROR_INIT;
+    char *raw = NULL;
     free(ns->tree);
     ns->tree = NULL;
-    if (git(p, checkout, status, &ns->tree, &gerr) == 0)
-        ns->tree_checked = true;
-    else {
-        ns->tree_checked = true;
+    ns->tree_checked = true;
+    if (git(p, checkout, status, &raw, &gerr) == 0) {
+        bool modified = false;
+        for (char *e = raw; *e; e += strlen(e) + 1) {
+            if (strncmp(e, "!! ", 3) && strncmp(e, "?? ", 3))
+                modified = true;
+            if (!strncmp(e, "!! ", 3) || !strncmp(e, "?? ", 3)) {
+                char *path = xasprintf("%s/%s", checkout, e + 3);
+                size_t pl = strlen(path);
+                if (pl && path[pl - 1] == '/')
+                    path[pl - 1] = '\0';
+                remove_tree(path);
+                free(path);
+            } else if (e[0] == 'R' || e[1] == 'R' || e[0] == 'C' || e[1] == 'C') {
+                e += strlen(e) + 1; /* -z: the source path follows */
+            }
+        }
+        if (modified) { /* `git checkout -f` of the job's commit */
+            static const char *const reset[] = { "checkout", "-f", "-q", "HEAD", NULL };
+            git(p, checkout, reset, NULL, &gerr);
+            lk_error_clear(&gerr);
+        }
+        /* what tree-clean reports: everything but the ignored paths */
+        struct strbuf shown = STRBUF_INIT;
+        for (char *e = raw; *e; e += strlen(e) + 1)
+            if (strncmp(e, "!! ", 3))
+                sb_addf(&shown, "%s\n", e);
+        ns->tree = sb_detach(&shown);
+    } else {
         ns->tree = lk_error_format(&gerr);
     }
-    lk_error_clear(&gerr);
-    git(p, checkout, clean, NULL, &gerr);
+    free(raw);
     lk_error_clear(&gerr);
     return 0;
 }
