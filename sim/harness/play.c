@@ -386,16 +386,17 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     size_t len = 0;
     struct lk_error ignore = LK_ERROR_INIT;
     if (r->log_path && read_file(r->log_path, &text, &len, &ignore) == 0) {
-        ns->reached_build = strstr(text, "--- Building extra step script") != NULL;
-        ns->reached_run = strstr(text, "+++ Running extra step script") != NULL;
+        /* (by length: read_file() leaves an empty file's buffer unterminated) */
+        static const char built[] = "--- Building extra step script", run[] = "+++ Running extra step script";
+        ns->reached_build = memmem(text, len, built, sizeof built - 1) != NULL;
+        ns->reached_run = memmem(text, len, run, sizeof run - 1) != NULL;
     }
     lk_error_clear(&ignore);
     if (id == p->gen_id) {
         o->gen_ran = true;
         o->gen_exit = r->exit_status;
         free(o->gen_output);
-        o->gen_output = text;
-        text = NULL;
+        o->gen_output = text ? xstrndup(text, len) : NULL;
         /* the step's artifact: pipeline/ leaves the checkout */
         char *from = xasprintf("%s/pipeline", checkout), *to = xasprintf("%s/pipeline", p->artifacts);
         remove_tree(to);
