@@ -8,7 +8,9 @@
 # sandbox may have no python3 and no jq).
 #
 # Functions:
-#   mutant_generate        lazykite generate --eval . -o pipeline (exit on failure)
+#   mutant_generate        lazykite generate --eval . -o pipeline, with
+#                          --parent-map "$LAZYKITE_PARENT_MAP" when that is set
+#                          (as ci/static-pipeline.yml does); exits on failure
 #   chunk_steps FILE       print each top-level step of a chunk file (lazykite's
 #                          one-line `{"steps":[...]}`) as one line of JSON
 #   chunk_join             read step lines on stdin, print `{"steps":[a,b,...]}`
@@ -16,7 +18,11 @@
 set -eu
 
 mutant_generate() {
-    lazykite generate --eval . -o pipeline
+    if [ -n "${LAZYKITE_PARENT_MAP-}" ]; then
+        lazykite generate --eval . -o pipeline --parent-map "$LAZYKITE_PARENT_MAP"
+    else
+        lazykite generate --eval . -o pipeline
+    fi
 }
 
 # Splits at the commas of the top-level `steps` array: depth counts `{` and
