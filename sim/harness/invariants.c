@@ -547,8 +547,14 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
         }
         free(label);
     }
-    summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) rebuilt through nix-build -E",
-            o->gc_deleted, checked);
+    size_t reinstantiated = 0;
+    for (size_t e = 0; e < o->n_events; e++)
+        if (!strcmp(o->events[e].event, "instantiate") && o->events[e].phase &&
+            !strcmp(o->events[e].phase, "execution"))
+            reinstantiated++;
+    summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
+               "right out path; %zu .drv file(s) written again by nix-build -E in steps",
+            o->gc_deleted, checked, reinstantiated);
 }
 
 int inv_check(const char *id, const struct fixture *f, const struct depot *d,
