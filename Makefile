@@ -99,11 +99,20 @@ $(B)/tools/%: tests/tools/%.c $(LIBS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
 
-# libFuzzer targets: clang, ASan+UBSan, the library sources compiled in directly.
-FUZZ_CFLAGS := $(WARN) -O1 -g $(CPPFLAGS_ALL) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(SIM_SRC) $(HDRS)
+# libFuzzer targets: clang, ASan+UBSan; the libraries are compiled once with
+# coverage instrumentation (fuzzer-no-link) and linked into every target.
+FUZZ_SAN := -fsanitize=address,undefined
+FUZZ_CFLAGS := $(WARN) -O1 -g $(CPPFLAGS_ALL) $(PKG_CFLAGS)
+FUZZ_OBJ := $(CORE_SRC:%.c=$(B)/fuzzobj/%.o) $(SIM_SRC:%.c=$(B)/fuzzobj/%.o)
+$(B)/fuzzobj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $< $(CORE_SRC) $(SIM_SRC) $(PKG_LIBS) -o $@
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+$(B)/fuzzobj/libfuzzlibs.a: $(FUZZ_OBJ)
+	@mkdir -p $(dir $@); rm -f $@
+	$(call archive,$@,$^)
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzzobj/libfuzzlibs.a $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(B)/fuzzobj/libfuzzlibs.a $(PKG_LIBS) -o $@
 
 # The unit suites, plain and under AddressSanitizer + UndefinedBehaviorSanitizer.
 unit: $(UNIT_BIN)
