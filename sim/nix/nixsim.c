@@ -6,13 +6,21 @@
  * other errors) and the first line of error output ("error: …") — over the
  * private store of store.h ($NIXSIM_STORE presented as /nix/store, state in
  * $NIXSIM_STATE), with every event in $LAZYKITE_LOG (eventlog.h).
- *   nix-store --realise|-r P… [--add-root L [--indirect]]
+ *   nix-store --realise|-r P[!OUT,…]… [--add-root L [--indirect]]
  *   nix-store -q|--query --outputs|--references|--requisites|-R|--deriver|-d P…
  *   nix-store --check-validity P…      nix-store --delete P…
- *   nix-build [FILE|DIR] -A ATTR | -E EXPR  [--out-link|-o L | --no-out-link] [--show-trace]
+ *   nix-build [FILE|DIR] -A ATTR | -E EXPR [-A ATTR]
+ *             [--out-link|-o L | --no-out-link] [--show-trace]
  *   nix-instantiate --eval --strict --json --read-write-mode FILE --arg depot DIR
- *                   [--argstr targetsAttr ATTR]          (the target manifest)
- *   nix-instantiate [FILE|DIR] -A ATTR                   (prints the .drv path)
+ *                   [--argstr targetsAttr ATTR]   (the target manifest, JSON without
+ *                                                  a final newline, as Nix prints it)
+ *   nix-instantiate [FILE|DIR] -A ATTR | -E EXPR  (prints the .drv path, `!OUT`
+ *                                                  appended when OUT is not out)
+ * Evaluation writes the `.drv` files of the closure (an `instantiate` event
+ * for each one that was not yet valid) and builds a derivation's declared
+ * IFD first (events with cause "ifd while evaluating <key>"). The manifest
+ * call instantiates what the manifest names: every target, extra-step
+ * command and parentOverride, with their closures.
  * A depot is a directory with depot.yaml (sim/nix/depot.h); `import ./. {}`
  * is the depot of the current directory. `--option NAME VALUE` is accepted
  * and ignored everywhere. Unknown options are rejected (exit 1). */
