@@ -49,11 +49,16 @@ struct frame {
     size_t cursor; /* next pending input to walk */
 };
 
+struct slot {
+    uint64_t hash; /* hash_path() of the node's path */
+    size_t node;   /* node index + 1; 0 = empty */
+};
+
 struct deps {
     char *store_dir;
     struct node *nodes;
     size_t n_nodes, nodes_alloc;
-    size_t *table; /* node index + 1, 0 = empty; size a power of two */
+    struct slot *table; /* open addressing; size a power of two */
     size_t table_size;
     size_t *pending; /* pending inputs of the nodes being walked */
     size_t n_pending, pending_alloc;
@@ -80,41 +85,46 @@ static uint64_t hash_path(const char *s)
     return h;
 }
 
-static void table_insert(struct deps *d, size_t idx)
+static void table_put(struct deps *d, uint64_t h, size_t idx)
 {
     size_t mask = d->table_size - 1;
-    size_t i = (size_t)hash_path(d->nodes[idx].path) & mask;
-    while (d->table[i])
+    size_t i = (size_t)h & mask;
+    while (d->table[i].node)
         i = (i + 1) & mask;
-    d->table[i] = idx + 1;
+    d->table[i].hash = h;
+    d->table[i].node = idx + 1;
 }
 
-static size_t node_find(const struct deps *d, const char *path)
+static size_t node_find(const struct deps *d, const char *path, uint64_t h)
 {
     size_t mask = d->table_size - 1;
-    for (size_t i = (size_t)hash_path(path) & mask; d->table[i]; i = (i + 1) & mask)
-        if (strcmp(d->nodes[d->table[i] - 1].path, path) == 0)
-            return d->table[i] - 1;
+    for (size_t i = (size_t)h & mask; d->table[i].node; i = (i + 1) & mask)
+        if (d->table[i].hash == h && strcmp(d->nodes[d->table[i].node - 1].path, path) == 0)
+            return d->table[i].node - 1;
     return NONE;
 }
 
 static size_t node_get(struct deps *d, const char *path)
 {
-    size_t idx = node_find(d, path);
+    uint64_t h = hash_path(path);
+    size_t idx = node_find(d, path, h);
     if (idx != NONE)
         return idx;
     if ((d->n_nodes + 1) * 2 > d->table_size) {
-        free(d->table);
+        struct slot *old = d->table;
+        size_t old_size = d->table_size;
         d->table_size *= 2;
         d->table = xcalloc(d->table_size, sizeof *d->table);
-        for (size_t i = 0; i < d->n_nodes; i++)
-            table_insert(d, i);
+        for (size_t i = 0; i < old_size; i++)
+            if (old[i].node)
+                table_put(d, old[i].hash, old[i].node - 1);
+        free(old);
     }
     XGROW(d->nodes, d->nodes_alloc, d->n_nodes + 1);
     idx = d->n_nodes++;
     memset(&d->nodes[idx], 0, sizeof d->nodes[idx]);
     d->nodes[idx].path = xstrdup(path);
-    table_insert(d, idx);
+    table_put(d, h, idx);
     return idx;
 }
 
