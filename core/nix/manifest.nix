@@ -20,7 +20,7 @@
 
 let
   inherit (builtins)
-    attrNames concatMap elem filter foldl' getAttr hasAttr isAttrs isFunction
+    attrNames concatMap filter foldl' getAttr hasAttr isAttrs isFunction
     isList isString length listToAttrs map split typeOf
     unsafeDiscardStringContext unsafeDiscardOutputDependency;
 
