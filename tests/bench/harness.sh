@@ -37,7 +37,15 @@ ran = [s for s in r["steps"] if s["seconds"] is not None]
 print("%-48s %10s %8s" % ("case", "value", "target"))
 print("%-48s %9.1fs %8s" % ("%s targets, %d steps ran, 2 agents: wall" % (sys.argv[5], len(ran)), wall, "<= 60s"))
 print("%-48s %9.1fs" % ("  of which the build (first step to last)", r["seconds"]))
+nix = sorted(s["seconds"] for s in ran if (s["label"] or "").startswith(":nix: "))
+if nix:
+    print("%-48s %8.1fms" % ("  median :nix: step (sandbox + realisation)", nix[len(nix) // 2] * 1000))
 bad = [i["id"] for i in r["invariants"] if i["verdict"] == "violated"]
+for u in r["unmet"][:5]:
+    print("  unmet: " + u)
+for s in r["steps"]:
+    if s["outcome"] in ("failed", "timed-out", "broken", "canceled"):
+        print("  %s: %s (%s)" % (s["label"], s["outcome"], s["reason"]))
 print("%-48s %10s" % ("  exit status / violated invariants", "%s / %s" % (sys.argv[4], ",".join(bad) or "none")))
 sys.exit(0 if wall <= 60 and sys.argv[4] == "0" else 1)
 PY
