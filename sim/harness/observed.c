@@ -44,6 +44,7 @@ void obs_free(struct sim_observed *o)
         free(s->reason);
         free(s->agent);
         free(s->log_path);
+        free(s->log_tail);
         free(s->tree_status);
         free(s->result_link);
         free(s->script_link);

@@ -45,6 +45,7 @@ struct obs_step {
     double seconds;
     int exit_status;         /* -1 unless it ran to an exit */
     char *log_path;          /* the step's output, when it ran */
+    char *log_tail;          /* the end of its output when it exited non-zero, or NULL */
     bool reached_build_script;   /* log has "--- Building extra step script" */
     bool reached_run_script;     /* log has "+++ Running extra step script" */
     bool tree_checked;

@@ -36,6 +36,7 @@ struct node_state {
     char *tree;
     char *result_link, *script_link;
     bool reached_build, reached_run;
+    char *log_tail;
 };
 
 struct play {
@@ -390,6 +391,14 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
         static const char built[] = "--- Building extra step script", run[] = "+++ Running extra step script";
         ns->reached_build = memmem(text, len, built, sizeof built - 1) != NULL;
         ns->reached_run = memmem(text, len, run, sizeof run - 1) != NULL;
+        free(ns->log_tail);
+        ns->log_tail = NULL;
+        if (r->exit_status != 0) { /* the last lines, for the report */
+            size_t from = len > 1500 ? len - 1500 : 0;
+            while (from > 0 && from < len && text[from - 1] != '\n')
+                from++;
+            ns->log_tail = xstrndup(text + from, len - from);
+        }
     }
     lk_error_clear(&ignore);
     if (id == p->gen_id) {
@@ -544,6 +553,7 @@ static void observe(struct play *p, struct bk_executor *ex)
             s->script_link = ns->script_link ? xstrdup(ns->script_link) : NULL;
             s->reached_build_script = ns->reached_build;
             s->reached_run_script = ns->reached_run;
+            s->log_tail = ns->log_tail ? xstrdup(ns->log_tail) : NULL;
         }
         if (id == p->gen_id)
             o->gen_step = (int)i;
@@ -806,6 +816,7 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         free(p.nodes[i].tree);
         free(p.nodes[i].result_link);
         free(p.nodes[i].script_link);
+        free(p.nodes[i].log_tail);
     }
     free(p.nodes);
     for (size_t i = 0; p.checkouts && i < p.nagents; i++)

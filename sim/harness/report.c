@@ -20,6 +20,31 @@ static const char *step_name(const struct obs_step *s)
     return s->label ? s->label : s->key ? s->key : bk_step_type_name(s->type);
 }
 
+/* The output tails of steps that failed when the fixture expected otherwise. */
+static void print_failed_logs(const struct sim_play_result *res, FILE *to)
+{
+    const struct sim_observed *o = &res->obs;
+    for (size_t i = 0; i < o->n_steps; i++) {
+        const struct obs_step *s = &o->steps[i];
+        if (!s->log_tail || (s->outcome != BK_FAILED && s->outcome != BK_TIMED_OUT))
+            continue;
+        int expected = 0;
+        for (size_t k = 0; k < res->fixture->expect.n_steps; k++)
+            if (s->label && !strcmp(res->fixture->expect.steps[k].label, s->label) &&
+                res->fixture->expect.steps[k].outcome == FIXTURE_FAILED)
+                expected = 1;
+        if (expected || (int)i == o->gen_step)
+            continue;
+        fprintf(to, "  output of '%s' (%s, exit %d), last lines:\n", step_name(s), bk_outcome_name(s->outcome),
+                s->exit_status);
+        for (const char *l = s->log_tail; *l;) {
+            size_t n = strcspn(l, "\n");
+            fprintf(to, "      | %.*s\n", (int)n, l);
+            l += n + (l[n] ? 1 : 0);
+        }
+    }
+}
+
 void report_print_problems(const struct sim_play_result *res, FILE *to)
 {
     for (size_t i = 0; i < res->inv.n; i++) {
@@ -32,6 +57,7 @@ void report_print_problems(const struct sim_play_result *res, FILE *to)
     }
     for (size_t i = 0; i < res->inv.n_unmet; i++)
         fprintf(to, "  unmet     %s\n", res->inv.unmet[i]);
+    print_failed_logs(res, to);
 }
 
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
@@ -67,6 +93,7 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
         for (size_t i = 0; i < res->inv.n_unmet; i++)
             fprintf(to, "  %s\n", res->inv.unmet[i]);
     }
+    print_failed_logs(res, to);
     fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
 }
 
@@ -83,7 +110,7 @@ static json_t *str_or_null(const char *s)
  *  "schema": {"validated": bool, "valid": bool|null, "note"},
  *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
  *             "outcome", "reason", "agent", "seconds", "exit_status",
- *             "built": [fixture keys]}],
+ *             "built": [fixture keys], "log_tail" (only after a non-zero exit)}],
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
  *                  "expected_violation", "summary", "evidence": [...]}],
  *  "unmet": [...], "work_dir": kept dir or null} */
@@ -110,6 +137,9 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                              s->ran ? json_real(s->seconds) : json_null(), "exit_status",
                              s->ran && s->exit_status >= 0 ? json_integer(s->exit_status) : json_null(),
                              "built", built));
+        if (s->log_tail)
+            json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "log_tail",
+                                json_string(s->log_tail));
     }
     json_t *invs = json_array();
     for (size_t i = 0; i < res->inv.n; i++) {
