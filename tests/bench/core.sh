@@ -9,8 +9,10 @@
 #          target's .drv and finds nothing. The CLI has no switch to turn the
 #          analysis off, so this stands for "without dependency analysis".
 # Each case runs LAZYKITE_BENCH_RUNS (default 5) times under /usr/bin/time -v;
-# the table shows the medians of wall time and peak RSS, and the median of
-# the analysis alone (build/tools/bench-deps: deps_closest over all targets).
+# the table shows the medians of wall time, CPU time (user + system; less
+# sensitive to a shared, loaded machine than wall time) and peak RSS, and
+# the median wall time of the analysis alone (build/tools/bench-deps:
+# deps_closest over all targets, manifest loading excluded).
 # Targets, at N = 100000: flat ≤ 1 s and ≤ 512 MiB; deps ≤ 3 s.
 # Exit status 1 when a target is missed.
 set -u
@@ -34,6 +36,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 # wall seconds and max RSS KiB from a `time -v` log
 wall_of() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
 rss_of() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
+cpu_of() { awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1"; }
 
 prepare() { # N MODE -> dir
     dir=$data/$2-$1
@@ -48,12 +51,12 @@ prepare() { # N MODE -> dir
 }
 
 missed=0
-printf '%-8s %-5s %9s %12s %12s %12s\n' targets mode drv-files "wall(s)" "rss(MiB)" "deps-only(s)"
+printf '%-8s %-5s %9s %9s %9s %9s %13s\n' targets mode drv-files "wall(s)" "cpu(s)" "rss(MiB)" "deps-only(s)"
 for n in $sizes; do
     for mode in flat deps; do
         dir=$(prepare "$n" "$mode") || { echo "core: cannot make the $mode depot of $n targets"; exit 1; }
         files=$(find "$dir/store" -name '*.drv' | wc -l)
-        : >"$out/walls"; : >"$out/rsss"; : >"$out/deps"
+        : >"$out/walls"; : >"$out/rsss"; : >"$out/deps"; : >"$out/cpus"
         i=0
         while [ "$i" -lt "$runs" ]; do
             rm -rf "$out/pipeline"
@@ -63,12 +66,14 @@ for n in $sizes; do
             fi
             wall_of "$out/time" >>"$out/walls"
             rss_of "$out/time" >>"$out/rsss"
+            cpu_of "$out/time" >>"$out/cpus"
             "$build/tools/bench-deps" "$dir/manifest.json" "$dir/store" |
                 sed 's/.*: \([0-9.]*\) s wall.*/\1/' >>"$out/deps"
             i=$((i + 1))
         done
         wall=$(median <"$out/walls")
         rss=$(median <"$out/rsss")
+        cpu=$(median <"$out/cpus")
         deps=$(median <"$out/deps")
         rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
         verdict=""
@@ -82,7 +87,7 @@ for n in $sizes; do
             fi
             if [ "$ok" = 1 ]; then verdict="  ok ($target)"; else verdict="  MISSED ($target)"; missed=$((missed + 1)); fi
         fi
-        printf '%-8s %-5s %9s %12s %12s %12s%s\n' "$n" "$mode" "$files" "$wall" "$rss_mib" "$deps" "$verdict"
+        printf '%-8s %-5s %9s %9s %9s %9s %13s%s\n' "$n" "$mode" "$files" "$wall" "$cpu" "$rss_mib" "$deps" "$verdict"
     done
 done
 echo "(medians of $runs runs; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg))"
