@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deps.h"
+#include "quote.h"
 #include "steps.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -107,17 +108,49 @@ static int check_extra_step(const struct generate_request *req, const struct ext
     return rc;
 }
 
+/* A depot-derived text that Buildkite's upload interpolation cannot carry
+ * (see quote_upload_carries) is an error rather than a silently changed
+ * label, environment value or prompt. */
+static int check_carried(const struct generate_request *req, const char *place_base,
+                         const char *member, const char *what, const char *text,
+                         struct lk_error *err)
+{
+    if (!text || quote_upload_carries(text))
+        return 0;
+    char *place = xasprintf("%s/%s", place_base, member);
+    lk_bad_input(err, req->manifest_file, place,
+                 "%s '%s' has a backslash right before a '$', which Buildkite's upload "
+                 "interpolation cannot carry", what, text);
+    free(place);
+    return -1;
+}
+
+static int check_extra_step_texts(const struct generate_request *req, const struct extra_step *s,
+                                  struct lk_error *err)
+{
+    if (check_carried(req, s->pointer, "label", "label", s->label, err) != 0 ||
+        check_carried(req, s->pointer, "prompt", "prompt", s->prompt, err) != 0 ||
+        check_carried(req, s->pointer, "skip", "skip reason",
+                      json_is_string(s->skip) ? json_string_value(s->skip) : NULL, err) != 0)
+        return -1;
+    for (size_t i = 0; s->has_branches && i < s->branches.n; i++)
+        if (check_carried(req, s->pointer, "branches", "branch", s->branches.items[i], err) != 0)
+            return -1;
+    return 0;
+}
+
 static int check_extra_steps(const struct generate_request *req, struct lk_error *err)
 {
     const struct manifest *m = req->manifest;
     for (size_t i = 0; i < m->n_targets; i++) {
         const struct target *t = &m->targets[i];
-        if (!t->n_extra_steps)
-            continue;
         char *label = target_label(t);
-        int rc = 0;
-        for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++)
+        int rc = check_carried(req, t->pointer, "attrPath", "label", label, err);
+        for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++) {
             rc = check_extra_step(req, &t->extra_steps[j], label, err);
+            if (rc == 0)
+                rc = check_extra_step_texts(req, &t->extra_steps[j], err);
+        }
         free(label);
         if (rc != 0)
             return -1;

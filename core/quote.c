@@ -1,6 +1,8 @@
 /* quote — see quote.h. */
 #include "quote.h"
 
+#include <string.h>
+
 #include "strbuf.h"
 
 void quote_nix_string(struct strbuf *out, const char *s)
@@ -50,6 +52,11 @@ void quote_upload(struct strbuf *out, const char *s)
             sb_addc(out, '$');
         sb_addc(out, *p);
     }
+}
+
+bool quote_upload_carries(const char *s)
+{
+    return strstr(s, "\\$") == NULL;
 }
 
 char *quote_upload_dup(const char *s)

@@ -20,6 +20,8 @@
 #ifndef LAZYKITE_QUOTE_H
 #define LAZYKITE_QUOTE_H
 
+#include <stdbool.h>
+
 #include "strbuf.h"
 
 /* Append `s` as a Nix string literal, with its double quotes. */
@@ -28,6 +30,10 @@ void quote_nix_string(struct strbuf *out, const char *s);
 void quote_shell_word(struct strbuf *out, const char *s);
 /* Append `s` with every `$` doubled (Buildkite upload interpolation escape). */
 void quote_upload(struct strbuf *out, const char *s);
+/* Whether quote_upload(s) survives upload interpolation as `s`: false when
+ * `s` holds a backslash right before a `$` (Buildkite reads `\$` as an
+ * escaped `$` and has no escape that yields a backslash before a `$`). */
+bool quote_upload_carries(const char *s);
 /* quote_upload() into a new string; the caller frees. */
 char *quote_upload_dup(const char *s);
 

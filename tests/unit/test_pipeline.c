@@ -314,6 +314,16 @@ static void test_dollar_in_names(void **state)
     assert_string_equal(json_string_value(json_object_get(inner, "key")), key);
     free(key);
     pipeline_free(&p);
+
+    /* No escape makes Buildkite deliver a backslash right before a `$`:
+     * such a text is an error, not a silently changed label. */
+    assert_error("{\"targets\":[{\"attrPath\":[\"a\\\\$b\"],\"drvPath\":\"" DRV(1) "\"}]}", NULL, 2,
+                 "m.json: /targets/0/attrPath: label 'a\\$b' has a backslash right before a '$', "
+                 "which Buildkite's upload interpolation cannot carry");
+    assert_error("{\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
+                 "\"x\":{" CMD(5) ",\"phase\":\"release\",\"prompt\":\"Go \\\\$X?\"}}}}}]}", NULL, 2,
+                 "m.json: /targets/0/meta/ci/extraSteps/x/prompt: prompt 'Go \\$X?' has a backslash right "
+                 "before a '$', which Buildkite's upload interpolation cannot carry");
 }
 
 static void test_phases(void **state)
