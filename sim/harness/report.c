@@ -33,7 +33,9 @@ static void print_failed_logs(const struct sim_play_result *res, FILE *to)
             if (s->label && !strcmp(res->fixture->expect.steps[k].label, s->label) &&
                 res->fixture->expect.steps[k].outcome == FIXTURE_FAILED)
                 expected = 1;
-        if (expected || (int)i == o->gen_step)
+        if ((int)i == o->gen_step)
+            expected = o->gen_exit == res->fixture->expect.generate_exit;
+        if (expected)
             continue;
         fprintf(to, "  output of '%s' (%s, exit %d), last lines:\n", step_name(s), bk_outcome_name(s->outcome),
                 s->exit_status);
