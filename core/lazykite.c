@@ -12,6 +12,7 @@
  * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
  * system failure. `--help`/`--version` print to stdout and exit 0. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "                         [--parent-map FILE] [--head-branch REF]\n"
     "                         [--phases LIST] [--active-phases LIST] [--cancel-on-build-failing]\n"
     "                         [--additional-steps FILE] [--post-build-steps FILE]\n"
-    "                         [--default-step-overrides FILE] [--store-dir DIR] -o OUT_DIR\n"
+    "                         [--default-step-overrides FILE] [--store-dir DIR | --no-deps]\n"
+    "                         -o OUT_DIR\n"
     "       lazykite --help | --version\n"
     "\n"
     "Turns a depot's target manifest into Buildkite pipeline chunks\n"
@@ -50,16 +52,21 @@ static const char usage_text[] =
     "  --post-build-steps FILE    JSON array of steps added to the release phase\n"
     "  --default-step-overrides FILE  JSON object merged into every generated step\n"
     "  --store-dir DIR            read .drv files from DIR instead of /nix/store\n"
+    "  --no-deps                  no inter-target depends_on (reads no .drv file)\n"
     "  -o, --output OUT_DIR       the output directory (written atomically)\n"
     "\n"
     "Settings given here override the manifest's \"pipeline\" object. Bad input is\n"
     "reported as one line, 'lazykite: FILE: PLACE: message', with exit status 2.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see '" PROG " --help')\n");
+    va_end(ap);
     return LK_EXIT_INPUT;
 }
 
@@ -76,13 +83,14 @@ struct options {
     const char *post_build_steps;
     const char *default_step_overrides;
     const char *store_dir;
+    bool no_deps;
     const char *out_dir;
 };
 
 enum {
     OPT_MANIFEST = 256, OPT_EVAL, OPT_TARGETS_ATTR, OPT_PARENT_MAP, OPT_HEAD_BRANCH,
     OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
-    OPT_OVERRIDES, OPT_STORE_DIR, OPT_HELP, OPT_VERSION,
+    OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +106,7 @@ static const struct option long_options[] = {
     { "post-build-steps", required_argument, NULL, OPT_POST_BUILD },
     { "default-step-overrides", required_argument, NULL, OPT_OVERRIDES },
     { "store-dir", required_argument, NULL, OPT_STORE_DIR },
+    { "no-deps", no_argument, NULL, OPT_NO_DEPS },
     { "output", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -124,6 +133,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_POST_BUILD: o->post_build_steps = optarg; break;
         case OPT_OVERRIDES: o->default_step_overrides = optarg; break;
         case OPT_STORE_DIR: o->store_dir = optarg; break;
+        case OPT_NO_DEPS: o->no_deps = true; break;
         case 'o': o->out_dir = optarg; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
@@ -224,6 +234,7 @@ static int generate(const struct options *o, struct lk_error *err)
         req.manifest = &m;
         req.parent_map = o->parent_map ? &pm : NULL;
         req.store_dir = o->store_dir;
+        req.no_deps = o->no_deps;
         rc = pipeline_generate(&req, &p, err);
     }
     if (rc == 0)

@@ -119,8 +119,8 @@ static int check_carried(const struct generate_request *req, const char *place_b
         return 0;
     char *place = xasprintf("%s/%s", place_base, member);
     lk_bad_input(err, req->manifest_file, place,
-                 "%s '%s' has a backslash right before a '$', which Buildkite's upload "
-                 "interpolation cannot carry", what, text);
+                 "%s '%s' has an odd run of backslashes right before a '$', which "
+                 "Buildkite's upload interpolation cannot carry", what, text);
     free(place);
     return -1;
 }
@@ -192,7 +192,7 @@ static int add_target_steps(const struct generate_request *req, struct target_in
     const struct pipeline_settings *ps = &m->pipeline;
     json_t *build = phase_array(p, "build");
     struct deps *d = NULL;
-    if (build) {
+    if (build && !req->no_deps) {
         d = deps_new(req->store_dir);
         for (size_t i = 0; i < m->n_targets; i++)
             if (json_is_false(infos[i].skip))

@@ -25,6 +25,7 @@
 #define LAZYKITE_PIPELINE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -43,6 +44,7 @@ struct generate_request {
     const char *store_dir;              /* host dir standing for /nix/store; NULL: /nix/store */
     struct origin phases_origin;        /* file NULL: manifest_file, /pipeline/phases */
     struct origin active_phases_origin; /* file NULL: manifest_file, /pipeline/activePhases */
+    bool no_deps;                       /* no inter-target depends_on: no .drv is read */
 };
 
 struct phase_steps {

@@ -1,8 +1,6 @@
 /* quote — see quote.h. */
 #include "quote.h"
 
-#include <string.h>
-
 #include "strbuf.h"
 
 void quote_nix_string(struct strbuf *out, const char *s)
@@ -56,7 +54,15 @@ void quote_upload(struct strbuf *out, const char *s)
 
 bool quote_upload_carries(const char *s)
 {
-    return strstr(s, "\\$") == NULL;
+    /* Buildkite reads `\\` as a kept pair and `\$` as an escaped `$`:
+     * only an odd run of backslashes right before a `$` is lost. */
+    size_t run = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '$' && run % 2 == 1)
+            return false;
+        run = *p == '\\' ? run + 1 : 0;
+    }
+    return true;
 }
 
 char *quote_upload_dup(const char *s)

@@ -31,8 +31,9 @@ void quote_shell_word(struct strbuf *out, const char *s);
 /* Append `s` with every `$` doubled (Buildkite upload interpolation escape). */
 void quote_upload(struct strbuf *out, const char *s);
 /* Whether quote_upload(s) survives upload interpolation as `s`: false when
- * `s` holds a backslash right before a `$` (Buildkite reads `\$` as an
- * escaped `$` and has no escape that yields a backslash before a `$`). */
+ * `s` holds an odd run of backslashes right before a `$` (Buildkite keeps
+ * `\\` as a pair but reads `\$` as an escaped `$`, and has no escape that
+ * yields a lone backslash before a `$`). */
 bool quote_upload_carries(const char *s);
 /* quote_upload() into a new string; the caller frees. */
 char *quote_upload_dup(const char *s);

@@ -9,7 +9,8 @@
 
 void sb_grow(struct strbuf *sb, size_t extra)
 {
-    XGROW(sb->buf, sb->alloc, sb->len + extra + 1);
+    if (sb->len + extra + 1 > sb->alloc)
+        XGROW(sb->buf, sb->alloc, sb->len + extra + 1);
 }
 
 void sb_add(struct strbuf *sb, const void *data, size_t len)
@@ -28,7 +29,9 @@ void sb_adds(struct strbuf *sb, const char *s)
 
 void sb_addc(struct strbuf *sb, char c)
 {
-    sb_add(sb, &c, 1);
+    sb_grow(sb, 1);
+    sb->buf[sb->len++] = c;
+    sb->buf[sb->len] = '\0';
 }
 
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)

@@ -72,7 +72,7 @@ static int gen(const char *manifest, const char *parent, struct pipeline *p, str
         manifest_free(&m);
         return err->status;
     }
-    struct generate_request req = { &m, "m.json", parent ? &pm : NULL, store, { 0 }, { 0 } };
+    struct generate_request req = { &m, "m.json", parent ? &pm : NULL, store, { 0 }, { 0 }, false };
     int rc = pipeline_generate(&req, p, err);
     parent_map_free(&pm);
     manifest_free(&m);
@@ -315,14 +315,20 @@ static void test_dollar_in_names(void **state)
     free(key);
     pipeline_free(&p);
 
-    /* No escape makes Buildkite deliver a backslash right before a `$`:
+    /* An even run of backslashes before a `$` is carried (`\\\\` is kept as a pair). */
+    const char *even = "{\"targets\":[{\"attrPath\":[\"a\\\\\\\\$b\"],\"drvPath\":\"" DRV(1) "\"}]}";
+    assert_int_equal(gen(even, NULL, &p, &err), 0);
+    assert_json(json_object_get(json_array_get(phase(&p, "build"), 0), "label"), "\":nix: a\\\\\\\\$$b\"");
+    pipeline_free(&p);
+
+    /* No escape makes Buildkite deliver a lone backslash right before a `$`:
      * such a text is an error, not a silently changed label. */
     assert_error("{\"targets\":[{\"attrPath\":[\"a\\\\$b\"],\"drvPath\":\"" DRV(1) "\"}]}", NULL, 2,
-                 "m.json: /targets/0/attrPath: label 'a\\$b' has a backslash right before a '$', "
+                 "m.json: /targets/0/attrPath: label 'a\\$b' has an odd run of backslashes right before a '$', "
                  "which Buildkite's upload interpolation cannot carry");
     assert_error("{\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":{"
                  "\"x\":{" CMD(5) ",\"phase\":\"release\",\"prompt\":\"Go \\\\$X?\"}}}}}]}", NULL, 2,
-                 "m.json: /targets/0/meta/ci/extraSteps/x/prompt: prompt 'Go \\$X?' has a backslash right "
+                 "m.json: /targets/0/meta/ci/extraSteps/x/prompt: prompt 'Go \\$X?' has an odd run of backslashes right "
                  "before a '$', which Buildkite's upload interpolation cannot carry");
 }
 
