@@ -20,14 +20,21 @@ int read_file(const char *path, char **data, size_t *len, struct lk_error *err)
         return lk_fail_errno(err, LK_EXIT_INPUT, path, "cannot open");
     struct strbuf sb = STRBUF_INIT;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        lk_fail_errno(err, LK_EXIT_INPUT, path, "cannot stat");
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
         close(fd);
         return lk_fail(err, LK_EXIT_INPUT, path, NULL, "expected a file, found a directory");
     }
-    if (st.st_size > 0)
-        sb_grow(&sb, (size_t)st.st_size);
+    /* The size is known for regular files: one allocation, and a final
+     * read that returns 0. Other files grow as they are read. */
+    sb_grow(&sb, st.st_size > 0 ? (size_t)st.st_size : 0);
     for (;;) {
-        sb_grow(&sb, 65536);
+        if (sb.alloc - sb.len < 2)
+            sb_grow(&sb, 65536);
         ssize_t n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
         if (n < 0) {
             if (errno == EINTR)
@@ -43,6 +50,7 @@ int read_file(const char *path, char **data, size_t *len, struct lk_error *err)
         sb.buf[sb.len] = '\0';
     }
     close(fd);
+    sb.buf[sb.len] = '\0';
     *len = sb.len;
     *data = sb_detach(&sb);
     return 0;

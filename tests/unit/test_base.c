@@ -96,6 +96,17 @@ static void test_outdir(void **state)
     struct stat st;
     assert_int_not_equal(stat(tmp, &st), 0);
     free(tmp);
+    /* An empty file reads as an empty, NUL-terminated string. */
+    char *empty = xasprintf("%s/empty", base);
+    assert_int_equal(write_file_atomic(empty, "", 0, &err), 0);
+    assert_int_equal(read_file(empty, &data, &len, &err), 0);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+    free(empty);
+    assert_int_equal(read_file(base, &data, &len, &err), -1); /* a directory */
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_clear(&err);
     assert_int_equal(read_file("/nonexistent/x", &data, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
