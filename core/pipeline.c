@@ -204,9 +204,9 @@ static int add_target_steps(const struct generate_request *req, struct target_in
     for (size_t i = 0; i < m->n_targets && rc == 0; i++) {
         const struct target *t = &m->targets[i];
         if (build) {
-            const size_t *ids;
-            size_t n_ids;
-            if (deps_closest(d, t->drv_path, &ids, &n_ids, err) != 0) {
+            size_t n_ids = 0;
+            const size_t *ids = NULL;
+            if (d && deps_closest(d, t->drv_path, &ids, &n_ids, err) != 0) {
                 rc = -1;
                 break;
             }

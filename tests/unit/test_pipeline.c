@@ -61,7 +61,8 @@ static int teardown_store(void **state)
 
 /* Generate from manifest text (and an optional parent map); returns the
  * status (0, or the error status) with `err` set. */
-static int gen(const char *manifest, const char *parent, struct pipeline *p, struct lk_error *err)
+static int gen_with(const char *manifest, const char *parent, bool no_deps, struct pipeline *p,
+                    struct lk_error *err)
 {
     struct manifest m;
     struct parent_map pm = { NULL };
@@ -72,11 +73,17 @@ static int gen(const char *manifest, const char *parent, struct pipeline *p, str
         manifest_free(&m);
         return err->status;
     }
-    struct generate_request req = { &m, "m.json", parent ? &pm : NULL, store, { 0 }, { 0 }, false };
+    struct generate_request req = { &m, "m.json", parent ? &pm : NULL, no_deps ? NULL : store,
+                                   { 0 }, { 0 }, no_deps };
     int rc = pipeline_generate(&req, p, err);
     parent_map_free(&pm);
     manifest_free(&m);
     return rc == 0 ? 0 : err->status;
+}
+
+static int gen(const char *manifest, const char *parent, struct pipeline *p, struct lk_error *err)
+{
+    return gen_with(manifest, parent, false, p, err);
 }
 
 static json_t *phase(const struct pipeline *p, const char *name)
@@ -194,6 +201,25 @@ static void test_dependencies_and_skip(void **state)
     assert_json(json_object_get(json_array_get(b, 1), "skip"), "false");
     assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\"]");
     assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\",\"" KEY(2) "\"]");
+    pipeline_free(&p);
+}
+
+/* --no-deps: only :init: and buildkiteExtraDeps; no .drv is read (t9 has none). */
+static void test_no_deps(void **state)
+{
+    (void)state;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"t1\"],\"drvPath\":\"" DRV(1) "\"},"
+                    "{\"attrPath\":[\"t3\"],\"drvPath\":\"" DRV(3) "\","
+                    "\"meta\":{\"ci\":{\"buildkiteExtraDeps\":[\"x\"]}}},"
+                    "{\"attrPath\":[\"t9\"],\"drvPath\":\"" DRV(9) "\"}]}";
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen_with(m, NULL, true, &p, &err), 0);
+    json_t *b = phase(&p, "build");
+    assert_int_equal(json_array_size(b), 3);
+    assert_json(json_object_get(json_array_get(b, 0), "depends_on"), "[\":init:\"]");
+    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\",\"x\"]");
+    assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\"]");
     pipeline_free(&p);
 }
 
@@ -565,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_labels_and_keys),
         cmocka_unit_test(test_target_step),
         cmocka_unit_test(test_dependencies_and_skip),
+        cmocka_unit_test(test_no_deps),
         cmocka_unit_test(test_extra_step_options),
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_dollar_in_names),
