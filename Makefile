@@ -83,11 +83,11 @@ LIBS := $(B)/libsim.a $(B)/libcore.a
 SANLIBS := $(B)/san/libsim.a $(B)/san/libcore.a
 
 $(B)/lazykite: core/lazykite.c $(B)/libcore.a $(HDRS)
-	$(CC) $(CFLAGS_ALL) $< $(B)/libcore.a $(PKG_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) $< $(B)/libcore.a $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/nixsim: sim/nix/nixsim.c $(LIBS) $(HDRS)
-	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/lazykite-sim: sim/harness/lazykite-sim.c $(LIBS) $(HDRS)
-	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 $(B)/tests/%: tests/unit/%.c $(LIBS) $(HDRS)
 	@mkdir -p $(dir $@)
