@@ -1,6 +1,11 @@
-/* executor — see executor.h. One process, no threads: children are
- * polled (their bwrap status pipes with a short timeout, then waitpid
- * with WNOHANG), deadlines are checked on every round. */
+/* executor — see executor.h. One process, no threads. The run loop sleeps
+ * in poll() until a sandbox exits or a deadline passes: each running
+ * sandbox is in the poll set through a pidfd (readable once the process has
+ * exited: Linux >= 5.3), or, where pidfd_open() is missing, through a
+ * self-pipe that the executor's own SIGCHLD handler writes (installed for
+ * the duration of bk_executor_run() only, the previous handler restored).
+ * bwrap's status pipes are in the set too (drained as they speak). A free
+ * agent takes the next runnable step as soon as a step's result is in. */
 #include "buildkite/executor.h"
 
 #include <dirent.h>
@@ -8,7 +13,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +31,7 @@ struct agent {
     char *name;
     int id; /* running node, or -1 */
     struct bk_sandbox_proc proc;
+    int pidfd; /* readable when the sandbox exits, or -1 (self-pipe mode) */
     struct bk_env env; /* the running step's environment (for uploads) */
     double start, deadline; /* deadline 0: none */
     char *spool;
@@ -45,6 +54,9 @@ struct bk_executor {
     void *ctx;
     struct bk_step_result *results;
     size_t nresults;
+    bool force_self_pipe; /* config: no pidfds */
+    bool self_pipe;       /* this run hears of exits through the SIGCHLD self-pipe */
+    struct sigaction old_sigchld;
 };
 
 static const char SHIM[] =
@@ -116,6 +128,7 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
         ex->agents[i].id = -1;
         ex->agents[i].proc.pid = -1;
         ex->agents[i].proc.status_fd = -1;
+        ex->agents[i].pidfd = -1;
     }
     ex->store_dir = dupn(cfg->store_dir);
     ex->state_dir = dupn(cfg->state_dir);
@@ -134,6 +147,7 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     ex->step_env = cfg->step_env;
     ex->step_done = cfg->step_done;
     ex->ctx = cfg->ctx;
+    ex->force_self_pipe = cfg->no_pidfd;
     return ex;
 }
 
@@ -150,6 +164,8 @@ void bk_executor_free(struct bk_executor *ex)
             int ignored;
             bk_sandbox_finish(&a->proc, st, true, &ignored, NULL);
         }
+        if (a->pidfd >= 0)
+            close(a->pidfd);
         free(a->checkout);
         free(a->name);
         free(a->spool);
@@ -395,19 +411,91 @@ static void kill_all(struct bk_executor *ex)
         bk_sandbox_finish(&a->proc, st, true, &ignored, &e);
         lk_error_clear(&e);
         bk_sched_report(ex->sched, a->id, BK_CANCELED, "the build was stopped");
+        if (a->pidfd >= 0)
+            close(a->pidfd);
+        a->pidfd = -1;
         a->id = -1;
     }
 }
 
-int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
+/* The self-pipe the SIGCHLD handler writes (self-pipe mode only; one
+ * executor runs at a time in a process). */
+static int sigchld_pipe[2] = { -1, -1 };
+
+static void on_sigchld(int sig)
 {
-    if (setup_dirs(ex, err) < 0)
-        return -1;
+    int saved = errno;
+    (void)sig;
+    if (sigchld_pipe[1] >= 0) {
+        ssize_t w = write(sigchld_pipe[1], "", 1);
+        (void)w; /* a full pipe already wakes the loop */
+    }
+    errno = saved;
+}
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0); /* always close-on-exec */
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* Choose how the loop hears of exits: pidfds when the kernel has them,
+ * else the self-pipe with the executor's SIGCHLD handler. */
+static int wakeup_begin(struct bk_executor *ex, struct lk_error *err)
+{
+    ex->self_pipe = ex->force_self_pipe;
+    if (!ex->self_pipe) {
+        int fd = open_pidfd(getpid());
+        if (fd >= 0)
+            close(fd);
+        else
+            ex->self_pipe = true;
+    }
+    if (!ex->self_pipe)
+        return 0;
+    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        sigchld_pipe[0] = sigchld_pipe[1] = -1;
+        return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "pipe");
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, &ex->old_sigchld);
+    return 0;
+}
+
+static void wakeup_end(struct bk_executor *ex)
+{
+    if (!ex->self_pipe)
+        return;
+    sigaction(SIGCHLD, &ex->old_sigchld, NULL);
+    close(sigchld_pipe[0]);
+    close(sigchld_pipe[1]);
+    sigchld_pipe[0] = sigchld_pipe[1] = -1;
+}
+
+static void drain_self_pipe(void)
+{
+    char buf[64];
+    while (sigchld_pipe[0] >= 0 && read(sigchld_pipe[0], buf, sizeof buf) > 0)
+        ;
+}
+
+static int run_loop(struct bk_executor *ex, struct lk_error *err)
+{
     bool done = false;
     for (;;) {
-        /* fill free agents */
+        /* every free agent takes the next runnable step */
         for (size_t i = 0; i < ex->nagents && !done; i++) {
-            if (ex->agents[i].id >= 0)
+            struct agent *a = &ex->agents[i];
+            if (a->id >= 0)
                 continue;
             int id = bk_sched_next(ex->sched);
             if (id == BK_SCHED_DONE)
@@ -419,6 +507,8 @@ int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
                 kill_all(ex);
                 return -1;
             }
+            if (!ex->self_pipe)
+                a->pidfd = open_pidfd(a->proc.pid);
         }
         size_t running = 0;
         for (size_t i = 0; i < ex->nagents; i++)
@@ -428,20 +518,34 @@ int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
                 return 0;
             continue; /* the scheduler had more to start */
         }
-        /* wait a little for news */
-        struct pollfd fds[256];
+        /* sleep until a sandbox exits, bwrap reports, or a deadline passes */
+        struct pollfd *fds = xcalloc(2 * ex->nagents + 1, sizeof(*fds));
         nfds_t nf = 0;
-        double t = now(), wait_s = 0.2;
-        for (size_t i = 0; i < ex->nagents && nf < 256; i++) {
+        double t = now(), wait_s = -1;
+        if (ex->self_pipe)
+            fds[nf++] = (struct pollfd){ sigchld_pipe[0], POLLIN, 0 };
+        for (size_t i = 0; i < ex->nagents; i++) {
             struct agent *a = &ex->agents[i];
             if (a->id < 0)
                 continue;
             if (a->proc.status_fd >= 0)
                 fds[nf++] = (struct pollfd){ a->proc.status_fd, POLLIN, 0 };
-            if (a->deadline > 0 && a->deadline - t < wait_s)
-                wait_s = a->deadline - t > 0 ? a->deadline - t : 0;
+            if (a->pidfd >= 0)
+                fds[nf++] = (struct pollfd){ a->pidfd, POLLIN, 0 };
+            else if (!ex->self_pipe && (wait_s < 0 || wait_s > 0.02))
+                wait_s = 0.02; /* no pidfd for it (fd limit?): look again soon */
+            if (a->deadline > 0) {
+                double left = a->deadline - t > 0 ? a->deadline - t : 0;
+                if (wait_s < 0 || left < wait_s)
+                    wait_s = left;
+            }
         }
-        poll(fds, nf, (int)(wait_s * 1000) + 1);
+        /* an exit is never missed: a pidfd stays readable, and the
+         * self-pipe keeps the byte of a SIGCHLD that came before poll() */
+        poll(fds, nf, wait_s < 0 ? -1 : (int)(wait_s * 1000) + 1);
+        free(fds);
+        if (ex->self_pipe)
+            drain_self_pipe();
         t = now();
         for (size_t i = 0; i < ex->nagents; i++) {
             struct agent *a = &ex->agents[i];
@@ -456,6 +560,9 @@ int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
             int st;
             pid_t w = waitpid(a->proc.pid, &st, timed_out ? 0 : WNOHANG);
             if (w == a->proc.pid) {
+                if (a->pidfd >= 0)
+                    close(a->pidfd);
+                a->pidfd = -1;
                 if (finish_step(ex, a, st, timed_out, err) < 0) {
                     kill_all(ex);
                     return -1;
@@ -467,4 +574,15 @@ int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
             }
         }
     }
+}
+
+int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
+{
+    if (setup_dirs(ex, err) < 0)
+        return -1;
+    if (wakeup_begin(ex, err) < 0)
+        return -1;
+    int rc = run_loop(ex, err);
+    wakeup_end(ex);
+    return rc;
 }

@@ -26,7 +26,14 @@
  * environment. A failed shim upload fails the step (as a failing `pipeline
  * upload` command would), reason "pipeline upload failed: ...".
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
- * (bwrap's message) or the system fails; step failures are outcomes. */
+ * (bwrap's message) or the system fails; step failures are outcomes.
+ * Latency: bk_executor_run() sleeps until a sandbox exits (a pidfd per
+ * sandbox; without pidfd_open(), a SIGCHLD handler of its own, installed
+ * only while it runs and writing a self-pipe, the caller's handler
+ * restored after) or a timeout is due; a free agent starts the next
+ * runnable step at once, so N agents keep N steps running while the
+ * scheduler has that many. step_done runs in the loop: its time delays
+ * the next step of that agent (only). */
 #ifndef LAZYKITE_BK_EXECUTOR_H
 #define LAZYKITE_BK_EXECUTOR_H
 
@@ -61,6 +68,8 @@ struct bk_executor_config {
     bool no_interpolation;          /* uploads are not interpolated */
     const char *bwrap;              /* NULL: "bwrap" */
     double minute_seconds;          /* length of a timeout minute; 0: 60 (tests shorten it) */
+    bool no_pidfd;                  /* hear of exits through a SIGCHLD self-pipe even where
+                                       pidfd_open() works (tests of the fallback) */
     /* Optional: add per-step variables (e.g. LAZYKITE_STEP). */
     void (*step_env)(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env);
     /* Optional: a step exited; may call bk_executor_upload(ex, id, ...).

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -503,14 +502,6 @@ static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
     return pl;
 }
 
-/* A SIGCHLD handler (with SA_RESTART) makes the executor's poll() return
- * as soon as a sandbox exits instead of at its 200 ms timeout; every other
- * system call is restarted. */
-static void on_sigchld(int sig)
-{
-    (void)sig;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -778,16 +769,9 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
             p.gen_id = bk_sched_find(p.sched, GEN_KEY);
             p.duck_id = bk_sched_find(p.sched, DUCK_KEY);
             p.release_id = bk_sched_find(p.sched, RELEASE_KEY);
-            struct sigaction sa, old_sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = on_sigchld;
-            sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGCHLD, &sa, &old_sa);
             double t0 = now();
             rc = bk_executor_run(ex, err);
             res->seconds = now() - t0;
-            sigaction(SIGCHLD, &old_sa, NULL);
         }
     }
     if (rc == 0) {
