@@ -7,6 +7,7 @@
 #   tests/tools/*.c           -> build/tools/*            (helper programs for tests/bench)
 #   tests/fuzz/fuzz_*.c       -> build/fuzz/fuzz_*        (libFuzzer, clang)
 #   tests/*/run               -> a test suite run by `make check` (sorted), after the unit tests
+#                                (except tests/bench/run)
 #   tests/bench/run           -> `make bench`
 
 PREFIX  ?= /usr/local
@@ -34,7 +35,7 @@ HDRS      := $(wildcard core/*.h sim/*/*.h tests/unit/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-SUITES    := $(sort $(wildcard tests/*/run))
+SUITES    := $(sort $(filter-out tests/bench/run,$(wildcard tests/*/run)))
 
 B := build
 # An archive, possibly empty (ar refuses to create one with no members).
