@@ -213,9 +213,10 @@ static void error_context(struct deps *d, size_t idx, size_t referrer, struct lk
 
 /* Read the .drv file `name` of the store directory (host path `host`, for
  * errors) into d->text. Reading 200k small files is dominated by system
- * calls, so: one reused buffer (not a fresh one per file, as read_file()
- * makes), openat() relative to the store directory (no full path walk per
- * file) and no read past the size fstat() reported. Errors as read_file(). */
+ * calls, so: openat() relative to the store directory (no full path walk per
+ * file), then read() into one reused buffer until end of file — open, read,
+ * read (0), close; fstat() only when a file fills the buffer, to grow it to
+ * the file's size at once. Errors as read_file(). */
 static int read_drv_file(struct deps *d, const char *name, const char *host, struct lk_error *err)
 {
     if (d->store_fd < 0) {
@@ -224,27 +225,31 @@ static int read_drv_file(struct deps *d, const char *name, const char *host, str
         if (d->store_fd < 0)
             return lk_fail_errno(err, LK_EXIT_INPUT, dir, "cannot open the store directory");
     }
-    int fd = openat(d->store_fd, name, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: something other than a regular file must not block. */
+    int fd = openat(d->store_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return lk_fail_errno(err, LK_EXIT_INPUT, host, "cannot open");
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return lk_fail(err, LK_EXIT_INPUT, host, NULL, "expected a regular file");
-    }
-    size_t size = (size_t)st.st_size;
     sb_reset(&d->text);
-    sb_grow(&d->text, size + 1);
-    while (d->text.len < size || size == 0) {
-        if (d->text.alloc - d->text.len < 2)
-            sb_grow(&d->text, 4096);
+    if (d->text.alloc < 16384)
+        sb_grow(&d->text, 16384);
+    for (;;) {
+        if (d->text.alloc - d->text.len < 2) {
+            struct stat st;
+            size_t want = 65536;
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= d->text.len)
+                want = (size_t)st.st_size - d->text.len + 1;
+            sb_grow(&d->text, want);
+        }
         ssize_t n = read(fd, d->text.buf + d->text.len, d->text.alloc - d->text.len - 1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            lk_fail_errno(err, LK_EXIT_INPUT, host, "cannot read");
+            int e = errno;
             close(fd);
-            return -1;
+            if (e == EISDIR || e == EAGAIN || e == EINVAL)
+                return lk_fail(err, LK_EXIT_INPUT, host, NULL, "expected a regular file");
+            errno = e;
+            return lk_fail_errno(err, LK_EXIT_INPUT, host, "cannot read");
         }
         if (n == 0)
             break;
@@ -270,7 +275,7 @@ static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_err
     d->files_read++;
     int rc = read_drv_file(d, store_name(path), host, err);
     if (rc == 0)
-        rc = drv_parse(d->text.buf, d->text.len, host, &drv, err);
+        rc = drv_parse_inputs(d->text.buf, d->text.len, host, &drv, err);
     if (rc != 0) {
         err->status = LK_EXIT_INPUT;
         error_context(d, idx, referrer, err);

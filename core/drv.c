@@ -20,7 +20,11 @@ struct parser {
     const char *end;
     const char *file;
     struct lk_error *err;
+    int inputs_only; /* drv_parse_inputs(): check everything, keep only inputDrvs paths */
 };
+
+/* Where a parsed string goes: nowhere in inputs-only mode. */
+#define KEEP(ps, where) ((ps)->inputs_only ? NULL : (where))
 
 static int fail_at(struct parser *ps, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -69,10 +73,29 @@ static int expect(struct parser *ps, const char *lit, const char *what)
     return 0;
 }
 
-/* Parse a string literal into a fresh malloc()ed C string. */
+/* The first byte of the (checked) string literal at `open`, unescaped; '\0'
+ * for "". */
+static char first_byte(const char *open)
+{
+    const char *s = open + 1;
+    if (*s == '"')
+        return '\0';
+    if (*s != '\\')
+        return *s;
+    switch (s[1]) {
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return s[1];
+    }
+}
+
+/* Parse a string literal into a fresh malloc()ed C string; with `out` NULL,
+ * check it and skip it (nothing is allocated). */
 static int parse_string(struct parser *ps, char **out, const char *what)
 {
-    *out = NULL;
+    if (out)
+        *out = NULL;
     if (ps->p >= ps->end || *ps->p != '"') {
         char found[32];
         describe_here(ps, found, sizeof found);
@@ -99,6 +122,10 @@ static int parse_string(struct parser *ps, char **out, const char *what)
             escapes++;
         }
         q++;
+    }
+    if (!out) {
+        ps->p = q + 1;
+        return 0;
     }
     size_t raw = (size_t)(q - s);
     size_t len = raw - escapes;
@@ -133,9 +160,11 @@ static int parse_path(struct parser *ps, char **out, const char *what)
     const char *at = ps->p;
     if (parse_string(ps, out, what) < 0)
         return -1;
-    if ((*out)[0] != '/') {
-        free(*out);
-        *out = NULL;
+    if (first_byte(at) != '/') {
+        if (out) {
+            free(*out);
+            *out = NULL;
+        }
         return fail_at(ps, at, "expected %s (an absolute path)", what);
     }
     return 0;
@@ -162,6 +191,7 @@ static int list_next(struct parser *ps, int first, const char *elem)
     return -1;
 }
 
+/* With `items` NULL: checked and skipped. */
 static int parse_string_list(struct parser *ps, char ***items, size_t *n, int paths,
                              const char *elem)
 {
@@ -172,6 +202,11 @@ static int parse_string_list(struct parser *ps, char ***items, size_t *n, int pa
             return -1;
         if (!more)
             return 0;
+        if (!items) {
+            if ((paths ? parse_path(ps, NULL, elem) : parse_string(ps, NULL, elem)) < 0)
+                return -1;
+            continue;
+        }
         XGROW(*items, alloc, *n + 1);
         char *s;
         if ((paths ? parse_path(ps, &s, elem) : parse_string(ps, &s, elem)) < 0)
@@ -196,20 +231,25 @@ static int parse_all(struct parser *ps, struct drv *d)
             break;
         if (expect(ps, "(", "'(' starting an output") < 0)
             return -1;
-        XGROW(d->outputs, alloc, d->n_outputs + 1);
-        struct drv_output *o = &d->outputs[d->n_outputs++];
-        memset(o, 0, sizeof *o);
+        struct drv_output skipped = { NULL, NULL, NULL, NULL };
+        struct drv_output *o = &skipped;
+        if (!ps->inputs_only) {
+            XGROW(d->outputs, alloc, d->n_outputs + 1);
+            o = &d->outputs[d->n_outputs++];
+            memset(o, 0, sizeof *o);
+        }
         const char *path_at = NULL;
-        if (parse_string(ps, &o->name, "the output name") < 0 ||
+        if (parse_string(ps, KEEP(ps, &o->name), "the output name") < 0 ||
             expect(ps, ",", "',' after the output name") < 0 ||
-            (path_at = ps->p, parse_string(ps, &o->path, "the output path")) < 0 ||
+            (path_at = ps->p, parse_string(ps, KEEP(ps, &o->path), "the output path")) < 0 ||
             expect(ps, ",", "',' after the output path") < 0 ||
-            parse_string(ps, &o->hash_algo, "the output hash algorithm") < 0 ||
+            parse_string(ps, KEEP(ps, &o->hash_algo), "the output hash algorithm") < 0 ||
             expect(ps, ",", "',' after the output hash algorithm") < 0 ||
-            parse_string(ps, &o->hash, "the output hash") < 0 ||
+            parse_string(ps, KEEP(ps, &o->hash), "the output hash") < 0 ||
             expect(ps, ")", "')' closing an output") < 0)
             return -1;
-        if (o->path[0] != '\0' && o->path[0] != '/')
+        char first = first_byte(path_at);
+        if (first != '\0' && first != '/')
             return fail_at(ps, path_at, "expected the output path to be empty or absolute");
     }
     if (expect(ps, ",", "',' after the list of outputs") < 0 ||
@@ -230,20 +270,20 @@ static int parse_all(struct parser *ps, struct drv *d)
         if (parse_path(ps, &in->path, "the input derivation path") < 0 ||
             expect(ps, ",", "',' after the input derivation path") < 0 ||
             expect(ps, "[", "'[' starting the input's output names") < 0 ||
-            parse_string_list(ps, &in->outputs, &in->n_outputs, 0, "an output name") < 0 ||
+            parse_string_list(ps, KEEP(ps, &in->outputs), &in->n_outputs, 0, "an output name") < 0 ||
             expect(ps, ")", "')' closing an input derivation") < 0)
             return -1;
     }
     if (expect(ps, ",", "',' after the list of input derivations") < 0 ||
         expect(ps, "[", "'[' starting the list of input sources") < 0 ||
-        parse_string_list(ps, &d->srcs, &d->n_srcs, 1, "an input source") < 0 ||
+        parse_string_list(ps, KEEP(ps, &d->srcs), &d->n_srcs, 1, "an input source") < 0 ||
         expect(ps, ",", "',' after the list of input sources") < 0 ||
-        parse_string(ps, &d->platform, "the platform") < 0 ||
+        parse_string(ps, KEEP(ps, &d->platform), "the platform") < 0 ||
         expect(ps, ",", "',' after the platform") < 0 ||
-        parse_string(ps, &d->builder, "the builder") < 0 ||
+        parse_string(ps, KEEP(ps, &d->builder), "the builder") < 0 ||
         expect(ps, ",", "',' after the builder") < 0 ||
         expect(ps, "[", "'[' starting the list of builder arguments") < 0 ||
-        parse_string_list(ps, &d->args, &d->n_args, 0, "a builder argument") < 0 ||
+        parse_string_list(ps, KEEP(ps, &d->args), &d->n_args, 0, "a builder argument") < 0 ||
         expect(ps, ",", "',' after the list of builder arguments") < 0 ||
         expect(ps, "[", "'[' starting the list of environment variables") < 0)
         return -1;
@@ -256,12 +296,16 @@ static int parse_all(struct parser *ps, struct drv *d)
             break;
         if (expect(ps, "(", "'(' starting an environment variable") < 0)
             return -1;
-        XGROW(d->env, alloc, d->n_env + 1);
-        struct drv_env *e = &d->env[d->n_env++];
-        memset(e, 0, sizeof *e);
-        if (parse_string(ps, &e->key, "the variable name") < 0 ||
+        struct drv_env skipped = { NULL, NULL };
+        struct drv_env *e = &skipped;
+        if (!ps->inputs_only) {
+            XGROW(d->env, alloc, d->n_env + 1);
+            e = &d->env[d->n_env++];
+            memset(e, 0, sizeof *e);
+        }
+        if (parse_string(ps, KEEP(ps, &e->key), "the variable name") < 0 ||
             expect(ps, ",", "',' after the variable name") < 0 ||
-            parse_string(ps, &e->value, "the variable value") < 0 ||
+            parse_string(ps, KEEP(ps, &e->value), "the variable value") < 0 ||
             expect(ps, ")", "')' closing an environment variable") < 0)
             return -1;
     }
@@ -275,7 +319,19 @@ static int parse_all(struct parser *ps, struct drv *d)
 int drv_parse(const char *text, size_t len, const char *file, struct drv *out,
               struct lk_error *err)
 {
-    struct parser ps = { text, text, text + len, file, err };
+    struct parser ps = { text, text, text + len, file, err, 0 };
+    memset(out, 0, sizeof *out);
+    if (parse_all(&ps, out) < 0) {
+        drv_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int drv_parse_inputs(const char *text, size_t len, const char *file, struct drv *out,
+                     struct lk_error *err)
+{
+    struct parser ps = { text, text, text + len, file, err, 1 };
     memset(out, 0, sizeof *out);
     if (parse_all(&ps, out) < 0) {
         drv_free(out);

@@ -68,6 +68,12 @@ struct drv {
  * `out` is overwritten (not freed first) and left empty (DRV_INIT) on error. */
 int drv_parse(const char *text, size_t len, const char *file, struct drv *out,
               struct lk_error *err);
+/* drv_parse() for readers that need only the input derivations: the same
+ * parser checks the same text with the same errors, but `out` receives only
+ * `inputs` (paths, in text order; each with n_outputs 0 and outputs NULL);
+ * everything else stays empty (NULL/0) and no other string is allocated. */
+int drv_parse_inputs(const char *text, size_t len, const char *file, struct drv *out,
+                     struct lk_error *err);
 /* Read and parse a `.drv` file at `path` (a host path); errors name `path`. */
 int drv_read(const char *path, struct drv *out, struct lk_error *err);
 /* Append the exact ATerm text of `d` to `out`. NULL platform/builder are

@@ -328,6 +328,72 @@ static void test_parse_errors_every_prefix(void **state)
     }
 }
 
+/* drv_parse_inputs(): the same parser keeping only the input paths. */
+static void assert_same_error(const char *text, size_t len)
+{
+    struct drv d, e;
+    struct lk_error err = LK_ERROR_INIT, err2 = LK_ERROR_INIT;
+    int r1 = drv_parse(text, len, "x.drv", &d, &err);
+    int r2 = drv_parse_inputs(text, len, "x.drv", &e, &err2);
+    assert_int_equal(r1, r2);
+    if (r1 == 0) {
+        assert_int_equal(d.n_inputs, e.n_inputs);
+        for (size_t i = 0; i < d.n_inputs; i++) {
+            assert_string_equal(d.inputs[i].path, e.inputs[i].path);
+            assert_int_equal(e.inputs[i].n_outputs, 0);
+            assert_null(e.inputs[i].outputs);
+        }
+        assert_null(e.outputs);
+        assert_int_equal(e.n_outputs, 0);
+        assert_null(e.srcs);
+        assert_null(e.platform);
+        assert_null(e.builder);
+        assert_null(e.args);
+        assert_null(e.env);
+        assert_int_equal(e.n_env, 0);
+        drv_free(&d);
+        drv_free(&e);
+    } else {
+        assert_string_equal(err.file, err2.file);
+        assert_string_equal(err.place, err2.place);
+        assert_string_equal(err.msg, err2.msg);
+        assert_null(e.inputs);
+        lk_error_clear(&err);
+        lk_error_clear(&err2);
+    }
+}
+
+static void test_parse_inputs(void **state)
+{
+    (void)state;
+    size_t with_inputs = 0;
+    for (size_t i = 0; i < REALNIX_N_DRVS; i++) {
+        const char *t = realnix_drvs[i].text;
+        struct drv d;
+        struct lk_error err = LK_ERROR_INIT;
+        assert_int_equal(drv_parse_inputs(t, strlen(t), "x.drv", &d, &err), 0);
+        with_inputs += d.n_inputs > 0;
+        drv_free(&d);
+        assert_same_error(t, strlen(t));
+    }
+    assert_true(with_inputs > 0);
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
+        assert_same_error(bad_cases[i].text, bad_cases[i].len ? bad_cases[i].len : strlen(bad_cases[i].text));
+    /* escapes at the start of checked paths */
+    assert_same_error("Derive([(\"out\",\"\\/x\",\"\",\"\")],[],[],\"p\",\"b\",[],[])", 49);
+    assert_same_error("Derive([(\"out\",\"\\nx\",\"\",\"\")],[],[],\"p\",\"b\",[],[])", 49);
+    assert_same_error("Derive([],[(\"\\/a.drv\",[\"out\"])],[\"\\x\"],\"p\",\"b\",[],[])", 53);
+    /* every prefix of a real .drv with inputs */
+    for (size_t i = 0; i < REALNIX_N_DRVS; i++) {
+        const char *t = realnix_drvs[i].text;
+        if (!strstr(t, "],[(\""))
+            continue;
+        for (size_t len = 0; len < strlen(t); len++)
+            assert_same_error(t, len);
+        break;
+    }
+}
+
 static void test_sort(void **state)
 {
     (void)state;
@@ -429,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_random_round_trip),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_errors_every_prefix),
+        cmocka_unit_test(test_parse_inputs),
         cmocka_unit_test(test_sort),
         cmocka_unit_test(test_read),
     };
