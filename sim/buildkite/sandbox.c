@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,33 +116,47 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     bk_env_release(&env);
 
     int rc = -1;
-    int pipefd[2] = { -1, -1 };
-    int logfd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (logfd < 0) {
+    int pipefd[2] = { -1, -1 }, logfd = -1, statusfd = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    int fd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
         lk_fail_errno(err, LK_EXIT_FAIL, spec->log_path, "cannot create the step log");
         goto out;
     }
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+    /* above 3, so that the spawn's dup2() onto 1, 2 and 3 never meets them */
+    logfd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    close(fd);
+    if (logfd < 0 || pipe2(pipefd, O_CLOEXEC) < 0 ||
+        (statusfd = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10)) < 0) {
         lk_fail_errno(err, LK_EXIT_FAIL, NULL, "pipe");
         goto out;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, NULL, "fork");
+    /* posix_spawn (no copy of this process's page tables, unlike fork):
+     * own process group, stdin /dev/null, output to the log, status on 3 */
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGCHLD);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+    posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+    posix_spawn_file_actions_adddup2(&fa, statusfd, 3);
+    pid_t pid;
+    int e = posix_spawnp(&pid, a.v[0], &fa, &at, a.v, envp);
+    if (e) {
+        dprintf(logfd, "bwrap: cannot execute %s: %s\n", a.v[0], strerror(e));
+        lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "the sandbox could not be set up: bwrap: cannot execute %s: %s",
+                a.v[0], strerror(e));
         goto out;
     }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-            dup2(pipefd[1], 3) < 0)
-            _exit(127);
-        signal(SIGPIPE, SIG_DFL);
-        execvpe(a.v[0], a.v, envp);
-        dprintf(2, "bwrap: cannot execute %s: %s\n", a.v[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
     proc->pid = pid;
     proc->status_fd = pipefd[0];
     pipefd[0] = -1;
@@ -152,10 +167,14 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
 out:
     if (logfd >= 0)
         close(logfd);
+    if (statusfd >= 0)
+        close(statusfd);
     if (pipefd[0] >= 0)
         close(pipefd[0]);
     if (pipefd[1] >= 0)
         close(pipefd[1]);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     bk_envp_free(envp);
     argv_free(&a);
     return rc;

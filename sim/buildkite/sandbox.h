@@ -16,7 +16,11 @@
  * the caller's environment). stdin is /dev/null; stdout and stderr go to
  * `log_path` (created or truncated).
  * If bwrap cannot set the sandbox up, bk_sandbox_finish() fails (status 1)
- * with bwrap's own message: nothing ever runs unsandboxed. */
+ * with bwrap's own message; if the bwrap program cannot be executed,
+ * bk_sandbox_start() fails at once ("bwrap: cannot execute ...", also
+ * written to the log): nothing ever runs unsandboxed. bwrap is started
+ * with posix_spawn() (the caller's page tables are not copied: starting a
+ * sandbox costs the same in a large process as in a small one). */
 #ifndef LAZYKITE_BK_SANDBOX_H
 #define LAZYKITE_BK_SANDBOX_H
 

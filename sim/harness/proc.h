@@ -1,6 +1,6 @@
 /* proc — run a helper program (git, nixsim, python3) and capture its output.
  *
- * Contract: proc_run() forks and execs argv[0] (PATH is searched when it has
+ * Contract: proc_run() starts argv[0] with posix_spawnp() (PATH is searched when it has
  * no '/') in `cwd` (NULL: the current directory) with the caller's
  * environment plus `env` ("NAME=VALUE" strings, NULL-terminated, or NULL),
  * stdin /dev/null, stdout and stderr together into *output (NUL-terminated;
