@@ -1,6 +1,8 @@
 /* quote — see quote.h. */
 #include "quote.h"
 
+#include <string.h>
+
 #include "strbuf.h"
 
 void quote_nix_string(struct strbuf *out, const char *s)
@@ -45,11 +47,11 @@ void quote_shell_word(struct strbuf *out, const char *s)
 
 void quote_upload(struct strbuf *out, const char *s)
 {
-    for (const char *p = s; *p; p++) {
-        if (*p == '$')
-            sb_addc(out, '$');
-        sb_addc(out, *p);
+    for (const char *dollar; (dollar = strchr(s, '$')); s = dollar + 1) {
+        sb_add(out, s, (size_t)(dollar - s));
+        sb_add(out, "$$", 2);
     }
+    sb_adds(out, s);
 }
 
 bool quote_upload_carries(const char *s)

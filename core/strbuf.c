@@ -7,10 +7,15 @@
 
 #include "xalloc.h"
 
+/* The first allocation holds at least SB_MIN_ALLOC bytes: short strings
+ * built piece by piece then need no reallocation. */
+#define SB_MIN_ALLOC 64
+
 void sb_grow(struct strbuf *sb, size_t extra)
 {
-    if (sb->len + extra + 1 > sb->alloc)
-        XGROW(sb->buf, sb->alloc, sb->len + extra + 1);
+    size_t need = sb->len + extra + 1;
+    if (need > sb->alloc)
+        XGROW(sb->buf, sb->alloc, need < SB_MIN_ALLOC ? SB_MIN_ALLOC : need);
 }
 
 void sb_add(struct strbuf *sb, const void *data, size_t len)
