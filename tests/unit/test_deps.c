@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -291,6 +292,56 @@ static void test_malformed_drv(void **state)
     deps_free(d);
 }
 
+/* Files around the first reading buffer size and one far bigger (read in
+ * pieces, then grown to the size fstat reports) are read whole; a directory
+ * where a .drv should be is bad input. */
+static void test_file_kinds(void **state)
+{
+    struct store *s = *state;
+    struct lk_error err = LK_ERROR_INIT;
+    put(s, 3, NULL, 0);
+    size_t sizes[] = { 16383, 16384, 16385, 200000 };
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        put(s, 1, (unsigned long[]){ 2 }, 1);
+        struct strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "Derive([(\"out\",\"/nix/store/%032d-d\",\"\",\"\")],"
+                     "[(\"/nix/store/%032d-d.drv\",[\"out\"])],[],\"x\",\"/bin/sh\",[],"
+                     "[(\"pad\",\"", 2, 3);
+        const char *tail = "\")])";
+        while (sb.len + strlen(tail) < sizes[k])
+            sb_addc(&sb, 'p');
+        sb_adds(&sb, tail);
+        assert_int_equal(sb.len, sizes[k]);
+        char *file = host_file(s, 2);
+        assert_int_equal(write_file_atomic(file, sb.buf, sb.len, &err), 0);
+        free(file);
+        sb_release(&sb);
+        struct deps *d = deps_new(s->dir);
+        known(d, 3, 7);
+        const size_t *ids;
+        size_t n;
+        assert_int_equal(closest(d, 1, &ids, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(ids[0], 7);
+        deps_free(d);
+    }
+
+    put(s, 4, (unsigned long[]){ 5 }, 1);
+    char *dir = host_file(s, 5);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    struct deps *d = deps_new(s->dir);
+    const size_t *ids;
+    size_t n;
+    assert_int_equal(closest(d, 4, &ids, &n, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.file, dir);
+    assert_non_null(strstr(err.msg, "expected a regular file"));
+    lk_error_clear(&err);
+    deps_free(d);
+    rmdir(dir);
+    free(dir);
+}
+
 /* Each .drv is read once: asking again, or for another target sharing the
  * closure, reads nothing (the files can even be gone). */
 static void test_memoised(void **state)
@@ -411,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_and_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_drv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_drv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memoised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_known_later, setup, teardown),
