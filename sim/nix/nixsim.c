@@ -425,6 +425,9 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
             c->done[i] = 1;
     }
     free(mark);
+    /* The validity of what was written, for other processes: one append. */
+    if (rc == 0)
+        rc = store_sync(c->s, err);
     return rc;
 }
 

@@ -685,6 +685,10 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         if (!is_drv_path(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
             return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a derivation",
                            drv_paths[i]);
+    /* What this process instantiated becomes visible to other processes
+     * (and to builders running nixsim) before anything is built. */
+    if (store_sync(s, err) != 0)
+        return -1;
     umask(022); /* builders inherit it (posix_spawn), as Nix sets it */
     struct graph g = { 0 };
     size_t *order = NULL, n_order = 0;

@@ -117,8 +117,17 @@ int store_open_env(struct store *s, struct lk_error *err)
     return store_open(s, dir, state, err);
 }
 
+static void journal_free(struct store_journal *j);
+
 void store_close(struct store *s)
 {
+    if (s->journal) {
+        struct lk_error ignore = LK_ERROR_INIT;
+        store_sync(s, &ignore);
+        lk_error_clear(&ignore);
+        journal_free(s->journal);
+        s->journal = NULL;
+    }
     free(s->dir);
     free(s->state);
     s->dir = s->state = NULL;
@@ -242,6 +251,223 @@ int store_follow_arg(const struct store *s, const char *arg, char **store_path,
     return -1;
 }
 
+/* ---- the validity journal (see store.h) ---- */
+
+#define JOURNAL_WRITE_MAX (1u << 20)
+
+struct store_journal {
+    int fd;               /* valid.journal, O_RDWR|O_APPEND; -1 before first use */
+    struct strbuf file;   /* bytes read from the file so far */
+    size_t parsed;        /* complete lines of `file` indexed */
+    struct strbuf own;    /* lines this process added */
+    size_t own_written;   /* prefix of `own` appended to the file */
+    size_t *slots;        /* open addressing: (offset << 1 | in_own) + 1; 0 empty */
+    size_t cap, count;
+};
+
+static const char *journal_line(const struct store_journal *j, size_t v)
+{
+    return (v & 1 ? j->own.buf : j->file.buf) + (v >> 1);
+}
+
+/* Length of the basename of the line at `line` ("+name json\n" / "-name\n"). */
+static size_t journal_key_len(const char *line)
+{
+    return strcspn(line + 1, " \n");
+}
+
+static size_t journal_hash(const char *k, size_t n)
+{
+    size_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The slot of `key` (n bytes): where it is, or the empty slot for it. */
+static size_t journal_slot(const struct store_journal *j, const char *key, size_t n)
+{
+    size_t h = journal_hash(key, n) & (j->cap - 1);
+    while (j->slots[h]) {
+        const char *line = journal_line(j, j->slots[h] - 1);
+        if (journal_key_len(line) == n && memcmp(line + 1, key, n) == 0)
+            break;
+        h = (h + 1) & (j->cap - 1);
+    }
+    return h;
+}
+
+/* Index the line at value `v`: it replaces an earlier line of its basename. */
+static void journal_index(struct store_journal *j, size_t v)
+{
+    if (2 * (j->count + 1) > j->cap) {
+        size_t old_cap = j->cap, *old = j->slots;
+        j->cap = j->cap ? 2 * j->cap : 1024;
+        j->slots = xcalloc(j->cap, sizeof *j->slots);
+        j->count = 0;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i]) {
+                const char *line = journal_line(j, old[i] - 1);
+                j->slots[journal_slot(j, line + 1, journal_key_len(line))] = old[i];
+                j->count++;
+            }
+        free(old);
+    }
+    const char *line = journal_line(j, v);
+    size_t h = journal_slot(j, line + 1, journal_key_len(line));
+    if (!j->slots[h])
+        j->count++;
+    j->slots[h] = v + 1;
+}
+
+static struct store_journal *journal_get(const struct store *s)
+{
+    struct store_journal **jp = (struct store_journal **)&s->journal;
+    if (!*jp) {
+        struct store_journal *j = xcalloc(1, sizeof *j);
+        j->fd = -1; /* the strbufs are empty when zeroed (STRBUF_INIT) */
+        *jp = j;
+    }
+    return *jp;
+}
+
+static int journal_open(const struct store *s, struct store_journal *j, struct lk_error *err)
+{
+    if (j->fd >= 0)
+        return 0;
+    char *f = xasprintf("%s/valid.journal", s->state);
+    j->fd = open(f, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (j->fd < 0) {
+        lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open the validity journal");
+        free(f);
+        return -1;
+    }
+    free(f);
+    return 0;
+}
+
+/* Read what other processes appended since the last call; index whole lines. */
+static int journal_refresh(const struct store *s, struct store_journal *j, struct lk_error *err)
+{
+    if (journal_open(s, j, err) != 0)
+        return -1;
+    struct stat st;
+    if (fstat(j->fd, &st) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot stat");
+    while ((off_t)j->file.len < st.st_size) {
+        size_t want = (size_t)st.st_size - j->file.len;
+        sb_grow(&j->file, want);
+        ssize_t n = pread(j->fd, j->file.buf + j->file.len, want, (off_t)j->file.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot read");
+        if (n == 0)
+            break;
+        j->file.len += (size_t)n;
+        j->file.buf[j->file.len] = '\0';
+    }
+    while (j->parsed < j->file.len) {
+        char *start = j->file.buf + j->parsed;
+        char *nl = memchr(start, '\n', j->file.len - j->parsed);
+        if (!nl)
+            break; /* an unfinished line: its writer is still writing */
+        if ((*start == '+' || *start == '-') && nl > start + 1)
+            journal_index(j, j->parsed << 1);
+        j->parsed = (size_t)(nl + 1 - j->file.buf);
+    }
+    return 0;
+}
+
+/* The journal's last line for `path`, or NULL. Re-reads the tail of the
+ * file first when the loaded part does not say "valid". */
+static const char *journal_find_from(const struct store *s, const char *path, int first_pass)
+{
+    struct store_journal *j = journal_get(s);
+    const char *key = store_basename(path);
+    size_t n = strlen(key);
+    for (int pass = first_pass; pass < 2; pass++) {
+        if (pass == 1 || j->fd < 0) {
+            struct lk_error ignore = LK_ERROR_INIT;
+            int rc = journal_refresh(s, j, &ignore);
+            lk_error_clear(&ignore);
+            if (rc != 0)
+                return NULL;
+        }
+        if (j->cap) {
+            size_t h = journal_slot(j, key, n);
+            if (j->slots[h]) {
+                const char *line = journal_line(j, j->slots[h] - 1);
+                if (*line == '+' || pass == 1)
+                    return line;
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *journal_find(const struct store *s, const char *path)
+{
+    return journal_find_from(s, path, 0);
+}
+
+static void journal_add(const struct store *s, char sign, const char *path, const char *json)
+{
+    struct store_journal *j = journal_get(s);
+    size_t off = j->own.len;
+    sb_addc(&j->own, sign);
+    sb_adds(&j->own, store_basename(path));
+    if (json) {
+        sb_addc(&j->own, ' ');
+        sb_adds(&j->own, json);
+    }
+    sb_addc(&j->own, '\n');
+    journal_index(j, off << 1 | 1);
+}
+
+int store_sync(const struct store *s, struct lk_error *err)
+{
+    struct store_journal *j = s->journal;
+    if (!j || j->own_written == j->own.len)
+        return 0;
+    if (journal_open(s, j, err) != 0)
+        return -1;
+    while (j->own_written < j->own.len) {
+        /* whole lines only, at most JOURNAL_WRITE_MAX bytes (unless one line is longer) */
+        size_t len = j->own.len - j->own_written;
+        if (len > JOURNAL_WRITE_MAX) {
+            const char *base = j->own.buf + j->own_written;
+            size_t cut = JOURNAL_WRITE_MAX;
+            while (cut > 0 && base[cut - 1] != '\n')
+                cut--;
+            if (cut == 0)
+                cut = (size_t)((const char *)memchr(base, '\n', len) - base) + 1;
+            len = cut;
+        }
+        ssize_t n = write(j->fd, j->own.buf + j->own_written, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)len)
+            return n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
+                         : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
+                                   "short write to the validity journal");
+        j->own_written += len;
+    }
+    return 0;
+}
+
+static void journal_free(struct store_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    sb_release(&j->file);
+    sb_release(&j->own);
+    free(j->slots);
+    free(j);
+}
+
 /* ---- validity ---- */
 
 static char *valid_file(const struct store *s, const char *path)
@@ -253,9 +479,21 @@ int store_is_valid(const struct store *s, const char *path)
 {
     if (!store_is_store_path(path))
         return 0;
+    /* the journal as loaded (no system call once it is), the valid/ file,
+     * then the journal's new tail */
+    struct store_journal *j = s->journal;
+    if (j && j->fd >= 0 && j->cap) {
+        size_t h = journal_slot(j, store_basename(path), strlen(store_basename(path)));
+        if (j->slots[h] && *journal_line(j, j->slots[h] - 1) == '+')
+            return 1;
+    }
     char *f = valid_file(s, path);
     int ok = access(f, F_OK) == 0;
     free(f);
+    if (!ok) {
+        const char *line = journal_find_from(s, path, 1);
+        ok = line && *line == '+';
+    }
     return ok;
 }
 
@@ -284,12 +522,26 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     json_t *j = json_load_file(f, 0, &jerr);
     if (!j) {
         int missing = access(f, F_OK) != 0;
-        if (missing)
-            lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
-        else
-            lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record: %s", jerr.text);
-        free(f);
-        return -1;
+        const char *line = missing ? journal_find(s, path) : NULL;
+        if (line && *line == '+') {
+            free(f);
+            f = xasprintf("%s/valid.journal", s->state);
+            const char *json = line + 1 + journal_key_len(line);
+            j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
+            if (!j) {
+                lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s",
+                        path, jerr.text);
+                free(f);
+                return -1;
+            }
+        } else {
+            if (missing)
+                lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
+            else
+                lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record: %s", jerr.text);
+            free(f);
+            return -1;
+        }
     }
     json_t *d = json_object_get(j, "deriver"), *r = json_object_get(j, "references");
     if (!json_is_array(r) || !(json_is_string(d) || json_is_null(d))) {
@@ -316,8 +568,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int store_register(const struct store *s, const char *path, const char *deriver,
-                   const char *const *refs, size_t n_refs, struct lk_error *err)
+/* The validity record: {"deriver": …, "references": [sorted, unique]}. */
+static char *validity_json(const char *deriver, const char *const *refs, size_t n_refs)
 {
     char **sorted = xcalloc(n_refs ? n_refs : 1, sizeof *sorted);
     for (size_t i = 0; i < n_refs; i++)
@@ -333,6 +585,15 @@ int store_register(const struct store *s, const char *path, const char *deriver,
     free(sorted);
     char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
+    if (!text)
+        abort(); /* out of memory (store paths are ASCII) */
+    return text;
+}
+
+int store_register(const struct store *s, const char *path, const char *deriver,
+                   const char *const *refs, size_t n_refs, struct lk_error *err)
+{
+    char *text = validity_json(deriver, refs, n_refs);
     char *f = valid_file(s, path);
     int rc = write_file_atomic(f, text, strlen(text), err);
     free(f);
@@ -349,13 +610,28 @@ int store_add_text(const struct store *s, const char *path, const char *data, si
     char *host = store_host(s, path);
     if (!host)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
-    int rc = write_file_atomic(host, data, len, err);
+    int rc = 0;
+    int fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        if (write_all(fd, data, len) != 0)
+            rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot write");
+        if (close(fd) != 0 && rc == 0)
+            rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot write");
+        if (rc != 0)
+            unlink(host);
+    } else if (errno == EEXIST) {
+        rc = write_file_atomic(host, data, len, err);
+    } else {
+        rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot create");
+    }
     free(host);
-    if (rc == 0)
-        rc = store_register(s, path, NULL, refs, n_refs, err);
-    if (rc == 0)
-        *added = 1;
-    return rc;
+    if (rc != 0)
+        return -1;
+    char *text = validity_json(NULL, refs, n_refs);
+    journal_add(s, '+', path, text);
+    free(text);
+    *added = 1;
+    return 0;
 }
 
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
@@ -383,10 +659,32 @@ int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_
     }
     closedir(d);
     free(dir);
+    struct store_journal *j = journal_get(s);
+    if (journal_refresh(s, j, err) != 0) {
+        store_paths_free(v, len);
+        return -1;
+    }
+    for (size_t i = 0; i < j->cap; i++) {
+        if (!j->slots[i])
+            continue;
+        const char *line = journal_line(j, j->slots[i] - 1);
+        if (*line != '+')
+            continue;
+        char *p = xasprintf(STORE_PREFIX "%.*s", (int)journal_key_len(line), line + 1);
+        XGROW(v, alloc, len + 1);
+        v[len++] = p;
+    }
     if (len)
         qsort(v, len, sizeof *v, cmp_str);
+    size_t k = 0; /* a path with a valid/ file and a journal line: once */
+    for (size_t i = 0; i < len; i++) {
+        if (k && strcmp(v[k - 1], v[i]) == 0)
+            free(v[i]);
+        else
+            v[k++] = v[i];
+    }
     *paths = v;
-    *n = len;
+    *n = k;
     return 0;
 }
 
@@ -793,6 +1091,11 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
         char *vf = valid_file(s, p);
         unlink(vf);
         free(vf);
+        const char *jl = journal_find(s, p);
+        if (jl && *jl == '+') {
+            journal_add(s, '-', p, NULL);
+            rc = store_sync(s, err);
+        }
         if (exists) {
             *bytes += tree_bytes(host);
             make_writable(host);

@@ -5,7 +5,21 @@
  *   valid/<basename>       one file per valid path, written atomically (temp +
  *                          rename) only after the path is complete: JSON
  *                          {"deriver": "/nix/store/…drv" or null,
- *                           "references": ["/nix/store/…", …]} (sorted)
+ *                           "references": ["/nix/store/…", …]} (sorted);
+ *                          store_register() (built outputs) writes these
+ *   valid.journal          the validity of text files (store_add_text: the
+ *                          `.drv` files), an append-only log of lines
+ *                          "+<basename> <the same JSON>\n" (valid) and
+ *                          "-<basename>\n" (deleted); the last line of a
+ *                          basename wins. A process buffers its added lines
+ *                          and appends them with O_APPEND in single write(2)s
+ *                          of whole lines (store_sync(), at most 1 MiB each),
+ *                          so concurrent writers never interleave within a
+ *                          line; a reader ignores an unfinished last line. It
+ *                          is read once per process and its new tail re-read
+ *                          when a lookup misses.
+ * A path is valid when its valid/ file exists or the journal's last line for
+ * it is a "+" line.
  *   roots/<sha1 of link>   indirect roots: symlinks to out-links (absolute)
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
  * Every path the API takes or returns is a logical `/nix/store/<name>` path;
@@ -29,16 +43,24 @@
 #define STORE_PREFIX "/nix/store/"
 #define STORE_PREFIX_LEN 11
 
+struct store_journal; /* private to store.c */
+
 struct store {
     char *dir;    /* host directory presented as /nix/store (absolute) */
     char *state;  /* state directory (absolute) */
     int in_place; /* `dir` is what /nix/store shows: no mapping needed */
+    struct store_journal *journal; /* loaded on first use; owned, freed by store_close */
 };
 
 /* Open the store named by $NIXSIM_STORE and $NIXSIM_STATE (both required;
  * an unset one is an error naming the variable). Creates missing dirs. */
 int store_open_env(struct store *s, struct lk_error *err);
 int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err);
+/* Append the validity lines this process has buffered (store_add_text) to
+ * the journal; until then only this process sees those paths valid. */
+int store_sync(const struct store *s, struct lk_error *err);
+/* A best-effort store_sync() (call store_sync() first to see its errors),
+ * then free everything. */
 void store_close(struct store *s);
 
 /* 1 if `path` is "/nix/store/<32 base32 chars>-<name>" with a valid name
@@ -71,9 +93,11 @@ void store_info_free(struct store_info *info);
 /* Record `path` as valid (it must exist). `refs` need not be sorted. */
 int store_register(const struct store *s, const char *path, const char *deriver,
                    const char *const *refs, size_t n_refs, struct lk_error *err);
-/* Add a file with `data` at `path` (written to a temp file and renamed into
- * place) and register it with `refs`, unless it is already valid.
- * *added = 1 when this call added it. */
+/* Add a file with `data` at `path` and register it with `refs` (a journal
+ * line, buffered until store_sync()), unless it is already valid.
+ * The file is created with O_EXCL and written in place (nothing reads an
+ * invalid path); if it exists (a concurrent writer, or a leftover), it is
+ * replaced atomically (temp + rename). *added = 1 when this call added it. */
 int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
                    const char *const *refs, size_t n_refs, int *added, struct lk_error *err);
 /* All valid paths, sorted. */

@@ -297,6 +297,145 @@ static void test_locks(void **state)
     close(fds[1]);
 }
 
+/* A second handle on the same store, as another process has it. */
+static void open_other(struct fx *f, struct store *o)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(store_open(o, f->s.dir, f->s.state, &err), 0);
+}
+
+static void test_journal_visibility(void **state)
+{
+    struct fx *f = *state;
+    const char *refs[] = { P(HB, "b.drv") };
+    add(f, P(HB, "b.drv"), "Derive(b)", NULL, 0);
+    add(f, P(HA, "a.drv"), "Derive(a)", refs, 1);
+    /* the writer sees them at once; the .drv files are complete */
+    assert_true(store_is_valid(&f->s, P(HA, "a.drv")));
+    char *host = store_host(&f->s, P(HA, "a.drv")), *data;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(read_file(host, &data, &len, &err), 0);
+    assert_string_equal(data, "Derive(a)");
+    free(data);
+    free(host);
+    /* another process only after store_sync() */
+    struct store o;
+    open_other(f, &o);
+    assert_false(store_is_valid(&o, P(HA, "a.drv")));
+    assert_int_equal(store_sync(&f->s, &err), 0);
+    assert_true(store_is_valid(&o, P(HA, "a.drv"))); /* the tail is re-read on a miss */
+    struct store_info info;
+    assert_int_equal(store_query(&o, P(HA, "a.drv"), &info, &err), 0);
+    assert_null(info.deriver);
+    assert_int_equal(info.n_refs, 1);
+    assert_string_equal(info.refs[0], P(HB, "b.drv"));
+    store_info_free(&info);
+    /* adding again is a no-op; a valid/ file and a journal line list once */
+    int added = 1;
+    assert_int_equal(store_add_text(&o, P(HA, "a.drv"), "x", 1, NULL, 0, &added, &err), 0);
+    assert_int_equal(added, 0);
+    assert_int_equal(store_register(&o, P(HB, "b.drv"), NULL, NULL, 0, &err), 0);
+    char **v;
+    size_t n;
+    assert_int_equal(store_list_valid(&o, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0], P(HA, "a.drv"));
+    assert_string_equal(v[1], P(HB, "b.drv"));
+    store_paths_free(v, n);
+    store_close(&o);
+}
+
+static void test_journal_unfinished_line(void **state)
+{
+    struct fx *f = *state;
+    char *jf = xasprintf("%s/valid.journal", f->s.state);
+    FILE *fp = fopen(jf, "a");
+    assert_non_null(fp);
+    fputs("+" HC "-c.drv {\"deriver\":null,\"references\":[]}\n+" HD "-d.drv {\"deriver\":nu", fp);
+    fclose(fp);
+    assert_true(store_is_valid(&f->s, P(HC, "c.drv")));
+    assert_false(store_is_valid(&f->s, P(HD, "d.drv"))); /* its writer is not done */
+    fp = fopen(jf, "a");
+    fputs("ll,\"references\":[\"" P(HC, "c.drv") "\"]}\n", fp);
+    fclose(fp);
+    assert_true(store_is_valid(&f->s, P(HD, "d.drv")));
+    struct store_info info;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(store_query(&f->s, P(HD, "d.drv"), &info, &err), 0);
+    assert_int_equal(info.n_refs, 1);
+    store_info_free(&info);
+    free(jf);
+}
+
+/* Processes appending at once: every line of every process arrives whole. */
+static void test_journal_concurrent(void **state)
+{
+    struct fx *f = *state;
+    enum { PROCS = 4, EACH = 3000 };
+    pid_t pids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            struct store o;
+            struct lk_error err = LK_ERROR_INIT;
+            int ok = store_open(&o, f->s.dir, f->s.state, &err) == 0;
+            for (int i = 0; i < EACH && ok; i++) {
+                char *path = xasprintf("/nix/store/%d%031d-x.drv", p, i);
+                const char *refs[] = { P(HA, "a") };
+                int added;
+                ok = store_add_text(&o, path, "D", 1, refs, 1, &added, &err) == 0 && added;
+                free(path);
+                if (i % 700 == 0)
+                    ok = ok && store_sync(&o, &err) == 0;
+            }
+            ok = ok && store_sync(&o, &err) == 0;
+            store_close(&o);
+            _exit(ok ? 0 : 1);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int st;
+        assert_int_equal(waitpid(pids[p], &st, 0), pids[p]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    char **v;
+    size_t n;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(store_list_valid(&f->s, &v, &n, &err), 0);
+    assert_int_equal(n, PROCS * EACH);
+    for (size_t i = 0; i < n; i++) {
+        struct store_info info;
+        assert_int_equal(store_query(&f->s, v[i], &info, &err), 0);
+        assert_int_equal(info.n_refs, 1);
+        assert_string_equal(info.refs[0], P(HA, "a"));
+        store_info_free(&info);
+    }
+    store_paths_free(v, n);
+}
+
+static void test_journal_delete(void **state)
+{
+    struct fx *f = *state;
+    add(f, P(HA, "a.drv"), "Derive(a)", NULL, 0);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(store_sync(&f->s, &err), 0);
+    const char *del[] = { P(HA, "a.drv") };
+    size_t nd;
+    unsigned long long bytes;
+    assert_int_equal(store_delete(&f->s, del, 1, NULL, &nd, &bytes, &err), 0);
+    assert_int_equal(nd, 1);
+    assert_false(store_is_valid(&f->s, P(HA, "a.drv")));
+    struct store o;
+    open_other(f, &o);
+    assert_false(store_is_valid(&o, P(HA, "a.drv")));
+    add(f, P(HA, "a.drv"), "Derive(a)", NULL, 0); /* instantiated again */
+    assert_int_equal(store_sync(&f->s, &err), 0);
+    assert_true(store_is_valid(&o, P(HA, "a.drv")));
+    store_close(&o);
+}
+
 static void test_open_env(void **state)
 {
     (void)state;
@@ -323,6 +462,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roots_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_referenced_not_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_visibility, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_unfinished_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_delete, setup, teardown),
         cmocka_unit_test(test_open_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
