@@ -14,12 +14,17 @@
 #   NIXSIM_BENCH_N (10000)  derivations realised;   target: <= 2 ms each
 #   NIXSIM_BENCH_I (100000) derivations instantiated; target: <= 2 s in all
 #   NIXSIM_BENCH_RUNS (3)
+#   NIXSIM_BENCH_STEPS (40) single `nix-store --realise D --add-root L --indirect`
+#                      processes of one trivial leaf each, in the instantiated
+#                      store (a :nix: step's call); their wall and CPU time per
+#                      process beyond a bare `/bin/sh -c` of the same builder
 set -eu
 ROOT=${LAZYKITE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${LAZYKITE_BUILD:-$ROOT/build}
 N=${NIXSIM_BENCH_N:-10000}
 NI=${NIXSIM_BENCH_I:-100000}
 RUNS=${NIXSIM_BENCH_RUNS:-3}
+STEPS=${NIXSIM_BENCH_STEPS:-40}
 PYTHON=/usr/bin/python3
 work=$(mktemp -d /tmp/lk-bench-nixsim-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -112,3 +117,19 @@ for r in $(seq "$RUNS"); do
 done
 inst=$(echo $inst_runs | tr ' ' '\n' | median)
 echo "instantiate: ${inst}s for $NI derivations (target <= 2 s)"
+
+echo "--- nixsim: $STEPS single-leaf realisations, one process each (a :nix: step's call)"
+rm -rf "$work/run"
+cp -a "$work/base" "$work/run"
+cd "$work/depot"
+# the leaves d_{N-STEPS} .. d_{N-1} have no inputs
+ls "$work/run/store" | awk -F- -v lo=$((N - STEPS)) '{ n = $2; sub(/^d/, "", n); sub(/\.drv$/, "", n); if (n + 0 >= lo) print "/nix/store/" $0 }' > "$work/leaves"
+insandbox "$work/run/store" "$work/run/state" /bin/sh -c '
+    tm() { /usr/bin/time -f "%e %U %S" "$@"; }
+    tm /bin/sh -c "while read d; do nix-store --realise \$d --add-root \$PWD/r-\${d##*/} --indirect >/dev/null 2>&1 || echo FAIL \$d; done" < "$1" 2> "$1.t1"
+    tm /bin/sh -c "while read d; do /bin/sh -c \"echo 1 > /dev/null\"; done" < "$1" 2> "$1.t2"
+    cat "$1.t1" "$1.t2"' sh "$work/leaves" > "$work/steps.out"
+grep -q FAIL "$work/steps.out" && { echo "FAIL: a realisation failed"; cat "$work/steps.out"; exit 1; }
+set -- $(tail -n 2 "$work/steps.out" | tr '\n' ' ')
+echo "per process: $(echo "scale=2; ($1 - $4) * 1000 / $STEPS" | bc) ms wall, $(echo "scale=2; ($2 + $3 - $5 - $6) * 1000 / $STEPS" | bc) ms CPU beyond the bare builder"
+rm -f r-*
