@@ -20,7 +20,8 @@
  *                          when a lookup misses.
  * A path is valid when its valid/ file exists or the journal's last line for
  * it is a "+" line.
- *   roots/<sha1 of link>   indirect roots: symlinks to out-links (absolute)
+ *   roots/<hash of link>   indirect roots: symlinks to out-links (absolute);
+ *                          the name is a 128-bit non-cryptographic hash
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
  * Every path the API takes or returns is a logical `/nix/store/<name>` path;
  * store_host() maps one to the host file. When `dir` is the directory seen at
