@@ -233,6 +233,13 @@ static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, shim, "chmod");
         free(shim);
     }
+    for (size_t i = 0; i < ex->nagents && rc == 0; i++) {
+        struct agent *a = &ex->agents[i];
+        free(a->spool);
+        a->spool = xasprintf("%s/%s", spool, a->name);
+        remove_tree(a->spool);
+        rc = mkdir_p(a->spool, err);
+    }
     free(logs);
     free(spool);
     return rc;
@@ -267,13 +274,7 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
     bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
     bk_env_set(&a->env, "BUILDKITE_BUILD_CHECKOUT_PATH", a->checkout);
-    free(a->spool);
-    a->spool = xasprintf("%s/spool/%d", ex->work_dir, id);
-    remove_tree(a->spool);
-    if (mkdir_p(a->spool, err) < 0) {
-        free(jid);
-        return -1;
-    }
+    /* the agent's spool dir, emptied after each step (spooled_uploads) */
     bk_env_set(&a->env, "BUILDKITE_SIM_SPOOL", a->spool);
     bk_env_merge(&a->env, &ex->extra_env);
     if (ex->step_env)
@@ -355,8 +356,12 @@ static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_er
         }
         free(path);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) { /* the spool is empty for the agent's next step */
+        char *path = xasprintf("%s/%s", a->spool, names[i]);
+        remove_tree(path);
+        free(path);
         free(names[i]);
+    }
     free(names);
     return rc;
 }
