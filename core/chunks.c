@@ -2,6 +2,7 @@
 #include "chunks.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,55 +90,114 @@ static int write_text(const struct outdir *od, const char *name, const struct st
     return rc;
 }
 
-/* The chunk files of one phase: `{"steps":[...]}` per CHUNK_MAX_STEPS steps,
- * each step dumped straight into the reused `text`. */
-static int write_phase(const struct outdir *od, const struct phase_steps *ph, struct strbuf *text,
-                       struct lk_error *err)
+struct chunk_writer {
+    char *out_dir;
+    struct outdir od;
+    bool begun;         /* od holds the temporary directory */
+    struct strbuf text; /* reused for every file */
+    char **phase_names; /* chunks written so far, per phase */
+    size_t *phase_chunks;
+    size_t n_phases, phases_alloc;
+};
+
+struct chunk_writer *chunk_writer_new(const char *out_dir)
 {
-    size_t n = json_array_size(ph->steps);
-    for (size_t start = 0, id = 1; start < n; start += CHUNK_MAX_STEPS, id++) {
+    struct chunk_writer *w = xcalloc(1, sizeof *w);
+    w->out_dir = xstrdup(out_dir);
+    return w;
+}
+
+static size_t *chunk_counter(struct chunk_writer *w, const char *phase)
+{
+    for (size_t i = 0; i < w->n_phases; i++)
+        if (!strcmp(w->phase_names[i], phase))
+            return &w->phase_chunks[i];
+    XGROW(w->phase_names, w->phases_alloc, w->n_phases + 1);
+    w->phase_chunks = xrealloc(w->phase_chunks, w->phases_alloc * sizeof *w->phase_chunks);
+    w->phase_names[w->n_phases] = xstrdup(phase);
+    w->phase_chunks[w->n_phases] = 0;
+    return &w->phase_chunks[w->n_phases++];
+}
+
+static int writer_begin(struct chunk_writer *w, struct lk_error *err)
+{
+    if (w->begun)
+        return 0;
+    if (outdir_begin(&w->od, w->out_dir, err) != 0)
+        return -1;
+    w->begun = true;
+    return 0;
+}
+
+/* The next chunk files of a phase: `{"steps":[...]}` per CHUNK_MAX_STEPS
+ * steps, each step dumped straight into the reused text buffer. */
+int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *steps,
+                     struct lk_error *err)
+{
+    if (writer_begin(w, err) != 0)
+        return -1;
+    size_t *id = chunk_counter(w, phase);
+    size_t n = json_array_size(steps);
+    struct strbuf *text = &w->text;
+    for (size_t start = 0; start < n; start += CHUNK_MAX_STEPS) {
         sb_reset(text);
         sb_adds(text, "{\"steps\":[");
         for (size_t k = start; k < n && k < start + CHUNK_MAX_STEPS; k++) {
             if (k > start)
                 sb_addc(text, ',');
-            dump_into(text, json_array_get(ph->steps, k));
+            dump_into(text, json_array_get(steps, k));
         }
         sb_adds(text, "]}\n");
-        char name[64 + 32];
-        char *file = strlen(ph->name) < 64 ? name : NULL;
-        if (file)
-            snprintf(name, sizeof name, "%s-chunk-%zu.json", ph->name, id);
-        else
-            file = xasprintf("%s-chunk-%zu.json", ph->name, id);
-        int rc = write_text(od, file, text, err);
-        if (file != name)
-            free(file);
+        char *file = xasprintf("%s-chunk-%zu.json", phase, ++*id);
+        int rc = write_text(&w->od, file, text, err);
+        free(file);
         if (rc != 0)
             return -1;
     }
     return 0;
 }
 
+int chunk_writer_emit(void *writer, const char *phase, json_t *steps, struct lk_error *err)
+{
+    return chunk_writer_add(writer, phase, steps, err);
+}
+
+int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err)
+{
+    int rc = writer_begin(w, err);
+    for (size_t i = 0; i < p->n_phases && rc == 0; i++)
+        rc = chunk_writer_add(w, p->phases[i].name, p->phases[i].steps, err);
+    if (rc == 0) {
+        sb_reset(&w->text);
+        dump_into(&w->text, p->drvmap);
+        sb_addc(&w->text, '\n');
+        rc = write_text(&w->od, "drvmap.json", &w->text, err);
+    }
+    if (rc != 0)
+        return -1;
+    w->begun = false;
+    return outdir_commit(&w->od, err);
+}
+
+void chunk_writer_free(struct chunk_writer *w)
+{
+    if (!w)
+        return;
+    if (w->begun)
+        outdir_abort(&w->od);
+    for (size_t i = 0; i < w->n_phases; i++)
+        free(w->phase_names[i]);
+    free(w->phase_names);
+    free(w->phase_chunks);
+    sb_release(&w->text);
+    free(w->out_dir);
+    free(w);
+}
+
 int pipeline_write(const struct pipeline *p, const char *out_dir, struct lk_error *err)
 {
-    struct outdir od;
-    if (outdir_begin(&od, out_dir, err) != 0)
-        return -1;
-    struct strbuf text = STRBUF_INIT;
-    int rc = 0;
-    for (size_t i = 0; i < p->n_phases && rc == 0; i++)
-        rc = write_phase(&od, &p->phases[i], &text, err);
-    if (rc == 0) {
-        sb_reset(&text);
-        dump_into(&text, p->drvmap);
-        sb_addc(&text, '\n');
-        rc = write_text(&od, "drvmap.json", &text, err);
-    }
-    sb_release(&text);
-    if (rc != 0) {
-        outdir_abort(&od);
-        return -1;
-    }
-    return outdir_commit(&od, err);
+    struct chunk_writer *w = chunk_writer_new(out_dir);
+    int rc = chunk_writer_finish(w, p, err);
+    chunk_writer_free(w);
+    return rc;
 }

@@ -9,6 +9,15 @@
  * (replacing an existing one); on error nothing is left behind (status 1:
  * a system failure).
  *
+ * A chunk_writer writes the same directory in pieces, for a pipeline
+ * generated in batches (generate_request.emit): chunk_writer_add() writes
+ * the next chunk files of a phase (numbering continues per phase; every
+ * batch but a phase's last must hold a multiple of CHUNK_MAX_STEPS steps
+ * for the files to be those of the whole list); chunk_writer_finish() adds
+ * the steps left in the pipeline and drvmap.json and renames the directory
+ * into place. The temporary directory is made on the first write; until
+ * finish succeeds nothing is in place, and chunk_writer_free() removes it.
+ *
  * Ownership: chunk_list_make() returns chunks the caller releases with
  * chunk_list_free(); each holds its own reference to its steps. */
 #ifndef LAZYKITE_CHUNKS_H
@@ -38,6 +47,17 @@ void chunk_list_free(struct chunk_list *l);
 /* Compact JSON text with sorted keys and a final newline; the caller frees. */
 char *json_dump_sorted(const json_t *v);
 
+/* The whole pipeline at once: a chunk_writer's finish. */
 int pipeline_write(const struct pipeline *p, const char *out_dir, struct lk_error *err);
+
+struct chunk_writer;
+/* `out_dir` is copied; the caller releases the writer with chunk_writer_free(). */
+struct chunk_writer *chunk_writer_new(const char *out_dir);
+int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *steps,
+                     struct lk_error *err);
+/* chunk_writer_add() in the shape of generate_request.emit (ctx = the writer). */
+int chunk_writer_emit(void *writer, const char *phase, json_t *steps, struct lk_error *err);
+int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err);
+void chunk_writer_free(struct chunk_writer *w);
 
 #endif

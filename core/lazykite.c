@@ -223,6 +223,7 @@ static int generate(const struct options *o, struct lk_error *err)
     struct parent_map pm = { NULL };
     struct pipeline p = { NULL, 0, NULL };
     struct generate_request req = { 0 };
+    struct chunk_writer *w = NULL;
     char *file = NULL;
     int rc = load_manifest(o, &m, &file, err);
     req.manifest_file = file;
@@ -235,10 +236,17 @@ static int generate(const struct options *o, struct lk_error *err)
         req.parent_map = o->parent_map ? &pm : NULL;
         req.store_dir = o->store_dir;
         req.no_deps = o->no_deps;
+        /* Full chunks are written as they are made: the steps of a large
+         * pipeline are never all in memory at once. */
+        w = chunk_writer_new(o->out_dir);
+        req.emit = chunk_writer_emit;
+        req.emit_ctx = w;
+        req.emit_every = CHUNK_MAX_STEPS;
         rc = pipeline_generate(&req, &p, err);
     }
     if (rc == 0)
-        rc = pipeline_write(&p, o->out_dir, err);
+        rc = chunk_writer_finish(w, &p, err);
+    chunk_writer_free(w);
     pipeline_free(&p);
     parent_map_free(&pm);
     manifest_free(&m);

@@ -158,12 +158,31 @@ static int check_extra_steps(const struct generate_request *req, struct lk_error
     return 0;
 }
 
-static json_t *phase_array(struct pipeline *p, const char *name)
+static struct phase_steps *phase_of(struct pipeline *p, const char *name)
 {
     for (size_t i = 0; i < p->n_phases; i++)
         if (!strcmp(p->phases[i].name, name))
-            return p->phases[i].steps;
+            return &p->phases[i];
     return NULL;
+}
+
+static json_t *phase_array(struct pipeline *p, const char *name)
+{
+    struct phase_steps *ph = phase_of(p, name);
+    return ph ? ph->steps : NULL;
+}
+
+/* Append `step` (consumed) to the phase; hand full batches to req->emit. */
+static int add_step(const struct generate_request *req, struct phase_steps *ph, json_t *step,
+                    struct lk_error *err)
+{
+    json_array_append_new(ph->steps, step);
+    if (!req->emit || req->emit_every == 0 || json_array_size(ph->steps) < req->emit_every)
+        return 0;
+    if (req->emit(req->emit_ctx, ph->name, ph->steps, err) != 0)
+        return -1;
+    json_array_clear(ph->steps);
+    return 0;
 }
 
 static json_t *make_drvmap(const struct target_info *infos, size_t n)
@@ -190,7 +209,7 @@ static int add_target_steps(const struct generate_request *req, struct target_in
 {
     const struct manifest *m = req->manifest;
     const struct pipeline_settings *ps = &m->pipeline;
-    json_t *build = phase_array(p, "build");
+    struct phase_steps *build = phase_of(p, "build");
     struct deps *d = NULL;
     if (build && !req->no_deps) {
         d = deps_new(req->store_dir);
@@ -213,16 +232,16 @@ static int add_target_steps(const struct generate_request *req, struct target_in
             XGROW(keys, keys_alloc, n_ids + 1);
             for (size_t k = 0; k < n_ids; k++)
                 keys[k] = infos[ids[k]].key;
-            json_array_append_new(build, target_step(&infos[i], keys, n_ids,
-                                                     ps->cancel_on_build_failing,
-                                                     ps->default_step_overrides));
+            rc = add_step(req, build, target_step(&infos[i], keys, n_ids,
+                                                  ps->cancel_on_build_failing,
+                                                  ps->default_step_overrides), err);
         }
-        for (size_t j = 0; j < t->n_extra_steps; j++) {
+        for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++) {
             const struct extra_step *s = &t->extra_steps[j];
-            json_t *steps = phase_array(p, s->phase);
-            if (steps)
-                json_array_append_new(steps, extra_step(&infos[i], s, build != NULL,
-                                                        ps->default_step_overrides));
+            struct phase_steps *ph = phase_of(p, s->phase);
+            if (ph)
+                rc = add_step(req, ph, extra_step(&infos[i], s, build != NULL,
+                                                  ps->default_step_overrides), err);
         }
     }
     free(keys);

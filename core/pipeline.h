@@ -19,6 +19,9 @@
  * steps, then postBuildSteps; any other phase = its extra steps. Without
  * the build phase no target steps are made.
  *
+ * With `emit` set, the steps of a phase come out in pieces: the emitted
+ * ones, in order, followed by those left in the result.
+ *
  * Ownership: the request is borrowed; a `struct pipeline` owns its names
  * and JSON values, released by pipeline_free() (safe on a zeroed one). */
 #ifndef LAZYKITE_PIPELINE_H
@@ -45,6 +48,14 @@ struct generate_request {
     struct origin phases_origin;        /* file NULL: manifest_file, /pipeline/phases */
     struct origin active_phases_origin; /* file NULL: manifest_file, /pipeline/activePhases */
     bool no_deps;                       /* no inter-target depends_on: no .drv is read */
+    /* Optional: called with a phase's steps whenever its array reaches
+     * `emit_every` (> 0) steps while targets are processed; the steps are
+     * then dropped from the result (the array is cleared), so that a large
+     * pipeline need not be held whole. A non-zero return stops generation
+     * with that error. NULL: every step stays in the result. */
+    int (*emit)(void *ctx, const char *phase, json_t *steps, struct lk_error *err);
+    void *emit_ctx;
+    size_t emit_every;
 };
 
 struct phase_steps {

@@ -74,7 +74,7 @@ static int gen_with(const char *manifest, const char *parent, bool no_deps, stru
         return err->status;
     }
     struct generate_request req = { &m, "m.json", parent ? &pm : NULL, no_deps ? NULL : store,
-                                   { 0 }, { 0 }, no_deps };
+                                   { 0 }, { 0 }, no_deps, NULL, NULL, 0 };
     int rc = pipeline_generate(&req, p, err);
     parent_map_free(&pm);
     manifest_free(&m);
@@ -84,6 +84,25 @@ static int gen_with(const char *manifest, const char *parent, bool no_deps, stru
 static int gen(const char *manifest, const char *parent, struct pipeline *p, struct lk_error *err)
 {
     return gen_with(manifest, parent, false, p, err);
+}
+
+/* Generate and write `out` in batches, as the CLI does. */
+static int gen_streamed(const char *manifest, bool no_deps, const char *out, struct lk_error *err)
+{
+    struct manifest m;
+    struct pipeline p;
+    if (manifest_parse(manifest, strlen(manifest), "m.json", &m, err) != 0)
+        return err->status;
+    struct chunk_writer *w = chunk_writer_new(out);
+    struct generate_request req = { &m, "m.json", NULL, no_deps ? NULL : store, { 0 }, { 0 },
+                                    no_deps, chunk_writer_emit, w, CHUNK_MAX_STEPS };
+    int rc = pipeline_generate(&req, &p, err);
+    if (rc == 0)
+        rc = chunk_writer_finish(w, &p, err);
+    chunk_writer_free(w);
+    pipeline_free(&p);
+    manifest_free(&m);
+    return rc == 0 ? 0 : err->status;
 }
 
 static json_t *phase(const struct pipeline *p, const char *name)
@@ -535,6 +554,76 @@ static void test_sorted_output_and_outdir(void **state)
     remove_tree(base);
 }
 
+static char *slurp(const char *dir, const char *name)
+{
+    char *f = xasprintf("%s/%s", dir, name), *data = NULL;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    if (read_file(f, &data, &len, &err) != 0)
+        lk_error_clear(&err);
+    free(f);
+    return data;
+}
+
+/* Written in batches while generating (CLI) or at once: the same files;
+ * a failure after batches were written leaves nothing behind. */
+static void test_streamed_output(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    sb_adds(&sb, "{\"pipeline\":{\"additionalSteps\":[{\"label\":\"a\"}],"
+                 "\"postBuildSteps\":[{\"label\":\"p\"}]},\"targets\":[");
+    for (int i = 0; i < 500; i++) {
+        sb_addf(&sb, "%s{\"attrPath\":[\"t%d\"],\"drvPath\":\"%s\"", i ? "," : "", i,
+                i == 499 ? DRV(8) : DRV(1));
+        if (i % 3 == 0)
+            sb_addf(&sb, ",\"meta\":{\"ci\":{\"extraSteps\":{\"b\":{" CMD(5) "},"
+                         "\"r\":{" CMD(6) ",\"phase\":\"release\"}}}}");
+        sb_addc(&sb, '}');
+    }
+    sb_adds(&sb, "]}");
+    char base[] = "/tmp/lk-stream-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *whole = xasprintf("%s/whole", base), *parts = xasprintf("%s/parts", base);
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen_with(sb_str(&sb), NULL, true, &p, &err), 0);
+    assert_int_equal(pipeline_write(&p, whole, &err), 0);
+    pipeline_free(&p);
+    assert_int_equal(gen_streamed(sb_str(&sb), true, parts, &err), 0);
+    /* 500 + 167 build steps + 1 = 668: 4 chunks; 167 + 1 release: 1 chunk */
+    const char *names[] = { "build-chunk-1.json", "build-chunk-2.json", "build-chunk-3.json",
+                            "build-chunk-4.json", "build-chunk-5.json", "release-chunk-1.json",
+                            "release-chunk-2.json", "drvmap.json" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *a = slurp(whole, names[i]), *b = slurp(parts, names[i]);
+        bool exists = i != 4 && i != 6;
+        if (exists) {
+            assert_non_null(a);
+            assert_non_null(b);
+            assert_string_equal(a, b);
+        } else {
+            assert_null(a);
+            assert_null(b);
+        }
+        free(a);
+        free(b);
+    }
+    /* With the analysis, the last target's .drv is missing: an error after
+     * three build chunks were written, and no output (not even a temporary). */
+    char *failed = xasprintf("%s/failed", base);
+    assert_int_equal(gen_streamed(sb_str(&sb), false, failed, &err), LK_EXIT_INPUT);
+    lk_error_clear(&err);
+    char *ls = xasprintf("ls -A %s | grep -v -x -e whole -e parts", base);
+    assert_int_not_equal(system(ls), 0); /* grep finds nothing */
+    free(ls);
+    free(failed);
+    free(whole);
+    free(parts);
+    sb_release(&sb);
+    remove_tree(base);
+}
+
 /* An extra step with needsOutput and parentOverride, executed with stub
  * nix-store/nix-build: the overridden parent is built (realise of the
  * override drv, then the override expression), then the script, which is exec'd. */
@@ -599,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_chunk_boundaries),
         cmocka_unit_test(test_sorted_output_and_outdir),
+        cmocka_unit_test(test_streamed_output),
         cmocka_unit_test(test_extra_step_executed),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
