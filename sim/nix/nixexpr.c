@@ -15,20 +15,29 @@ struct parser {
     size_t len, pos;
     int depth;
     struct lk_error *err;
+    /* The line and column of `seen_pos`: positions are asked for in
+     * (mostly) increasing order, so each is counted from the last one. */
+    size_t seen_pos;
+    int seen_line, seen_col;
 };
 
-static void where(const struct parser *p, size_t pos, int *line, int *col)
+static void where(struct parser *p, size_t pos, int *line, int *col)
 {
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < pos && i < p->len; i++) {
+    if (pos < p->seen_pos) {
+        p->seen_pos = 0;
+        p->seen_line = p->seen_col = 1;
+    }
+    for (size_t i = p->seen_pos; i < pos && i < p->len; i++) {
         if (p->s[i] == '\n') {
-            (*line)++;
-            *col = 1;
+            p->seen_line++;
+            p->seen_col = 1;
         } else {
-            (*col)++;
+            p->seen_col++;
         }
     }
+    p->seen_pos = pos;
+    *line = p->seen_line;
+    *col = p->seen_col;
 }
 
 static int fail_at(struct parser *p, size_t pos, const char *msg)
@@ -86,7 +95,7 @@ static int accept_char(struct parser *p, char c)
     return 0;
 }
 
-static struct nixexpr *node(enum nixexpr_kind kind, const struct parser *p, size_t pos)
+static struct nixexpr *node(enum nixexpr_kind kind, struct parser *p, size_t pos)
 {
     struct nixexpr *e = xcalloc(1, sizeof *e);
     e->kind = kind;
@@ -210,7 +219,8 @@ static int starts_term(struct parser *p)
 static struct nixexpr *parse_expr(struct parser *p)
 {
     skip_ws(p);
-    size_t start = p->pos;
+    int line, col; /* every application in the chain starts where its first term does */
+    where(p, p->pos, &line, &col);
     struct nixexpr *e = parse_term(p);
     while (e && starts_term(p)) {
         struct nixexpr *arg = parse_term(p);
@@ -218,7 +228,10 @@ static struct nixexpr *parse_expr(struct parser *p)
             nixexpr_free(e);
             return NULL;
         }
-        struct nixexpr *app = node(NIXEXPR_APPLY, p, start);
+        struct nixexpr *app = xcalloc(1, sizeof *app);
+        app->kind = NIXEXPR_APPLY;
+        app->line = line;
+        app->column = col;
         app->fn = e;
         app->arg = arg;
         e = app;
@@ -228,7 +241,7 @@ static struct nixexpr *parse_expr(struct parser *p)
 
 int nixexpr_parse(const char *text, size_t len, struct nixexpr **out, struct lk_error *err)
 {
-    struct parser p = { text, len, 0, 0, err };
+    struct parser p = { text, len, 0, 0, err, 0, 1, 1 };
     *out = NULL;
     struct nixexpr *e = parse_expr(&p);
     if (!e)
