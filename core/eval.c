@@ -26,8 +26,8 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* `<dir of the running binary>/../core/nix/manifest.nix`, if it exists. */
-static char *source_tree_manifest(void)
+/* `<dir of the running binary>/<relative>`, if it is a file. */
+static char *beside_binary(const char *relative)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -38,7 +38,7 @@ static char *source_tree_manifest(void)
     if (!slash)
         return NULL;
     *slash = '\0';
-    char *candidate = xasprintf("%s/../core/nix/manifest.nix", exe);
+    char *candidate = xasprintf("%s/%s", exe, relative);
     char *found = is_file(candidate) ? realpath(candidate, NULL) : NULL;
     free(candidate);
     return found;
@@ -54,7 +54,11 @@ char *eval_manifest_nix_path(struct lk_error *err)
                 "LAZYKITE_MANIFEST_NIX names no file (expected the path of manifest.nix)");
         return NULL;
     }
-    char *found = source_tree_manifest();
+    /* A source tree (build/lazykite), then a relocated installation
+     * (<prefix>/bin/lazykite), then the configured installation. */
+    char *found = beside_binary("../core/nix/manifest.nix");
+    if (!found)
+        found = beside_binary("../share/lazykite/manifest.nix");
     if (found)
         return found;
     char *installed = xasprintf("%s/manifest.nix", LAZYKITE_DATADIR);
