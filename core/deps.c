@@ -1,7 +1,7 @@
 /* deps — see deps.h.
  *
  * Every derivation met is a node (store path, known id, parsed inputs,
- * memoised answer), found by path in an open-addressing hash table. An
+ * memoised answer), found by path in a strindex. An
  * answer is computed by an explicit-stack depth-first walk that mirrors the
  * state-monad recursion of TVL's analyzer: when a node's walk starts, its
  * inputs are split into the settled ones (known, or answered already) and
@@ -19,6 +19,7 @@
 
 #include "drv.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 #define STORE_PREFIX "/nix/store/"
@@ -49,17 +50,11 @@ struct frame {
     size_t cursor; /* next pending input to walk */
 };
 
-struct slot {
-    uint64_t hash; /* hash_path() of the node's path */
-    size_t node;   /* node index + 1; 0 = empty */
-};
-
 struct deps {
     char *store_dir;
     struct node *nodes;
     size_t n_nodes, nodes_alloc;
-    struct slot *table; /* open addressing; size a power of two */
-    size_t table_size;
+    struct strindex by_path; /* node path -> node index */
     size_t *pending; /* pending inputs of the nodes being walked */
     size_t n_pending, pending_alloc;
     struct frame *stack;
@@ -75,56 +70,16 @@ struct deps {
     size_t n_stale, stale_alloc;
 };
 
-static uint64_t hash_path(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static void table_put(struct deps *d, uint64_t h, size_t idx)
-{
-    size_t mask = d->table_size - 1;
-    size_t i = (size_t)h & mask;
-    while (d->table[i].node)
-        i = (i + 1) & mask;
-    d->table[i].hash = h;
-    d->table[i].node = idx + 1;
-}
-
-static size_t node_find(const struct deps *d, const char *path, uint64_t h)
-{
-    size_t mask = d->table_size - 1;
-    for (size_t i = (size_t)h & mask; d->table[i].node; i = (i + 1) & mask)
-        if (d->table[i].hash == h && strcmp(d->nodes[d->table[i].node - 1].path, path) == 0)
-            return d->table[i].node - 1;
-    return NONE;
-}
-
 static size_t node_get(struct deps *d, const char *path)
 {
-    uint64_t h = hash_path(path);
-    size_t idx = node_find(d, path, h);
-    if (idx != NONE)
+    size_t idx = strindex_get(&d->by_path, path);
+    if (idx != STRINDEX_NONE)
         return idx;
-    if ((d->n_nodes + 1) * 2 > d->table_size) {
-        struct slot *old = d->table;
-        size_t old_size = d->table_size;
-        d->table_size *= 2;
-        d->table = xcalloc(d->table_size, sizeof *d->table);
-        for (size_t i = 0; i < old_size; i++)
-            if (old[i].node)
-                table_put(d, old[i].hash, old[i].node - 1);
-        free(old);
-    }
     XGROW(d->nodes, d->nodes_alloc, d->n_nodes + 1);
     idx = d->n_nodes++;
     memset(&d->nodes[idx], 0, sizeof d->nodes[idx]);
     d->nodes[idx].path = xstrdup(path);
-    table_put(d, h, idx);
+    strindex_put(&d->by_path, d->nodes[idx].path, idx);
     return idx;
 }
 
@@ -133,8 +88,6 @@ struct deps *deps_new(const char *store_dir)
     struct deps *d = xcalloc(1, sizeof *d);
     d->store_dir = store_dir ? xstrdup(store_dir) : NULL;
     d->store_fd = -1;
-    d->table_size = 1024;
-    d->table = xcalloc(d->table_size, sizeof *d->table);
     return d;
 }
 
@@ -454,7 +407,7 @@ void deps_free(struct deps *d)
         free(d->stale[i]);
     free(d->stale);
     free(d->nodes);
-    free(d->table);
+    strindex_release(&d->by_path);
     free(d->pending);
     free(d->stack);
     free(d->stamp);

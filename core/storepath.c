@@ -10,6 +10,7 @@
 
 #include "nixbase32.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------ validation */
@@ -409,9 +410,9 @@ char *drv_name_from_path(const char *drv_path)
 
 /* ------------------------------------------- memoised store-directory lookup */
 
-enum { SLOT_EMPTY, SLOT_BUSY, SLOT_DONE, SLOT_FAILED };
+enum { ENTRY_BUSY, ENTRY_DONE, ENTRY_FAILED };
 
-struct hash_slot {
+struct hash_entry {
     char *path;
     int state;
     unsigned char hash[SHA256_BYTES];
@@ -419,67 +420,28 @@ struct hash_slot {
 
 struct drv_store_hashes {
     char *store_dir;
-    struct hash_slot *slots;
-    size_t cap;  /* power of two */
-    size_t used;
+    struct hash_entry *entries;
+    size_t n, alloc;
+    struct strindex by_path; /* entry path -> entry index */
 };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 struct drv_store_hashes *drv_store_hashes_new(const char *store_dir)
 {
     struct drv_store_hashes *c = xcalloc(1, sizeof *c);
     c->store_dir = xstrdup(store_dir);
-    c->cap = 256;
-    c->slots = xcalloc(c->cap, sizeof *c->slots);
     return c;
-}
-
-static struct hash_slot *find_slot(struct drv_store_hashes *c, const char *path)
-{
-    size_t mask = c->cap - 1;
-    for (size_t i = fnv1a(path) & mask;; i = (i + 1) & mask) {
-        struct hash_slot *s = &c->slots[i];
-        if (s->state == SLOT_EMPTY || strcmp(s->path, path) == 0)
-            return s;
-    }
-}
-
-static struct hash_slot *insert_slot(struct drv_store_hashes *c, const char *path)
-{
-    if ((c->used + 1) * 2 > c->cap) {
-        struct hash_slot *old = c->slots;
-        size_t oldcap = c->cap;
-        c->cap *= 2;
-        c->slots = xcalloc(c->cap, sizeof *c->slots);
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i].state != SLOT_EMPTY)
-                *find_slot(c, old[i].path) = old[i];
-        free(old);
-    }
-    struct hash_slot *s = find_slot(c, path);
-    s->path = xstrdup(path);
-    s->state = SLOT_BUSY;
-    c->used++;
-    return s;
 }
 
 int drv_store_hashes_lookup(void *cache, const char *drv_path,
                             unsigned char out[SHA256_BYTES], struct lk_error *err)
 {
     struct drv_store_hashes *c = cache;
-    struct hash_slot *s = find_slot(c, drv_path);
-    if (s->state == SLOT_DONE) {
-        memcpy(out, s->hash, SHA256_BYTES);
+    size_t idx = strindex_get(&c->by_path, drv_path);
+    if (idx != STRINDEX_NONE && c->entries[idx].state == ENTRY_DONE) {
+        memcpy(out, c->entries[idx].hash, SHA256_BYTES);
         return 0;
     }
-    if (s->state == SLOT_BUSY)
+    if (idx != STRINDEX_NONE && c->entries[idx].state == ENTRY_BUSY)
         return lk_bad_input(err, drv_path, NULL, "derivation depends on itself (cycle)");
     static const char prefix[] = NIX_STORE_DIR "/";
     if (strncmp(drv_path, prefix, sizeof prefix - 1) != 0 ||
@@ -487,10 +449,14 @@ int drv_store_hashes_lookup(void *cache, const char *drv_path,
         return lk_bad_input(err, drv_path, NULL, "expected a .drv path directly in %s",
                             NIX_STORE_DIR);
     char *host = xasprintf("%s/%s", c->store_dir, drv_path + sizeof prefix - 1);
-    if (s->state == SLOT_FAILED) /* an earlier error: try again, report it again */
-        s->state = SLOT_BUSY;
-    else
-        insert_slot(c, drv_path);
+    if (idx == STRINDEX_NONE) {
+        XGROW(c->entries, c->alloc, c->n + 1);
+        idx = c->n++;
+        c->entries[idx].path = xstrdup(drv_path);
+        strindex_put(&c->by_path, c->entries[idx].path, idx);
+    }
+    /* An earlier error is tried again (and reported again). */
+    c->entries[idx].state = ENTRY_BUSY;
     struct drv d;
     unsigned char h[SHA256_BYTES];
     int r = drv_read(host, &d, err);
@@ -499,14 +465,14 @@ int drv_store_hashes_lookup(void *cache, const char *drv_path,
         drv_free(&d);
     }
     free(host);
-    s = find_slot(c, drv_path); /* the table may have been resized */
+    struct hash_entry *e = &c->entries[idx]; /* the array may have grown */
     if (r < 0) {
-        s->state = SLOT_FAILED;
+        e->state = ENTRY_FAILED;
         lk_error_default_file(err, drv_path);
         return -1;
     }
-    memcpy(s->hash, h, SHA256_BYTES);
-    s->state = SLOT_DONE;
+    memcpy(e->hash, h, SHA256_BYTES);
+    e->state = ENTRY_DONE;
     memcpy(out, h, SHA256_BYTES);
     return 0;
 }
@@ -515,9 +481,10 @@ void drv_store_hashes_free(struct drv_store_hashes *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->cap; i++)
-        free(c->slots[i].path);
-    free(c->slots);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->entries[i].path);
+    free(c->entries);
+    strindex_release(&c->by_path);
     free(c->store_dir);
     free(c);
 }

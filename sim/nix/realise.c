@@ -15,6 +15,7 @@
 #include "eventlog.h"
 #include "fileio.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -35,59 +36,23 @@ struct node {
 struct graph {
     struct node *nodes;
     size_t n, alloc;
-    size_t *table;       /* open addressing: node index + 1, 0 = empty */
-    size_t cap;
+    struct strindex by_path; /* node path -> node index */
 };
-
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void graph_rehash(struct graph *g)
-{
-    size_t cap = g->cap ? g->cap * 2 : 64;
-    size_t *t = xcalloc(cap, sizeof *t);
-    for (size_t i = 0; i < g->n; i++) {
-        size_t h = hash_str(g->nodes[i].path) & (cap - 1);
-        while (t[h])
-            h = (h + 1) & (cap - 1);
-        t[h] = i + 1;
-    }
-    free(g->table);
-    g->table = t;
-    g->cap = cap;
-}
 
 /* Index of `path`, adding a node when absent (*added set). */
 static size_t graph_get(struct graph *g, const char *path, int *added)
 {
-    *added = 0;
-    if (g->cap) {
-        size_t h = hash_str(path) & (g->cap - 1);
-        while (g->table[h]) {
-            size_t i = g->table[h] - 1;
-            if (strcmp(g->nodes[i].path, path) == 0)
-                return i;
-            h = (h + 1) & (g->cap - 1);
-        }
-    }
-    if (2 * (g->n + 1) > g->cap)
-        graph_rehash(g);
+    size_t i = strindex_get(&g->by_path, path);
+    *added = i == STRINDEX_NONE;
+    if (!*added)
+        return i;
     XGROW(g->nodes, g->alloc, g->n + 1);
     struct node *nd = &g->nodes[g->n];
     memset(nd, 0, sizeof *nd);
     nd->path = xstrdup(path);
     struct drv empty = DRV_INIT;
     nd->d = empty;
-    size_t h = hash_str(path) & (g->cap - 1);
-    while (g->table[h])
-        h = (h + 1) & (g->cap - 1);
-    g->table[h] = g->n + 1;
-    *added = 1;
+    strindex_put(&g->by_path, nd->path, g->n);
     return g->n++;
 }
 
@@ -98,7 +63,7 @@ static void graph_free(struct graph *g)
         drv_free(&g->nodes[i].d);
     }
     free(g->nodes);
-    free(g->table);
+    strindex_release(&g->by_path);
 }
 
 static int is_drv_path(const char *p)
