@@ -60,6 +60,32 @@ static void system_dir(struct argv *a, const char *path)
     }
 }
 
+/* 0 if `prog` (a path, or a name looked up in this process's PATH as
+ * posix_spawnp does) can be executed, else the errno that says why not. An
+ * exec failure is not reported by posix_spawn everywhere (under valgrind it
+ * shows only as exit status 127), so the program is looked up first. */
+static int program_error(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0 ? 0 : errno;
+    const char *path = getenv("PATH");
+    int e = ENOENT;
+    for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char *candidate = xasprintf("%.*s/%s", (int)n, n ? p : ".", prog);
+        int ok = access(candidate, X_OK) == 0;
+        if (!ok && errno != ENOENT)
+            e = errno;
+        free(candidate);
+        if (ok)
+            return 0;
+        if (!end)
+            return e;
+        p = end;
+    }
+}
+
 int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc *proc,
                      struct lk_error *err)
 {
@@ -150,7 +176,9 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     posix_spawn_file_actions_adddup2(&fa, logfd, 2);
     posix_spawn_file_actions_adddup2(&fa, statusfd, 3);
     pid_t pid;
-    int e = posix_spawnp(&pid, a.v[0], &fa, &at, a.v, envp);
+    int e = program_error(a.v[0]);
+    if (!e)
+        e = posix_spawnp(&pid, a.v[0], &fa, &at, a.v, envp);
     if (e) {
         dprintf(logfd, "bwrap: cannot execute %s: %s\n", a.v[0], strerror(e));
         lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "the sandbox could not be set up: bwrap: cannot execute %s: %s",
