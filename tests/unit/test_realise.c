@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "nix/realise.h"
 #include "nix/store.h"
+#include "storefx.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -29,27 +30,18 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof *f);
-    f->dir = xstrdup("/tmp/lk-realise-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    char *sd = xasprintf("%s/store", f->dir), *st = xasprintf("%s/state", f->dir);
+    *state = f;
+    int rc = storefx_open("lk-realise", &f->dir, &f->s);
     f->log = xasprintf("%s/log", f->dir);
     setenv("LAZYKITE_LOG", f->log, 1);
-    struct lk_error err = LK_ERROR_INIT;
-    int rc = store_open(&f->s, sd, st, &err);
-    free(sd);
-    free(st);
-    *state = f;
     return rc;
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(&f->s);
-    remove_tree(f->dir);
+    storefx_close(f->dir, &f->s);
     unsetenv("LAZYKITE_LOG");
-    free(f->dir);
     free(f->log);
     free(f);
     return 0;

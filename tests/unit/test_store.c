@@ -14,6 +14,7 @@
 
 #include "fileio.h"
 #include "nix/store.h"
+#include "storefx.h"
 #include "xalloc.h"
 
 #define P(h, name) "/nix/store/" h "-" name
@@ -30,24 +31,14 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof *f);
-    f->dir = xstrdup("/tmp/lk-store-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    char *sd = xasprintf("%s/store", f->dir), *st = xasprintf("%s/state", f->dir);
-    struct lk_error err = LK_ERROR_INIT;
-    int rc = store_open(&f->s, sd, st, &err);
-    free(sd);
-    free(st);
     *state = f;
-    return rc;
+    return storefx_open("lk-store", &f->dir, &f->s);
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    store_close(&f->s);
-    remove_tree(f->dir);
-    free(f->dir);
+    storefx_close(f->dir, &f->s);
     free(f);
     return 0;
 }
