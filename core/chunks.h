@@ -16,10 +16,7 @@
  * for the files to be those of the whole list); chunk_writer_finish() adds
  * the steps left in the pipeline and drvmap.json and renames the directory
  * into place. The temporary directory is made on the first write; until
- * finish succeeds nothing is in place, and chunk_writer_free() removes it.
- *
- * Ownership: chunk_list_make() returns chunks the caller releases with
- * chunk_list_free(); each holds its own reference to its steps. */
+ * finish succeeds nothing is in place, and chunk_writer_free() removes it. */
 #ifndef LAZYKITE_CHUNKS_H
 #define LAZYKITE_CHUNKS_H
 
@@ -30,22 +27,6 @@
 #include "pipeline.h"
 
 #define CHUNK_MAX_STEPS 192
-
-struct chunk {
-    char *file_name;    /* "<phase>-chunk-<n>.json" */
-    json_t *doc;        /* {"steps": [...]} */
-};
-
-struct chunk_list {
-    struct chunk *items;
-    size_t n;
-};
-
-void chunk_list_make(const struct pipeline *p, struct chunk_list *out);
-void chunk_list_free(struct chunk_list *l);
-
-/* Compact JSON text with sorted keys and a final newline; the caller frees. */
-char *json_dump_sorted(const json_t *v);
 
 /* The whole pipeline at once: a chunk_writer's finish. */
 int pipeline_write(const struct pipeline *p, const char *out_dir, struct lk_error *err);

@@ -475,6 +475,19 @@ static void test_errors(void **state)
 }
 
 /* A pipeline with `n` build steps (additionalSteps only, no targets). */
+static char *slurp(const char *dir, const char *name)
+{
+    char *f = xasprintf("%s/%s", dir, name), *data = NULL;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    if (read_file(f, &data, &len, &err) != 0)
+        lk_error_clear(&err);
+    free(f);
+    return data;
+}
+
+/* `n` additional steps make `want_chunks` build chunk files, the last with
+ * `last_size` steps, all in order (through the writer the CLI uses). */
 static void chunks_of(size_t n, size_t want_chunks, size_t last_size)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -485,25 +498,34 @@ static void chunks_of(size_t n, size_t want_chunks, size_t last_size)
     struct pipeline p;
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(gen(sb_str(&sb), NULL, &p, &err), 0);
-    struct chunk_list cl;
-    chunk_list_make(&p, &cl);
-    assert_int_equal(cl.n, want_chunks);
+    char base[] = "/tmp/lk-chunks-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *out = xasprintf("%s/out", base);
+    assert_int_equal(pipeline_write(&p, out, &err), 0);
     size_t seen = 0;
-    for (size_t i = 0; i < cl.n; i++) {
+    for (size_t i = 0; i < want_chunks; i++) {
         char *name = xasprintf("build-chunk-%zu.json", i + 1);
-        assert_string_equal(cl.items[i].file_name, name);
-        free(name);
-        json_t *steps = json_object_get(cl.items[i].doc, "steps");
+        char *text = slurp(out, name);
+        assert_non_null(text);
+        json_t *doc = json_loads(text, 0, NULL);
+        json_t *steps = json_object_get(doc, "steps");
         size_t size = json_array_size(steps);
-        assert_int_equal(size, i + 1 < cl.n ? CHUNK_MAX_STEPS : last_size);
+        assert_int_equal(size, i + 1 < want_chunks ? CHUNK_MAX_STEPS : last_size);
         for (size_t k = 0; k < size; k++) {
             char *label = xasprintf("s%zu", seen++);
             assert_string_equal(json_string_value(json_object_get(json_array_get(steps, k), "label")), label);
             free(label);
         }
+        json_decref(doc);
+        free(text);
+        free(name);
     }
     assert_int_equal(seen, n);
-    chunk_list_free(&cl);
+    char *next = xasprintf("build-chunk-%zu.json", want_chunks + 1);
+    assert_null(slurp(out, next));
+    free(next);
+    free(out);
+    remove_tree(base);
     pipeline_free(&p);
     sb_release(&sb);
 }
@@ -522,25 +544,21 @@ static void test_chunk_boundaries(void **state)
 static void test_sorted_output_and_outdir(void **state)
 {
     (void)state;
-    json_t *v = json_loads("{\"b\":{\"z\":1,\"a\":[{\"y\":1,\"x\":2}]},\"a\":\"ü$\"}", 0, NULL);
-    char *text = json_dump_sorted(v);
-    assert_string_equal(text, "{\"a\":\"ü$\",\"b\":{\"a\":[{\"x\":2,\"y\":1}],\"z\":1}}\n");
-    free(text);
-    json_decref(v);
-
     char base[] = "/tmp/lk-out-XXXXXX";
     assert_non_null(mkdtemp(base));
     char *out = xasprintf("%s/out", base);
     struct pipeline p;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(gen("{\"pipeline\":{\"postBuildSteps\":[{\"label\":\"p\"}]},\"targets\":[{\"attrPath\":[\"t\"],"
+    /* Keys sorted at every depth, compact, one final newline. */
+    assert_int_equal(gen("{\"pipeline\":{\"postBuildSteps\":[{\"label\":\"p\"},"
+                         "{\"b\":{\"z\":1,\"a\":[{\"y\":1,\"x\":2}]},\"a\":\"ü$\"}]},\"targets\":[{\"attrPath\":[\"t\"],"
                          "\"drvPath\":\"" DRV(1) "\"}]}", NULL, &p, &err), 0);
     assert_int_equal(pipeline_write(&p, out, &err), 0);
     assert_int_equal(pipeline_write(&p, out, &err), 0); /* replaces */
     char *f = xasprintf("%s/release-chunk-1.json", out), *data;
     size_t len;
     assert_int_equal(read_file(f, &data, &len, &err), 0);
-    assert_string_equal(data, "{\"steps\":[{\"label\":\"p\"}]}\n");
+    assert_string_equal(data, "{\"steps\":[{\"label\":\"p\"},{\"a\":\"ü$\",\"b\":{\"a\":[{\"x\":2,\"y\":1}],\"z\":1}}]}\n");
     free(data);
     free(f);
     /* A directory that cannot be created: status 1, nothing left. */
@@ -552,17 +570,6 @@ static void test_sorted_output_and_outdir(void **state)
     pipeline_free(&p);
     free(out);
     remove_tree(base);
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-    char *f = xasprintf("%s/%s", dir, name), *data = NULL;
-    size_t len;
-    struct lk_error err = LK_ERROR_INIT;
-    if (read_file(f, &data, &len, &err) != 0)
-        lk_error_clear(&err);
-    free(f);
-    return data;
 }
 
 /* Written in batches while generating (CLI) or at once: the same files;
