@@ -13,19 +13,6 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-static int append_text(const char *buffer, size_t size, void *data)
-{
-    sb_add(data, buffer, size);
-    return 0;
-}
-
-/* Append `v` as compact sorted-key JSON (any value, for steps such as "wait"). */
-static void dump_into(struct strbuf *text, const json_t *v)
-{
-    if (json_dump_callback(v, append_text, text, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) != 0)
-        abort(); /* only on allocation failure */
-}
-
 /* Write `text` as the file `name` of the temporary output directory. The
  * directory is renamed into place as a whole, so the file needs no
  * temporary name of its own. */
@@ -87,14 +74,14 @@ static int writer_begin(struct chunk_writer *w, struct lk_error *err)
 }
 
 /* The next chunk files of a phase: `{"steps":[...]}` per CHUNK_MAX_STEPS
- * steps, each step dumped straight into the reused text buffer. */
-int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *steps,
+ * steps, the steps' texts joined in the reused text buffer. */
+int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
                      struct lk_error *err)
 {
     if (writer_begin(w, err) != 0)
         return -1;
     size_t *id = chunk_counter(w, phase);
-    size_t n = json_array_size(steps);
+    size_t n = steps->n;
     struct strbuf *text = &w->text;
     for (size_t start = 0; start < n; start += CHUNK_MAX_STEPS) {
         sb_reset(text);
@@ -102,7 +89,8 @@ int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *st
         for (size_t k = start; k < n && k < start + CHUNK_MAX_STEPS; k++) {
             if (k > start)
                 sb_addc(text, ',');
-            dump_into(text, json_array_get(steps, k));
+            size_t from = step_list_start(steps, k);
+            sb_add(text, steps->text.buf + from, steps->ends[k] - from);
         }
         sb_adds(text, "]}\n");
         char *file = xasprintf("%s-chunk-%zu.json", phase, ++*id);
@@ -114,7 +102,8 @@ int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *st
     return 0;
 }
 
-int chunk_writer_emit(void *writer, const char *phase, json_t *steps, struct lk_error *err)
+int chunk_writer_emit(void *writer, const char *phase, const struct step_list *steps,
+                      struct lk_error *err)
 {
     return chunk_writer_add(writer, phase, steps, err);
 }
@@ -123,10 +112,10 @@ int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct
 {
     int rc = writer_begin(w, err);
     for (size_t i = 0; i < p->n_phases && rc == 0; i++)
-        rc = chunk_writer_add(w, p->phases[i].name, p->phases[i].steps, err);
+        rc = chunk_writer_add(w, p->phases[i].name, &p->phases[i].steps, err);
     if (rc == 0) {
         sb_reset(&w->text);
-        dump_into(&w->text, p->drvmap);
+        sb_adds(&w->text, p->drvmap ? p->drvmap : "{}");
         sb_addc(&w->text, '\n');
         rc = write_text(&w->od, "drvmap.json", &w->text, err);
     }

@@ -4,7 +4,7 @@
  * files (n from 1), each `{"steps": [...]}` with at most CHUNK_MAX_STEPS
  * steps, in step order; `drvmap.json` holds the drvmap. Every file is
  * compact JSON with object keys sorted by byte order at every depth (as
- * Nix's toJSON), followed by a newline. pipeline_write() builds the
+ * Nix's toJSON), followed by a newline: the texts the pipeline holds. pipeline_write() builds the
  * directory as a temporary sibling of `out_dir` and renames it into place
  * (replacing an existing one); on error nothing is left behind (status 1:
  * a system failure).
@@ -34,10 +34,11 @@ int pipeline_write(const struct pipeline *p, const char *out_dir, struct lk_erro
 struct chunk_writer;
 /* `out_dir` is copied; the caller releases the writer with chunk_writer_free(). */
 struct chunk_writer *chunk_writer_new(const char *out_dir);
-int chunk_writer_add(struct chunk_writer *w, const char *phase, const json_t *steps,
+int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
                      struct lk_error *err);
 /* chunk_writer_add() in the shape of generate_request.emit (ctx = the writer). */
-int chunk_writer_emit(void *writer, const char *phase, json_t *steps, struct lk_error *err);
+int chunk_writer_emit(void *writer, const char *phase, const struct step_list *steps,
+                      struct lk_error *err);
 int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err);
 void chunk_writer_free(struct chunk_writer *w);
 

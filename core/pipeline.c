@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deps.h"
+#include "jsontext.h"
 #include "quote.h"
 #include "steps.h"
 #include "strbuf.h"
@@ -166,41 +167,93 @@ static struct phase_steps *phase_of(struct pipeline *p, const char *name)
     return NULL;
 }
 
-static json_t *phase_array(struct pipeline *p, const char *name)
+void step_list_end_step(struct step_list *l)
 {
-    struct phase_steps *ph = phase_of(p, name);
-    return ph ? ph->steps : NULL;
+    XGROW(l->ends, l->alloc, l->n + 1);
+    l->ends[l->n++] = l->text.len;
 }
 
-/* Append `step` (consumed) to the phase; hand full batches to req->emit. */
-static int add_step(const struct generate_request *req, struct phase_steps *ph, json_t *step,
+size_t step_list_start(const struct step_list *l, size_t i)
+{
+    return i ? l->ends[i - 1] : 0;
+}
+
+void step_list_clear(struct step_list *l)
+{
+    sb_reset(&l->text);
+    l->n = 0;
+}
+
+void step_list_release(struct step_list *l)
+{
+    sb_release(&l->text);
+    free(l->ends);
+    memset(l, 0, sizeof(*l));
+}
+
+/* The step just appended to the phase is complete; hand full batches to
+ * req->emit. */
+static int end_step(const struct generate_request *req, struct phase_steps *ph,
                     struct lk_error *err)
 {
-    json_array_append_new(ph->steps, step);
-    if (!req->emit || req->emit_every == 0 || json_array_size(ph->steps) < req->emit_every)
+    step_list_end_step(&ph->steps);
+    if (!req->emit || req->emit_every == 0 || ph->steps.n < req->emit_every)
         return 0;
-    if (req->emit(req->emit_ctx, ph->name, ph->steps, err) != 0)
+    if (req->emit(req->emit_ctx, ph->name, &ph->steps, err) != 0)
         return -1;
-    json_array_clear(ph->steps);
+    step_list_clear(&ph->steps);
     return 0;
 }
 
-static json_t *make_drvmap(const struct target_info *infos, size_t n)
+/* Steps the user wrote (additionalSteps, postBuildSteps), as they are. */
+static void add_user_steps(struct phase_steps *ph, const json_t *steps)
 {
-    json_t *map = json_object();
-    for (size_t i = 0; i < n; i++) {
-        /* Like Nix's listToAttrs, the first target with a label wins. */
-        if (json_object_get(map, infos[i].label))
-            continue;
-        json_t *entry = json_object();
-        json_object_set_new(entry, "drvPath", json_string(infos[i].target->drv_path));
-        json_t *attrs = json_array();
-        for (size_t k = 0; k < infos[i].n_attrs; k++)
-            json_array_append_new(attrs, json_string(infos[i].attrs[k]));
-        json_object_set_new(entry, "attrPath", attrs);
-        json_object_set_new(map, infos[i].label, entry);
+    size_t i;
+    json_t *step;
+    json_array_foreach(steps, i, step) {
+        jt_value(&ph->steps.text, step);
+        step_list_end_step(&ph->steps);
     }
-    return map;
+}
+
+static int by_label(const void *a, const void *b)
+{
+    const struct target_info *x = *(const struct target_info *const *)a;
+    const struct target_info *y = *(const struct target_info *const *)b;
+    int c = strcmp(x->label, y->label);
+    /* Equal labels keep manifest order: the first one wins below. */
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static char *make_drvmap(const struct target_info *infos, size_t n)
+{
+    const struct target_info **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &infos[i];
+    qsort(sorted, n, sizeof(*sorted), by_label);
+    struct strbuf map = STRBUF_INIT;
+    sb_addc(&map, '{');
+    for (size_t i = 0; i < n; i++) {
+        const struct target_info *ti = sorted[i];
+        /* Like Nix's listToAttrs, the first target with a label wins. */
+        if (i && !strcmp(sorted[i - 1]->label, ti->label))
+            continue;
+        if (map.len > 1)
+            sb_addc(&map, ',');
+        jt_string(&map, ti->label);
+        sb_adds(&map, ":{\"attrPath\":[");
+        for (size_t k = 0; k < ti->n_attrs; k++) {
+            if (k)
+                sb_addc(&map, ',');
+            jt_string(&map, ti->attrs[k]);
+        }
+        sb_adds(&map, "],\"drvPath\":");
+        jt_string(&map, ti->target->drv_path);
+        sb_addc(&map, '}');
+    }
+    sb_addc(&map, '}');
+    free(sorted);
+    return sb_detach(&map);
 }
 
 /* The target steps (with their dependencies) and extra steps, in order. */
@@ -214,7 +267,7 @@ static int add_target_steps(const struct generate_request *req, struct target_in
     if (build && !req->no_deps) {
         d = deps_new(req->store_dir);
         for (size_t i = 0; i < m->n_targets; i++)
-            if (json_is_false(infos[i].skip))
+            if (!infos[i].unchanged)
                 deps_add_known(d, m->targets[i].drv_path, i);
     }
     int rc = 0;
@@ -232,16 +285,18 @@ static int add_target_steps(const struct generate_request *req, struct target_in
             XGROW(keys, keys_alloc, n_ids + 1);
             for (size_t k = 0; k < n_ids; k++)
                 keys[k] = infos[ids[k]].key;
-            rc = add_step(req, build, target_step(&infos[i], keys, n_ids,
-                                                  ps->cancel_on_build_failing,
-                                                  ps->default_step_overrides), err);
+            target_step(&build->steps.text, &infos[i], keys, n_ids, ps->cancel_on_build_failing,
+                        ps->default_step_overrides);
+            rc = end_step(req, build, err);
         }
         for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++) {
             const struct extra_step *s = &t->extra_steps[j];
             struct phase_steps *ph = phase_of(p, s->phase);
-            if (ph)
-                rc = add_step(req, ph, extra_step(&infos[i], s, build != NULL,
-                                                  ps->default_step_overrides), err);
+            if (ph) {
+                extra_step(&ph->steps.text, &infos[i], s, build != NULL,
+                           ps->default_step_overrides);
+                rc = end_step(req, ph, err);
+            }
         }
     }
     free(keys);
@@ -265,7 +320,6 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
         if (ps->has_active_phases && !list_has(&ps->active_phases, name))
             continue;
         out->phases[out->n_phases].name = xstrdup(name);
-        out->phases[out->n_phases].steps = json_array();
         out->n_phases++;
     }
 
@@ -274,12 +328,12 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
         target_info_init(&infos[i], &m->targets[i], req->parent_map);
     int rc = add_target_steps(req, infos, out, err);
     if (rc == 0) {
-        json_t *build = phase_array(out, "build");
-        json_t *release = phase_array(out, "release");
+        struct phase_steps *build = phase_of(out, "build");
+        struct phase_steps *release = phase_of(out, "release");
         if (build && ps->additional_steps)
-            json_array_extend(build, ps->additional_steps);
+            add_user_steps(build, ps->additional_steps);
         if (release && ps->post_build_steps)
-            json_array_extend(release, ps->post_build_steps);
+            add_user_steps(release, ps->post_build_steps);
         out->drvmap = make_drvmap(infos, m->n_targets);
     }
     for (size_t i = 0; i < m->n_targets; i++)
@@ -294,9 +348,9 @@ void pipeline_free(struct pipeline *p)
 {
     for (size_t i = 0; i < p->n_phases; i++) {
         free(p->phases[i].name);
-        json_decref(p->phases[i].steps);
+        step_list_release(&p->phases[i].steps);
     }
     free(p->phases);
-    json_decref(p->drvmap);
+    free(p->drvmap);
     memset(p, 0, sizeof(*p));
 }

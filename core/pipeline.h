@@ -22,8 +22,11 @@
  * With `emit` set, the steps of a phase come out in pieces: the emitted
  * ones, in order, followed by those left in the result.
  *
+ * Steps and the drvmap are compact JSON text with sorted keys (jsontext.h):
+ * the files are these texts, joined.
+ *
  * Ownership: the request is borrowed; a `struct pipeline` owns its names
- * and JSON values, released by pipeline_free() (safe on a zeroed one). */
+ * and texts, released by pipeline_free() (safe on a zeroed one). */
 #ifndef LAZYKITE_PIPELINE_H
 #define LAZYKITE_PIPELINE_H
 
@@ -33,6 +36,20 @@
 
 #include "error.h"
 #include "manifest.h"
+#include "strbuf.h"
+
+/* Steps as JSON texts, one after another in `text`: step i is the bytes
+ * from step_list_start(l, i) to ends[i]. */
+struct step_list {
+    struct strbuf text;
+    size_t *ends;
+    size_t n, alloc;
+};
+/* Mark the end of a step just appended to l->text. */
+void step_list_end_step(struct step_list *l);
+size_t step_list_start(const struct step_list *l, size_t i);
+void step_list_clear(struct step_list *l);
+void step_list_release(struct step_list *l);
 
 /* Where a setting came from, for error messages. */
 struct origin {
@@ -50,23 +67,24 @@ struct generate_request {
     bool no_deps;                       /* no inter-target depends_on: no .drv is read */
     /* Optional: called with a phase's steps whenever its array reaches
      * `emit_every` (> 0) steps while targets are processed; the steps are
-     * then dropped from the result (the array is cleared), so that a large
+     * then dropped from the result (the list is cleared), so that a large
      * pipeline need not be held whole. A non-zero return stops generation
      * with that error. NULL: every step stays in the result. */
-    int (*emit)(void *ctx, const char *phase, json_t *steps, struct lk_error *err);
+    int (*emit)(void *ctx, const char *phase, const struct step_list *steps,
+                struct lk_error *err);
     void *emit_ctx;
     size_t emit_every;
 };
 
 struct phase_steps {
     char *name;
-    json_t *steps;      /* array of step objects */
+    struct step_list steps;
 };
 
 struct pipeline {
     struct phase_steps *phases; /* the enabled phases, in order (possibly without steps) */
     size_t n_phases;
-    json_t *drvmap;     /* label -> {"drvPath", "attrPath"} for every target */
+    char *drvmap;       /* JSON object: label -> {"attrPath", "drvPath"} for every target */
 };
 
 int pipeline_generate(const struct generate_request *req, struct pipeline *out,

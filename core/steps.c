@@ -6,6 +6,7 @@
 
 #include "buildcmd.h"
 #include "digest.h"
+#include "jsontext.h"
 #include "quote.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -13,31 +14,32 @@
 #define NOT_CHANGED "Target has not changed."
 #define COMMAND_SCRIPT_LINK "nix-buildkite-extra-step-command-script"
 
-/* Input strings are valid UTF-8 (jansson checked them when the manifest was
- * read), and so is every concatenation of them: no second check. */
-static json_t *jstr(const char *s)
+/* Append `text` as a JSON string as it must be uploaded: every `$`
+ * written `$$`, so that Buildkite's upload interpolation (which applies to
+ * every string value of the uploaded pipeline) gives back exactly `text`.
+ * Used for every string the core derives from the depot (commands, labels,
+ * env, group and block texts, prompts, skip reasons, branch lists);
+ * Buildkite configuration the user wrote (additionalSteps, postBuildSteps,
+ * defaultStepOverrides, buildkiteExtraStepArgs, agents) passes through
+ * untouched. */
+static void upload_string(struct strbuf *out, const char *text)
 {
-    json_t *v = json_string_nocheck(s);
-    if (!v)
-        abort(); /* only on allocation failure */
-    return v;
+    if (!strchr(text, '$')) {
+        jt_string(out, text);
+        return;
+    }
+    char *s = quote_upload_dup(text);
+    jt_string(out, s);
+    free(s);
 }
 
-/* A string as it must be uploaded: every `$` written `$$`, so that
- * Buildkite's upload interpolation (which applies to every string value of
- * the uploaded pipeline) gives back exactly `text`. Used for every string
- * the core derives from the depot (commands, labels, env, group and block
- * texts, prompts, skip reasons, branch lists); Buildkite configuration the
- * user wrote (additionalSteps, postBuildSteps, defaultStepOverrides,
- * buildkiteExtraStepArgs, agents) passes through untouched. */
-static json_t *jstr_upload(const char *text)
+/* The target's own skip value: false, or the reason it is skipped. */
+static void target_skip(struct strbuf *out, const struct target_info *ti)
 {
-    if (!strchr(text, '$'))
-        return jstr(text);
-    char *s = quote_upload_dup(text);
-    json_t *v = jstr(s);
-    free(s);
-    return v;
+    if (ti->unchanged)
+        jt_string(out, NOT_CHANGED);
+    else
+        sb_adds(out, "false");
 }
 
 char *target_label(const struct target *t)
@@ -81,7 +83,7 @@ void target_info_init(struct target_info *ti, const struct target *t, const stru
     if (t->subtarget)
         ti->attrs[t->attr_path.n] = t->subtarget;
     const char *parent_drv = parent_map_drv(pm, ti->label);
-    ti->skip = parent_drv && strcmp(parent_drv, t->drv_path) == 0 ? jstr(NOT_CHANGED) : json_false();
+    ti->unchanged = parent_drv && strcmp(parent_drv, t->drv_path) == 0;
 }
 
 void target_info_release(struct target_info *ti)
@@ -89,7 +91,6 @@ void target_info_release(struct target_info *ti)
     free(ti->label);
     free(ti->key);
     free(ti->attrs);
-    json_decref(ti->skip);
     memset(ti, 0, sizeof(*ti));
 }
 
@@ -155,98 +156,122 @@ char *extra_step_script(const struct target_info *ti, const struct extra_step *s
     return sb_detach(&sc);
 }
 
-json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t n_dep_keys,
-                    bool cancel_on_build_failing, json_t *overrides)
+void target_step(struct strbuf *out, const struct target_info *ti, char *const *dep_keys,
+                 size_t n_dep_keys, bool cancel_on_build_failing, const json_t *overrides)
 {
     const struct target *t = ti->target;
-    json_t *step = json_object();
+    struct jt_object step = JT_OBJECT_INIT;
+    struct strbuf *v = jt_member(&step, "label");
     char *label = xasprintf(":nix: %s", ti->label);
-    json_object_set_new(step, "label", jstr_upload(label));
+    upload_string(v, label);
     free(label);
-    json_object_set_new(step, "key", jstr(ti->key));
-    json_object_set(step, "skip", ti->skip);
+    jt_string(jt_member(&step, "key"), ti->key);
+    target_skip(jt_member(&step, "skip"), ti);
     char *cmd = target_command(ti);
-    json_object_set_new(step, "command", jstr_upload(cmd));
+    upload_string(jt_member(&step, "command"), cmd);
     free(cmd);
-    json_t *env = json_object();
-    json_object_set_new(env, "READTREE_TARGET", jstr_upload(ti->label));
-    json_object_set_new(step, "env", env);
-    json_object_set_new(step, "cancel_on_build_failing", json_boolean(cancel_on_build_failing));
+    v = jt_member(&step, "env");
+    sb_adds(v, "{\"READTREE_TARGET\":");
+    upload_string(v, ti->label);
+    sb_addc(v, '}');
+    sb_adds(jt_member(&step, "cancel_on_build_failing"), cancel_on_build_failing ? "true" : "false");
 
-    json_t *deps = json_array();
-    json_array_append_new(deps, jstr(":init:"));
-    for (size_t i = 0; i < n_dep_keys; i++)
-        json_array_append_new(deps, jstr(dep_keys[i]));
-    for (size_t i = 0; i < t->extra_deps.n; i++)
-        json_array_append_new(deps, jstr(t->extra_deps.items[i]));
-    json_object_set_new(step, "depends_on", deps);
+    v = jt_member(&step, "depends_on");
+    sb_adds(v, "[\":init:\"");
+    for (size_t i = 0; i < n_dep_keys; i++) {
+        sb_addc(v, ',');
+        jt_string(v, dep_keys[i]);
+    }
+    for (size_t i = 0; i < t->extra_deps.n; i++) {
+        sb_addc(v, ',');
+        jt_string(v, t->extra_deps.items[i]);
+    }
+    sb_addc(v, ']');
 
     if (overrides)
-        json_object_update(step, overrides);
+        jt_object_update(&step, overrides);
     if (t->has_timeout)
-        json_object_set_new(step, "timeout_in_minutes", json_integer(t->timeout / 60));
+        sb_addf(jt_member(&step, "timeout_in_minutes"), "%" JSON_INTEGER_FORMAT, t->timeout / 60);
     if (t->extra_step_args)
-        json_object_update(step, t->extra_step_args);
-    return step;
+        jt_object_update(&step, t->extra_step_args);
+    jt_object_write(&step, out);
+    jt_object_release(&step);
 }
 
-/* Wrap `step` (consumed) in a block-gated group (a string `prompt`). */
-static json_t *gate(const struct target_info *ti, const struct extra_step *s, json_t *step)
+/* Append `text` (`len` bytes), or `dflt` when it is NULL. */
+static void add_or(struct strbuf *out, const char *text, size_t len, const char *dflt)
 {
-    json_t *group = json_object();
-    json_object_set_new(group, "group", jstr_upload(s->label));
-    json_object_set(group, "depends_on", json_object_get(step, "depends_on"));
-    json_object_set(group, "skip", ti->skip);
+    if (text)
+        sb_add(out, text, len);
+    else
+        sb_adds(out, dflt);
+}
 
-    json_t *block = json_object();
+/* Append the block-gated group (a string `prompt`) holding `step`. */
+static void gate(struct strbuf *out, const struct target_info *ti, const struct extra_step *s,
+                 struct jt_object *step)
+{
+    struct jt_object group = JT_OBJECT_INIT;
+    upload_string(jt_member(&group, "group"), s->label);
+    size_t len = 0;
+    const char *deps = jt_object_get(step, "depends_on", &len);
+    if (deps) /* always: the step has its own (possibly overridden) list */
+        sb_add(jt_member(&group, "depends_on"), deps, len);
+    target_skip(jt_member(&group, "skip"), ti);
+
+    struct strbuf *steps = jt_member(&group, "steps");
+    struct jt_object block = JT_OBJECT_INIT;
     char *text = xasprintf(":radio_button: Run %s? (from %s)", s->label, ti->label);
-    json_object_set_new(block, "block", jstr_upload(text));
+    upload_string(jt_member(&block, "block"), text);
     free(text);
-    json_object_set_new(block, "prompt", jstr_upload(s->prompt));
-    json_t *branches = json_object_get(step, "branches");
-    json_object_set_new(block, "branches", branches ? json_incref(branches) : json_array());
+    upload_string(jt_member(&block, "prompt"), s->prompt);
+    const char *branches = jt_object_get(step, "branches", &len);
+    add_or(jt_member(&block, "branches"), branches, len, "[]");
+    sb_addc(steps, '[');
+    jt_object_write(&block, steps);
+    sb_addc(steps, ',');
+    jt_object_del(step, "depends_on");
+    jt_object_write(step, steps);
+    sb_addc(steps, ']');
+    jt_object_release(&block);
 
-    json_object_del(step, "depends_on");
-    json_t *steps = json_array();
-    json_array_append_new(steps, block);
-    json_array_append_new(steps, step);
-    json_object_set_new(group, "steps", steps);
-    return group;
+    jt_object_write(&group, out);
+    jt_object_release(&group);
 }
 
-json_t *extra_step(const struct target_info *ti, const struct extra_step *s, bool build_enabled,
-                   json_t *overrides)
+void extra_step(struct strbuf *out, const struct target_info *ti, const struct extra_step *s,
+                bool build_enabled, const json_t *overrides)
 {
-    json_t *step = json_object();
+    struct jt_object step = JT_OBJECT_INIT;
     char *key = extra_step_key(s->label, ti->label);
-    json_object_set_new(step, "key", jstr(key));
+    jt_string(jt_member(&step, "key"), key);
     free(key);
     char *label = xasprintf(":gear: %s (from %s)", s->label, ti->label);
-    json_object_set_new(step, "label", jstr_upload(label));
+    upload_string(jt_member(&step, "label"), label);
     free(label);
 
-    json_t *skip;
+    struct strbuf *v = jt_member(&step, "skip");
     if (s->always_run)
-        skip = json_false();
+        sb_adds(v, "false");
     else if (json_is_string(s->skip))
-        skip = jstr_upload(json_string_value(s->skip));
+        upload_string(v, json_string_value(s->skip));
     else if (json_is_true(s->skip))
-        skip = json_incref(s->skip);
+        sb_adds(v, "true");
     else
-        skip = json_incref(ti->skip);
-    json_object_set_new(step, "skip", skip);
+        target_skip(v, ti);
 
-    json_t *deps = json_array();
+    v = jt_member(&step, "depends_on");
+    sb_addc(v, '[');
     if (build_enabled && !s->always_run && !s->needs_output)
-        json_array_append_new(deps, jstr(ti->key));
-    json_object_set_new(step, "depends_on", deps);
+        jt_string(v, ti->key);
+    sb_addc(v, ']');
 
     char *script = extra_step_script(ti, s);
-    json_object_set_new(step, "command", jstr_upload(script));
+    upload_string(jt_member(&step, "command"), script);
     free(script);
-    json_object_set_new(step, "soft_fail", json_boolean(s->soft_fail));
+    sb_adds(jt_member(&step, "soft_fail"), s->soft_fail ? "true" : "false");
     if (s->agents)
-        json_object_set(step, "agents", s->agents);
+        jt_value(jt_member(&step, "agents"), s->agents);
     if (s->has_branches) {
         struct strbuf b = STRBUF_INIT;
         for (size_t i = 0; i < s->branches.n; i++) {
@@ -254,10 +279,14 @@ json_t *extra_step(const struct target_info *ti, const struct extra_step *s, boo
                 sb_addc(&b, ' ');
             sb_adds(&b, s->branches.items[i]);
         }
-        json_object_set_new(step, "branches", jstr_upload(sb_str(&b)));
+        upload_string(jt_member(&step, "branches"), sb_str(&b));
         sb_release(&b);
     }
     if (overrides)
-        json_object_update(step, overrides);
-    return s->prompt ? gate(ti, s, step) : step;
+        jt_object_update(&step, overrides);
+    if (s->prompt)
+        gate(out, ti, s, &step);
+    else
+        jt_object_write(&step, out);
+    jt_object_release(&step);
 }

@@ -19,8 +19,10 @@
  * With parentOverride the parent is built from the override's drv path and,
  * in the fallback, from buildcmd_override_expr().
  *
- * Ownership: char * results are the caller's to free; json_t * results are
- * new references the caller owns. Inputs are borrowed. */
+ * Steps are written as compact JSON text with sorted keys (jsontext.h),
+ * appended to a buffer.
+ *
+ * Ownership: char * results are the caller's to free. Inputs are borrowed. */
 #ifndef LAZYKITE_STEPS_H
 #define LAZYKITE_STEPS_H
 
@@ -29,6 +31,7 @@
 #include <stddef.h>
 
 #include "manifest.h"
+#include "strbuf.h"
 
 /* What every step of a target needs to know about it. */
 struct target_info {
@@ -37,7 +40,7 @@ struct target_info {
     char *key;          /* drv-<first 32 chars of the drv base name> */
     char **attrs;       /* attribute path: attrPath ++ [subtarget]; strings borrowed */
     size_t n_attrs;
-    json_t *skip;       /* false, or "Target has not changed." */
+    bool unchanged;     /* the parent map has the same drv: the step is skipped */
 };
 
 /* Fill `ti` for `t`; `pm` may be NULL (no parent map). */
@@ -55,13 +58,13 @@ char *target_command(const struct target_info *ti);
 /* The extra-step script as bash must see it (not yet upload-escaped). */
 char *extra_step_script(const struct target_info *ti, const struct extra_step *s);
 
-/* The target's step. `dep_keys`: keys of its closest known dependencies.
- * `overrides`: defaultStepOverrides (an object). */
-json_t *target_step(const struct target_info *ti, char *const *dep_keys, size_t n_dep_keys,
-                    bool cancel_on_build_failing, json_t *overrides);
+/* Append the target's step to `out`. `dep_keys`: keys of its closest known
+ * dependencies. `overrides`: defaultStepOverrides (an object) or NULL. */
+void target_step(struct strbuf *out, const struct target_info *ti, char *const *dep_keys,
+                 size_t n_dep_keys, bool cancel_on_build_failing, const json_t *overrides);
 
-/* The extra step (or, for a string prompt, its gate group). */
-json_t *extra_step(const struct target_info *ti, const struct extra_step *s, bool build_enabled,
-                   json_t *overrides);
+/* Append the extra step (or, for a string prompt, its gate group) to `out`. */
+void extra_step(struct strbuf *out, const struct target_info *ti, const struct extra_step *s,
+                bool build_enabled, const json_t *overrides);
 
 #endif

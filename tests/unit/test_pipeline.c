@@ -105,12 +105,54 @@ static int gen_streamed(const char *manifest, bool no_deps, const char *out, str
     return rc == 0 ? 0 : err->status;
 }
 
+/* JSON values parsed from a pipeline's texts, released by done(). */
+static json_t *parsed[64];
+static size_t n_parsed;
+
+static json_t *parse_kept(const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v)
+        fail_msg("generated text is not JSON (%s): %.*s", je.text, (int)len, text);
+    assert_true(n_parsed < sizeof(parsed) / sizeof(*parsed));
+    parsed[n_parsed++] = v;
+    return v;
+}
+
+/* The steps of a phase, as a JSON array. */
 static json_t *phase(const struct pipeline *p, const char *name)
 {
-    for (size_t i = 0; i < p->n_phases; i++)
-        if (!strcmp(p->phases[i].name, name))
-            return p->phases[i].steps;
+    for (size_t i = 0; i < p->n_phases; i++) {
+        if (strcmp(p->phases[i].name, name))
+            continue;
+        const struct step_list *l = &p->phases[i].steps;
+        struct strbuf text = STRBUF_INIT;
+        sb_addc(&text, '[');
+        for (size_t k = 0; k < l->n; k++) {
+            if (k)
+                sb_addc(&text, ',');
+            size_t from = step_list_start(l, k);
+            sb_add(&text, l->text.buf + from, l->ends[k] - from);
+        }
+        sb_addc(&text, ']');
+        json_t *steps = parse_kept(text.buf, text.len);
+        sb_release(&text);
+        return steps;
+    }
     return NULL;
+}
+
+static json_t *drvmap_of(const struct pipeline *p)
+{
+    return parse_kept(p->drvmap, strlen(p->drvmap));
+}
+
+static void done(struct pipeline *p)
+{
+    while (n_parsed)
+        json_decref(parsed[--n_parsed]);
+    pipeline_free(p);
 }
 
 static void assert_json(const json_t *got, const char *want_text)
@@ -165,10 +207,10 @@ static void test_labels_and_keys(void **state)
     json_t *s = json_array_get(phase(&p, "build"), 0);
     assert_string_equal(json_string_value(json_object_get(s, "label")), ":nix: web/site:docs");
     assert_string_equal(json_string_value(json_object_get(s, "key")), KEY(1));
-    assert_json(p.drvmap, "{\"web/site:docs\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"web\",\"site\",\"docs\"]},"
+    assert_json(drvmap_of(&p), "{\"web/site:docs\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"web\",\"site\",\"docs\"]},"
                           "\"\":{\"drvPath\":\"" DRV(5) "\",\"attrPath\":[]}}");
     assert_non_null(strstr(command_of(json_array_get(phase(&p, "build"), 1)), "-E 'import ./. {}'"));
-    pipeline_free(&p);
+    done(&p);
 }
 
 static void test_target_step(void **state)
@@ -195,7 +237,7 @@ static void test_target_step(void **state)
     char *seen = upload_interpolate(command_of(s));
     assert_non_null(strstr(seen, " && bash -c 'echo \"$X\" '\\''q'\\'''"));
     free(seen);
-    pipeline_free(&p);
+    done(&p);
 }
 
 static void test_dependencies_and_skip(void **state)
@@ -211,7 +253,7 @@ static void test_dependencies_and_skip(void **state)
     assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
     assert_json(json_object_get(json_array_get(b, 2), "depends_on"),
                 "[\":init:\",\"" KEY(1) "\",\"" KEY(2) "\"]");
-    pipeline_free(&p);
+    done(&p);
     /* t1 unchanged: skipped, hence not known; t2 changed (other drv). */
     assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
                             "\"t2\":{\"drvPath\":\"" DRV(5) "\",\"attrPath\":[\"t2\"]}}", &p, &err), 0);
@@ -220,7 +262,7 @@ static void test_dependencies_and_skip(void **state)
     assert_json(json_object_get(json_array_get(b, 1), "skip"), "false");
     assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\"]");
     assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\",\"" KEY(2) "\"]");
-    pipeline_free(&p);
+    done(&p);
 }
 
 /* --no-deps: only :init: and buildkiteExtraDeps; no .drv is read (t9 has none). */
@@ -239,7 +281,7 @@ static void test_no_deps(void **state)
     assert_json(json_object_get(json_array_get(b, 0), "depends_on"), "[\":init:\"]");
     assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\",\"x\"]");
     assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\"]");
-    pipeline_free(&p);
+    done(&p);
 }
 
 #define CMD(n) "\"command\":{\"drvPath\":\"" DRV(n) "\",\"outputs\":[\"out\"]}"
@@ -296,7 +338,7 @@ static void test_extra_step_options(void **state)
     assert_non_null(strstr(seen, "set -ueo pipefail\necho '~~~ Preparing build output of w/s'\n"
                                  "set -o pipefail; (nix-store --realise '" DRV(1) "' --add-root 'result' "));
     free(seen);
-    pipeline_free(&p);
+    done(&p);
 }
 
 static void test_gate(void **state)
@@ -327,7 +369,7 @@ static void test_gate(void **state)
     /* Only a string prompt gates. */
     assert_null(json_object_get(json_array_get(r, 2), "group"));
     assert_non_null(json_object_get(json_array_get(r, 2), "command"));
-    pipeline_free(&p);
+    done(&p);
 }
 
 /* Every string derived from the depot reaches Buildkite with each `$`
@@ -358,13 +400,13 @@ static void test_dollar_in_names(void **state)
     char *key = extra_step_key("L$1", "a$HOME");
     assert_string_equal(json_string_value(json_object_get(inner, "key")), key);
     free(key);
-    pipeline_free(&p);
+    done(&p);
 
     /* An even run of backslashes before a `$` is carried (`\\\\` is kept as a pair). */
     const char *even = "{\"targets\":[{\"attrPath\":[\"a\\\\\\\\$b\"],\"drvPath\":\"" DRV(1) "\"}]}";
     assert_int_equal(gen(even, NULL, &p, &err), 0);
     assert_json(json_object_get(json_array_get(phase(&p, "build"), 0), "label"), "\":nix: a\\\\\\\\$$b\"");
-    pipeline_free(&p);
+    done(&p);
 
     /* No escape makes Buildkite deliver a lone backslash right before a `$`:
      * such a text is an error, not a silently changed label. */
@@ -395,7 +437,7 @@ static void test_phases(void **state)
     assert_json(json_object_get(json_array_get(r, 0), "depends_on"), "[]"); /* no build phase */
     assert_json(json_array_get(r, 1), "{\"label\":\"post\"}");
     assert_int_equal(json_array_size(phase(&p, "deploy")), 1);
-    pipeline_free(&p);
+    done(&p);
     /* Build only: target, its build step, then additionalSteps. */
     const char *m2 = "{\"pipeline\":{\"activePhases\":[\"build\"],\"additionalSteps\":[{\"label\":\"add\"}],"
         "\"postBuildSteps\":[{\"label\":\"post\"}]},\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\","
@@ -405,7 +447,7 @@ static void test_phases(void **state)
     json_t *b = phase(&p, "build");
     assert_int_equal(json_array_size(b), 3);
     assert_json(json_array_get(b, 2), "{\"label\":\"add\"}");
-    pipeline_free(&p);
+    done(&p);
 }
 
 static void test_errors(void **state)
@@ -526,7 +568,7 @@ static void chunks_of(size_t n, size_t want_chunks, size_t last_size)
     free(next);
     free(out);
     remove_tree(base);
-    pipeline_free(&p);
+    done(&p);
     sb_release(&sb);
 }
 
@@ -567,7 +609,7 @@ static void test_sorted_output_and_outdir(void **state)
     assert_int_equal(err.status, LK_EXIT_FAIL);
     lk_error_clear(&err);
     free(bad);
-    pipeline_free(&p);
+    done(&p);
     free(out);
     remove_tree(base);
 }
@@ -596,7 +638,7 @@ static void test_streamed_output(void **state)
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(gen_with(sb_str(&sb), NULL, true, &p, &err), 0);
     assert_int_equal(pipeline_write(&p, whole, &err), 0);
-    pipeline_free(&p);
+    done(&p);
     assert_int_equal(gen_streamed(sb_str(&sb), true, parts, &err), 0);
     /* 500 + 167 build steps + 1 = 668: 4 chunks; 167 + 1 release: 1 chunk */
     const char *names[] = { "build-chunk-1.json", "build-chunk-2.json", "build-chunk-3.json",
@@ -678,7 +720,7 @@ static void test_extra_step_executed(void **state)
     free(script);
     remove_tree(dir);
     free(dir);
-    pipeline_free(&p);
+    done(&p);
 }
 
 int main(void)
