@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "jsonscan.h"
+#include "parallel.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 /* The file being read and where errors go. */
@@ -459,13 +462,18 @@ static int read_targets(struct reader *r, json_t *v, const char *ptr, struct man
     return 0;
 }
 
-static int read_manifest(struct reader *r, json_t *root, struct manifest *m)
+static void set_defaults(struct pipeline_settings *ps)
 {
-    struct pipeline_settings *ps = &m->pipeline;
     string_list_split(&ps->phases, "build,release");
     ps->additional_steps = json_array();
     ps->post_build_steps = json_array();
     ps->default_step_overrides = json_object();
+}
+
+static int read_manifest(struct reader *r, json_t *root, struct manifest *m)
+{
+    struct pipeline_settings *ps = &m->pipeline;
+    set_defaults(ps);
     if (check_object(r, root, "") != 0)
         return -1;
     WITH_MEMBER(root, "", "version", v, p, read_version(r, v, p));
@@ -500,8 +508,18 @@ int json_load_path(const char *path, json_t **out, struct lk_error *err)
     return rc;
 }
 
-int manifest_parse(const char *text, size_t len, const char *file, struct manifest *m,
-                   struct lk_error *err)
+/* On error, leave a freeable, empty manifest. */
+static int parsed(struct manifest *m, int rc)
+{
+    if (rc != 0) {
+        manifest_free(m);
+        memset(m, 0, sizeof(*m));
+    }
+    return rc;
+}
+
+int manifest_parse_whole(const char *text, size_t len, const char *file, struct manifest *m,
+                         struct lk_error *err)
 {
     memset(m, 0, sizeof(*m));
     json_t *root;
@@ -510,12 +528,167 @@ int manifest_parse(const char *text, size_t len, const char *file, struct manife
     struct reader r = { file, err };
     int rc = read_manifest(&r, root, m);
     json_decref(root);
-    if (rc != 0) {
-        manifest_free(m);
-        /* Leave a freeable, empty manifest. */
-        memset(m, 0, sizeof(*m));
+    return parsed(m, rc);
+}
+
+/* One span of the text as a JSON value (NULL: not valid JSON). */
+static json_t *load_span(const char *text, struct json_span s)
+{
+    return json_loadb(text + s.off, s.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+}
+
+/* Reading the targets array's elements, one range per job. Every element
+ * is parsed, even after one fails to convert, as malformed JSON anywhere
+ * takes precedence over any other error. */
+struct target_job {
+    bool malformed;     /* an element is not valid JSON */
+    bool failed;        /* err holds the error of the range's first bad target */
+    struct lk_error err;
+};
+
+struct target_spans {
+    const char *text, *file;
+    const struct json_span *elems;
+    struct target *targets;
+    struct target_job jobs[PARALLEL_MAX_JOBS];
+};
+
+static void read_target_range(void *ctx, size_t job_index, size_t from, size_t to)
+{
+    struct target_spans *ts = ctx;
+    struct target_job *job = &ts->jobs[job_index];
+    struct reader r = { ts->file, &job->err };
+    for (size_t i = from; i < to; i++) {
+        json_t *v = load_span(ts->text, ts->elems[i]);
+        if (!v) {
+            job->malformed = true;
+            return;
+        }
+        if (!job->failed) {
+            char *ptr = json_pointer_index("/targets", i);
+            job->failed = read_target(&r, v, ptr, &ts->targets[i]) != 0;
+            free(ptr);
+        }
+        json_decref(v);
     }
+}
+
+/* Read the targets array's elements, in parallel for a large manifest.
+ * Returns 0, -1 with the first bad target's error in `err`, or 1 when an
+ * element is not valid JSON. */
+static int read_target_spans(const char *text, const char *file, const struct json_span *elems,
+                             size_t n, struct manifest *m, struct lk_error *err)
+{
+    m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
+    m->n_targets = n;
+    struct target_spans ts = { text, file, elems, m->targets, { { false, false, LK_ERROR_INIT } } };
+    size_t n_jobs = parallel_jobs(n, 1024);
+    parallel_run(n, n_jobs, read_target_range, &ts);
+    int rc = 0;
+    for (size_t j = 0; j < n_jobs; j++) {
+        if (ts.jobs[j].malformed) {
+            rc = 1;
+        } else if (ts.jobs[j].failed && rc == 0) {
+            *err = ts.jobs[j].err; /* moved: jobs in range order, the first bad target's */
+            ts.jobs[j].err = (struct lk_error)LK_ERROR_INIT;
+            rc = -1;
+        }
+    }
+    for (size_t j = 0; j < n_jobs; j++)
+        lk_error_clear(&ts.jobs[j].err);
+    if (rc == 1)
+        lk_error_clear(err);
     return rc;
+}
+
+/* The top-level members, each parsed on its own; the targets array's
+ * elements parsed (and read) in parallel. Returns 0, -1 (error in `err`),
+ * or 1 when the text is not valid JSON. */
+static int read_members(const char *text, const char *file, const struct json_member_span *members,
+                        size_t n, struct manifest *m, struct lk_error *err)
+{
+    struct strindex seen = STRINDEX_INIT;
+    json_t **keys = xcalloc(n ? n : 1, sizeof(*keys));
+    json_t *version = NULL, *pipeline = NULL, *targets = NULL;
+    const struct json_member_span *target_member = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        keys[i] = load_span(text, members[i].key);
+        const char *key = json_string_value(keys[i]);
+        if (!key || strindex_get(&seen, key) != STRINDEX_NONE) {
+            rc = 1; /* a duplicate key: jansson rejects it */
+            break;
+        }
+        strindex_put(&seen, key, i);
+        if (!strcmp(key, "targets") && text[members[i].value.off] == '[') {
+            target_member = &members[i];
+            continue;
+        }
+        json_t *v = load_span(text, members[i].value);
+        if (!v)
+            rc = 1;
+        else if (!strcmp(key, "version"))
+            version = v;
+        else if (!strcmp(key, "pipeline"))
+            pipeline = v;
+        else if (!strcmp(key, "targets"))
+            targets = v; /* not an array: read_targets says so */
+        else
+            json_decref(v);
+    }
+    struct json_span *elems = NULL;
+    size_t n_elems = 0;
+    if (rc == 0 && target_member && jsonscan_array(text, target_member->value, &elems, &n_elems) != 0)
+        rc = 1;
+    struct lk_error target_err = LK_ERROR_INIT;
+    int targets_rc = 0;
+    if (rc == 0 && target_member)
+        targets_rc = read_target_spans(text, file, elems, n_elems, m, &target_err);
+    if (targets_rc == 1)
+        rc = 1;
+
+    /* Valid JSON: the members in the order read_manifest reads them. */
+    struct reader r = { file, err };
+    set_defaults(&m->pipeline);
+    if (rc == 0 && version && read_version(&r, version, "/version") != 0)
+        rc = -1;
+    if (rc == 0 && pipeline && read_pipeline(&r, pipeline, "/pipeline", &m->pipeline) != 0)
+        rc = -1;
+    if (rc == 0 && targets && read_targets(&r, targets, "/targets", m) != 0)
+        rc = -1;
+    if (rc == 0 && targets_rc != 0) {
+        *err = target_err; /* moved */
+        target_err = (struct lk_error)LK_ERROR_INIT;
+        rc = -1;
+    }
+    lk_error_clear(&target_err);
+    free(elems);
+    json_decref(version);
+    json_decref(pipeline);
+    json_decref(targets);
+    for (size_t i = 0; i < n; i++)
+        json_decref(keys[i]);
+    free(keys);
+    strindex_release(&seen);
+    return rc;
+}
+
+int manifest_parse(const char *text, size_t len, const char *file, struct manifest *m,
+                   struct lk_error *err)
+{
+    memset(m, 0, sizeof(*m));
+    struct json_member_span *members;
+    size_t n;
+    if (jsonscan_object(text, len, &members, &n) != 0)
+        return manifest_parse_whole(text, len, file, m, err);
+    int rc = read_members(text, file, members, n, m, err);
+    free(members);
+    if (rc == 1) {
+        /* Not valid JSON: jansson's own error, from the whole text. */
+        manifest_free(m);
+        return manifest_parse_whole(text, len, file, m, err);
+    }
+    return parsed(m, rc);
 }
 
 int manifest_load(const char *path, struct manifest *m, struct lk_error *err)

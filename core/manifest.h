@@ -91,6 +91,13 @@ struct manifest {
 int manifest_parse(const char *text, size_t len, const char *file, struct manifest *m,
                    struct lk_error *err);
 int manifest_load(const char *path, struct manifest *m, struct lk_error *err);
+/* manifest_parse() reads the document piece by piece (jsonscan.h), the
+ * targets in parallel when there are many; manifest_parse_whole() reads it
+ * whole with jansson first. Both give the same result and the same error
+ * for every text (the fast one falls back to the whole reading for errors
+ * in the JSON itself); the tests compare them. */
+int manifest_parse_whole(const char *text, size_t len, const char *file, struct manifest *m,
+                         struct lk_error *err);
 void manifest_free(struct manifest *m);
 
 /* The parent target map (a previous drvmap.json): label -> drv path. */

@@ -1,0 +1,53 @@
+/* parallel — see parallel.h. */
+#include "parallel.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+size_t parallel_jobs(size_t n, size_t min_per_job)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t jobs = min_per_job ? n / min_per_job : n;
+    if (cpus > 0 && jobs > (size_t)cpus)
+        jobs = (size_t)cpus;
+    if (jobs > PARALLEL_MAX_JOBS)
+        jobs = PARALLEL_MAX_JOBS;
+    return jobs ? jobs : 1;
+}
+
+struct range {
+    void (*fn)(void *ctx, size_t job, size_t from, size_t to);
+    void *ctx;
+    size_t job, from, to;
+};
+
+static void *run_range(void *arg)
+{
+    struct range *r = arg;
+    r->fn(r->ctx, r->job, r->from, r->to);
+    return NULL;
+}
+
+void parallel_run(size_t n, size_t n_jobs, void (*fn)(void *ctx, size_t job, size_t from, size_t to),
+                  void *ctx)
+{
+    if (n_jobs < 1)
+        n_jobs = 1;
+    if (n_jobs > PARALLEL_MAX_JOBS)
+        n_jobs = PARALLEL_MAX_JOBS;
+    struct range ranges[PARALLEL_MAX_JOBS];
+    pthread_t threads[PARALLEL_MAX_JOBS];
+    bool started[PARALLEL_MAX_JOBS] = { false };
+    for (size_t j = 0; j < n_jobs; j++)
+        ranges[j] = (struct range){ fn, ctx, j, n * j / n_jobs, n * (j + 1) / n_jobs };
+    for (size_t j = 1; j < n_jobs; j++)
+        started[j] = pthread_create(&threads[j], NULL, run_range, &ranges[j]) == 0;
+    run_range(&ranges[0]);
+    for (size_t j = 1; j < n_jobs; j++) {
+        if (started[j])
+            pthread_join(threads[j], NULL);
+        else
+            run_range(&ranges[j]);
+    }
+}

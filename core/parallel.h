@@ -1,0 +1,24 @@
+/* parallel — run independent work on contiguous ranges of [0, n) at once,
+ * one thread per range, on the processors the machine has.
+ *
+ * Contract: parallel_jobs() says into how many ranges [0, n) is split: at
+ * most one per online processor (PARALLEL_MAX_JOBS at most), and no range
+ * smaller than `min_per_job` items (so small inputs run on the calling
+ * thread alone). parallel_run() calls fn(ctx, job, from, to) once per
+ * range, job = 0 .. n_jobs-1 in range order, range `job` being
+ * [n*job/n_jobs, n*(job+1)/n_jobs); job 0 runs on the calling thread, and
+ * a range whose thread cannot be started runs there too. It returns when
+ * every call has returned. `fn` must be safe to run concurrently with
+ * itself on different ranges; results go into per-job state in `ctx`. */
+#ifndef LAZYKITE_PARALLEL_H
+#define LAZYKITE_PARALLEL_H
+
+#include <stddef.h>
+
+#define PARALLEL_MAX_JOBS 8
+
+size_t parallel_jobs(size_t n, size_t min_per_job);
+void parallel_run(size_t n, size_t n_jobs, void (*fn)(void *ctx, size_t job, size_t from, size_t to),
+                  void *ctx);
+
+#endif

@@ -1,0 +1,139 @@
+/* Unit tests: the manifest read piece by piece (and in parallel) gives what
+ * reading it whole with jansson gives — the same manifest, the same first
+ * error, malformed JSON anywhere before any other error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "pipeline.h"
+#include "strbuf.h"
+
+/* A manifest of `n` targets; target `bad` (if < n) has a bad drvPath,
+ * target `broken` (if < n) is malformed JSON; `pipeline` is the pipeline
+ * member's value. */
+static char *big_manifest(size_t n, size_t bad, size_t broken, const char *pipeline)
+{
+    struct strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "{\"version\": 1,\n \"pipeline\": %s,\n \"targets\": [", pipeline);
+    for (size_t i = 0; i < n; i++) {
+        sb_addf(&sb, "%s\n  {\"attrPath\": [\"pkgs\", \"t%zu\"], \"drvPath\": \"/nix/store/"
+                     "%032zu-t%zu%s\", \"meta\": {\"ci\": {\"extraSteps\": {\"x\": {\"command\": "
+                     "{\"drvPath\": \"/nix/store/%032zu-x.drv\"}, \"phase\": \"release\"}}}}%s",
+                i ? "," : "", i, i, i, i == bad ? "" : ".drv", i, i == broken ? "" : "}");
+    }
+    sb_adds(&sb, "\n]}\n");
+    return sb_detach(&sb);
+}
+
+/* The generated pipeline as one text, or the error line. */
+static char *outcome(const char *text, int whole)
+{
+    struct manifest m;
+    struct lk_error err = LK_ERROR_INIT;
+    int rc = whole ? manifest_parse_whole(text, strlen(text), "m.json", &m, &err)
+                   : manifest_parse(text, strlen(text), "m.json", &m, &err);
+    char *out;
+    if (rc != 0) {
+        out = lk_error_format(&err);
+    } else {
+        struct generate_request req = { &m, "m.json", NULL, NULL, { 0 }, { 0 }, true, NULL, NULL, 0 };
+        struct pipeline p;
+        assert_int_equal(pipeline_generate(&req, &p, &err), 0);
+        struct strbuf all = STRBUF_INIT;
+        for (size_t i = 0; i < p.n_phases; i++)
+            sb_add(&all, p.phases[i].steps.text.buf, p.phases[i].steps.text.len);
+        sb_adds(&all, p.drvmap);
+        pipeline_free(&p);
+        out = sb_detach(&all);
+    }
+    manifest_free(&m);
+    lk_error_clear(&err);
+    return out;
+}
+
+/* Both readings agree; returns the outcome (caller frees). */
+static char *agreed(const char *text)
+{
+    char *fast = outcome(text, 0), *whole = outcome(text, 1);
+    assert_string_equal(fast, whole);
+    free(whole);
+    return fast;
+}
+
+static void expect_error(const char *text, const char *line)
+{
+    char *got = agreed(text);
+    assert_string_equal(got, line);
+    free(got);
+}
+
+static void test_large_manifest_same_result(void **state)
+{
+    (void)state;
+    char *text = big_manifest(5000, (size_t)-1, (size_t)-1, "{\"phases\": [\"build\", \"release\"]}");
+    char *got = agreed(text);
+    assert_non_null(strstr(got, ":nix: pkgs/t4999"));
+    assert_non_null(strstr(got, ":gear: x (from pkgs/t0)"));
+    free(got);
+    free(text);
+}
+
+static void test_first_bad_target_reported(void **state)
+{
+    (void)state;
+    char *text = big_manifest(5000, 4000, (size_t)-1, "{}");
+    char *got = agreed(text);
+    assert_non_null(strstr(got, "m.json: /targets/4000/drvPath: expected a derivation store path"));
+    free(got);
+    free(text);
+}
+
+static void test_malformed_json_first(void **state)
+{
+    (void)state;
+    /* a bad target early, malformed JSON late: the JSON error wins */
+    char *text = big_manifest(5000, 10, 4900, "{}");
+    char *got = agreed(text);
+    assert_non_null(strstr(got, "malformed JSON"));
+    free(got);
+    free(text);
+    /* a bad pipeline setting and a bad target: the pipeline's first */
+    text = big_manifest(3000, 5, (size_t)-1, "{\"phases\": 3}");
+    got = agreed(text);
+    assert_string_equal(got, "m.json: /pipeline/phases: expected an array of strings, found an integer");
+    free(got);
+    free(text);
+}
+
+static void test_top_level_shapes(void **state)
+{
+    (void)state;
+    expect_error("[1]", "m.json: expected an object, found an array");
+    expect_error("{\"targets\": {}}", "m.json: /targets: expected an array of targets, found an object");
+    expect_error("{\"targets\": [], \"targets\": []}",
+                 "m.json: 1:25: malformed JSON: duplicate object key near '\"targets\"'");
+    expect_error("{\"t\\u0061rgets\": [1]}", "m.json: /targets/0: expected an object, found an integer");
+    expect_error("{\"targets\": [] } x", "m.json: 1:18: malformed JSON: end of file expected near 'x'");
+    expect_error("{\"other\": [1, {\"a\": tru}], \"targets\": []}",
+                 "m.json: 1:23: malformed JSON: invalid token near 'tru'");
+    expect_error("{\"version\": 2, \"targets\": [3]}", "m.json: /version: unsupported manifest version (expected 1)");
+    char *got = agreed(" {\"version\": 1, \"x\": null, \"targets\": [ ] } \n");
+    assert_string_equal(got, "{}");
+    free(got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_large_manifest_same_result),
+        cmocka_unit_test(test_first_bad_target_reported),
+        cmocka_unit_test(test_malformed_json_first),
+        cmocka_unit_test(test_top_level_shapes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
