@@ -324,12 +324,13 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
 
 static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
 {
-    size_t checked = 0;
+    size_t checked = 0, by_git = 0;
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
         if (!s->tree_checked)
             continue;
         checked++;
+        by_git += s->tree_by_git;
         if (s->tree_status && *s->tree_status) {
             struct strbuf sb = STRBUF_INIT;
             for (const char *p = s->tree_status; *p; p++) {
@@ -344,7 +345,10 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
             free(one);
         }
     }
-    summary(r, "git status --porcelain after %zu step(s)", checked);
+    summary(r,
+            "git status --porcelain after %zu step(s) (%zu run; after the others the checkout was as git "
+            "last found it clean, but for new top-level links or files its .gitignore ignores)",
+            checked, by_git);
 }
 
 /* The identity a step has in the upload-order comparison. */

@@ -49,6 +49,8 @@ struct obs_step {
     bool reached_build_script;   /* log has "--- Building extra step script" */
     bool reached_run_script;     /* log has "+++ Running extra step script" */
     bool tree_checked;
+    bool tree_by_git;        /* git status ran (else the checkout was compared with
+                                its snapshot from when git last found it clean) */
     char *tree_status;       /* `git status --porcelain` after it ran ("" clean) */
     char *result_link;       /* /nix/store path `result` pointed at after it ran, or NULL */
     char *script_link;       /* ditto for nix-buildkite-extra-step-command-script */

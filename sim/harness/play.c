@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "buildkite/pipeline.h"
 #include "fileio.h"
 #include "harness/proc.h"
+#include "harness/treesnap.h"
 #include "nix/exportnix.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -31,7 +33,7 @@ static const char *const gitignore =
 /* What the callbacks record per scheduler node. */
 struct node_state {
     char *step_name;
-    bool tree_checked;
+    bool tree_checked, tree_by_git;
     char *tree;
     char *result_link, *script_link;
     bool reached_build, reached_run;
@@ -44,6 +46,7 @@ struct play {
     struct bk_sched *sched;
     char *work, *artifacts, *store, *state, *log, *bin;
     char **checkouts;
+    struct tree_snap **clean; /* per agent: its checkout when git last found it clean, or NULL */
     size_t nagents;
     char *commit, *branch;
     int gen_id, duck_id, release_id;
@@ -141,6 +144,142 @@ static int write_text(const char *path, const char *text, struct lk_error *err)
     return write_file_atomic(path, text, strlen(text), err);
 }
 
+/* true iff the checkout's .gitignore (the `gitignore` text above, which
+ * the harness writes and commits at the top of the depot) makes git ignore
+ * a top-level entry `name` that is not a directory. Patterns are matched
+ * as git matches plain ones (no '!' negation in the text: otherwise
+ * nothing is taken as ignored); patterns with a slash inside or a trailing
+ * one never match such an entry. */
+static bool ignored_top_level_file(const char *name)
+{
+    if (strchr(gitignore, '!'))
+        return false;
+    bool ignored = false;
+    for (const char *line = gitignore; *line && !ignored;) {
+        size_t len = strcspn(line, "\n");
+        char *pat = xstrndup(line, len);
+        line += len + (line[len] == '\n');
+        const char *q = pat[0] == '/' ? pat + 1 : pat;
+        if (*q && *q != '#' && !strchr(q, '/') && !strchr(q, '\\'))
+            ignored = fnmatch(q, name, 0) == 0;
+        free(pat);
+    }
+    return ignored;
+}
+
+/* `git status --porcelain -z --ignored` in the checkout: 0 with its
+ * NUL-separated entries in *raw (the caller frees), or -1 with err. */
+static int git_status(struct play *p, const char *checkout, char **raw, struct lk_error *err)
+{
+    static const char *const status[] = { "status", "--porcelain", "-z", "--ignored", NULL };
+    *raw = NULL;
+    return git(p, checkout, status, raw, err);
+}
+
+/* The agent's clean snapshot := its checkout now (NULL if it cannot be
+ * taken: git then runs after every step until one can). */
+static void remember_clean(struct play *p, size_t agent, const char *checkout)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    tree_snap_free(p->clean[agent]);
+    p->clean[agent] = NULL;
+    if (tree_snap_take(checkout, &p->clean[agent], &err) < 0)
+        p->clean[agent] = NULL;
+    lk_error_clear(&err);
+}
+
+/* tree-clean by git: its report (the status lines of what is not ignored),
+ * then the agent's clean checkout for its next job, as `git clean -ffxdq`
+ * and `git checkout -f` before every job would leave it: the untracked and
+ * ignored paths git lists are removed, modified files checked out again.
+ * If git listed anything, it is asked again afterwards; the checkout is
+ * remembered as clean once git lists nothing. */
+static char *git_tree_check(struct play *p, size_t agent, const char *checkout)
+{
+    struct lk_error gerr = LK_ERROR_INIT;
+    char *raw = NULL, *tree;
+    tree_snap_free(p->clean[agent]);
+    p->clean[agent] = NULL;
+    if (git_status(p, checkout, &raw, &gerr) == 0) {
+        bool modified = false;
+        for (char *e = raw; *e; e += strlen(e) + 1) {
+            if (strncmp(e, "!! ", 3) && strncmp(e, "?? ", 3))
+                modified = true;
+            if (!strncmp(e, "!! ", 3) || !strncmp(e, "?? ", 3)) {
+                char *path = xasprintf("%s/%s", checkout, e + 3);
+                size_t pl = strlen(path);
+                if (pl && path[pl - 1] == '/')
+                    path[pl - 1] = '\0';
+                remove_tree(path);
+                free(path);
+            } else if (e[0] == 'R' || e[1] == 'R' || e[0] == 'C' || e[1] == 'C') {
+                e += strlen(e) + 1; /* -z: the source path follows */
+            }
+        }
+        if (modified) { /* `git checkout -f` of the job's commit */
+            static const char *const reset[] = { "checkout", "-f", "-q", "HEAD", NULL };
+            git(p, checkout, reset, NULL, &gerr);
+            lk_error_clear(&gerr);
+        }
+        /* what tree-clean reports: everything but the ignored paths */
+        struct strbuf shown = STRBUF_INIT;
+        for (char *e = raw; *e; e += strlen(e) + 1)
+            if (strncmp(e, "!! ", 3))
+                sb_addf(&shown, "%s\n", e);
+        tree = sb_detach(&shown);
+        bool listed = *raw != '\0';
+        if (listed) { /* did the cleaning leave the checkout clean? */
+            free(raw);
+            raw = NULL;
+            if (git_status(p, checkout, &raw, &gerr) < 0)
+                listed = true;
+            else
+                listed = *raw != '\0';
+            lk_error_clear(&gerr);
+        }
+        if (!listed)
+            remember_clean(p, agent, checkout);
+    } else {
+        tree = lk_error_format(&gerr);
+    }
+    free(raw);
+    lk_error_clear(&gerr);
+    return tree;
+}
+
+/* What tree-clean reports for the step that just ended in the agent's
+ * checkout ("" when clean), the checkout made clean for the agent's next
+ * job. git runs only when the checkout differs from its snapshot of the
+ * last time git found it clean by more than new top-level files or links
+ * that the checkout's .gitignore ignores (a :nix: step's `result`, an
+ * extra step's script link): exactly what `git status --porcelain
+ * --ignored` would then list, all as "!! NAME", and nothing else. Those
+ * are removed without asking git, which leaves the checkout as its
+ * snapshot (the top directory's own times aside, which git ignores). */
+static char *check_tree(struct play *p, size_t agent, const char *checkout, bool *by_git)
+{
+    struct tree_snap *now = NULL;
+    struct lk_error err = LK_ERROR_INIT;
+    char **added = NULL;
+    size_t n_added = 0;
+    bool fast = p->clean[agent] && tree_snap_take(checkout, &now, &err) == 0 &&
+                tree_snap_compare(p->clean[agent], now, &added, &n_added);
+    for (size_t i = 0; i < n_added && fast; i++)
+        fast = ignored_top_level_file(added[i]);
+    for (size_t i = 0; i < n_added && fast; i++) {
+        char *path = xasprintf("%s/%s", checkout, added[i]);
+        fast = unlink(path) == 0;
+        free(path);
+    }
+    for (size_t i = 0; i < n_added; i++)
+        free(added[i]);
+    free(added);
+    tree_snap_free(now);
+    lk_error_clear(&err);
+    *by_git = !fast;
+    return fast ? xstrdup("") : git_tree_check(p, agent, checkout);
+}
+
 static int make_checkouts(struct play *p, struct lk_error *err)
 {
     const struct fixture *f = p->res->fixture;
@@ -164,10 +303,18 @@ static int make_checkouts(struct play *p, struct lk_error *err)
     if (rc == 0) {
         p->commit[strcspn(p->commit, "\n")] = '\0';
         p->checkouts = xcalloc(p->nagents + 1, sizeof(char *));
+        p->clean = xcalloc(p->nagents, sizeof(*p->clean));
         for (size_t i = 0; i < p->nagents && rc == 0; i++) {
             p->checkouts[i] = xasprintf("%s/agent-%zu", p->work, i + 1);
             const char *clone[] = { "clone", "-q", src, p->checkouts[i], NULL };
             rc = git(p, p->work, clone, NULL, err);
+            /* its first snapshot, if git finds the fresh clone clean */
+            char *raw = NULL;
+            struct lk_error serr = LK_ERROR_INIT;
+            if (rc == 0 && git_status(p, p->checkouts[i], &raw, &serr) == 0 && !*raw)
+                remember_clean(p, i, p->checkouts[i]);
+            lk_error_clear(&serr);
+            free(raw);
         }
     }
     free(src);
@@ -431,47 +578,9 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     free(ns->script_link);
     ns->result_link = read_link(p, checkout, "result");
     ns->script_link = read_link(p, checkout, SCRIPT_LINK);
-    /* tree-clean; then the agent's clean checkout for its next job, as
-     * `git clean -ffxdq` before every job would leave it: the ignored paths
-     * git lists are removed (one git process per step) */
-    static const char *const status[] = { "status", "--porcelain", "-z", "--ignored", NULL };
-    struct lk_error gerr = LK_ERROR_INIT;
-    char *raw = NULL;
-    free(ns->tree);
-    ns->tree = NULL;
     ns->tree_checked = true;
-    if (git(p, checkout, status, &raw, &gerr) == 0) {
-        bool modified = false;
-        for (char *e = raw; *e; e += strlen(e) + 1) {
-            if (strncmp(e, "!! ", 3) && strncmp(e, "?? ", 3))
-                modified = true;
-            if (!strncmp(e, "!! ", 3) || !strncmp(e, "?? ", 3)) {
-                char *path = xasprintf("%s/%s", checkout, e + 3);
-                size_t pl = strlen(path);
-                if (pl && path[pl - 1] == '/')
-                    path[pl - 1] = '\0';
-                remove_tree(path);
-                free(path);
-            } else if (e[0] == 'R' || e[1] == 'R' || e[0] == 'C' || e[1] == 'C') {
-                e += strlen(e) + 1; /* -z: the source path follows */
-            }
-        }
-        if (modified) { /* `git checkout -f` of the job's commit */
-            static const char *const reset[] = { "checkout", "-f", "-q", "HEAD", NULL };
-            git(p, checkout, reset, NULL, &gerr);
-            lk_error_clear(&gerr);
-        }
-        /* what tree-clean reports: everything but the ignored paths */
-        struct strbuf shown = STRBUF_INIT;
-        for (char *e = raw; *e; e += strlen(e) + 1)
-            if (strncmp(e, "!! ", 3))
-                sb_addf(&shown, "%s\n", e);
-        ns->tree = sb_detach(&shown);
-    } else {
-        ns->tree = lk_error_format(&gerr);
-    }
-    free(raw);
-    lk_error_clear(&gerr);
+    free(ns->tree);
+    ns->tree = check_tree(p, r->agent, checkout, &ns->tree_by_git);
     return 0;
 }
 
@@ -539,6 +648,7 @@ static void observe(struct play *p, struct bk_executor *ex)
             struct node_state *ns = &p->nodes[id];
             s->step_name = ns->step_name ? xstrdup(ns->step_name) : NULL;
             s->tree_checked = ns->tree_checked;
+            s->tree_by_git = ns->tree_by_git;
             s->tree_status = ns->tree ? xstrdup(ns->tree) : NULL;
             s->result_link = ns->result_link ? xstrdup(ns->result_link) : NULL;
             s->script_link = ns->script_link ? xstrdup(ns->script_link) : NULL;
@@ -803,8 +913,11 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         free(p.nodes[i].log_tail);
     }
     free(p.nodes);
-    for (size_t i = 0; p.checkouts && i < p.nagents; i++)
+    for (size_t i = 0; p.checkouts && i < p.nagents; i++) {
         free(p.checkouts[i]);
+        tree_snap_free(p.clean[i]);
+    }
+    free(p.clean);
     free(p.checkouts);
     free(p.phases);
     free(p.work);

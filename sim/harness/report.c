@@ -139,6 +139,9 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                              s->ran ? json_real(s->seconds) : json_null(), "exit_status",
                              s->ran && s->exit_status >= 0 ? json_integer(s->exit_status) : json_null(),
                              "built", built));
+        if (s->tree_checked)
+            json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "tree_check",
+                                json_string(s->tree_by_git ? "git" : "snapshot"));
         if (s->log_tail)
             json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "log_tail",
                                 json_string(s->log_tail));
