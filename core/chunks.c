@@ -16,7 +16,7 @@
 /* Write `text` as the file `name` of the temporary output directory. The
  * directory is renamed into place as a whole, so the file needs no
  * temporary name of its own. */
-static int write_text(const struct outdir *od, const char *name, const struct strbuf *text,
+static int write_text(const struct outdir *od, const char *name, const char *text, size_t len,
                       struct lk_error *err)
 {
     char *path = outdir_path(od, name);
@@ -25,7 +25,7 @@ static int write_text(const struct outdir *od, const char *name, const struct st
     if (fd < 0) {
         rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot create");
     } else {
-        if (write_all(fd, text->buf, text->len) != 0 || fchmod(fd, 0644) != 0)
+        if (write_all(fd, text, len) != 0 || fchmod(fd, 0644) != 0)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
         if (close(fd) != 0 && rc == 0)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
@@ -94,7 +94,7 @@ int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct ste
         }
         sb_adds(text, "]}\n");
         char *file = xasprintf("%s-chunk-%zu.json", phase, ++*id);
-        int rc = write_text(&w->od, file, text, err);
+        int rc = write_text(&w->od, file, text->buf, text->len, err);
         free(file);
         if (rc != 0)
             return -1;
@@ -114,10 +114,8 @@ int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct
     for (size_t i = 0; i < p->n_phases && rc == 0; i++)
         rc = chunk_writer_add(w, p->phases[i].name, &p->phases[i].steps, err);
     if (rc == 0) {
-        sb_reset(&w->text);
-        sb_adds(&w->text, p->drvmap ? p->drvmap : "{}");
-        sb_addc(&w->text, '\n');
-        rc = write_text(&w->od, "drvmap.json", &w->text, err);
+        const char *map = p->drvmap ? p->drvmap : "{}\n";
+        rc = write_text(&w->od, "drvmap.json", map, strlen(map), err);
     }
     if (rc != 0)
         return -1;

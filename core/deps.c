@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "drv.h"
+#include "parallel.h"
 #include "strbuf.h"
 #include "strindex.h"
 #include "xalloc.h"
@@ -34,6 +35,7 @@ struct node {
     unsigned known : 1;
     unsigned parsed : 1;
     unsigned state : 2; /* enum node_state */
+    unsigned queued : 1; /* met by deps_read_ahead() */
     size_t *inputs;     /* node indices of the inputDrvs, in .drv order */
     size_t n_inputs;
     size_t *answer;     /* node indices of the closest known deps (walking: the settled part) */
@@ -170,7 +172,7 @@ static void error_context(struct deps *d, size_t idx, size_t referrer, struct lk
  * file), then read() into one reused buffer until end of file — open, read,
  * read (0), close; fstat() only when a file fills the buffer, to grow it to
  * the file's size at once. Errors as read_file(). */
-static int read_drv_file(struct deps *d, const char *name, const char *host, struct lk_error *err)
+static int open_store(struct deps *d, struct lk_error *err)
 {
     if (d->store_fd < 0) {
         const char *dir = d->store_dir ? d->store_dir : "/nix/store";
@@ -178,22 +180,28 @@ static int read_drv_file(struct deps *d, const char *name, const char *host, str
         if (d->store_fd < 0)
             return lk_fail_errno(err, LK_EXIT_INPUT, dir, "cannot open the store directory");
     }
+    return 0;
+}
+
+static int read_drv_file(int store_fd, struct strbuf *text, const char *name, const char *host,
+                         struct lk_error *err)
+{
     /* O_NONBLOCK: something other than a regular file must not block. */
-    int fd = openat(d->store_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat(store_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return lk_fail_errno(err, LK_EXIT_INPUT, host, "cannot open");
-    sb_reset(&d->text);
-    if (d->text.alloc < 16384)
-        sb_grow(&d->text, 16384);
+    sb_reset(text);
+    if (text->alloc < 16384)
+        sb_grow(text, 16384);
     for (;;) {
-        if (d->text.alloc - d->text.len < 2) {
+        if (text->alloc - text->len < 2) {
             struct stat st;
             size_t want = 65536;
-            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= d->text.len)
-                want = (size_t)st.st_size - d->text.len + 1;
-            sb_grow(&d->text, want);
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= text->len)
+                want = (size_t)st.st_size - text->len + 1;
+            sb_grow(text, want);
         }
-        ssize_t n = read(fd, d->text.buf + d->text.len, d->text.alloc - d->text.len - 1);
+        ssize_t n = read(fd, text->buf + text->len, text->alloc - text->len - 1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -206,11 +214,110 @@ static int read_drv_file(struct deps *d, const char *name, const char *host, str
         }
         if (n == 0)
             break;
-        d->text.len += (size_t)n;
-        d->text.buf[d->text.len] = '\0';
+        text->len += (size_t)n;
+        text->buf[text->len] = '\0';
     }
     close(fd);
     return 0;
+}
+
+/* Make the inputs of `drv` the input nodes of node `idx` (parsed now).
+ * Returns NULL, or the first input path that is not a store path (the node
+ * then stays unparsed). */
+static const char *set_inputs(struct deps *d, size_t idx, const struct drv *drv)
+{
+    for (size_t i = 0; i < drv->n_inputs; i++)
+        if (!store_name(drv->inputs[i].path))
+            return drv->inputs[i].path;
+    size_t *inputs = drv->n_inputs ? xmalloc(drv->n_inputs * sizeof *inputs) : NULL;
+    for (size_t i = 0; i < drv->n_inputs; i++)
+        inputs[i] = node_get(d, drv->inputs[i].path); /* may move d->nodes */
+    struct node *n = &d->nodes[idx];
+    n->inputs = inputs;
+    n->n_inputs = drv->n_inputs;
+    n->parsed = 1;
+    return NULL;
+}
+
+/* Reading the closure ahead of the walks, in parallel: the unparsed nodes
+ * reachable from the known ones are read level by level, each level's
+ * files by several threads at once (reading 200k small files is system
+ * calls and page cache, which scale with processors). A file that cannot
+ * be read or parsed is left unparsed: the walk reads it again when it meets
+ * it and reports the error then, exactly as without reading ahead. */
+struct read_ahead {
+    const struct deps *d;
+    const size_t *level;            /* node indices */
+    struct drv *drvs;               /* per node of the level; n_inputs SIZE_MAX: failed */
+    struct strbuf texts[PARALLEL_MAX_JOBS];
+};
+
+static void read_level(void *ctx, size_t job, size_t from, size_t to)
+{
+    struct read_ahead *ra = ctx;
+    for (size_t k = from; k < to; k++) {
+        const char *name = store_name(ra->d->nodes[ra->level[k]].path);
+        struct lk_error err = LK_ERROR_INIT;
+        struct drv *drv = &ra->drvs[k];
+        if (!name || read_drv_file(ra->d->store_fd, &ra->texts[job], name, name, &err) != 0 ||
+            drv_parse_inputs(ra->texts[job].buf, ra->texts[job].len, name, drv, &err) != 0) {
+            drv_free(drv);
+            memset(drv, 0, sizeof *drv);
+            drv->n_inputs = SIZE_MAX;
+        }
+        lk_error_clear(&err);
+    }
+}
+
+void deps_read_ahead(struct deps *d)
+{
+    enum { MIN_FILES_PER_JOB = 256 };
+    struct lk_error err = LK_ERROR_INIT;
+    if (open_store(d, &err) != 0) { /* the walk reports it */
+        lk_error_clear(&err);
+        return;
+    }
+    size_t *level = NULL, n_level = 0, level_alloc = 0;
+    for (size_t i = 0; i < d->n_nodes; i++) {
+        if (d->nodes[i].known && !d->nodes[i].parsed && !d->nodes[i].queued) {
+            d->nodes[i].queued = 1;
+            XGROW(level, level_alloc, n_level + 1);
+            level[n_level++] = i;
+        }
+    }
+    struct read_ahead ra = { d, NULL, NULL, { STRBUF_INIT } };
+    while (n_level) {
+        ra.level = level;
+        ra.drvs = xcalloc(n_level, sizeof *ra.drvs);
+        parallel_run(n_level, parallel_jobs(n_level, MIN_FILES_PER_JOB), read_level, &ra);
+        size_t *next = NULL, n_next = 0, next_alloc = 0;
+        for (size_t k = 0; k < n_level; k++) {
+            struct drv *drv = &ra.drvs[k];
+            if (drv->n_inputs == SIZE_MAX)
+                continue;
+            d->files_read++;
+            if (!set_inputs(d, level[k], drv)) {
+                const struct node *n = &d->nodes[level[k]];
+                for (size_t i = 0; i < n->n_inputs; i++) {
+                    struct node *in = &d->nodes[n->inputs[i]];
+                    if (!in->parsed && !in->queued) {
+                        in->queued = 1;
+                        XGROW(next, next_alloc, n_next + 1);
+                        next[n_next++] = n->inputs[i];
+                    }
+                }
+            }
+            drv_free(drv);
+        }
+        free(ra.drvs);
+        free(level);
+        level = next;
+        n_level = n_next;
+        level_alloc = next_alloc;
+    }
+    free(level);
+    for (size_t j = 0; j < PARALLEL_MAX_JOBS; j++)
+        sb_release(&ra.texts[j]);
 }
 
 /* Read and parse the .drv of node `idx` once; keep only its input nodes. */
@@ -226,7 +333,9 @@ static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_err
     struct drv drv;
     memset(&drv, 0, sizeof drv);
     d->files_read++;
-    int rc = read_drv_file(d, store_name(path), host, err);
+    int rc = open_store(d, err);
+    if (rc == 0)
+        rc = read_drv_file(d->store_fd, &d->text, store_name(path), host, err);
     if (rc == 0)
         rc = drv_parse_inputs(d->text.buf, d->text.len, host, &drv, err);
     if (rc != 0) {
@@ -235,27 +344,15 @@ static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_err
         free(host);
         return -1;
     }
-    size_t *inputs = drv.n_inputs ? xmalloc(drv.n_inputs * sizeof *inputs) : NULL;
-    for (size_t i = 0; i < drv.n_inputs; i++) {
-        if (!store_name(drv.inputs[i].path)) {
-            lk_bad_input(err, host, NULL, "input derivation '%s' is not a path in %s",
-                         drv.inputs[i].path, STORE_PREFIX);
-            error_context(d, idx, referrer, err);
-            free(inputs);
-            free(host);
-            drv_free(&drv);
-            return -1;
-        }
-        inputs[i] = node_get(d, drv.inputs[i].path); /* may move d->nodes */
+    const char *bad = set_inputs(d, idx, &drv);
+    if (bad) {
+        lk_bad_input(err, host, NULL, "input derivation '%s' is not a path in %s", bad,
+                     STORE_PREFIX);
+        error_context(d, idx, referrer, err);
     }
-    size_t n_inputs = drv.n_inputs;
     free(host);
     drv_free(&drv);
-    struct node *n = &d->nodes[idx];
-    n->inputs = inputs;
-    n->n_inputs = n_inputs;
-    n->parsed = 1;
-    return 0;
+    return bad ? -1 : 0;
 }
 
 static void answer_add(struct node *n, size_t known_node)

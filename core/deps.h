@@ -57,7 +57,16 @@ void deps_add_known(struct deps *d, const char *drv_path, size_t id);
 int deps_closest(struct deps *d, const char *drv_path, const size_t **ids, size_t *n_ids,
                  struct lk_error *err);
 
-/* How many `.drv` files this object has read so far (each at most once). */
+/* Read now, on several threads, the `.drv` file of every derivation
+ * reachable from the known ones that has not been read yet — the files
+ * that asking deps_closest() for every known derivation would read one by
+ * one. Optional: answers are the same without it. Nothing is reported
+ * here: a file that cannot be read or parsed is read again by the
+ * deps_closest() call that meets it, which reports the error. */
+void deps_read_ahead(struct deps *d);
+
+/* How many `.drv` files this object has read so far (each at most once,
+ * except a file that failed in deps_read_ahead()). */
 size_t deps_files_read(const struct deps *d);
 
 void deps_free(struct deps *d);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xalloc.h"
 
@@ -10,6 +11,11 @@ static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
+
+/* The bytes that matter inside a container: quotes and brackets. */
+static const bool structural[256] = {
+    ['"'] = true, ['['] = true, [']'] = true, ['{'] = true, ['}'] = true,
+};
 
 static size_t skip_space(const char *text, size_t len, size_t pos)
 {
@@ -22,10 +28,15 @@ static size_t skip_space(const char *text, size_t len, size_t pos)
 static size_t string_end(const char *text, size_t len, size_t pos)
 {
     for (pos++; pos < len; pos++) {
-        if (text[pos] == '"')
-            return pos + 1;
-        if (text[pos] == '\\')
-            pos++;
+        const char *quote = memchr(text + pos, '"', len - pos);
+        if (!quote)
+            return 0;
+        size_t q = (size_t)(quote - text), slashes = 0;
+        while (q - slashes > pos && text[q - slashes - 1] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return q + 1;
+        pos = q; /* an escaped quote: go on after it */
     }
     return 0;
 }
@@ -44,6 +55,10 @@ static int value_span(const char *text, size_t len, size_t pos, struct json_span
     } else if (c == '[' || c == '{') {
         size_t depth = 0;
         for (end = pos; end < len; end++) {
+            while (end < len && !structural[(unsigned char)text[end]])
+                end++;
+            if (end == len)
+                break;
             char d = text[end];
             if (d == '"') {
                 size_t e = string_end(text, len, end);

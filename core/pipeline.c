@@ -7,6 +7,7 @@
 
 #include "deps.h"
 #include "jsontext.h"
+#include "parallel.h"
 #include "quote.h"
 #include "steps.h"
 #include "strbuf.h"
@@ -159,13 +160,6 @@ static int check_extra_steps(const struct generate_request *req, struct lk_error
     return 0;
 }
 
-static struct phase_steps *phase_of(struct pipeline *p, const char *name)
-{
-    for (size_t i = 0; i < p->n_phases; i++)
-        if (!strcmp(p->phases[i].name, name))
-            return &p->phases[i];
-    return NULL;
-}
 
 void step_list_end_step(struct step_list *l)
 {
@@ -232,6 +226,7 @@ static char *make_drvmap(const struct target_info *infos, size_t n)
         sorted[i] = &infos[i];
     qsort(sorted, n, sizeof(*sorted), by_label);
     struct strbuf map = STRBUF_INIT;
+    sb_grow(&map, n * 160); /* about the size of an entry: no copies while it grows */
     sb_addc(&map, '{');
     for (size_t i = 0; i < n; i++) {
         const struct target_info *ti = sorted[i];
@@ -251,9 +246,98 @@ static char *make_drvmap(const struct target_info *infos, size_t n)
         jt_string(&map, ti->target->drv_path);
         sb_addc(&map, '}');
     }
-    sb_addc(&map, '}');
+    sb_adds(&map, "}\n");
     free(sorted);
     return sb_detach(&map);
+}
+
+/* Targets are turned into steps in rounds of ROUND_TARGETS: within a round
+ * in parallel, each job writing the steps of its range into lists of its
+ * own; the lists are then appended to the phases in order (and full chunks
+ * emitted), so memory stays bounded by a round. */
+enum { ROUND_TARGETS = 8192, MIN_TARGETS_PER_JOB = 512 };
+
+struct round {
+    const struct generate_request *req;
+    const struct target_info *infos;
+    const struct pipeline *p;
+    size_t start;                   /* the round's first target */
+    const size_t **dep_ids;         /* per target of the round (deps analysis) */
+    size_t *n_dep_ids;
+    struct step_list *lists;        /* [job * p->n_phases + phase] */
+};
+
+static size_t phase_index(const struct pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_phases; i++)
+        if (!strcmp(p->phases[i].name, name))
+            return i;
+    return p->n_phases;
+}
+
+static struct phase_steps *phase_of(struct pipeline *p, const char *name)
+{
+    size_t i = phase_index(p, name);
+    return i < p->n_phases ? &p->phases[i] : NULL;
+}
+
+static void round_range(void *ctx, size_t job, size_t from, size_t to)
+{
+    struct round *r = ctx;
+    const struct pipeline_settings *ps = &r->req->manifest->pipeline;
+    struct step_list *lists = r->lists + job * r->p->n_phases;
+    size_t build = phase_index(r->p, "build");
+    char **keys = NULL;
+    size_t keys_alloc = 0;
+    for (size_t k = from; k < to; k++) {
+        const struct target_info *ti = &r->infos[r->start + k];
+        if (build < r->p->n_phases) {
+            size_t n_ids = r->n_dep_ids[k];
+            XGROW(keys, keys_alloc, n_ids + 1);
+            for (size_t d = 0; d < n_ids; d++)
+                keys[d] = r->infos[r->dep_ids[k][d]].key;
+            target_step(&lists[build].text, ti, keys, n_ids, ps->cancel_on_build_failing,
+                        ps->default_step_overrides);
+            step_list_end_step(&lists[build]);
+        }
+        for (size_t j = 0; j < ti->target->n_extra_steps; j++) {
+            const struct extra_step *s = &ti->target->extra_steps[j];
+            size_t ph = phase_index(r->p, s->phase);
+            if (ph < r->p->n_phases) {
+                extra_step(&lists[ph].text, ti, s, build < r->p->n_phases,
+                           ps->default_step_overrides);
+                step_list_end_step(&lists[ph]);
+            }
+        }
+    }
+    free(keys);
+}
+
+/* Append the steps of `from` to the phase, emitting full batches. */
+static int append_steps(const struct generate_request *req, struct phase_steps *ph,
+                        const struct step_list *from, struct lk_error *err)
+{
+    for (size_t k = 0; k < from->n; k++) {
+        size_t start = step_list_start(from, k);
+        sb_add(&ph->steps.text, from->text.buf + start, from->ends[k] - start);
+        if (end_step(req, ph, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The closest known dependencies of the round's targets. */
+static int round_deps(struct deps *d, const struct manifest *m, struct round *r, size_t n,
+                      struct lk_error *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        r->dep_ids[k] = NULL;
+        r->n_dep_ids[k] = 0;
+        if (d && deps_closest(d, m->targets[r->start + k].drv_path, &r->dep_ids[k],
+                              &r->n_dep_ids[k], err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The target steps (with their dependencies) and extra steps, in order. */
@@ -261,48 +345,59 @@ static int add_target_steps(const struct generate_request *req, struct target_in
                             struct pipeline *p, struct lk_error *err)
 {
     const struct manifest *m = req->manifest;
-    const struct pipeline_settings *ps = &m->pipeline;
-    struct phase_steps *build = phase_of(p, "build");
+    bool build = phase_of(p, "build") != NULL;
     struct deps *d = NULL;
     if (build && !req->no_deps) {
         d = deps_new(req->store_dir);
         for (size_t i = 0; i < m->n_targets; i++)
             if (!infos[i].unchanged)
                 deps_add_known(d, m->targets[i].drv_path, i);
+        deps_read_ahead(d); /* every known target is asked for below */
     }
+    size_t max_jobs = parallel_jobs(ROUND_TARGETS, MIN_TARGETS_PER_JOB);
+    struct round r = { req, infos, p, 0, xcalloc(ROUND_TARGETS, sizeof(*r.dep_ids)),
+                       xcalloc(ROUND_TARGETS, sizeof(*r.n_dep_ids)),
+                       xcalloc(max_jobs * (p->n_phases ? p->n_phases : 1), sizeof(*r.lists)) };
     int rc = 0;
-    char **keys = NULL;
-    size_t keys_alloc = 0;
-    for (size_t i = 0; i < m->n_targets && rc == 0; i++) {
-        const struct target *t = &m->targets[i];
-        if (build) {
-            size_t n_ids = 0;
-            const size_t *ids = NULL;
-            if (d && deps_closest(d, t->drv_path, &ids, &n_ids, err) != 0) {
-                rc = -1;
-                break;
-            }
-            XGROW(keys, keys_alloc, n_ids + 1);
-            for (size_t k = 0; k < n_ids; k++)
-                keys[k] = infos[ids[k]].key;
-            target_step(&build->steps.text, &infos[i], keys, n_ids, ps->cancel_on_build_failing,
-                        ps->default_step_overrides);
-            rc = end_step(req, build, err);
+    for (r.start = 0; r.start < m->n_targets && rc == 0; r.start += ROUND_TARGETS) {
+        size_t n = m->n_targets - r.start < ROUND_TARGETS ? m->n_targets - r.start : ROUND_TARGETS;
+        if (round_deps(d, m, &r, n, err) != 0) {
+            rc = -1;
+            break;
         }
-        for (size_t j = 0; j < t->n_extra_steps && rc == 0; j++) {
-            const struct extra_step *s = &t->extra_steps[j];
-            struct phase_steps *ph = phase_of(p, s->phase);
-            if (ph) {
-                extra_step(&ph->steps.text, &infos[i], s, build != NULL,
-                           ps->default_step_overrides);
-                rc = end_step(req, ph, err);
+        size_t jobs = parallel_jobs(n, MIN_TARGETS_PER_JOB);
+        parallel_run(n, jobs, round_range, &r);
+        for (size_t j = 0; j < jobs; j++) {
+            for (size_t ph = 0; ph < p->n_phases; ph++) {
+                struct step_list *l = &r.lists[j * p->n_phases + ph];
+                if (rc == 0)
+                    rc = append_steps(req, &p->phases[ph], l, err);
+                step_list_clear(l);
             }
         }
     }
-    free(keys);
+    for (size_t i = 0; i < max_jobs * p->n_phases; i++)
+        step_list_release(&r.lists[i]);
+    free(r.lists);
+    free(r.dep_ids);
+    free(r.n_dep_ids);
     if (d)
         deps_free(d);
     return rc;
+}
+
+/* target_info_init() for every target, in parallel. */
+struct infos_ctx {
+    const struct generate_request *req;
+    struct target_info *infos;
+};
+
+static void init_infos(void *ctx, size_t job, size_t from, size_t to)
+{
+    (void)job;
+    struct infos_ctx *c = ctx;
+    for (size_t i = from; i < to; i++)
+        target_info_init(&c->infos[i], &c->req->manifest->targets[i], c->req->parent_map);
 }
 
 int pipeline_generate(const struct generate_request *req, struct pipeline *out,
@@ -324,8 +419,8 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
     }
 
     struct target_info *infos = xcalloc(m->n_targets ? m->n_targets : 1, sizeof(*infos));
-    for (size_t i = 0; i < m->n_targets; i++)
-        target_info_init(&infos[i], &m->targets[i], req->parent_map);
+    struct infos_ctx ic = { req, infos };
+    parallel_run(m->n_targets, parallel_jobs(m->n_targets, MIN_TARGETS_PER_JOB), init_infos, &ic);
     int rc = add_target_steps(req, infos, out, err);
     if (rc == 0) {
         struct phase_steps *build = phase_of(out, "build");

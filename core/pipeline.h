@@ -84,7 +84,7 @@ struct phase_steps {
 struct pipeline {
     struct phase_steps *phases; /* the enabled phases, in order (possibly without steps) */
     size_t n_phases;
-    char *drvmap;       /* JSON object: label -> {"attrPath", "drvPath"} for every target */
+    char *drvmap;       /* JSON object: label -> {"attrPath", "drvPath"} for every target, and "\n" */
 };
 
 int pipeline_generate(const struct generate_request *req, struct pipeline *out,

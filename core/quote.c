@@ -34,14 +34,16 @@ void quote_nix_string(struct strbuf *out, const char *s)
 void quote_shell_word(struct strbuf *out, const char *s)
 {
     sb_addc(out, '\'');
+    const char *plain = s; /* start of the run copied as it is */
     for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            sb_adds(out, "'\\''");
-        else if (*p == '\\' && p[1] == '$')
-            sb_adds(out, "\\''");
-        else
-            sb_addc(out, *p);
+        const char *esc = *p == '\'' ? "'\\''" : *p == '\\' && p[1] == '$' ? "\\''" : NULL;
+        if (esc) {
+            sb_add(out, plain, (size_t)(p - plain));
+            sb_adds(out, esc);
+            plain = p + 1;
+        }
     }
+    sb_adds(out, plain);
     sb_addc(out, '\'');
 }
 

@@ -220,6 +220,56 @@ static void test_self_and_cycle(void **state)
 }
 
 /* A missing input .drv: bad input naming the file, the store path and the referrer. */
+/* Reading ahead reads the whole closure of the known derivations once, on
+ * several threads; the answers are those of the lazy walk, nothing is read
+ * again, and a file that cannot be read is reported by the walk as before. */
+static void test_read_ahead(void **state)
+{
+    struct store *s = *state;
+    enum { WIDE = 3000 }; /* enough files for several threads */
+    put(s, 1, (unsigned long[]){ 2, 3 }, 2);
+    put(s, 2, (unsigned long[]){ 4 }, 1);
+    put(s, 3, (unsigned long[]){ 4 }, 1);
+    put(s, 4, (unsigned long[]){ 5, 6 }, 2);
+    put(s, 5, NULL, 0);
+    put(s, 6, NULL, 0);
+    for (unsigned long i = 1000; i < 1000 + WIDE; i++)
+        put(s, i, (unsigned long[]){ 6 }, 1);
+    struct deps *d = deps_new(s->dir);
+    known(d, 1, 0);
+    known(d, 5, 1);
+    known(d, 6, 2);
+    for (unsigned long i = 1000; i < 1000 + WIDE; i++)
+        known(d, i, i);
+    deps_read_ahead(d);
+    assert_int_equal(deps_files_read(d), 6 + WIDE);
+    for (unsigned long i = 1; i <= 6; i++) {
+        char *f = host_file(s, i);
+        assert_int_equal(unlink(f), 0);
+        free(f);
+    }
+    expect_ids(d, 1, (size_t[]){ 1, 2 }, 2);
+    expect_ids(d, 1999, (size_t[]){ 2 }, 1);
+    assert_int_equal(deps_files_read(d), 6 + WIDE);
+    deps_free(d);
+
+    /* 7 -> 8 (missing): read ahead skips it, the walk reports it */
+    put(s, 7, (unsigned long[]){ 8 }, 1);
+    d = deps_new(s->dir);
+    known(d, 7, 7);
+    deps_read_ahead(d);
+    const size_t *ids;
+    size_t n;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
+    char *file = host_file(s, 8);
+    assert_string_equal(err.file, file);
+    free(file);
+    assert_non_null(strstr(err.msg, "cannot open"));
+    lk_error_clear(&err);
+    deps_free(d);
+}
+
 static void test_missing_drv(void **state)
 {
     struct store *s = *state;
@@ -467,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_known_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
