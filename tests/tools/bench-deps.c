@@ -1,5 +1,6 @@
 /* bench-deps — time the dependency analysis alone (core/deps) over a
- * manifest's targets, as the generator runs it: every target known, then
+ * manifest's targets, as the generator runs it: every target known, the
+ * closure read ahead (deps_read_ahead, on several threads), then
  * deps_closest() for each in manifest order.
  *
  * usage: bench-deps MANIFEST STORE_DIR
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
     struct deps *d = deps_new(argv[2]);
     for (size_t i = 0; i < n; i++)
         deps_add_known(d, json_string_value(json_object_get(json_array_get(targets, i), "drvPath")), i);
+    deps_read_ahead(d);
     size_t edges = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
