@@ -136,10 +136,10 @@ static void test_chain_through_unknown(void **state)
     deps_free(d);
 }
 
-/* Diamond: A -> U1, U2; U1 -> U3; U2 -> U3; U3 -> B, C. Each once. */
-static void test_diamond(void **state)
+/* Diamond: A -> U1, U2; U1 -> U3; U2 -> U3; U3 -> B, C; A, B, C known
+ * (ids 0, 1, 2). */
+static struct deps *diamond(struct store *s)
 {
-    struct store *s = *state;
     put(s, 1, (unsigned long[]){ 2, 3 }, 2);
     put(s, 2, (unsigned long[]){ 4 }, 1);
     put(s, 3, (unsigned long[]){ 4 }, 1);
@@ -150,6 +150,14 @@ static void test_diamond(void **state)
     known(d, 1, 0);
     known(d, 5, 1);
     known(d, 6, 2);
+    return d;
+}
+
+/* The diamond: each file read once. */
+static void test_diamond(void **state)
+{
+    struct store *s = *state;
+    struct deps *d = diamond(s);
     expect_ids(d, 1, (size_t[]){ 1, 2 }, 2);
     assert_int_equal(deps_files_read(d), 4); /* A, U1, U2, U3; B and C not needed */
     deps_free(d);
@@ -227,20 +235,11 @@ static void test_read_ahead(void **state)
 {
     struct store *s = *state;
     enum { WIDE = 3000 }; /* enough files for several threads */
-    put(s, 1, (unsigned long[]){ 2, 3 }, 2);
-    put(s, 2, (unsigned long[]){ 4 }, 1);
-    put(s, 3, (unsigned long[]){ 4 }, 1);
-    put(s, 4, (unsigned long[]){ 5, 6 }, 2);
-    put(s, 5, NULL, 0);
-    put(s, 6, NULL, 0);
-    for (unsigned long i = 1000; i < 1000 + WIDE; i++)
+    struct deps *d = diamond(s);
+    for (unsigned long i = 1000; i < 1000 + WIDE; i++) {
         put(s, i, (unsigned long[]){ 6 }, 1);
-    struct deps *d = deps_new(s->dir);
-    known(d, 1, 0);
-    known(d, 5, 1);
-    known(d, 6, 2);
-    for (unsigned long i = 1000; i < 1000 + WIDE; i++)
         known(d, i, i);
+    }
     deps_read_ahead(d);
     assert_int_equal(deps_files_read(d), 6 + WIDE);
     for (unsigned long i = 1; i <= 6; i++) {
