@@ -1,13 +1,43 @@
 /* digest — see digest.h. */
 #include "digest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
 
+/* The digest implementations, fetched from the default provider once per
+ * process. EVP_sha256() and EVP_sha1() return legacy handles that OpenSSL 3
+ * resolves again on every EVP_DigestInit_ex (a provider lookup that costs
+ * several times the hashing of a short text); an explicitly fetched EVP_MD
+ * is resolved once. The fetched objects live as long as the process.
+ * One-shot hashing also keeps one context per thread (EVP_MD_CTX_new and
+ * EVP_MD_CTX_free per call cost as much as hashing a `.drv` text); a
+ * thread's context is freed when the thread exits. */
+static EVP_MD *fetched[2];
+static pthread_key_t ctx_key;
+static int have_key;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void free_ctx(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void init_digests(void)
+{
+    fetched[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
+    fetched[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
+    have_key = pthread_key_create(&ctx_key, free_ctx) == 0;
+}
+
 static const EVP_MD *md_of(enum digest_algo algo)
 {
+    pthread_once(&init_once, init_digests);
+    const EVP_MD *md = fetched[algo == DIGEST_SHA1 ? 0 : 1];
+    if (md)
+        return md;
     return algo == DIGEST_SHA1 ? EVP_sha1() : EVP_sha256();
 }
 
@@ -24,9 +54,20 @@ static void crypto_failed(const char *what)
 
 static void oneshot(enum digest_algo algo, const void *data, size_t len, unsigned char *out)
 {
+    const EVP_MD *md = md_of(algo);
+    EVP_MD_CTX *ctx = have_key ? pthread_getspecific(ctx_key) : NULL;
+    int keep = ctx != NULL;
+    if (!ctx) {
+        if (!(ctx = EVP_MD_CTX_new()))
+            crypto_failed("EVP_MD_CTX_new");
+        keep = have_key && pthread_setspecific(ctx_key, ctx) == 0;
+    }
     unsigned int n = 0;
-    if (!EVP_Digest(data, len, out, &n, md_of(algo), NULL) || n != digest_size(algo))
+    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+        !EVP_DigestFinal_ex(ctx, out, &n) || n != digest_size(algo))
         crypto_failed("EVP_Digest");
+    if (!keep)
+        EVP_MD_CTX_free(ctx);
 }
 
 void sha256_digest(const void *data, size_t len, unsigned char out[SHA256_BYTES])

@@ -2,6 +2,8 @@
  *
  * Contract: one-shot helpers hash a byte buffer into a caller-provided
  * array; the *_hex variants write lowercase hex plus a terminating NUL.
+ * They keep one OpenSSL context per thread (freed when the thread exits)
+ * and the fetched digest implementations for the life of the process.
  * The incremental `struct digest` hashes data fed in pieces; it owns an
  * OpenSSL context from digest_begin() until digest_end() (which also
  * frees it). Hashing cannot fail on valid arguments; an OpenSSL failure

@@ -4,6 +4,7 @@
  * (output paths of input-addressed derivations). */
 #include "storepath.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +96,28 @@ void storepath_compress_hash(const unsigned char *in, size_t inlen, unsigned cha
 char *storepath_make(const char *type, const unsigned char hash[SHA256_BYTES],
                      const char *name)
 {
-    char hex[SHA256_HEX_LEN + 1];
-    hex_encode(hash, SHA256_BYTES, hex);
+    static const char dir[] = ":" NIX_STORE_DIR ":";
+    size_t tlen = strlen(type), nlen = strlen(name);
     struct strbuf s = STRBUF_INIT;
-    sb_addf(&s, "%s:sha256:%s:%s:%s", type, hex, NIX_STORE_DIR, name);
+    sb_grow(&s, tlen + 8 + SHA256_HEX_LEN + sizeof dir + nlen);
+    sb_add(&s, type, tlen);
+    sb_add(&s, ":sha256:", 8);
+    hex_encode(hash, SHA256_BYTES, s.buf + s.len);
+    s.len += SHA256_HEX_LEN;
+    sb_add(&s, dir, sizeof dir - 1);
+    sb_add(&s, name, nlen);
     unsigned char full[SHA256_BYTES], small[STORE_HASH_BYTES];
     sha256_digest(s.buf, s.len, full);
     sb_release(&s);
     storepath_compress_hash(full, sizeof full, small, sizeof small);
-    char b32[STORE_HASH_CHARS + 1];
-    nixbase32_encode(small, sizeof small, b32);
-    return xasprintf("%s/%s-%s", NIX_STORE_DIR, b32, name);
+    /* "/nix/store/" + 32 base-32 characters + "-" + name */
+    size_t plen = sizeof NIX_STORE_DIR + STORE_HASH_CHARS + 1 + nlen;
+    char *p = xmalloc(plen + 1);
+    memcpy(p, NIX_STORE_DIR "/", sizeof NIX_STORE_DIR);
+    nixbase32_encode(small, sizeof small, p + sizeof NIX_STORE_DIR);
+    p[sizeof NIX_STORE_DIR + STORE_HASH_CHARS] = '-';
+    memcpy(p + sizeof NIX_STORE_DIR + STORE_HASH_CHARS + 1, name, nlen + 1);
+    return p;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -243,6 +255,42 @@ static int check_fixed(const struct drv *d, struct lk_error *err)
     return 0;
 }
 
+/* A text that is only hashed is written into one buffer per thread, reused
+ * (a fresh kilobyte per derivation is a noticeable part of instantiating
+ * 10^5 of them); it is released when the thread exits. */
+static pthread_key_t scratch_key;
+static int have_scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *p)
+{
+    sb_release(p);
+    free(p);
+}
+
+static void make_scratch_key(void)
+{
+    have_scratch_key = pthread_key_create(&scratch_key, free_scratch) == 0;
+}
+
+/* The calling thread's buffer, emptied; NULL if there can be none. */
+static struct strbuf *scratch_text(void)
+{
+    pthread_once(&scratch_once, make_scratch_key);
+    if (!have_scratch_key)
+        return NULL;
+    struct strbuf *sb = pthread_getspecific(scratch_key);
+    if (!sb) {
+        sb = xcalloc(1, sizeof *sb); /* all zero: an empty strbuf */
+        if (pthread_setspecific(scratch_key, sb) != 0) {
+            free(sb);
+            return NULL;
+        }
+    }
+    sb_reset(sb);
+    return sb;
+}
+
 struct hashed_input {
     char hex[SHA256_HEX_LEN + 1];
     const struct drv_input *in;
@@ -294,7 +342,16 @@ int drv_hash_modulo(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
         hi[i].in = &d->inputs[i];
         hi[i].idx = i;
     }
-    qsort(hi, n, sizeof *hi, cmp_hashed_input);
+    if (n > 16) {
+        qsort(hi, n, sizeof *hi, cmp_hashed_input);
+    } else { /* most derivations have a few inputs: insertion sort */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && cmp_hashed_input(&hi[j - 1], &hi[j]) > 0; j--) {
+                struct hashed_input t = hi[j];
+                hi[j] = hi[j - 1];
+                hi[j - 1] = t;
+            }
+    }
     /* Nix keeps the last input of equal hashes (std::map insert_or_assign). */
     struct drv_input *repl = xmalloc((n ? n : 1) * sizeof *repl);
     size_t m = 0;
@@ -309,10 +366,12 @@ int drv_hash_modulo(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
     struct drv shallow = *d;
     shallow.inputs = repl;
     shallow.n_inputs = m;
-    struct strbuf text = STRBUF_INIT;
-    drv_write(&shallow, &text);
-    sha256_digest(text.buf, text.len, out);
-    sb_release(&text);
+    struct strbuf local = STRBUF_INIT, *text = scratch_text();
+    if (!text)
+        text = &local;
+    drv_write(&shallow, text);
+    sha256_digest(text->buf, text->len, out);
+    sb_release(&local);
     free(repl);
     free(hi);
     return 0;
@@ -334,7 +393,11 @@ int drv_fill_outputs(struct drv *d, const char *name, drv_hash_lookup_fn lookup,
     if (storepath_check_name(name, err) < 0)
         return -1;
     char *name_copy = xstrdup(name); /* `name` may point into d's env */
-    drv_sort(d);
+    /* Whether it is fixed-output is decided on the sorted derivation (the
+     * last of duplicate outputs wins); one without any output hash stays
+     * without when sorted, and is sorted once, after its outputs are blanked. */
+    if (drv_is_fixed_output(d))
+        drv_sort(d);
     int r = -1;
     if (drv_is_fixed_output(d)) {
         char *path;
@@ -358,7 +421,7 @@ int drv_fill_outputs(struct drv *d, const char *name, drv_hash_lookup_fn lookup,
     if (drv_hash_modulo(d, lookup, ctx, h, err) < 0)
         goto done;
     for (size_t i = 0; i < d->n_outputs; i++) {
-        char *o = xasprintf("%s", d->outputs[i].name);
+        char *o = xstrdup(d->outputs[i].name);
         char *oname = storepath_output_name(name_copy, o);
         if (storepath_check_name(oname, err) < 0) {
             free(oname);
@@ -380,18 +443,25 @@ done:
 
 char *drv_store_path(const struct drv *d, const char *name)
 {
+    struct strbuf text = STRBUF_INIT;
+    drv_write(d, &text);
+    char *p = drv_store_path_of_text(d, name, text.buf, text.len);
+    sb_release(&text);
+    return p;
+}
+
+char *drv_store_path_of_text(const struct drv *d, const char *name, const char *text,
+                             size_t len)
+{
     size_t n = d->n_srcs + d->n_inputs;
     char **refs = xmalloc((n ? n : 1) * sizeof *refs);
     for (size_t i = 0; i < d->n_srcs; i++)
         refs[i] = d->srcs[i];
     for (size_t i = 0; i < d->n_inputs; i++)
         refs[d->n_srcs + i] = d->inputs[i].path;
-    struct strbuf text = STRBUF_INIT;
-    drv_write(d, &text);
     char *file = xasprintf("%s.drv", name);
-    char *p = storepath_make_text(file, text.buf, text.len, refs, n);
+    char *p = storepath_make_text(file, text, len, refs, n);
     free(file);
-    sb_release(&text);
     free(refs);
     return p;
 }

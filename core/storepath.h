@@ -110,6 +110,10 @@ int drv_fill_outputs(struct drv *d, const char *name, drv_hash_lookup_fn lookup,
  * as is: sort it first) named "<name>.drv": a text path with references
  * srcs ∪ input derivation paths. */
 char *drv_store_path(const struct drv *d, const char *name);
+/* drv_store_path() of a derivation whose ATerm (drv_write of `d` as it is)
+ * the caller already has: `text`, `len` bytes. */
+char *drv_store_path_of_text(const struct drv *d, const char *name, const char *text,
+                             size_t len);
 
 /* The derivation name of a `.drv` store path: its name without ".drv";
  * NULL if `drv_path` is not a valid store path ending in ".drv". */

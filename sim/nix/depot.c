@@ -25,6 +25,7 @@ struct depot_entry {
     char *drv_path;
     char *aterm;
     size_t *ifd;
+    size_t *inputs;
     unsigned char hash[SHA256_BYTES]; /* hashDerivationModulo */
 };
 
@@ -170,15 +171,16 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct lk_error *e
     struct lookup_ctx ctx = { d, inputs, n_inputs };
     int rc = -1;
     if (drv_fill_outputs(v, fd->name, lookup_input, &ctx, err) < 0)
-        goto out;
-    drv_sort(v);
+        goto out; /* which leaves `v` sorted */
     if (drv_hash_modulo(v, lookup_input, &ctx, e->hash, err) < 0)
         goto out;
-    struct strbuf at = STRBUF_INIT;
+    static struct strbuf at; /* reused; the text is kept in a block of its size */
+    sb_reset(&at);
     drv_write(v, &at);
     e->pub.aterm_len = at.len;
-    e->aterm = sb_detach(&at);
-    e->drv_path = drv_store_path(v, fd->name);
+    e->aterm = xmalloc(at.len + 1);
+    memcpy(e->aterm, at.buf, at.len + 1);
+    e->drv_path = drv_store_path_of_text(v, fd->name, e->aterm, e->pub.aterm_len);
     e->ifd = xcalloc(fd->n_ifd + 1, sizeof(size_t));
     for (size_t i = 0; i < fd->n_ifd; i++)
         e->ifd[i] = d->of_fixture[fd->ifd[i]];
@@ -188,6 +190,19 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct lk_error *e
     e->pub.drv = v;
     e->pub.aterm = e->aterm;
     e->pub.ifd = e->ifd;
+    /* the input indices, each once (in the order first used) */
+    size_t ni = 0;
+    for (size_t i = 0; i < n_inputs; i++) {
+        size_t k = 0;
+        while (k < ni && inputs[k] != inputs[i])
+            k++;
+        if (k == ni)
+            inputs[ni++] = inputs[i];
+    }
+    e->inputs = inputs;
+    inputs = NULL;
+    e->pub.inputs = e->inputs;
+    e->pub.n_inputs = ni;
     e->pub.n_ifd = fd->n_ifd;
     e->pub.fails = fd->fail;
     e->pub.fixture_index = fi;
@@ -262,6 +277,7 @@ void depot_free(struct depot *d)
         free(d->e[i].drv_path);
         free(d->e[i].aterm);
         free(d->e[i].ifd);
+        free(d->e[i].inputs);
     }
     free(d->e);
     free(d->of_fixture);

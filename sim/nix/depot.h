@@ -13,7 +13,9 @@
  * returned by the accessors (and every field of `struct depot_drv`) stay
  * valid until depot_free(). depot_open() owns the fixture it loads;
  * depot_from_fixture() borrows `f`, which must outlive the depot.
- * depot_manifest() returns a new json_t reference the caller owns. */
+ * depot_manifest() returns a new json_t reference the caller owns.
+ * Instantiation (depot_open, depot_from_fixture) is not thread-safe: it
+ * writes the ATerm texts in one buffer of the process. */
 #ifndef LAZYKITE_SIM_DEPOT_H
 #define LAZYKITE_SIM_DEPOT_H
 
@@ -36,6 +38,8 @@ struct depot_drv {
     const struct drv *drv;  /* sorted, output paths filled */
     const char *aterm;      /* the `.drv` file's exact bytes (NUL-terminated) */
     size_t aterm_len;
+    const size_t *inputs;   /* depot indices of its input derivations (each once) */
+    size_t n_inputs;
     const size_t *ifd;      /* depot indices of drvs that evaluating this one builds first */
     size_t n_ifd;
     int fails;              /* the builder exits 1 */

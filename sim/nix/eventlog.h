@@ -10,11 +10,17 @@
  *   "outputs" {"<name>": "/nix/store/…"} (empty object when none)
  *   "phase"   $LAZYKITE_PHASE or null;  "step"  $LAZYKITE_STEP or null
  *   "cause"   why it happened (e.g. "ifd while evaluating web/site") or null
- *   "pid"     the writing process; "time" unix seconds (a float)
+ *   "pid"     the writing process; "time" unix seconds (a real with
+ *             microseconds: "<seconds>.<6 digits>")
  *   "root"    the link path (root events only)
  *   "path"    the deleted path (delete events) or the rooted path (root events)
  * The file stays open between calls (reopened if $LAZYKITE_LOG changes);
- * eventlog_close() closes it (optional; for leak checkers and tests).
+ * eventlog_close() writes what is held and closes it.
+ * Holding: after eventlog_hold(), lines are kept in memory and written by
+ * eventlog_flush() (or when 1 MiB is held, or at eventlog_close()), several
+ * whole lines per write(2) — still never a partial line, so concurrent
+ * writers still never interleave within a line. A process that makes many
+ * events in a row (instantiating thousands of derivations) holds them.
  * Errors (the log cannot be opened or written): -1 and `err` names the file.
  * The event struct is borrowed; nothing is retained. */
 #ifndef LAZYKITE_EVENTLOG_H
@@ -36,6 +42,11 @@ struct eventlog_event {
 };
 
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err);
+/* Keep the lines of the following eventlog_write() calls until
+ * eventlog_flush(). */
+void eventlog_hold(void);
+/* Write the held lines and stop holding. Errors as eventlog_write(). */
+int eventlog_flush(struct lk_error *err);
 void eventlog_close(void);
 
 /* The line eventlog_write() would write (with its newline), without writing

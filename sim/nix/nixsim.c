@@ -369,10 +369,9 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
     mark[idx] = 1;
     while (sn) {
         const struct depot_drv *dd = depot_drv_at(c->d, stack[--sn]);
-        for (size_t k = 0; k < dd->drv->n_inputs; k++) {
-            size_t j;
-            if (depot_find_drv_path(c->d, dd->drv->inputs[k].path, &j) == 0 && !mark[j] &&
-                !c->done[j]) {
+        for (size_t k = 0; k < dd->n_inputs; k++) {
+            size_t j = dd->inputs[k];
+            if (!mark[j] && !c->done[j]) {
                 mark[j] = 1;
                 stack[sn++] = j;
             }
@@ -380,6 +379,9 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
     }
     free(stack);
     int rc = 0;
+    /* The instantiate events are held and written together with the
+     * validity of the `.drv` files (and before any IFD build). */
+    eventlog_hold();
     /* Depot order is dependency order: inputs are written before dependants. */
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!mark[i] || c->done[i])
@@ -388,6 +390,8 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
         for (size_t k = 0; k < dd->n_ifd && rc == 0; k++) {
             size_t y = dd->ifd[k];
             rc = instantiate(c, y, err);
+            if (rc == 0)
+                rc = eventlog_flush(err);
             if (rc == 0) {
                 char *cause = xasprintf("ifd while evaluating %s", dd->key);
                 struct realise_opts o = { cause, stderr };
@@ -423,12 +427,17 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
         }
         if (rc == 0)
             c->done[i] = 1;
+        if (rc == 0 && dd->n_ifd)
+            eventlog_hold(); /* the IFD builds flushed and ended the holding */
     }
     free(mark);
     /* The validity of what was written, for other processes: one append. */
     if (rc == 0)
         rc = store_sync(c->s, err);
-    return rc;
+    struct lk_error ferr = LK_ERROR_INIT;
+    int frc = eventlog_flush(rc == 0 ? err : &ferr);
+    lk_error_clear(&ferr);
+    return rc == 0 ? frc : rc;
 }
 
 static int open_depot(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -261,6 +262,7 @@ struct store_journal {
     struct strbuf own;    /* lines this process added */
     size_t own_written;   /* prefix of `own` appended to the file */
     size_t *slots;        /* open addressing: (offset << 1 | in_own) + 1; 0 empty */
+    size_t *hashes;       /* the key hash of each occupied slot */
     size_t cap, count;
 };
 
@@ -272,51 +274,90 @@ static const char *journal_line(const struct store_journal *j, size_t v)
 /* Length of the basename of the line at `line` ("+name json\n" / "-name\n"). */
 static size_t journal_key_len(const char *line)
 {
-    return strcspn(line + 1, " \n");
+    const char *p = line + 1;
+    while (*p != ' ' && *p != '\n' && *p)
+        p++;
+    return (size_t)(p - (line + 1));
 }
 
+/* Whether the line at `line` is about basename `key` (n bytes). */
+static int journal_line_is(const char *line, const char *key, size_t n)
+{
+    return journal_key_len(line) == n && memcmp(line + 1, key, n) == 0;
+}
+
+/* A hash of the key (n bytes), a word at a time: a process indexes every
+ * line of the journal, tens of thousands for a large depot. */
 static size_t journal_hash(const char *k, size_t n)
 {
-    size_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-    return h;
-}
-
-/* The slot of `key` (n bytes): where it is, or the empty slot for it. */
-static size_t journal_slot(const struct store_journal *j, const char *key, size_t n)
-{
-    size_t h = journal_hash(key, n) & (j->cap - 1);
-    while (j->slots[h]) {
-        const char *line = journal_line(j, j->slots[h] - 1);
-        if (journal_key_len(line) == n && memcmp(line + 1, key, n) == 0)
-            break;
-        h = (h + 1) & (j->cap - 1);
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, k + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, k + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (size_t)h;
 }
 
-/* Index the line at value `v`: it replaces an earlier line of its basename. */
+/* The slot of `key` (n bytes, hash h): where it is, or the empty slot for it. */
+static size_t journal_slot(const struct store_journal *j, const char *key, size_t n, size_t h)
+{
+    size_t i = h & (j->cap - 1);
+    while (j->slots[i]) {
+        if (j->hashes[i] == h && journal_line_is(journal_line(j, j->slots[i] - 1), key, n))
+            break;
+        i = (i + 1) & (j->cap - 1);
+    }
+    return i;
+}
+
+/* Make room for `more` keys (load factor at most 1/2). */
+static void journal_reserve(struct store_journal *j, size_t more)
+{
+    if (2 * (j->count + more) <= j->cap)
+        return;
+    size_t old_cap = j->cap, *old = j->slots, *old_h = j->hashes;
+    size_t cap = j->cap ? j->cap : 1024;
+    while (2 * (j->count + more) > cap)
+        cap *= 2;
+    j->cap = cap;
+    j->slots = xcalloc(cap, sizeof *j->slots);
+    j->hashes = xcalloc(cap, sizeof *j->hashes);
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) {
+            size_t k = old_h[i] & (cap - 1);
+            while (j->slots[k])
+                k = (k + 1) & (cap - 1);
+            j->slots[k] = old[i];
+            j->hashes[k] = old_h[i];
+        }
+    free(old);
+    free(old_h);
+}
+
+/* Index the line at value `v`, whose key is `key` (n bytes): it replaces an
+ * earlier line of its basename. */
+static void journal_index_key(struct store_journal *j, size_t v, const char *key, size_t n)
+{
+    journal_reserve(j, 1);
+    size_t h = journal_hash(key, n);
+    size_t i = journal_slot(j, key, n, h);
+    if (!j->slots[i])
+        j->count++;
+    j->slots[i] = v + 1;
+    j->hashes[i] = h;
+}
+
 static void journal_index(struct store_journal *j, size_t v)
 {
-    if (2 * (j->count + 1) > j->cap) {
-        size_t old_cap = j->cap, *old = j->slots;
-        j->cap = j->cap ? 2 * j->cap : 1024;
-        j->slots = xcalloc(j->cap, sizeof *j->slots);
-        j->count = 0;
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i]) {
-                const char *line = journal_line(j, old[i] - 1);
-                j->slots[journal_slot(j, line + 1, journal_key_len(line))] = old[i];
-                j->count++;
-            }
-        free(old);
-    }
     const char *line = journal_line(j, v);
-    size_t h = journal_slot(j, line + 1, journal_key_len(line));
-    if (!j->slots[h])
-        j->count++;
-    j->slots[h] = v + 1;
+    journal_index_key(j, v, line + 1, journal_key_len(line));
 }
 
 static struct store_journal *journal_get(const struct store *s)
@@ -345,8 +386,8 @@ static int journal_open(const struct store *s, struct store_journal *j, struct l
     return 0;
 }
 
-/* Read what other processes appended since the last call; index whole lines. */
-static int journal_refresh(const struct store *s, struct store_journal *j, struct lk_error *err)
+/* Read what other processes appended since the last call (not indexed). */
+static int journal_read(const struct store *s, struct store_journal *j, struct lk_error *err)
 {
     if (journal_open(s, j, err) != 0)
         return -1;
@@ -366,16 +407,45 @@ static int journal_refresh(const struct store *s, struct store_journal *j, struc
         j->file.len += (size_t)n;
         j->file.buf[j->file.len] = '\0';
     }
+    return 0;
+}
+
+/* Index the whole lines of the file read so far. */
+static void journal_index_file(struct store_journal *j)
+{
+    if (j->parsed < j->file.len)
+        journal_reserve(j, (j->file.len - j->parsed) / 128); /* lines are longer */
     while (j->parsed < j->file.len) {
         char *start = j->file.buf + j->parsed;
         char *nl = memchr(start, '\n', j->file.len - j->parsed);
         if (!nl)
             break; /* an unfinished line: its writer is still writing */
-        if ((*start == '+' || *start == '-') && nl > start + 1)
-            journal_index(j, j->parsed << 1);
+        if ((*start == '+' || *start == '-') && nl > start + 1) {
+            char *sp = memchr(start + 1, ' ', (size_t)(nl - start - 1));
+            char *kend = sp ? sp : nl;
+            journal_index_key(j, j->parsed << 1, start + 1, (size_t)(kend - start - 1));
+        }
         j->parsed = (size_t)(nl + 1 - j->file.buf);
     }
+}
+
+/* Read what other processes appended since the last call; index whole lines. */
+static int journal_refresh(const struct store *s, struct store_journal *j, struct lk_error *err)
+{
+    if (journal_read(s, j, err) != 0)
+        return -1;
+    journal_index_file(j);
     return 0;
+}
+
+/* The journal's last line about `key` (n bytes) among the lines read. */
+static const char *journal_lookup(struct store_journal *j, const char *key, size_t n)
+{
+    journal_index_file(j);
+    if (!j->cap)
+        return NULL;
+    size_t i = journal_slot(j, key, n, journal_hash(key, n));
+    return j->slots[i] ? journal_line(j, j->slots[i] - 1) : NULL;
 }
 
 /* The journal's last line for `path`, or NULL. Re-reads the tail of the
@@ -388,19 +458,14 @@ static const char *journal_find_from(const struct store *s, const char *path, in
     for (int pass = first_pass; pass < 2; pass++) {
         if (pass == 1 || j->fd < 0) {
             struct lk_error ignore = LK_ERROR_INIT;
-            int rc = journal_refresh(s, j, &ignore);
+            int rc = journal_read(s, j, &ignore);
             lk_error_clear(&ignore);
             if (rc != 0)
                 return NULL;
         }
-        if (j->cap) {
-            size_t h = journal_slot(j, key, n);
-            if (j->slots[h]) {
-                const char *line = journal_line(j, j->slots[h] - 1);
-                if (*line == '+' || pass == 1)
-                    return line;
-            }
-        }
+        const char *line = journal_lookup(j, key, n);
+        if (line && (*line == '+' || pass == 1))
+            return line;
     }
     return NULL;
 }
@@ -464,6 +529,7 @@ static void journal_free(struct store_journal *j)
     sb_release(&j->file);
     sb_release(&j->own);
     free(j->slots);
+    free(j->hashes);
     free(j);
 }
 
@@ -478,19 +544,23 @@ int store_is_valid(const struct store *s, const char *path)
 {
     if (!store_is_store_path(path))
         return 0;
-    /* the journal as loaded (no system call once it is), the valid/ file,
-     * then the journal's new tail */
-    struct store_journal *j = s->journal;
-    if (j && j->fd >= 0 && j->cap) {
-        size_t h = journal_slot(j, store_basename(path), strlen(store_basename(path)));
-        if (j->slots[h] && *journal_line(j, j->slots[h] - 1) == '+')
-            return 1;
+    /* the journal as read so far (read on first use: no system call once it
+     * is), a valid/ file, then the journal's new tail */
+    struct store_journal *j = journal_get(s);
+    if (j->fd < 0) {
+        struct lk_error ignore = LK_ERROR_INIT;
+        journal_read(s, j, &ignore);
+        lk_error_clear(&ignore);
     }
+    const char *key = store_basename(path);
+    const char *line = journal_lookup(j, key, strlen(key));
+    if (line && *line == '+')
+        return 1;
     char *f = valid_file(s, path);
     int ok = access(f, F_OK) == 0;
     free(f);
     if (!ok) {
-        const char *line = journal_find_from(s, path, 1);
+        line = journal_find_from(s, path, 1);
         ok = line && *line == '+';
     }
     return ok;
@@ -516,25 +586,26 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     memset(info, 0, sizeof *info);
     if (!store_is_store_path(path))
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
-    char *f = valid_file(s, path);
+    /* the journal's record, else a valid/ file */
     json_error_t jerr;
-    json_t *j = json_load_file(f, 0, &jerr);
-    if (!j) {
-        int missing = access(f, F_OK) != 0;
-        const char *line = missing ? journal_find(s, path) : NULL;
-        if (line && *line == '+') {
+    json_t *j = NULL;
+    char *f;
+    const char *line = journal_find(s, path);
+    if (line && *line == '+') {
+        f = xasprintf("%s/valid.journal", s->state);
+        const char *json = line + 1 + journal_key_len(line);
+        j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
+        if (!j) {
+            lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s", path,
+                    jerr.text);
             free(f);
-            f = xasprintf("%s/valid.journal", s->state);
-            const char *json = line + 1 + journal_key_len(line);
-            j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
-            if (!j) {
-                lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s",
-                        path, jerr.text);
-                free(f);
-                return -1;
-            }
-        } else {
-            if (missing)
+            return -1;
+        }
+    } else {
+        f = valid_file(s, path);
+        j = json_load_file(f, 0, &jerr);
+        if (!j) {
+            if (access(f, F_OK) != 0)
                 lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
             else
                 lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record: %s", jerr.text);
@@ -567,6 +638,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether JSON writes `s` as it is (printable ASCII without `"` and `\`). */
+static int is_plain_json(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+            return 0;
+    return 1;
+}
+
 /* The validity record: {"deriver": …, "references": [sorted, unique]}. */
 static char *validity_json(const char *deriver, const char *const *refs, size_t n_refs)
 {
@@ -574,6 +654,31 @@ static char *validity_json(const char *deriver, const char *const *refs, size_t 
     for (size_t i = 0; i < n_refs; i++)
         sorted[i] = (char *)refs[i];
     qsort(sorted, n_refs, sizeof *sorted, cmp_str);
+    /* Store paths need no escaping: then the text is written directly (the
+     * same bytes jansson writes), else jansson encodes it. */
+    int plain = !deriver || is_plain_json(deriver);
+    for (size_t i = 0; i < n_refs && plain; i++)
+        plain = is_plain_json(sorted[i]);
+    if (plain) {
+        struct strbuf sb = STRBUF_INIT;
+        sb_add(&sb, "{\"deriver\":", 11);
+        if (deriver)
+            sb_addf(&sb, "\"%s\"", deriver);
+        else
+            sb_add(&sb, "null", 4);
+        sb_add(&sb, ",\"references\":[", 15);
+        for (size_t i = 0; i < n_refs; i++)
+            if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
+                if (i)
+                    sb_addc(&sb, ',');
+                sb_addc(&sb, '"');
+                sb_adds(&sb, sorted[i]);
+                sb_addc(&sb, '"');
+            }
+        sb_add(&sb, "]}", 2);
+        free(sorted);
+        return sb_detach(&sb);
+    }
     json_t *j = json_object();
     json_object_set_new(j, "deriver", deriver ? json_string(deriver) : json_null());
     json_t *r = json_array();
@@ -593,22 +698,21 @@ int store_register(const struct store *s, const char *path, const char *deriver,
                    const char *const *refs, size_t n_refs, struct lk_error *err)
 {
     char *text = validity_json(deriver, refs, n_refs);
-    char *f = valid_file(s, path);
-    int rc = write_file_atomic(f, text, strlen(text), err);
-    free(f);
+    journal_add(s, '+', path, text);
     free(text);
-    return rc;
+    return store_sync(s, err);
 }
 
 int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
                    const char *const *refs, size_t n_refs, int *added, struct lk_error *err)
 {
     *added = 0;
-    if (store_is_valid(s, path))
-        return 0;
     char *host = store_host(s, path);
     if (!host)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
+    /* A valid path's file exists (deletion invalidates before it removes),
+     * so a path whose file can be created is not valid: validity is looked
+     * up only when the file is there already. */
     int rc = 0;
     int fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
@@ -619,6 +723,10 @@ int store_add_text(const struct store *s, const char *path, const char *data, si
         if (rc != 0)
             unlink(host);
     } else if (errno == EEXIST) {
+        if (store_is_valid(s, path)) {
+            free(host);
+            return 0;
+        }
         rc = write_file_atomic(host, data, len, err);
     } else {
         rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot create");
@@ -876,9 +984,12 @@ static char *root_file(const struct store *s, const char *abs_link)
     return xasprintf("%s/roots/%016llx%016llx", s->state, h1, h2);
 }
 
-/* Replace `link` by a symlink to `target`, atomically (symlink + rename). */
+/* Replace `link` by a symlink to `target`, atomically: made in place when
+ * there is nothing to replace, else made beside it and renamed over it. */
 static int symlink_replace(const char *target, const char *link, struct lk_error *err)
 {
+    if (symlink(target, link) == 0)
+        return 0;
     char *tmp = xasprintf("%s.tmp-%ld", link, (long)getpid());
     unlink(tmp);
     if (symlink(target, tmp) != 0) {

@@ -2,24 +2,26 @@
  *
  * Contract: a `struct store` is a host directory (`dir`) presented as
  * /nix/store plus a state directory holding
- *   valid/<basename>       one file per valid path, written atomically (temp +
- *                          rename) only after the path is complete: JSON
+ *   valid.journal          the validity records, an append-only log of lines
+ *                          "+<basename> <JSON>\n" (valid), the JSON being
  *                          {"deriver": "/nix/store/…drv" or null,
- *                           "references": ["/nix/store/…", …]} (sorted);
- *                          store_register() (built outputs) writes these
- *   valid.journal          the validity of text files (store_add_text: the
- *                          `.drv` files), an append-only log of lines
- *                          "+<basename> <the same JSON>\n" (valid) and
+ *                           "references": ["/nix/store/…", …]} (sorted), and
  *                          "-<basename>\n" (deleted); the last line of a
- *                          basename wins. A process buffers its added lines
- *                          and appends them with O_APPEND in single write(2)s
- *                          of whole lines (store_sync(), at most 1 MiB each),
- *                          so concurrent writers never interleave within a
- *                          line; a reader ignores an unfinished last line. It
- *                          is read once per process and its new tail re-read
- *                          when a lookup misses.
- * A path is valid when its valid/ file exists or the journal's last line for
- * it is a "+" line.
+ *                          basename wins. store_register() (built outputs,
+ *                          only after they are complete) appends its line at
+ *                          once; store_add_text() (the `.drv` files) buffers
+ *                          its lines until store_sync(). Lines go out with
+ *                          O_APPEND in single write(2)s of whole lines (at
+ *                          most 1 MiB each), so concurrent writers never
+ *                          interleave within a line; a reader ignores an
+ *                          unfinished last line. It is read once per process
+ *                          and its new tail re-read when a lookup misses; the
+ *                          first few lookups scan the text, later ones use an
+ *                          index of every line.
+ *   valid/<basename>       (read only, from stores written before the journal
+ *                          held outputs) a file with the same JSON
+ * A path is valid when the journal's last line for it is a "+" line or its
+ * valid/ file exists.
  *   roots/<hash of link>   indirect roots: symlinks to out-links (absolute);
  *                          the name is a 128-bit non-cryptographic hash
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
@@ -91,7 +93,8 @@ int store_is_valid(const struct store *s, const char *path);
 int store_query(const struct store *s, const char *path, struct store_info *info,
                 struct lk_error *err);
 void store_info_free(struct store_info *info);
-/* Record `path` as valid (it must exist). `refs` need not be sorted. */
+/* Record `path` as valid (it must exist): a journal line, appended before
+ * this returns. `refs` need not be sorted. */
 int store_register(const struct store *s, const char *path, const char *deriver,
                    const char *const *refs, size_t n_refs, struct lk_error *err);
 /* Add a file with `data` at `path` and register it with `refs` (a journal

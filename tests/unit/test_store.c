@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -152,14 +153,27 @@ static void test_validity_and_closure(void **state)
     assert_int_equal(n, 3);
     store_paths_free(all, n);
 
-    /* A corrupt record is bad input naming the record. */
-    char *rec = xasprintf("%s/state/valid/%s-a", f->dir, HA);
+    /* A corrupt record is bad input naming the record: a valid/ file (as
+     * stores kept them before the journal held every record) ... */
+    char *rec = xasprintf("%s/state/valid/%s-d", f->dir, HD);
     assert_int_equal(write_file_atomic(rec, "{", 1, &err), 0);
-    assert_int_equal(store_query(&f->s, a, &info, &err), -1);
+    assert_int_equal(store_query(&f->s, P(HD, "d"), &info, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     assert_string_equal(err.file, rec);
     lk_error_clear(&err);
     free(rec);
+    /* ... or a journal line (another process's, read on the miss) */
+    assert_int_equal(store_sync(&f->s, &err), 0);
+    char *jf = xasprintf("%s/state/valid.journal", f->dir);
+    FILE *fp = fopen(jf, "a");
+    assert_non_null(fp);
+    fputs("+" HD "-e {\n", fp);
+    fclose(fp);
+    assert_int_equal(store_query(&f->s, P(HD, "e"), &info, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.file, jf);
+    lk_error_clear(&err);
+    free(jf);
 }
 
 static void test_roots_and_delete(void **state)
