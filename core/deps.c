@@ -221,21 +221,21 @@ static int read_drv_file(int store_fd, struct strbuf *text, const char *name, co
     return 0;
 }
 
-/* Make the inputs of `drv` the input nodes of node `idx` (parsed now).
- * Returns NULL, or the first input path that is not a store path (the node
- * then stays unparsed). */
-static const char *set_inputs(struct deps *d, size_t idx, const struct drv *drv)
+/* Make `paths` (the inputDrvs of node `idx`'s .drv, in order) the input
+ * nodes of node `idx` (parsed now). Returns NULL, or the first path that
+ * is not a store path (the node then stays unparsed). */
+static const char *set_inputs(struct deps *d, size_t idx, const char *const *paths, size_t n)
 {
-    for (size_t i = 0; i < drv->n_inputs; i++)
-        if (!store_name(drv->inputs[i].path))
-            return drv->inputs[i].path;
-    size_t *inputs = drv->n_inputs ? xmalloc(drv->n_inputs * sizeof *inputs) : NULL;
-    for (size_t i = 0; i < drv->n_inputs; i++)
-        inputs[i] = node_get(d, drv->inputs[i].path); /* may move d->nodes */
-    struct node *n = &d->nodes[idx];
-    n->inputs = inputs;
-    n->n_inputs = drv->n_inputs;
-    n->parsed = 1;
+    for (size_t i = 0; i < n; i++)
+        if (!store_name(paths[i]))
+            return paths[i];
+    size_t *inputs = n ? xmalloc(n * sizeof *inputs) : NULL;
+    for (size_t i = 0; i < n; i++)
+        inputs[i] = node_get(d, paths[i]); /* may move d->nodes */
+    struct node *node = &d->nodes[idx];
+    node->inputs = inputs;
+    node->n_inputs = n;
+    node->parsed = 1;
     return NULL;
 }
 
@@ -248,23 +248,35 @@ static const char *set_inputs(struct deps *d, size_t idx, const struct drv *drv)
 struct read_ahead {
     const struct deps *d;
     const size_t *level;            /* node indices */
-    struct drv *drvs;               /* per node of the level; n_inputs SIZE_MAX: failed */
+    /* per node of the level: the job that read it, where its input paths
+     * start in that job's `paths` ("path\0path\0..."), how many (SIZE_MAX:
+     * it failed) */
+    struct level_entry {
+        size_t job, off, n_inputs;
+    } *entries;
+    struct strbuf paths[PARALLEL_MAX_JOBS];
     struct strbuf texts[PARALLEL_MAX_JOBS];
 };
 
 static void read_level(void *ctx, size_t job, size_t from, size_t to)
 {
     struct read_ahead *ra = ctx;
+    struct strbuf *text = &ra->texts[job], *paths = &ra->paths[job];
+    sb_reset(paths);
     for (size_t k = from; k < to; k++) {
         const char *name = store_name(ra->d->nodes[ra->level[k]].path);
         struct lk_error err = LK_ERROR_INIT;
-        struct drv *drv = &ra->drvs[k];
-        if (!name || read_drv_file(ra->d->store_fd, &ra->texts[job], name, name, &err) != 0 ||
-            drv_parse_inputs(ra->texts[job].buf, ra->texts[job].len, name, drv, &err) != 0) {
-            drv_free(drv);
-            memset(drv, 0, sizeof *drv);
-            drv->n_inputs = SIZE_MAX;
+        struct drv drv;
+        memset(&drv, 0, sizeof drv);
+        struct level_entry *e = &ra->entries[k];
+        *e = (struct level_entry){ job, paths->len, SIZE_MAX };
+        if (name && read_drv_file(ra->d->store_fd, text, name, name, &err) == 0 &&
+            drv_parse_inputs(text->buf, text->len, name, &drv, &err) == 0) {
+            for (size_t i = 0; i < drv.n_inputs; i++)
+                sb_add(paths, drv.inputs[i].path, strlen(drv.inputs[i].path) + 1);
+            e->n_inputs = drv.n_inputs;
         }
+        drv_free(&drv); /* on the thread that made it */
         lk_error_clear(&err);
     }
 }
@@ -285,39 +297,47 @@ void deps_read_ahead(struct deps *d)
             level[n_level++] = i;
         }
     }
-    struct read_ahead ra = { d, NULL, NULL, { STRBUF_INIT } };
+    struct read_ahead ra = { d, NULL, NULL, { STRBUF_INIT }, { STRBUF_INIT } };
+    const char **paths = NULL;
+    size_t paths_alloc = 0;
     while (n_level) {
         ra.level = level;
-        ra.drvs = xcalloc(n_level, sizeof *ra.drvs);
+        ra.entries = xcalloc(n_level, sizeof *ra.entries);
         parallel_run(n_level, parallel_jobs(n_level, MIN_FILES_PER_JOB), read_level, &ra);
         size_t *next = NULL, n_next = 0, next_alloc = 0;
         for (size_t k = 0; k < n_level; k++) {
-            struct drv *drv = &ra.drvs[k];
-            if (drv->n_inputs == SIZE_MAX)
+            const struct level_entry *e = &ra.entries[k];
+            if (e->n_inputs == SIZE_MAX)
                 continue;
             d->files_read++;
-            if (!set_inputs(d, level[k], drv)) {
-                const struct node *n = &d->nodes[level[k]];
-                for (size_t i = 0; i < n->n_inputs; i++) {
-                    struct node *in = &d->nodes[n->inputs[i]];
-                    if (!in->parsed && !in->queued) {
-                        in->queued = 1;
-                        XGROW(next, next_alloc, n_next + 1);
-                        next[n_next++] = n->inputs[i];
-                    }
+            XGROW(paths, paths_alloc, e->n_inputs + 1);
+            const char *p = ra.paths[e->job].buf + e->off;
+            for (size_t i = 0; i < e->n_inputs; i++, p += strlen(p) + 1)
+                paths[i] = p;
+            if (set_inputs(d, level[k], paths, e->n_inputs))
+                continue;
+            const struct node *n = &d->nodes[level[k]];
+            for (size_t i = 0; i < n->n_inputs; i++) {
+                struct node *in = &d->nodes[n->inputs[i]];
+                if (!in->parsed && !in->queued) {
+                    in->queued = 1;
+                    XGROW(next, next_alloc, n_next + 1);
+                    next[n_next++] = n->inputs[i];
                 }
             }
-            drv_free(drv);
         }
-        free(ra.drvs);
+        free(ra.entries);
         free(level);
         level = next;
         n_level = n_next;
         level_alloc = next_alloc;
     }
     free(level);
-    for (size_t j = 0; j < PARALLEL_MAX_JOBS; j++)
+    free(paths);
+    for (size_t j = 0; j < PARALLEL_MAX_JOBS; j++) {
+        sb_release(&ra.paths[j]);
         sb_release(&ra.texts[j]);
+    }
 }
 
 /* Read and parse the .drv of node `idx` once; keep only its input nodes. */
@@ -344,12 +364,16 @@ static int node_parse(struct deps *d, size_t idx, size_t referrer, struct lk_err
         free(host);
         return -1;
     }
-    const char *bad = set_inputs(d, idx, &drv);
+    const char **paths = xcalloc(drv.n_inputs ? drv.n_inputs : 1, sizeof *paths);
+    for (size_t i = 0; i < drv.n_inputs; i++)
+        paths[i] = drv.inputs[i].path;
+    const char *bad = set_inputs(d, idx, paths, drv.n_inputs);
     if (bad) {
         lk_bad_input(err, host, NULL, "input derivation '%s' is not a path in %s", bad,
                      STORE_PREFIX);
         error_context(d, idx, referrer, err);
     }
+    free(paths);
     free(host);
     drv_free(&drv);
     return bad ? -1 : 0;

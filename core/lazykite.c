@@ -12,6 +12,7 @@
  * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
  * system failure. `--help`/`--version` print to stdout and exit 0. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -268,6 +269,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "generate") != 0)
         return usage_error("unknown command '%s'", argv[1]);
+
+    /* A run allocates and frees a few hundred megabytes in short-lived
+     * pieces and then exits: keep freed memory instead of handing it back
+     * to the kernel and faulting it in again (a fifth of the time of a
+     * large manifest otherwise). */
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
 
     struct options o = { 0 };
     int status = parse_options(argc - 1, argv + 1, &o);
