@@ -60,30 +60,58 @@ static void system_dir(struct argv *a, const char *path)
     }
 }
 
-/* 0 if `prog` (a path, or a name looked up in this process's PATH as
- * posix_spawnp does) can be executed, else the errno that says why not. An
- * exec failure is not reported by posix_spawn everywhere (under valgrind it
- * shows only as exit status 127), so the program is looked up first. */
-static int program_error(const char *prog)
+/* 0 and the program's path in *found (the caller frees) if `prog` (a
+ * path, or a name looked up in this process's PATH as posix_spawnp does)
+ * can be executed, else the errno that says why not. An exec failure is not
+ * reported by posix_spawn everywhere (under valgrind it shows only as exit
+ * status 127), so the program is looked up first; it is then started by
+ * that path (no failed execs along PATH). */
+static int program_lookup(const char *prog, char **found)
 {
-    if (strchr(prog, '/'))
-        return access(prog, X_OK) == 0 ? 0 : errno;
+    *found = NULL;
+    if (strchr(prog, '/')) {
+        if (access(prog, X_OK) < 0)
+            return errno;
+        *found = xstrdup(prog);
+        return 0;
+    }
     const char *path = getenv("PATH");
     int e = ENOENT;
     for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
         const char *end = strchr(p, ':');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char *candidate = xasprintf("%.*s/%s", (int)n, n ? p : ".", prog);
+        struct stat st;
         int ok = access(candidate, X_OK) == 0;
         if (!ok && errno != ENOENT)
             e = errno;
-        free(candidate);
-        if (ok)
+        if (ok && (stat(candidate, &st) < 0 || !S_ISREG(st.st_mode))) { /* a directory */
+            ok = 0;
+            e = EACCES;
+        }
+        if (ok) {
+            *found = candidate;
             return 0;
+        }
+        free(candidate);
         if (!end)
             return e;
         p = end;
     }
+}
+
+/* true iff `path` is strictly below one of the `n` entries of `dirs`
+ * (NULL entries skipped): a read-only bind of it inside a read-only bind of
+ * that directory shows nothing new. */
+static bool below_any(const char *path, const char *const *dirs, size_t n)
+{
+    size_t pl = strlen(path);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = dirs[i] ? strlen(dirs[i]) : 0;
+        if (l && pl > l && !strncmp(path, dirs[i], l) && (path[l] == '/' || dirs[i][l - 1] == '/'))
+            return true;
+    }
+    return false;
 }
 
 int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc *proc,
@@ -99,6 +127,9 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     arg(&a, "--unshare-all");
     arg(&a, "--die-with-parent");
     arg(&a, "--new-session");
+    /* bash is the PID namespace's init: no extra reaper process (bash reaps
+     * its children; when it exits the kernel ends whatever is left) */
+    arg(&a, "--as-pid-1");
     args3(&a, "--proc", "/proc", NULL);
     args3(&a, "--dev", "/dev", NULL);
     args3(&a, "--tmpfs", "/tmp", NULL);
@@ -111,10 +142,19 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
         args3(&a, "--bind", spec->store_dir, "/nix/store");
     if (spec->state_dir)
         args3(&a, "--bind", spec->state_dir, spec->state_dir);
-    if (spec->bin_dir)
-        args3(&a, "--ro-bind", spec->bin_dir, spec->bin_dir);
-    for (const char *const *p = spec->ro_paths; p && *p; p++)
-        args3(&a, "--ro-bind", *p, *p);
+    /* the read-only binds, each but those inside another (a bind mount
+     * costs the sandbox two mount calls and a read of its mount table) */
+    size_t nro = 1;
+    while (spec->ro_paths && spec->ro_paths[nro - 1])
+        nro++;
+    const char **ro = xcalloc(nro, sizeof(*ro));
+    ro[0] = spec->bin_dir;
+    for (size_t i = 1; i < nro; i++)
+        ro[i] = spec->ro_paths[i - 1];
+    for (size_t i = 0; i < nro; i++)
+        if (ro[i] && !below_any(ro[i], ro, nro))
+            args3(&a, "--ro-bind", ro[i], ro[i]);
+    free(ro);
     for (const char *const *p = spec->rw_paths; p && *p; p++)
         args3(&a, "--bind", *p, *p);
     args3(&a, "--bind", spec->checkout, spec->checkout);
@@ -176,9 +216,11 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     posix_spawn_file_actions_adddup2(&fa, logfd, 2);
     posix_spawn_file_actions_adddup2(&fa, statusfd, 3);
     pid_t pid;
-    int e = program_error(a.v[0]);
+    char *prog = NULL;
+    int e = program_lookup(a.v[0], &prog);
     if (!e)
-        e = posix_spawnp(&pid, a.v[0], &fa, &at, a.v, envp);
+        e = posix_spawn(&pid, prog, &fa, &at, a.v, envp);
+    free(prog);
     if (e) {
         dprintf(logfd, "bwrap: cannot execute %s: %s\n", a.v[0], strerror(e));
         lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "the sandbox could not be set up: bwrap: cannot execute %s: %s",

@@ -10,7 +10,10 @@
  * /sbin, /lib* read-only (or as the same symlinks); the store directory
  * read-write at /nix/store; the state directory, the checkout and every
  * `rw_paths` read-write at their own paths; the bin directory, `ro_paths`
- * read-only at their own paths; the checkout is the working directory.
+ * read-only at their own paths (one below another is not bound again: it
+ * is already there, read-only); the checkout is the working directory.
+ * bash is the PID namespace's init (bwrap --as-pid-1: no reaper process of
+ * bwrap's own); when it exits, whatever it left running is killed.
  * Environment: exactly `env`, plus PATH = bin dir, then `path_extra`, then
  * /usr/local/bin:/usr/bin:/bin, HOME=/tmp and TMPDIR=/tmp (nothing comes from
  * the caller's environment). stdin is /dev/null; stdout and stderr go to
@@ -18,9 +21,10 @@
  * If bwrap cannot set the sandbox up, bk_sandbox_finish() fails (status 1)
  * with bwrap's own message; if the bwrap program cannot be executed,
  * bk_sandbox_start() fails at once ("bwrap: cannot execute ...", also
- * written to the log): nothing ever runs unsandboxed. bwrap is started
- * with posix_spawn() (the caller's page tables are not copied: starting a
- * sandbox costs the same in a large process as in a small one). */
+ * written to the log): nothing ever runs unsandboxed. bwrap is looked up
+ * once and started by its path with posix_spawn() (the caller's page
+ * tables are not copied: starting a sandbox costs the same in a large
+ * process as in a small one). */
 #ifndef LAZYKITE_BK_SANDBOX_H
 #define LAZYKITE_BK_SANDBOX_H
 

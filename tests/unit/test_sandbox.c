@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buildkite/executor.h"
+#include "buildkite/sandbox.h"
 #include "fileio.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -220,6 +221,44 @@ static void test_environment_and_mounts(void **state)
     assert_string_equal(res->agent_name, "agent-1");
     assert_int_equal(res->exit_status, 0);
     run_free(&r);
+}
+
+/* bk_sandbox_start() directly: a read-only path inside another read-only
+ * path stays visible and read-only (and is not bound again), and whatever
+ * the command leaves running in the background ends with it. */
+static void test_nested_ro_and_leftovers(void **state)
+{
+    (void)state;
+    char *ro = path("ro"), *inner = path("ro/inner"), *co = path("co1"), *log = path("nested.log");
+    mkdir(ro, 0755);
+    mkdir(inner, 0755);
+    char *f = path("ro/inner/f");
+    FILE *fh = fopen(f, "w");
+    fputs("inner\n", fh);
+    fclose(fh);
+    char *cmd = xasprintf("cat %s/f > nested.txt; (touch %s/g 2>/dev/null && echo writable || echo readonly) >> nested.txt;"
+                          " awk -v p=%s '$5 == p' /proc/self/mountinfo | wc -l >> nested.txt;"
+                          " (sleep 1; touch late.txt) & echo started",
+                          inner, inner, inner);
+    const char *ro_paths[] = { inner, ro, inner, NULL };
+    struct bk_env env = BK_ENV_INIT;
+    struct bk_sandbox_spec spec = { cmd, co, NULL, NULL, NULL, NULL, ro_paths, NULL, &env, log, NULL };
+    struct bk_sandbox_proc proc;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_sandbox_start(&spec, &proc, &err), 0);
+    int st, exit_status = -1;
+    assert_int_equal(waitpid(proc.pid, &st, 0), proc.pid);
+    assert_int_equal(bk_sandbox_finish(&proc, st, false, &exit_status, &err), 0);
+    assert_int_equal(exit_status, 0);
+    char *s = slurp("co1/nested.txt");
+    assert_string_equal(s, "inner\nreadonly\n0\n"); /* not a mount point of its own */
+    free(s);
+    struct timespec pause = { 1, 500000000 };
+    nanosleep(&pause, NULL);
+    char *late = path("co1/late.txt");
+    assert_int_equal(access(late, F_OK), -1);  /* the background job ended with the step */
+    free(late);
+    free(cmd), free(f), free(ro), free(inner), free(co), free(log);
 }
 
 static void test_exit_statuses_and_timeout(void **state)
@@ -460,7 +499,7 @@ int main(void)
         cmocka_unit_test(test_environment_and_mounts), cmocka_unit_test(test_exit_statuses_and_timeout),
         cmocka_unit_test(test_agents_in_parallel),     cmocka_unit_test(test_uploads),
         cmocka_unit_test(test_bwrap_failures),         cmocka_unit_test(test_no_idle_time_between_steps),
-        cmocka_unit_test(test_free_agent_takes_next_step),
+        cmocka_unit_test(test_free_agent_takes_next_step),    cmocka_unit_test(test_nested_ro_and_leftovers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
