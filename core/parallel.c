@@ -51,3 +51,26 @@ void parallel_run(size_t n, size_t n_jobs, void (*fn)(void *ctx, size_t job, siz
             run_range(&ranges[j]);
     }
 }
+
+static void *run_background(void *arg)
+{
+    struct background *b = arg;
+    b->fn(b->arg);
+    return NULL;
+}
+
+void background_start(struct background *b, void (*fn)(void *arg), void *arg)
+{
+    b->fn = fn;
+    b->arg = arg;
+    b->running = pthread_create(&b->thread, NULL, run_background, b) == 0;
+    if (!b->running)
+        fn(arg);
+}
+
+void background_wait(struct background *b)
+{
+    if (b->running)
+        pthread_join(b->thread, NULL);
+    b->running = 0;
+}

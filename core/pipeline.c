@@ -340,6 +340,30 @@ static int round_deps(struct deps *d, const struct manifest *m, struct round *r,
     return 0;
 }
 
+/* Appending a generated round to the phases (and writing full chunks),
+ * beside the generation of the next round. */
+struct round_output {
+    const struct generate_request *req;
+    struct pipeline *p;
+    struct step_list *lists;        /* the round's, [job * p->n_phases + phase] */
+    size_t jobs;
+    int rc;                         /* the first failure stops all output */
+    struct lk_error err;
+};
+
+static void write_round(void *arg)
+{
+    struct round_output *o = arg;
+    for (size_t j = 0; j < o->jobs; j++) {
+        for (size_t ph = 0; ph < o->p->n_phases; ph++) {
+            struct step_list *l = &o->lists[j * o->p->n_phases + ph];
+            if (o->rc == 0)
+                o->rc = append_steps(o->req, &o->p->phases[ph], l, &o->err);
+            step_list_clear(l);
+        }
+    }
+}
+
 /* The target steps (with their dependencies) and extra steps, in order. */
 static int add_target_steps(const struct generate_request *req, struct target_info *infos,
                             struct pipeline *p, struct lk_error *err)
@@ -354,31 +378,41 @@ static int add_target_steps(const struct generate_request *req, struct target_in
                 deps_add_known(d, m->targets[i].drv_path, i);
         deps_read_ahead(d); /* every known target is asked for below */
     }
+    /* Two sets of lists: one being generated, one being written. */
     size_t max_jobs = parallel_jobs(ROUND_TARGETS, MIN_TARGETS_PER_JOB);
+    size_t per_set = max_jobs * (p->n_phases ? p->n_phases : 1);
+    struct step_list *sets = xcalloc(2 * per_set, sizeof(*sets));
     struct round r = { req, infos, p, 0, xcalloc(ROUND_TARGETS, sizeof(*r.dep_ids)),
-                       xcalloc(ROUND_TARGETS, sizeof(*r.n_dep_ids)),
-                       xcalloc(max_jobs * (p->n_phases ? p->n_phases : 1), sizeof(*r.lists)) };
+                       xcalloc(ROUND_TARGETS, sizeof(*r.n_dep_ids)), sets };
+    struct round_output out = { req, p, NULL, 0, 0, LK_ERROR_INIT };
+    struct background writer = { 0 };
     int rc = 0;
-    for (r.start = 0; r.start < m->n_targets && rc == 0; r.start += ROUND_TARGETS) {
+    for (size_t k = 0; r.start < m->n_targets; k++, r.start += ROUND_TARGETS) {
         size_t n = m->n_targets - r.start < ROUND_TARGETS ? m->n_targets - r.start : ROUND_TARGETS;
         if (round_deps(d, m, &r, n, err) != 0) {
             rc = -1;
             break;
         }
+        r.lists = sets + (k % 2) * per_set;
         size_t jobs = parallel_jobs(n, MIN_TARGETS_PER_JOB);
         parallel_run(n, jobs, round_range, &r);
-        for (size_t j = 0; j < jobs; j++) {
-            for (size_t ph = 0; ph < p->n_phases; ph++) {
-                struct step_list *l = &r.lists[j * p->n_phases + ph];
-                if (rc == 0)
-                    rc = append_steps(req, &p->phases[ph], l, err);
-                step_list_clear(l);
-            }
-        }
+        background_wait(&writer);
+        if (out.rc != 0)
+            break;
+        out.lists = r.lists;
+        out.jobs = jobs;
+        background_start(&writer, write_round, &out);
     }
-    for (size_t i = 0; i < max_jobs * p->n_phases; i++)
-        step_list_release(&r.lists[i]);
-    free(r.lists);
+    background_wait(&writer);
+    if (rc == 0 && out.rc != 0) {
+        *err = out.err; /* moved */
+        out.err = (struct lk_error)LK_ERROR_INIT;
+        rc = -1;
+    }
+    lk_error_clear(&out.err);
+    for (size_t i = 0; i < 2 * per_set; i++)
+        step_list_release(&sets[i]);
+    free(sets);
     free(r.dep_ids);
     free(r.n_dep_ids);
     if (d)

@@ -12,6 +12,7 @@
 #include "manifest.h"
 #include "pipeline.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* A manifest of `n` targets; target `bad` (if < n) has a bad drvPath,
  * target `broken` (if < n) is malformed JSON; `pipeline` is the pipeline
@@ -127,6 +128,58 @@ static void test_top_level_shapes(void **state)
     free(got);
 }
 
+/* Emitting batches while later rounds are generated: every batch in order,
+ * and a failing emit stops generation with its error, no batch after it. */
+struct emitted {
+    size_t calls, steps, fail_at;
+};
+
+static int count_batches(void *ctx, const char *phase, const struct step_list *steps,
+                         struct lk_error *err)
+{
+    struct emitted *e = ctx;
+    if (strcmp(phase, "build") != 0)
+        return 0;
+    e->calls++;
+    /* each batch starts with the step of the target after the last one */
+    char *want = xasprintf("\"label\":\":nix: pkgs/t%zu\"", e->steps);
+    assert_non_null(strstr(steps->text.buf, want));
+    free(want);
+    e->steps += steps->n;
+    if (e->calls == e->fail_at)
+        return lk_fail(err, LK_EXIT_FAIL, "out", NULL, "disk full");
+    return 0;
+}
+
+static void test_emitted_in_order(void **state)
+{
+    (void)state;
+    char *text = big_manifest(20000, (size_t)-1, (size_t)-1, "{}");
+    struct manifest m;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(manifest_parse(text, strlen(text), "m.json", &m, &err), 0);
+    for (size_t fail_at = 0; fail_at <= 60; fail_at += 60) {
+        struct emitted e = { 0, 0, fail_at };
+        struct generate_request req = { &m, "m.json", NULL, NULL, { 0 }, { 0 }, true,
+                                        count_batches, &e, 192 };
+        struct pipeline p;
+        int rc = pipeline_generate(&req, &p, &err);
+        if (fail_at) {
+            assert_int_equal(rc, -1);
+            assert_string_equal(err.msg, "disk full");
+            assert_int_equal(e.calls, fail_at);
+            lk_error_clear(&err);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(e.calls, 20000 / 192);
+            assert_int_equal(e.steps + p.phases[0].steps.n, 20000);
+            pipeline_free(&p);
+        }
+    }
+    manifest_free(&m);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_first_bad_target_reported),
         cmocka_unit_test(test_malformed_json_first),
         cmocka_unit_test(test_top_level_shapes),
+        cmocka_unit_test(test_emitted_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
