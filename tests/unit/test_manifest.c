@@ -76,9 +76,9 @@ static void expect_error(const char *text, const char *line)
 static void test_large_manifest_same_result(void **state)
 {
     (void)state;
-    char *text = big_manifest(5000, (size_t)-1, (size_t)-1, "{\"phases\": [\"build\", \"release\"]}");
+    char *text = big_manifest(2500, (size_t)-1, (size_t)-1, "{\"phases\": [\"build\", \"release\"]}");
     char *got = agreed(text);
-    assert_non_null(strstr(got, ":nix: pkgs/t4999"));
+    assert_non_null(strstr(got, ":nix: pkgs/t2499"));
     assert_non_null(strstr(got, ":gear: x (from pkgs/t0)"));
     free(got);
     free(text);
@@ -87,9 +87,9 @@ static void test_large_manifest_same_result(void **state)
 static void test_first_bad_target_reported(void **state)
 {
     (void)state;
-    char *text = big_manifest(5000, 4000, (size_t)-1, "{}");
+    char *text = big_manifest(2500, 2000, (size_t)-1, "{}");
     char *got = agreed(text);
-    assert_non_null(strstr(got, "m.json: /targets/4000/drvPath: expected a derivation store path"));
+    assert_non_null(strstr(got, "m.json: /targets/2000/drvPath: expected a derivation store path"));
     free(got);
     free(text);
 }
@@ -98,13 +98,13 @@ static void test_malformed_json_first(void **state)
 {
     (void)state;
     /* a bad target early, malformed JSON late: the JSON error wins */
-    char *text = big_manifest(5000, 10, 4900, "{}");
+    char *text = big_manifest(2500, 10, 2400, "{}");
     char *got = agreed(text);
     assert_non_null(strstr(got, "malformed JSON"));
     free(got);
     free(text);
     /* a bad pipeline setting and a bad target: the pipeline's first */
-    text = big_manifest(3000, 5, (size_t)-1, "{\"phases\": 3}");
+    text = big_manifest(2500, 5, (size_t)-1, "{\"phases\": 3}");
     got = agreed(text);
     assert_string_equal(got, "m.json: /pipeline/phases: expected an array of strings, found an integer");
     free(got);
@@ -128,7 +128,8 @@ static void test_top_level_shapes(void **state)
     free(got);
 }
 
-/* Emitting batches while later rounds are generated: every batch in order,
+/* Emitting batches while later rounds are generated (9000 targets: two
+ * rounds): every batch in order,
  * and a failing emit stops generation with its error, no batch after it. */
 struct emitted {
     size_t calls, steps, fail_at;
@@ -154,11 +155,11 @@ static int count_batches(void *ctx, const char *phase, const struct step_list *s
 static void test_emitted_in_order(void **state)
 {
     (void)state;
-    char *text = big_manifest(20000, (size_t)-1, (size_t)-1, "{}");
+    char *text = big_manifest(9000, (size_t)-1, (size_t)-1, "{}");
     struct manifest m;
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(manifest_parse(text, strlen(text), "m.json", &m, &err), 0);
-    for (size_t fail_at = 0; fail_at <= 60; fail_at += 60) {
+    for (size_t fail_at = 0; fail_at <= 30; fail_at += 30) {
         struct emitted e = { 0, 0, fail_at };
         struct generate_request req = { &m, "m.json", NULL, NULL, { 0 }, { 0 }, true,
                                         count_batches, &e, 192 };
@@ -171,8 +172,8 @@ static void test_emitted_in_order(void **state)
             lk_error_clear(&err);
         } else {
             assert_int_equal(rc, 0);
-            assert_int_equal(e.calls, 20000 / 192);
-            assert_int_equal(e.steps + p.phases[0].steps.n, 20000);
+            assert_int_equal(e.calls, 9000 / 192);
+            assert_int_equal(e.steps + p.phases[0].steps.n, 9000);
             pipeline_free(&p);
         }
     }
