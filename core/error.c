@@ -95,20 +95,45 @@ void lk_error_clear(struct lk_error *err)
     err->file = err->place = err->msg = NULL;
 }
 
+/* The length of `base` + "/" + escaped `token`, and the text itself (out
+ * NULL: only the length). */
+static size_t pointer_text(char *out, const char *base, const char *token)
+{
+    size_t n = base ? strlen(base) : 0;
+    if (out && n)
+        memcpy(out, base, n);
+    if (out)
+        out[n] = '/';
+    n++;
+    for (const char *p = token; *p; p++) {
+        const char *esc = *p == '~' ? "~0" : *p == '/' ? "~1" : NULL;
+        if (out && esc)
+            memcpy(out + n, esc, 2);
+        else if (out)
+            out[n] = *p;
+        n += esc ? 2 : 1;
+    }
+    if (out)
+        out[n] = '\0';
+    return n;
+}
+
 char *json_pointer_join(const char *base, const char *token)
 {
-    struct strbuf sb = STRBUF_INIT;
-    sb_adds(&sb, base ? base : "");
-    sb_addc(&sb, '/');
-    for (const char *p = token; *p; p++) {
-        if (*p == '~')
-            sb_adds(&sb, "~0");
-        else if (*p == '/')
-            sb_adds(&sb, "~1");
-        else
-            sb_addc(&sb, *p);
+    char *out = xmalloc(pointer_text(NULL, base, token) + 1);
+    pointer_text(out, base, token);
+    return out;
+}
+
+const char *json_pointer_join_buf(char *buf, size_t size, const char *base, const char *token,
+                                  char **heap)
+{
+    *heap = NULL;
+    if (pointer_text(NULL, base, token) < size) {
+        pointer_text(buf, base, token);
+        return buf;
     }
-    return sb_detach(&sb);
+    return *heap = json_pointer_join(base, token);
 }
 
 char *json_pointer_index(const char *base, size_t index)

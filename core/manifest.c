@@ -83,13 +83,11 @@ static int read_bool(struct reader *r, json_t *v, const char *ptr, bool *out)
     return 0;
 }
 
-static int read_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out)
+static int check_string_list(struct reader *r, json_t *v, const char *ptr)
 {
     if (!json_is_array(v))
         return expected(r, ptr, v, "an array of strings");
-    size_t n = json_array_size(v);
-    out->items = xcalloc(n ? n : 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *item = json_array_get(v, i);
         if (!json_is_string(item)) {
             char *ip = json_pointer_index(ptr, i);
@@ -97,8 +95,18 @@ static int read_string_list(struct reader *r, json_t *v, const char *ptr, struct
             free(ip);
             return -1;
         }
-        out->items[out->n++] = xstrdup(json_string_value(item));
     }
+    return 0;
+}
+
+static int read_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out)
+{
+    if (check_string_list(r, v, ptr) != 0)
+        return -1;
+    size_t n = json_array_size(v);
+    out->items = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        out->items[out->n++] = xstrdup(json_string_value(json_array_get(v, i)));
     return 0;
 }
 
@@ -131,9 +139,10 @@ static int read_drv_path(struct reader *r, json_t *v, const char *ptr, char **ou
     do {                                                                \
         json_t *var = json_object_get((obj), (key));                    \
         if (var) {                                                      \
-            char *ptrvar = json_pointer_join((base), (key));            \
+            char buf_[256], *heap_;                                     \
+            const char *ptrvar = json_pointer_join_buf(buf_, sizeof buf_, (base), (key), &heap_); \
             int rc_ = (body);                                           \
-            free(ptrvar);                                               \
+            free(heap_);                                                \
             if (rc_ != 0)                                               \
                 return -1;                                              \
         }                                                               \
@@ -343,12 +352,10 @@ static int read_subtarget(struct reader *r, json_t *v, const char *ptr, struct t
     return read_string(r, v, ptr, &t->subtarget);
 }
 
+/* Checked, not kept. */
 static int read_outputs(struct reader *r, json_t *v, const char *ptr)
 {
-    struct string_list l = { NULL, 0 };
-    int rc = read_string_list(r, v, ptr, &l);
-    string_list_free(&l);
-    return rc;
+    return check_string_list(r, v, ptr);
 }
 
 static int read_target(struct reader *r, json_t *v, const char *ptr, struct target *t)

@@ -64,6 +64,20 @@ static void test_json_pointer(void **state)
     assert_string_equal(q, "/a/b~1c~0d/7");
     free(p);
     free(q);
+    p = json_pointer_join(NULL, "");
+    assert_string_equal(p, "/");
+    free(p);
+
+    /* into a buffer when it fits (11 bytes with the NUL), else on the heap */
+    char buf[11], *heap;
+    const char *r = json_pointer_join_buf(buf, sizeof buf, "/a", "b/c~d", &heap);
+    assert_ptr_equal(r, buf);
+    assert_null(heap);
+    assert_string_equal(r, "/a/b~1c~0d");
+    r = json_pointer_join_buf(buf, sizeof buf - 1, "/a", "b/c~d", &heap);
+    assert_ptr_equal(r, heap);
+    assert_string_equal(r, "/a/b~1c~0d");
+    free(heap);
 }
 
 static void test_outdir(void **state)
