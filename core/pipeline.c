@@ -160,7 +160,6 @@ static int check_extra_steps(const struct generate_request *req, struct lk_error
     return 0;
 }
 
-
 void step_list_end_step(struct step_list *l)
 {
     XGROW(l->ends, l->alloc, l->n + 1);
