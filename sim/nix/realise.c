@@ -631,7 +631,8 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
     log_event("build", nd, o->cause);
 out:
     if (build_dir) {
-        remove_path(build_dir);
+        if (rmdir(build_dir) != 0) /* what the builder left in it, if anything */
+            remove_path(build_dir);
         free(build_dir);
     }
     for (size_t i = 0; i < n; i++)

@@ -20,6 +20,9 @@
 
 static int mkdir_p(const char *path, struct lk_error *err)
 {
+    /* the directory itself first: it usually exists already */
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
     char *p = xstrdup(path);
     for (char *q = p + 1;; q++) {
         if (*q == '/' || *q == '\0') {
