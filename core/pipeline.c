@@ -250,6 +250,19 @@ static char *make_drvmap(const struct target_info *infos, size_t n)
     return sb_detach(&map);
 }
 
+/* The drvmap, made beside the steps. */
+struct drvmap_job {
+    const struct target_info *infos;
+    size_t n;
+    char *text;
+};
+
+static void make_drvmap_job(void *arg)
+{
+    struct drvmap_job *j = arg;
+    j->text = make_drvmap(j->infos, j->n);
+}
+
 /* Targets are turned into steps in rounds of ROUND_TARGETS: within a round
  * in parallel, each job writing the steps of its range into lists of its
  * own; the lists are then appended to the phases in order (and full chunks
@@ -454,7 +467,11 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
     struct target_info *infos = xcalloc(m->n_targets ? m->n_targets : 1, sizeof(*infos));
     struct infos_ctx ic = { req, infos };
     parallel_run(m->n_targets, parallel_jobs(m->n_targets, MIN_TARGETS_PER_JOB), init_infos, &ic);
+    struct drvmap_job dj = { infos, m->n_targets, NULL };
+    struct background drvmap = { 0 };
+    background_start(&drvmap, make_drvmap_job, &dj);
     int rc = add_target_steps(req, infos, out, err);
+    background_wait(&drvmap);
     if (rc == 0) {
         struct phase_steps *build = phase_of(out, "build");
         struct phase_steps *release = phase_of(out, "release");
@@ -462,8 +479,10 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
             add_user_steps(build, ps->additional_steps);
         if (release && ps->post_build_steps)
             add_user_steps(release, ps->post_build_steps);
-        out->drvmap = make_drvmap(infos, m->n_targets);
+        out->drvmap = dj.text;
+        dj.text = NULL;
     }
+    free(dj.text);
     for (size_t i = 0; i < m->n_targets; i++)
         target_info_release(&infos[i]);
     free(infos);
