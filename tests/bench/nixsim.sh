@@ -116,6 +116,26 @@ echo "  the bare builder processes: ${bare}s wall, ${bcpu}s CPU"
 echo "nixsim overhead per derivation: ${per} ms wall (target <= 2 ms): $(verdict "$per" 2)"
 echo "  in CPU time (user+sys, steadier on a busy machine): ${percpu} ms"
 
+# Before the instantiation section: removing its 10^5-file stores makes every
+# file creation for a while slower on some file systems (ext4 without a
+# journal skips recently freed inodes), which would be charged to these
+# short processes.
+echo "--- nixsim: $STEPS single-leaf realisations, one process each (a :nix: step's call)"
+rm -rf "$work/run"
+cp -a "$work/base" "$work/run"
+cd "$work/depot"
+# the leaves d_{N-STEPS} .. d_{N-1} have no inputs
+ls "$work/run/store" | awk -F- -v lo=$((N - STEPS)) '{ n = $2; sub(/^d/, "", n); sub(/\.drv$/, "", n); if (n + 0 >= lo) print "/nix/store/" $0 }' > "$work/leaves"
+insandbox "$work/run/store" "$work/run/state" /bin/sh -c '
+    tm() { /usr/bin/time -f "%e %U %S" "$@"; }
+    tm /bin/sh -c "while read d; do nix-store --realise \$d --add-root \$PWD/r-\${d##*/} --indirect >/dev/null 2>&1 || echo FAIL \$d; done" < "$1" 2> "$1.t1"
+    tm /bin/sh -c "while read d; do /bin/sh -c \"echo 1 > /dev/null\"; done" < "$1" 2> "$1.t2"
+    cat "$1.t1" "$1.t2"' sh "$work/leaves" > "$work/steps.out"
+grep -q FAIL "$work/steps.out" && { echo "FAIL: a realisation failed"; cat "$work/steps.out"; exit 1; }
+set -- $(tail -n 2 "$work/steps.out" | tr '\n' ' ')
+echo "per process: $(echo "scale=2; ($1 - $4) * 1000 / $STEPS" | bc) ms wall, $(echo "scale=2; ($2 + $3 - $5 - $6) * 1000 / $STEPS" | bc) ms CPU beyond the bare builder"
+rm -f r-*
+
 echo "--- nixsim: instantiate $NI derivations (median of $RUNS)"
 gen_depot "$NI" "$work/depot-i"
 cd "$work/depot-i"
@@ -148,19 +168,3 @@ floor=$(echo $floor_runs | tr ' ' '\n' | median)
 for r in $(seq "$RUNS"); do rm -rf "$work/inst-$r" "$work/floor-$r"; done
 echo "instantiate: ${inst}s wall, ${icpu}s CPU (user+sys) for $NI derivations (target <= 2 s): $(verdict "$inst" 2)"
 echo "  file-creation floor here: ${floor}s to copy the same $NI files with cp -a"
-
-echo "--- nixsim: $STEPS single-leaf realisations, one process each (a :nix: step's call)"
-rm -rf "$work/run"
-cp -a "$work/base" "$work/run"
-cd "$work/depot"
-# the leaves d_{N-STEPS} .. d_{N-1} have no inputs
-ls "$work/run/store" | awk -F- -v lo=$((N - STEPS)) '{ n = $2; sub(/^d/, "", n); sub(/\.drv$/, "", n); if (n + 0 >= lo) print "/nix/store/" $0 }' > "$work/leaves"
-insandbox "$work/run/store" "$work/run/state" /bin/sh -c '
-    tm() { /usr/bin/time -f "%e %U %S" "$@"; }
-    tm /bin/sh -c "while read d; do nix-store --realise \$d --add-root \$PWD/r-\${d##*/} --indirect >/dev/null 2>&1 || echo FAIL \$d; done" < "$1" 2> "$1.t1"
-    tm /bin/sh -c "while read d; do /bin/sh -c \"echo 1 > /dev/null\"; done" < "$1" 2> "$1.t2"
-    cat "$1.t1" "$1.t2"' sh "$work/leaves" > "$work/steps.out"
-grep -q FAIL "$work/steps.out" && { echo "FAIL: a realisation failed"; cat "$work/steps.out"; exit 1; }
-set -- $(tail -n 2 "$work/steps.out" | tr '\n' ' ')
-echo "per process: $(echo "scale=2; ($1 - $4) * 1000 / $STEPS" | bc) ms wall, $(echo "scale=2; ($2 + $3 - $5 - $6) * 1000 / $STEPS" | bc) ms CPU beyond the bare builder"
-rm -f r-*
