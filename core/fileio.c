@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,41 @@ int write_all(int fd, const void *data, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int map_file(const char *path, struct mapped_file *out, struct lk_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lk_fail_errno(err, LK_EXIT_INPUT, path, "cannot open");
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* MAP_POPULATE: the pages in one go rather than one fault each. */
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map != MAP_FAILED) {
+            close(fd);
+            out->map = map;
+            out->data = map;
+            out->len = (size_t)st.st_size;
+            return 0;
+        }
+    }
+    close(fd);
+    size_t len;
+    if (read_file(path, &out->copy, &len, err) != 0)
+        return -1;
+    out->data = out->copy;
+    out->len = len;
+    return 0;
+}
+
+void unmap_file(struct mapped_file *f)
+{
+    if (f->map)
+        munmap(f->map, f->len);
+    free(f->copy);
+    memset(f, 0, sizeof(*f));
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err)

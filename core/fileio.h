@@ -1,7 +1,10 @@
 /* fileio — whole-file reads and all-or-nothing writes.
  *
  * Contract: read_file() returns the bytes of a file NUL-terminated (the
- * caller frees); write_file_atomic() writes to a temporary file in the same
+ * caller frees); map_file() gives the bytes of a large input without
+ * copying them (a read-only mapping of a non-empty regular file, read_file()
+ * for anything else; not NUL-terminated; unmap_file() releases it; the file
+ * must not shrink while it is mapped); write_file_atomic() writes to a temporary file in the same
  * directory and renames it over `path`, so readers see the old or the new
  * file, never a partial one. An output directory is built the same way:
  * outdir_begin() creates a fresh temporary directory beside `final`,
@@ -16,6 +19,14 @@
 #include "error.h"
 
 int read_file(const char *path, char **data, size_t *len, struct lk_error *err);
+struct mapped_file {
+    const char *data;
+    size_t len;
+    void *map;      /* the mapping, or NULL */
+    char *copy;     /* the bytes read instead, or NULL */
+};
+int map_file(const char *path, struct mapped_file *out, struct lk_error *err);
+void unmap_file(struct mapped_file *f);
 int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err);
 /* Write `len` bytes to fd, retrying on EINTR and short writes; 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);

@@ -700,13 +700,12 @@ int manifest_parse(const char *text, size_t len, const char *file, struct manife
 
 int manifest_load(const char *path, struct manifest *m, struct lk_error *err)
 {
-    char *text;
-    size_t len;
+    struct mapped_file f;
     memset(m, 0, sizeof(*m));
-    if (read_file(path, &text, &len, err) != 0)
+    if (map_file(path, &f, err) != 0)
         return -1;
-    int rc = manifest_parse(text, len, path, m, err);
-    free(text);
+    int rc = manifest_parse(f.data, f.len, path, m, err);
+    unmap_file(&f);
     return rc;
 }
 

@@ -124,6 +124,28 @@ static void test_outdir(void **state)
     assert_int_equal(read_file("/nonexistent/x", &data, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
+
+    /* map_file: a regular file mapped, an empty one read, errors as read_file */
+    struct mapped_file m;
+    f = xasprintf("%s/out/x.json", base);
+    assert_int_equal(map_file(f, &m, &err), 0);
+    assert_non_null(m.map);
+    assert_int_equal(m.len, 2);
+    assert_memory_equal(m.data, "{}", 2);
+    unmap_file(&m);
+    free(f);
+    empty = xasprintf("%s/empty", base);
+    assert_int_equal(map_file(empty, &m, &err), 0);
+    assert_null(m.map);
+    assert_int_equal(m.len, 0);
+    unmap_file(&m);
+    free(empty);
+    assert_int_equal(map_file(base, &m, &err), -1); /* a directory */
+    assert_string_equal(err.msg, "expected a file, found a directory");
+    lk_error_clear(&err);
+    assert_int_equal(map_file("/nonexistent/x", &m, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    lk_error_clear(&err);
     assert_int_equal(remove_tree(base), 0);
     free(final);
 }
