@@ -168,3 +168,5 @@ floor=$(echo $floor_runs | tr ' ' '\n' | median)
 for r in $(seq "$RUNS"); do rm -rf "$work/inst-$r" "$work/floor-$r"; done
 echo "instantiate: ${inst}s wall, ${icpu}s CPU (user+sys) for $NI derivations (target <= 2 s): $(verdict "$inst" 2)"
 echo "  file-creation floor here: ${floor}s to copy the same $NI files with cp -a"
+# Like every bench section: a missed target is a non-zero exit.
+[ "$(echo "$per <= 2" | bc)" -eq 1 ] && [ "$(echo "$inst <= 2" | bc)" -eq 1 ]
