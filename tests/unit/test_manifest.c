@@ -126,6 +126,18 @@ static void test_top_level_shapes(void **state)
     char *got = agreed(" {\"version\": 1, \"x\": null, \"targets\": [ ] } \n");
     assert_string_equal(got, "{}\n");
     free(got);
+    /* nested deeper than a scan follows (JSONSCAN_MAX_DEPTH): read whole */
+    struct strbuf deep = STRBUF_INIT;
+    sb_adds(&deep, "{\"x\": ");
+    for (int i = 0; i < 600; i++)
+        sb_addc(&deep, '[');
+    for (int i = 0; i < 600; i++)
+        sb_addc(&deep, ']');
+    sb_adds(&deep, ", \"targets\": []}");
+    got = agreed(deep.buf);
+    assert_string_equal(got, "{}\n");
+    free(got);
+    sb_release(&deep);
 }
 
 /* Emitting batches while later rounds are generated (9000 targets: two
