@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "program.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -57,46 +58,6 @@ static void system_dir(struct argv *a, const char *path)
         }
     } else if (S_ISDIR(st.st_mode)) {
         args3(a, "--ro-bind", path, path);
-    }
-}
-
-/* 0 and the program's path in *found (the caller frees) if `prog` (a
- * path, or a name looked up in this process's PATH as posix_spawnp does)
- * can be executed, else the errno that says why not. An exec failure is not
- * reported by posix_spawn everywhere (under valgrind it shows only as exit
- * status 127), so the program is looked up first; it is then started by
- * that path (no failed execs along PATH). */
-static int program_lookup(const char *prog, char **found)
-{
-    *found = NULL;
-    if (strchr(prog, '/')) {
-        if (access(prog, X_OK) < 0)
-            return errno;
-        *found = xstrdup(prog);
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    int e = ENOENT;
-    for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char *candidate = xasprintf("%.*s/%s", (int)n, n ? p : ".", prog);
-        struct stat st;
-        int ok = access(candidate, X_OK) == 0;
-        if (!ok && errno != ENOENT)
-            e = errno;
-        if (ok && (stat(candidate, &st) < 0 || !S_ISREG(st.st_mode))) { /* a directory */
-            ok = 0;
-            e = EACCES;
-        }
-        if (ok) {
-            *found = candidate;
-            return 0;
-        }
-        free(candidate);
-        if (!end)
-            return e;
-        p = end;
     }
 }
 
@@ -217,7 +178,9 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     posix_spawn_file_actions_adddup2(&fa, statusfd, 3);
     pid_t pid;
     char *prog = NULL;
-    int e = program_lookup(a.v[0], &prog);
+    /* looked up first (see program.h), then started by that path: no
+     * failed execs along PATH */
+    int e = program_find(a.v[0], &prog);
     if (!e)
         e = posix_spawn(&pid, prog, &fa, &at, a.v, envp);
     free(prog);

@@ -14,6 +14,7 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "program.h"
 #include "strbuf.h"
 #include "strindex.h"
 #include "xalloc.h"
@@ -203,24 +204,12 @@ static void env_free(struct envv *e)
     free(e->kv);
 }
 
+/* bwrap's path, looked up once per process; NULL when it is not found. */
 static const char *bwrap_path(void)
 {
     static char *found;
-    if (found)
-        return found;
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/bin:/bin";
-    char *copy = xstrdup(path);
-    for (char *tok = strtok(copy, ":"); tok; tok = strtok(NULL, ":")) {
-        char *cand = xasprintf("%s/bwrap", tok);
-        if (access(cand, X_OK) == 0) {
-            found = cand;
-            break;
-        }
-        free(cand);
-    }
-    free(copy);
+    if (!found)
+        program_find("bwrap", &found);
     return found;
 }
 
