@@ -4,10 +4,10 @@
  * files (n from 1), each `{"steps": [...]}` with at most CHUNK_MAX_STEPS
  * steps, in step order; `drvmap.json` holds the drvmap. Every file is
  * compact JSON with object keys sorted by byte order at every depth (as
- * Nix's toJSON), followed by a newline: the texts the pipeline holds. pipeline_write() builds the
- * directory as a temporary sibling of `out_dir` and renames it into place
- * (replacing an existing one); on error nothing is left behind (status 1:
- * a system failure).
+ * Nix's toJSON), followed by a newline: the texts the pipeline holds.
+ * pipeline_write() builds the directory as a temporary sibling of
+ * `out_dir` and renames it into place (replacing an existing one); on error
+ * nothing is left behind (status 1: a system failure).
  *
  * A chunk_writer writes the same directory in pieces, for a pipeline
  * generated in batches (generate_request.emit): chunk_writer_add() writes

@@ -166,12 +166,7 @@ static void error_context(struct deps *d, size_t idx, size_t referrer, struct lk
                         d->nodes[referrer].path);
 }
 
-/* Read the .drv file `name` of the store directory (host path `host`, for
- * errors) into d->text. Reading 200k small files is dominated by system
- * calls, so: openat() relative to the store directory (no full path walk per
- * file), then read() into one reused buffer until end of file — open, read,
- * read (0), close; fstat() only when a file fills the buffer, to grow it to
- * the file's size at once. Errors as read_file(). */
+/* The store directory, opened once for the openat() of every .drv file. */
 static int open_store(struct deps *d, struct lk_error *err)
 {
     if (d->store_fd < 0) {
@@ -183,6 +178,12 @@ static int open_store(struct deps *d, struct lk_error *err)
     return 0;
 }
 
+/* Read the .drv file `name` of the store directory `store_fd` (host path
+ * `host`, for errors) into `text`. Reading 200k small files is dominated by
+ * system calls, so: openat() relative to the store directory (no full path
+ * walk per file), then read() into one reused buffer until end of file —
+ * open, read, read (0), close; fstat() only when a file fills the buffer, to
+ * grow it to the file's size at once. Errors as read_file(). */
 static int read_drv_file(int store_fd, struct strbuf *text, const char *name, const char *host,
                          struct lk_error *err)
 {

@@ -13,9 +13,9 @@
  *
  * <manifest.nix> is found by eval_manifest_nix_path(): $LAZYKITE_MANIFEST_NIX
  * if set; else `<dir of the running binary>/../core/nix/manifest.nix` (the
- * source tree, for build/lazykite); else `<dir of the binary>/../share/lazykite/
- * manifest.nix` (an installation moved elsewhere); else LAZYKITE_DATADIR/manifest.nix (the
- * installed copy). The depot dir is made absolute with realpath(); it must be
+ * source tree, for build/lazykite); else
+ * `<dir of the binary>/../share/lazykite/manifest.nix` (an installation
+ * moved elsewhere); else LAZYKITE_DATADIR/manifest.nix (the installed copy). The depot dir is made absolute with realpath(); it must be
  * writable as a Nix path literal (letters, digits and `._+-/`), since it is
  * passed as an expression.
  *

@@ -272,8 +272,8 @@ int main(int argc, char **argv)
 
     /* A run allocates and frees a few hundred megabytes in short-lived
      * pieces and then exits: keep freed memory instead of handing it back
-     * to the kernel and faulting it in again (a fifth of the time of a
-     * large manifest otherwise). */
+     * to the kernel and faulting it in again (page faults are a large part
+     * of a large manifest's time on a virtual machine). */
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
