@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parallel.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -112,7 +113,10 @@ static const char *default_output(const struct fixture_drv *fd)
     return fd->outputs[0];
 }
 
-static int instantiate(struct depot *d, size_t di, size_t fi, struct lk_error *err)
+/* Instantiate depot entry `di` (fixture drv `fi`); its inputs are done.
+ * `at` is the caller's scratch buffer for the ATerm. */
+static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
+                       struct lk_error *err)
 {
     const struct fixture *f = d->f;
     const struct fixture_drv *fd = &f->drvs[fi];
@@ -174,12 +178,11 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct lk_error *e
         goto out; /* which leaves `v` sorted */
     if (drv_hash_modulo(v, lookup_input, &ctx, e->hash, err) < 0)
         goto out;
-    static struct strbuf at; /* reused; the text is kept in a block of its size */
-    sb_reset(&at);
-    drv_write(v, &at);
-    e->pub.aterm_len = at.len;
-    e->aterm = xmalloc(at.len + 1);
-    memcpy(e->aterm, at.buf, at.len + 1);
+    sb_reset(at);
+    drv_write(v, at);
+    e->pub.aterm_len = at->len;
+    e->aterm = xmalloc(at->len + 1); /* the text is kept in a block of its size */
+    memcpy(e->aterm, at->buf, at->len + 1);
     e->drv_path = drv_store_path_of_text(v, fd->name, e->aterm, e->pub.aterm_len);
     e->ifd = xcalloc(fd->n_ifd + 1, sizeof(size_t));
     for (size_t i = 0; i < fd->n_ifd; i++)
@@ -222,6 +225,91 @@ static int cmp_by_path(const void *a, const void *b)
                   g_sort_depot->e[*(const size_t *)b].drv_path);
 }
 
+/* Instantiation runs level by level: an entry's level is one more than its
+ * inputs' highest (0 without inputs), so the entries of one level depend
+ * only on earlier levels and are made at once on every processor. */
+#define MIN_DRVS_PER_JOB 256
+
+struct level_job {
+    struct depot *d;
+    const size_t *entries;     /* depot indices of this level */
+    unsigned char *failed;     /* per depot index: it, or one of its inputs, failed */
+    struct lk_error err[PARALLEL_MAX_JOBS];
+    size_t err_at[PARALLEL_MAX_JOBS]; /* the lowest failed depot index, or (size_t)-1 */
+};
+
+static int any_input_failed(const struct level_job *lj, const struct fixture_drv *fd)
+{
+    for (size_t i = 0; i < fd->n_deps; i++)
+        if (lj->failed[lj->d->of_fixture[fd->deps[i]]])
+            return 1;
+    for (size_t i = 0; i < fd->n_script; i++)
+        if (!fd->script[i].text && lj->failed[lj->d->of_fixture[fd->script[i].drv]])
+            return 1;
+    return 0;
+}
+
+static void instantiate_range(void *ctx, size_t job, size_t from, size_t to)
+{
+    struct level_job *lj = ctx;
+    struct strbuf at = STRBUF_INIT;
+    struct lk_error err = LK_ERROR_INIT;
+    for (size_t k = from; k < to; k++) {
+        size_t di = lj->entries[k], fi = lj->d->f->order[di];
+        /* An entry whose input failed is not made: the input's error,
+         * at a lower index, is the one reported. */
+        if (any_input_failed(lj, &lj->d->f->drvs[fi])) {
+            lj->failed[di] = 1;
+            continue;
+        }
+        if (instantiate(lj->d, di, fi, &at, &err) == 0)
+            continue;
+        lj->failed[di] = 1;
+        if (di < lj->err_at[job]) {
+            lk_error_clear(&lj->err[job]);
+            lj->err[job] = err;
+            lj->err_at[job] = di;
+        } else {
+            lk_error_clear(&err);
+        }
+        err = (struct lk_error)LK_ERROR_INIT;
+    }
+    sb_release(&at);
+}
+
+/* The depot indices grouped by level (each level in depot order):
+ * `entries` and the start of each level in `level_start[0..n_levels]`. */
+static size_t levels_of(const struct depot *d, size_t *entries, size_t **level_start)
+{
+    const struct fixture *f = d->f;
+    size_t *level = xcalloc(f->n_drvs + 1, sizeof *level), n_levels = 0;
+    for (size_t di = 0; di < f->n_drvs; di++) {
+        const struct fixture_drv *fd = &f->drvs[f->order[di]];
+        size_t l = 0;
+        for (size_t i = 0; i < fd->n_deps; i++)
+            if (level[d->of_fixture[fd->deps[i]]] + 1 > l)
+                l = level[d->of_fixture[fd->deps[i]]] + 1;
+        for (size_t i = 0; i < fd->n_script; i++)
+            if (!fd->script[i].text && level[d->of_fixture[fd->script[i].drv]] + 1 > l)
+                l = level[d->of_fixture[fd->script[i].drv]] + 1;
+        level[di] = l;
+        if (l + 1 > n_levels)
+            n_levels = l + 1;
+    }
+    size_t *start = xcalloc(n_levels + 1, sizeof *start);
+    for (size_t di = 0; di < f->n_drvs; di++)
+        start[level[di] + 1]++;
+    for (size_t l = 0; l < n_levels; l++)
+        start[l + 1] += start[l];
+    size_t *fill = xcalloc(n_levels + 1, sizeof *fill);
+    for (size_t di = 0; di < f->n_drvs; di++)
+        entries[start[level[di]] + fill[level[di]]++] = di;
+    free(fill);
+    free(level);
+    *level_start = start;
+    return n_levels;
+}
+
 int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_error *err)
 {
     struct depot *d = xcalloc(1, sizeof *d);
@@ -229,20 +317,44 @@ int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_er
     d->e = xcalloc(f->n_drvs + 1, sizeof *d->e);
     d->of_fixture = xcalloc(f->n_drvs + 1, sizeof(size_t));
     d->by_path = xcalloc(f->n_drvs + 1, sizeof(size_t));
+    d->n = f->n_drvs;
     *out = NULL;
-    for (size_t i = 0; i < f->n_drvs; i++)
-        d->of_fixture[f->order[i]] = i;
     for (size_t i = 0; i < f->n_drvs; i++) {
         struct drv empty = DRV_INIT;
         d->e[i].drv = empty;
-        d->n = i + 1;
-        if (instantiate(d, i, f->order[i], err) < 0) {
-            lk_error_default_file(err, f->path);
-            depot_free(d);
-            return -1;
-        }
+        d->of_fixture[f->order[i]] = i;
     }
-    d->n = f->n_drvs;
+    size_t *entries = xcalloc(f->n_drvs + 1, sizeof *entries), *level_start;
+    size_t n_levels = levels_of(d, entries, &level_start);
+    struct level_job lj = { .d = d, .failed = xcalloc(f->n_drvs + 1, 1) };
+    for (size_t j = 0; j < PARALLEL_MAX_JOBS; j++) {
+        lj.err[j] = (struct lk_error)LK_ERROR_INIT;
+        lj.err_at[j] = (size_t)-1;
+    }
+    for (size_t l = 0; l < n_levels; l++) {
+        size_t n = level_start[l + 1] - level_start[l];
+        lj.entries = entries + level_start[l];
+        parallel_run(n, parallel_jobs(n, MIN_DRVS_PER_JOB), instantiate_range, &lj);
+    }
+    free(entries);
+    free(level_start);
+    free(lj.failed);
+    /* The first failure in depot order, as instantiating one by one meets it. */
+    size_t first = 0;
+    for (size_t j = 1; j < PARALLEL_MAX_JOBS; j++)
+        if (lj.err_at[j] < lj.err_at[first])
+            first = j;
+    int rc = lj.err_at[first] == (size_t)-1 ? 0 : -1;
+    if (rc < 0)
+        *err = lj.err[first];
+    for (size_t j = 0; j < PARALLEL_MAX_JOBS; j++)
+        if (rc == 0 || j != first)
+            lk_error_clear(&lj.err[j]);
+    if (rc < 0) {
+        lk_error_default_file(err, f->path);
+        depot_free(d);
+        return -1;
+    }
     for (size_t i = 0; i < d->n; i++)
         d->by_path[i] = i;
     g_sort_depot = d;

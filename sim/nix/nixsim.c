@@ -356,6 +356,57 @@ struct evalctx {
     unsigned char *done; /* per depot drv: its .drv is in the store */
 };
 
+/* The `.drv` files of depot entries waiting to be written. */
+struct drv_batch {
+    size_t *entries;          /* depot indices, in depot order */
+    struct store_text *items; /* their files (refs owned here) */
+    size_t n, n_written;
+};
+
+/* Write the files of the batch's entries not written yet and log an
+ * instantiate event for each file added; those entries are then done. */
+static int add_texts(struct evalctx *c, struct drv_batch *b, struct lk_error *err)
+{
+    size_t from = b->n_written;
+    for (size_t k = from; k < b->n; k++) {
+        const struct drv *v = depot_drv_at(c->d, b->entries[k])->drv;
+        size_t nr = v->n_inputs + v->n_srcs;
+        const char **refs = xcalloc(nr ? nr : 1, sizeof *refs);
+        for (size_t j = 0; j < v->n_inputs; j++)
+            refs[j] = v->inputs[j].path;
+        for (size_t j = 0; j < v->n_srcs; j++)
+            refs[v->n_inputs + j] = v->srcs[j];
+        const struct depot_drv *dd = depot_drv_at(c->d, b->entries[k]);
+        b->items[k] = (struct store_text){ dd->drv_path, dd->aterm, dd->aterm_len, refs, nr, 0 };
+    }
+    b->n_written = b->n;
+    /* On an error, the files added before the failing one are logged too
+     * (their validity is still written, by store_close()). */
+    int rc = store_add_texts(c->s, b->items + from, b->n - from, err), erc = 0;
+    for (size_t k = from; k < b->n && erc == 0; k++) {
+        const struct depot_drv *dd = depot_drv_at(c->d, b->entries[k]);
+        if (b->items[k].added) {
+            const char **names = xcalloc(dd->drv->n_outputs + 1, sizeof *names);
+            const char **paths = xcalloc(dd->drv->n_outputs + 1, sizeof *paths);
+            for (size_t j = 0; j < dd->drv->n_outputs; j++) {
+                names[j] = dd->drv->outputs[j].name;
+                paths[j] = dd->drv->outputs[j].path;
+            }
+            struct eventlog_event ev = { .event = "instantiate", .drv = dd->drv_path,
+                                         .out_names = names, .out_paths = paths,
+                                         .n_outputs = dd->drv->n_outputs };
+            struct lk_error ignore = LK_ERROR_INIT;
+            erc = eventlog_write(&ev, rc == 0 ? err : &ignore);
+            lk_error_clear(&ignore);
+            free(names);
+            free(paths);
+        }
+        if (rc == 0 && erc == 0)
+            c->done[b->entries[k]] = 1;
+    }
+    return rc != 0 ? rc : erc;
+}
+
 /* Write the `.drv` files of the closure of depot drv `idx` into the store,
  * building declared IFD first (cause "ifd while evaluating <key>"). */
 static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
@@ -382,14 +433,20 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
     /* The instantiate events are held and written together with the
      * validity of the `.drv` files (and before any IFD build). */
     eventlog_hold();
-    /* Depot order is dependency order: inputs are written before dependants. */
+    /* Depot order is dependency order: inputs are written before dependants;
+     * the files between two IFD builds are written as one batch. */
+    struct drv_batch b = { 0 };
+    b.entries = xcalloc(n + 1, sizeof *b.entries);
+    b.items = xcalloc(n + 1, sizeof *b.items);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!mark[i] || c->done[i])
             continue;
         const struct depot_drv *dd = depot_drv_at(c->d, i);
         for (size_t k = 0; k < dd->n_ifd && rc == 0; k++) {
             size_t y = dd->ifd[k];
-            rc = instantiate(c, y, err);
+            rc = add_texts(c, &b, err);
+            if (rc == 0)
+                rc = instantiate(c, y, err);
             if (rc == 0)
                 rc = eventlog_flush(err);
             if (rc == 0) {
@@ -399,37 +456,18 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
                 rc = realise(c->s, &p, 1, &o, err);
                 free(cause);
             }
-        }
-        if (rc != 0)
-            break;
-        size_t nr = dd->drv->n_inputs + dd->drv->n_srcs;
-        const char **refs = xcalloc(nr ? nr : 1, sizeof *refs);
-        for (size_t k = 0; k < dd->drv->n_inputs; k++)
-            refs[k] = dd->drv->inputs[k].path;
-        for (size_t k = 0; k < dd->drv->n_srcs; k++)
-            refs[dd->drv->n_inputs + k] = dd->drv->srcs[k];
-        int added = 0;
-        rc = store_add_text(c->s, dd->drv_path, dd->aterm, dd->aterm_len, refs, nr, &added, err);
-        free(refs);
-        if (rc == 0 && added) {
-            const char **names = xcalloc(dd->drv->n_outputs + 1, sizeof *names);
-            const char **paths = xcalloc(dd->drv->n_outputs + 1, sizeof *paths);
-            for (size_t k = 0; k < dd->drv->n_outputs; k++) {
-                names[k] = dd->drv->outputs[k].name;
-                paths[k] = dd->drv->outputs[k].path;
-            }
-            struct eventlog_event ev = { .event = "instantiate", .drv = dd->drv_path,
-                                         .out_names = names, .out_paths = paths,
-                                         .n_outputs = dd->drv->n_outputs };
-            rc = eventlog_write(&ev, err);
-            free(names);
-            free(paths);
+            if (rc == 0)
+                eventlog_hold(); /* the IFD builds flushed and ended the holding */
         }
         if (rc == 0)
-            c->done[i] = 1;
-        if (rc == 0 && dd->n_ifd)
-            eventlog_hold(); /* the IFD builds flushed and ended the holding */
+            b.entries[b.n++] = i;
     }
+    if (rc == 0)
+        rc = add_texts(c, &b, err);
+    for (size_t k = 0; k < b.n; k++)
+        free((void *)b.items[k].refs);
+    free(b.entries);
+    free(b.items);
     free(mark);
     /* The validity of what was written, for other processes: one append. */
     if (rc == 0)

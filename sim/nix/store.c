@@ -15,6 +15,7 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "parallel.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -706,42 +707,119 @@ int store_register(const struct store *s, const char *path, const char *deriver,
     return store_sync(s, err);
 }
 
+/* How creating one item's file went, on the creating thread. */
+enum { TEXT_CREATED = 1, TEXT_EXISTS, TEXT_CANNOT_CREATE, TEXT_CANNOT_WRITE, TEXT_NOT_IN_STORE };
+
+struct text_batch {
+    int dirfd;                  /* the store directory */
+    struct store_text *items;
+    unsigned char *state;       /* TEXT_* per item */
+    int *errnos;                /* per item, for the CANNOT_ states */
+};
+
+static void create_texts(void *ctx, size_t job, size_t from, size_t to)
+{
+    (void)job;
+    struct text_batch *b = ctx;
+    for (size_t k = from; k < to; k++) {
+        const struct store_text *t = &b->items[k];
+        if (strncmp(t->path, STORE_PREFIX, STORE_PREFIX_LEN) != 0) {
+            b->state[k] = TEXT_NOT_IN_STORE;
+            continue;
+        }
+        /* A valid path's file exists (deletion invalidates before it
+         * removes), so a path whose file can be created is not valid:
+         * validity is looked up only when the file is there already. */
+        const char *name = t->path + STORE_PREFIX_LEN;
+        int fd = openat(b->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            b->state[k] = errno == EEXIST ? TEXT_EXISTS : TEXT_CANNOT_CREATE;
+            b->errnos[k] = errno;
+            continue;
+        }
+        int failed = write_all(fd, t->data, t->len) != 0;
+        int saved = errno;
+        if (close(fd) != 0 && !failed) {
+            failed = 1;
+            saved = errno;
+        }
+        if (failed) {
+            unlinkat(b->dirfd, name, 0);
+            b->errnos[k] = saved;
+        }
+        b->state[k] = failed ? TEXT_CANNOT_WRITE : TEXT_CREATED;
+    }
+}
+
+#define MIN_TEXTS_PER_JOB 256
+
+/* Add item k after its file was made (or found): validity and the journal. */
+static int finish_text(const struct store *s, const struct text_batch *b, size_t k,
+                       struct lk_error *err)
+{
+    struct store_text *t = &b->items[k];
+    if (b->state[k] == TEXT_NOT_IN_STORE)
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store",
+                       t->path);
+    int rc = 0;
+    if (b->state[k] != TEXT_CREATED) {
+        char *host = store_host(s, t->path);
+        if (b->state[k] == TEXT_EXISTS) {
+            if (store_is_valid(s, t->path)) {
+                free(host);
+                return 0;
+            }
+            rc = write_file_atomic(host, t->data, t->len, err);
+        } else {
+            errno = b->errnos[k];
+            rc = lk_fail_errno(err, LK_EXIT_FAIL, host,
+                               b->state[k] == TEXT_CANNOT_CREATE ? "cannot create"
+                                                                 : "cannot write");
+        }
+        free(host);
+        if (rc != 0)
+            return -1;
+    }
+    char *text = validity_json(NULL, t->refs, t->n_refs);
+    journal_add(s, '+', t->path, text);
+    free(text);
+    t->added = 1;
+    return 0;
+}
+
+int store_add_texts(const struct store *s, struct store_text *items, size_t n,
+                    struct lk_error *err)
+{
+    for (size_t k = 0; k < n; k++)
+        items[k].added = 0;
+    struct text_batch b = { .items = items };
+    b.dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (b.dirfd < 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, s->dir, "cannot open the store directory");
+    b.state = xcalloc(n + 1, 1);
+    b.errnos = xcalloc(n + 1, sizeof *b.errnos);
+    parallel_run(n, parallel_jobs(n, MIN_TEXTS_PER_JOB), create_texts, &b);
+    int rc = 0;
+    size_t k = 0;
+    while (k < n && (rc = finish_text(s, &b, k, err)) == 0)
+        k++;
+    /* After a failure, the later items' new files go again. */
+    for (k++; k < n; k++)
+        if (b.state[k] == TEXT_CREATED)
+            unlinkat(b.dirfd, items[k].path + STORE_PREFIX_LEN, 0);
+    close(b.dirfd);
+    free(b.state);
+    free(b.errnos);
+    return rc;
+}
+
 int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
                    const char *const *refs, size_t n_refs, int *added, struct lk_error *err)
 {
-    *added = 0;
-    char *host = store_host(s, path);
-    if (!host)
-        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
-    /* A valid path's file exists (deletion invalidates before it removes),
-     * so a path whose file can be created is not valid: validity is looked
-     * up only when the file is there already. */
-    int rc = 0;
-    int fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        if (write_all(fd, data, len) != 0)
-            rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot write");
-        if (close(fd) != 0 && rc == 0)
-            rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot write");
-        if (rc != 0)
-            unlink(host);
-    } else if (errno == EEXIST) {
-        if (store_is_valid(s, path)) {
-            free(host);
-            return 0;
-        }
-        rc = write_file_atomic(host, data, len, err);
-    } else {
-        rc = lk_fail_errno(err, LK_EXIT_FAIL, host, "cannot create");
-    }
-    free(host);
-    if (rc != 0)
-        return -1;
-    char *text = validity_json(NULL, refs, n_refs);
-    journal_add(s, '+', path, text);
-    free(text);
-    *added = 1;
-    return 0;
+    struct store_text t = { path, data, len, refs, n_refs, 0 };
+    int rc = store_add_texts(s, &t, 1, err);
+    *added = t.added;
+    return rc;
 }
 
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err)

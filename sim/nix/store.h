@@ -104,6 +104,22 @@ int store_register(const struct store *s, const char *path, const char *deriver,
  * replaced atomically (temp + rename). *added = 1 when this call added it. */
 int store_add_text(const struct store *s, const char *path, const char *data, size_t len,
                    const char *const *refs, size_t n_refs, int *added, struct lk_error *err);
+/* One file for store_add_texts(). */
+struct store_text {
+    const char *path;          /* /nix/store/<name> */
+    const char *data;
+    size_t len;
+    const char *const *refs;
+    size_t n_refs;
+    int added;                 /* set: this call added it */
+};
+/* store_add_text() of items[0..n), in that order, the new files created on
+ * several threads at once (files are independent; the journal lines are
+ * still buffered in item order). On an error the items before the failing
+ * one are added as by store_add_text(), and no file of a later item is left
+ * behind; the error is the one store_add_text() of the failing item gives. */
+int store_add_texts(const struct store *s, struct store_text *items, size_t n,
+                    struct lk_error *err);
 /* All valid paths, sorted. */
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
 void store_paths_free(char **paths, size_t n);

@@ -441,6 +441,73 @@ static void test_journal_delete(void **state)
     store_close(&o);
 }
 
+/* A batch of 2,000 files (made on several threads): an already valid path is
+ * left as it is, a leftover invalid file is replaced, the rest are created;
+ * the journal lines follow the item order. A failing item stops the batch:
+ * the items before it are added, no file of a later one is left. */
+static void test_add_texts_batch(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 2000 };
+    struct lk_error err = LK_ERROR_INIT;
+    char **paths = xcalloc(N, sizeof *paths), **data = xcalloc(N, sizeof *data);
+    struct store_text *items = xcalloc(N, sizeof *items);
+    for (size_t i = 0; i < N; i++) {
+        paths[i] = xasprintf("/nix/store/%032zu-t%zu.drv", i, i);
+        data[i] = xasprintf("Derive(%zu)", i);
+        items[i] = (struct store_text){ paths[i], data[i], strlen(data[i]), NULL, 0, 0 };
+    }
+    add(f, paths[7], "kept", NULL, 0);
+    char *leftover = store_host(&f->s, paths[9]);
+    assert_int_equal(write_file_atomic(leftover, "half", 4, &err), 0);
+    items[N - 1].refs = (const char *const *)&paths[0];
+    items[N - 1].n_refs = 1;
+    assert_int_equal(store_add_texts(&f->s, items, N, &err), 0);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(items[i].added, i != 7);
+        assert_true(store_is_valid(&f->s, paths[i]));
+        char *host = store_host(&f->s, paths[i]), *got;
+        size_t len;
+        assert_int_equal(read_file(host, &got, &len, &err), 0);
+        assert_string_equal(got, i == 7 ? "kept" : data[i]);
+        free(got);
+        free(host);
+    }
+    struct store_info info;
+    assert_int_equal(store_query(&f->s, paths[N - 1], &info, &err), 0);
+    assert_int_equal(info.n_refs, 1);
+    assert_string_equal(info.refs[0], paths[0]);
+    store_info_free(&info);
+
+    /* a failing item in the middle of a new batch */
+    for (size_t i = 0; i < N; i++) {
+        free(paths[i]);
+        paths[i] = xasprintf("/nix/store/%032zu-u%zu.drv", i, i);
+        items[i] = (struct store_text){ paths[i], data[i], strlen(data[i]), NULL, 0, 0 };
+    }
+    items[1000].path = "/elsewhere/x.drv";
+    assert_int_equal(store_add_texts(&f->s, items, N, &err), -1);
+    assert_string_equal(err.msg, "path '/elsewhere/x.drv' is not in the Nix store");
+    lk_error_clear(&err);
+    for (size_t i = 0; i < N; i++) {
+        if (i == 1000)
+            continue;
+        char *host = store_host(&f->s, paths[i]);
+        assert_int_equal(items[i].added, i < 1000);
+        assert_int_equal(store_is_valid(&f->s, paths[i]), i < 1000);
+        assert_int_equal(access(host, F_OK) == 0, i < 1000);
+        free(host);
+    }
+    for (size_t i = 0; i < N; i++) {
+        free(paths[i]);
+        free(data[i]);
+    }
+    free(paths);
+    free(data);
+    free(items);
+    free(leftover);
+}
+
 static void test_open_env(void **state)
 {
     (void)state;
@@ -471,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_unfinished_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_texts_batch, setup, teardown),
         cmocka_unit_test(test_open_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
