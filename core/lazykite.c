@@ -12,7 +12,6 @@
  * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
  * system failure. `--help`/`--version` print to stdout and exit 0. */
 #include <getopt.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -274,9 +273,7 @@ int main(int argc, char **argv)
      * pieces and then exits: keep freed memory instead of handing it back
      * to the kernel and faulting it in again (page faults are a large part
      * of a large manifest's time on a virtual machine). */
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
+    xalloc_keep_heap();
 
     struct options o = { 0 };
     int status = parse_options(argc - 1, argv + 1, &o);

@@ -184,6 +184,7 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
     e->aterm = xmalloc(at->len + 1); /* the text is kept in a block of its size */
     memcpy(e->aterm, at->buf, at->len + 1);
     e->drv_path = drv_store_path_of_text(v, fd->name, e->aterm, e->pub.aterm_len);
+    drv_free_args_env(v); /* the ATerm has them; 10^5 derivations keep less */
     e->ifd = xcalloc(fd->n_ifd + 1, sizeof(size_t));
     for (size_t i = 0; i < fd->n_ifd; i++)
         e->ifd[i] = d->of_fixture[fd->ifd[i]];

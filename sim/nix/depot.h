@@ -35,7 +35,8 @@ struct depot_drv {
     const char *key;        /* the fixture key */
     const char *name;       /* the derivation name */
     const char *drv_path;   /* /nix/store/…-<name>.drv */
-    const struct drv *drv;  /* sorted, output paths filled */
+    const struct drv *drv;  /* sorted, output paths filled; its arguments and
+                               environment are not kept (see `aterm`) */
     const char *aterm;      /* the `.drv` file's exact bytes (NUL-terminated) */
     size_t aterm_len;
     const size_t *inputs;   /* depot indices of its input derivations (each once) */

@@ -19,9 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "fileio.h"
+#include "nix/yamltree.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -69,7 +68,7 @@ struct pending {
 
 struct loader {
     const char *path;
-    yaml_document_t doc;
+    struct yamltree doc;
     struct fixture *f;
     struct lk_error *err;
     size_t budget;
@@ -78,7 +77,7 @@ struct loader {
     size_t alloc_drvs;
 };
 
-static struct fixture_pos pos_of(const yaml_node_t *n)
+static struct fixture_pos pos_of(const struct ynode *n)
 {
     struct fixture_pos p = { (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
     return p;
@@ -100,26 +99,26 @@ static int fail_pos(struct loader *L, struct fixture_pos p, const char *fmt, ...
 }
 #define fail(L, node, ...) fail_pos((L), pos_of(node), __VA_ARGS__)
 
-static yaml_node_t *get_node(struct loader *L, int id)
+static struct ynode *get_node(struct loader *L, size_t id)
 {
-    return yaml_document_get_node(&L->doc, id);
+    return &L->doc.nodes[id];
 }
 
-static const char *scalar(const yaml_node_t *n)
+static const char *scalar(const struct ynode *n)
 {
-    return (const char *)n->data.scalar.value;
+    return (const char *)n->scalar.value;
 }
 
-static int is_null(const yaml_node_t *n)
+static int is_null(const struct ynode *n)
 {
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     const char *s = scalar(n);
     return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
            !strcmp(s, "NULL");
 }
 
-static const char *node_kind(const yaml_node_t *n)
+static const char *node_kind(const struct ynode *n)
 {
     switch (n->type) {
     case YAML_MAPPING_NODE: return "a mapping";
@@ -130,20 +129,20 @@ static const char *node_kind(const yaml_node_t *n)
 }
 
 /* A string value: any scalar but a plain null, without NUL bytes. */
-static int get_string(struct loader *L, yaml_node_t *n, const char *what, char **out)
+static int get_string(struct loader *L, struct ynode *n, const char *what, char **out)
 {
     if (n->type != YAML_SCALAR_NODE || is_null(n))
         return fail(L, n, "%s: expected a string, found %s", what, node_kind(n));
-    if (strlen(scalar(n)) != n->data.scalar.length)
+    if (strlen(scalar(n)) != n->scalar.length)
         return fail(L, n, "%s: the string contains a NUL byte", what);
     free(*out);
     *out = xstrdup(scalar(n));
     return 0;
 }
 
-static int bool_value(const yaml_node_t *n)
+static int bool_value(const struct ynode *n)
 {
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return -1;
     const char *s = scalar(n);
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
@@ -153,7 +152,7 @@ static int bool_value(const yaml_node_t *n)
     return -1;
 }
 
-static int get_bool(struct loader *L, yaml_node_t *n, const char *what, int *out)
+static int get_bool(struct loader *L, struct ynode *n, const char *what, int *out)
 {
     int b = bool_value(n);
     if (b < 0)
@@ -163,9 +162,9 @@ static int get_bool(struct loader *L, yaml_node_t *n, const char *what, int *out
     return 0;
 }
 
-static int int_value(const yaml_node_t *n, long long *out)
+static int int_value(const struct ynode *n, long long *out)
 {
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return -1;
     const char *s = scalar(n);
     const char *p = s + (*s == '-' || *s == '+');
@@ -182,7 +181,7 @@ static int int_value(const yaml_node_t *n, long long *out)
     return 0;
 }
 
-static int get_int(struct loader *L, yaml_node_t *n, const char *what, long long min,
+static int get_int(struct loader *L, struct ynode *n, const char *what, long long min,
                    long long max, long long *out)
 {
     long long v;
@@ -197,7 +196,7 @@ static int get_int(struct loader *L, yaml_node_t *n, const char *what, long long
 }
 
 /* A list (null counts as empty): the element node ids and their count. */
-static int get_seq(struct loader *L, yaml_node_t *n, const char *what, yaml_node_item_t **items,
+static int get_seq(struct loader *L, struct ynode *n, const char *what, size_t **items,
                    size_t *count)
 {
     if (is_null(n)) {
@@ -207,8 +206,8 @@ static int get_seq(struct loader *L, yaml_node_t *n, const char *what, yaml_node
     }
     if (n->type != YAML_SEQUENCE_NODE)
         return fail(L, n, "%s: expected a list, found %s", what, node_kind(n));
-    *items = n->data.sequence.items.start;
-    *count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    *items = n->items.start;
+    *count = (size_t)(n->items.top - n->items.start);
     return 0;
 }
 
@@ -219,10 +218,10 @@ static void free_strings(char **v, size_t n)
     free(v);
 }
 
-static int get_string_list(struct loader *L, yaml_node_t *n, const char *what, char ***out,
+static int get_string_list(struct loader *L, struct ynode *n, const char *what, char ***out,
                            size_t *count)
 {
-    yaml_node_item_t *items;
+    size_t *items;
     size_t k;
     if (get_seq(L, n, what, &items, &k) < 0)
         return -1;
@@ -241,7 +240,7 @@ static int get_string_list(struct loader *L, yaml_node_t *n, const char *what, c
 struct keyref {
     const char *s;
     size_t len;
-    yaml_node_t *node;
+    struct ynode *node;
 };
 
 static int cmp_keyref(const void *a, const void *b)
@@ -257,7 +256,7 @@ static int cmp_keyref(const void *a, const void *b)
 }
 
 /* A mapping (null counts as empty) with scalar keys and no key twice. */
-static int get_map(struct loader *L, yaml_node_t *n, const char *what, yaml_node_pair_t **pairs,
+static int get_map(struct loader *L, struct ynode *n, const char *what, struct ynode_pair **pairs,
                    size_t *count)
 {
     if (is_null(n)) {
@@ -267,20 +266,20 @@ static int get_map(struct loader *L, yaml_node_t *n, const char *what, yaml_node
     }
     if (n->type != YAML_MAPPING_NODE)
         return fail(L, n, "%s: expected a mapping, found %s", what, node_kind(n));
-    yaml_node_pair_t *p = n->data.mapping.pairs.start;
-    size_t k = (size_t)(n->data.mapping.pairs.top - p);
+    struct ynode_pair *p = n->pairs.start;
+    size_t k = (size_t)(n->pairs.top - p);
     struct keyref *keys = xcalloc(k ? k : 1, sizeof *keys);
     for (size_t i = 0; i < k; i++) {
-        yaml_node_t *kn = get_node(L, p[i].key);
+        struct ynode *kn = get_node(L, p[i].key);
         if (kn->type != YAML_SCALAR_NODE) {
             free(keys);
             return fail(L, kn, "%s: expected a string key, found %s", what, node_kind(kn));
         }
-        if (strlen(scalar(kn)) != kn->data.scalar.length) {
+        if (strlen(scalar(kn)) != kn->scalar.length) {
             free(keys);
             return fail(L, kn, "%s: the key contains a NUL byte", what);
         }
-        keys[i] = (struct keyref){ scalar(kn), kn->data.scalar.length, kn };
+        keys[i] = (struct keyref){ scalar(kn), kn->scalar.length, kn };
     }
     qsort(keys, k, sizeof *keys, cmp_keyref);
     for (size_t i = 1; i < k; i++) {
@@ -298,10 +297,10 @@ static int get_map(struct loader *L, yaml_node_t *n, const char *what, yaml_node
 
 /* Look up the fixed keys `names` of a mapping: vals[i] is the value node of
  * names[i] or NULL. Unknown keys are errors listing the expected ones. */
-static int get_fields(struct loader *L, yaml_node_t *n, const char *what,
-                      const char *const *names, yaml_node_t **vals)
+static int get_fields(struct loader *L, struct ynode *n, const char *what,
+                      const char *const *names, struct ynode **vals)
 {
-    yaml_node_pair_t *pairs;
+    struct ynode_pair *pairs;
     size_t k, nn = 0;
     while (names[nn])
         nn++;
@@ -310,7 +309,7 @@ static int get_fields(struct loader *L, yaml_node_t *n, const char *what,
     if (get_map(L, n, what, &pairs, &k) < 0)
         return -1;
     for (size_t i = 0; i < k; i++) {
-        yaml_node_t *kn = get_node(L, pairs[i].key);
+        struct ynode *kn = get_node(L, pairs[i].key);
         size_t j = 0;
         while (j < nn && strcmp(names[j], scalar(kn)) != 0)
             j++;
@@ -351,7 +350,7 @@ static int looks_float(const char *s)
     return digits && (dot || exp);
 }
 
-static json_t *to_json(struct loader *L, yaml_node_t *n, int depth, const char *what)
+static json_t *to_json(struct loader *L, struct ynode *n, int depth, const char *what)
 {
     if (depth > MAX_DEPTH) {
         fail(L, n, "%s: nested deeper than %d levels", what, MAX_DEPTH);
@@ -365,11 +364,11 @@ static json_t *to_json(struct loader *L, yaml_node_t *n, int depth, const char *
     switch (n->type) {
     case YAML_SCALAR_NODE: {
         const char *s = scalar(n);
-        if (strlen(s) != n->data.scalar.length) {
+        if (strlen(s) != n->scalar.length) {
             fail(L, n, "%s: the string contains a NUL byte", what);
             return NULL;
         }
-        if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        if (n->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
             long long v;
             if (is_null(n))
                 return json_null();
@@ -381,14 +380,14 @@ static json_t *to_json(struct loader *L, yaml_node_t *n, int depth, const char *
             if (looks_float(s))
                 return json_real(strtod(s, NULL));
         }
-        json_t *j = json_stringn(s, n->data.scalar.length);
+        json_t *j = json_stringn(s, n->scalar.length);
         if (!j)
             fail(L, n, "%s: the string is not valid UTF-8", what);
         return j;
     }
     case YAML_SEQUENCE_NODE: {
         json_t *a = json_array();
-        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+        for (size_t *it = n->items.start; it < n->items.top;
              it++) {
             json_t *v = to_json(L, get_node(L, *it), depth + 1, what);
             if (!v) {
@@ -400,19 +399,19 @@ static json_t *to_json(struct loader *L, yaml_node_t *n, int depth, const char *
         return a;
     }
     case YAML_MAPPING_NODE: {
-        yaml_node_pair_t *pairs;
+        struct ynode_pair *pairs;
         size_t k;
         if (get_map(L, n, what, &pairs, &k) < 0)
             return NULL;
         json_t *o = json_object();
         for (size_t i = 0; i < k; i++) {
-            yaml_node_t *kn = get_node(L, pairs[i].key);
+            struct ynode *kn = get_node(L, pairs[i].key);
             json_t *v = to_json(L, get_node(L, pairs[i].value), depth + 1, what);
             if (!v) {
                 json_decref(o);
                 return NULL;
             }
-            if (json_object_setn_new(o, scalar(kn), kn->data.scalar.length, v) < 0) {
+            if (json_object_setn_new(o, scalar(kn), kn->scalar.length, v) < 0) {
                 json_decref(o);
                 fail(L, kn, "%s: the key is not valid UTF-8", what);
                 return NULL;
@@ -597,14 +596,14 @@ static int parse_script(struct loader *L, struct fixture_drv *d, const char *s,
 /* Keys are any non-empty string; one containing '}' or '^' cannot be named
  * in a build script's `@{...}` (fixtures/README.md), but deps, drv, command
  * and the other fields can still name it. */
-static int check_key(struct loader *L, yaml_node_t *n, const char *key, const char *what)
+static int check_key(struct loader *L, struct ynode *n, const char *key, const char *what)
 {
     if (!*key)
         return fail(L, n, "%s: a derivation key must not be empty", what);
     return 0;
 }
 
-static size_t new_drv(struct loader *L, const char *key, yaml_node_t *at)
+static size_t new_drv(struct loader *L, const char *key, struct ynode *at)
 {
     struct fixture *f = L->f;
     XGROW(f->drvs, L->alloc_drvs, f->n_drvs + 1);
@@ -616,7 +615,7 @@ static size_t new_drv(struct loader *L, const char *key, yaml_node_t *at)
 }
 
 /* Fill drv `i` from the derivation fields in `vals` (drv_fields order). */
-static int load_drv_fields(struct loader *L, size_t i, yaml_node_t **vals, const char *what)
+static int load_drv_fields(struct loader *L, size_t i, struct ynode **vals, const char *what)
 {
     struct fixture_drv *d = &L->f->drvs[i];
     if (vals[DF_NAME]) {
@@ -660,20 +659,20 @@ static int load_drv_fields(struct loader *L, size_t i, yaml_node_t **vals, const
     if (vals[DF_FAIL] && get_bool(L, vals[DF_FAIL], "fail", &d->fail) < 0)
         return -1;
     const char *const list_names[] = { "deps", "ifd" };
-    yaml_node_t *list_nodes[] = { vals[DF_DEPS], vals[DF_IFD] };
+    struct ynode *list_nodes[] = { vals[DF_DEPS], vals[DF_IFD] };
     size_t **dests[] = { &d->deps, &d->ifd };
     size_t *counts[] = { &d->n_deps, &d->n_ifd };
     for (int l = 0; l < 2; l++) {
         if (!list_nodes[l])
             continue;
-        yaml_node_item_t *items;
+        size_t *items;
         size_t k;
         if (get_seq(L, list_nodes[l], list_names[l], &items, &k) < 0)
             return -1;
         *dests[l] = xcalloc(k ? k : 1, sizeof(size_t));
         *counts[l] = k;
         for (size_t j = 0; j < k; j++) {
-            yaml_node_t *en = get_node(L, items[j]);
+            struct ynode *en = get_node(L, items[j]);
             char *key = NULL;
             if (get_string(L, en, list_names[l], &key) < 0)
                 return -1;
@@ -699,18 +698,18 @@ static int load_drv_fields(struct loader *L, size_t i, yaml_node_t **vals, const
     return 0;
 }
 
-static int load_derivations(struct loader *L, yaml_node_t *n)
+static int load_derivations(struct loader *L, struct ynode *n)
 {
-    yaml_node_pair_t *pairs;
+    struct ynode_pair *pairs;
     size_t k;
     if (get_map(L, n, "derivations", &pairs, &k) < 0)
         return -1;
     for (size_t i = 0; i < k; i++) {
-        yaml_node_t *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
+        struct ynode *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
         if (check_key(L, kn, scalar(kn), "derivation") < 0)
             return -1;
         char *what = xasprintf("derivation '%s'", scalar(kn));
-        yaml_node_t *vals[DF_N];
+        struct ynode *vals[DF_N];
         int r = get_fields(L, vn, what, drv_fields, vals);
         free(what);
         if (r < 0)
@@ -742,16 +741,16 @@ static const char *step_label(const struct fixture_extra_step *s)
     return s->label ? s->label : s->name;
 }
 
-static int load_extra_steps(struct loader *L, struct fixture_target *t, yaml_node_t *n)
+static int load_extra_steps(struct loader *L, struct fixture_target *t, struct ynode *n)
 {
-    yaml_node_pair_t *pairs;
+    struct ynode_pair *pairs;
     size_t k;
     if (get_map(L, n, "extraSteps", &pairs, &k) < 0)
         return -1;
     t->has_extra_steps = 1;
     t->steps = xcalloc(k ? k : 1, sizeof *t->steps);
     for (size_t i = 0; i < k; i++) {
-        yaml_node_t *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
+        struct ynode *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
         struct fixture_extra_step *s = &t->steps[t->n_steps++];
         s->name = xstrdup(scalar(kn));
         s->pos = pos_of(kn);
@@ -760,7 +759,7 @@ static int load_extra_steps(struct loader *L, struct fixture_target *t, yaml_nod
         if (!*s->name)
             return fail(L, kn, "extraSteps: a step name must not be empty");
         char *what = xasprintf("extra step '%s' of %s", s->name, t->label);
-        yaml_node_t *v[SF_N];
+        struct ynode *v[SF_N];
         int r = get_fields(L, vn, what, step_fields, v);
         free(what);
         if (r < 0)
@@ -794,7 +793,7 @@ static int load_extra_steps(struct loader *L, struct fixture_target *t, yaml_nod
         if (v[SF_BRANCHES] &&
             get_string_list(L, v[SF_BRANCHES], "branches", &s->branches, &s->n_branches) < 0)
             return -1;
-        yaml_node_t *bs[] = { v[SF_PROMPT], v[SF_SKIP] };
+        struct ynode *bs[] = { v[SF_PROMPT], v[SF_SKIP] };
         json_t **bd[] = { &s->prompt, &s->skip };
         const char *bn[] = { "prompt", "skip" };
         for (int j = 0; j < 2; j++) {
@@ -841,12 +840,12 @@ static int load_extra_steps(struct loader *L, struct fixture_target *t, yaml_nod
     return 0;
 }
 
-static int load_meta(struct loader *L, struct fixture_target *t, yaml_node_t *n)
+static int load_meta(struct loader *L, struct fixture_target *t, struct ynode *n)
 {
     static const char *const meta_fields[] = { "timeout", "ci", NULL };
     static const char *const ci_fields[] = { "extraSteps", "buildkiteExtraDeps",
                                              "buildkiteExtraStepArgs", "postBuild", NULL };
-    yaml_node_t *v[2], *c[4];
+    struct ynode *v[2], *c[4];
     char *what = xasprintf("meta of %s", t->label);
     int r = get_fields(L, n, what, meta_fields, v);
     free(what);
@@ -887,7 +886,7 @@ static int load_meta(struct loader *L, struct fixture_target *t, yaml_node_t *n)
     return 0;
 }
 
-static int check_attr_name(struct loader *L, yaml_node_t *n, const char *s, const char *what)
+static int check_attr_name(struct loader *L, struct ynode *n, const char *s, const char *what)
 {
     if (!*s)
         return fail(L, n, "%s: an attribute name must not be empty", what);
@@ -896,11 +895,11 @@ static int check_attr_name(struct loader *L, yaml_node_t *n, const char *s, cons
     return 0;
 }
 
-static int load_target(struct loader *L, struct fixture_target *t, yaml_node_t *n)
+static int load_target(struct loader *L, struct fixture_target *t, struct ynode *n)
 {
     static const char *const fields[] = { "attrPath", "subtarget", "drv", "meta", "build",
                                           "deps", "outputs", "fail", "ifd", "name", NULL };
-    yaml_node_t *v[10];
+    struct ynode *v[10];
     if (get_fields(L, n, "target", fields, v) < 0)
         return -1;
     t->pos = pos_of(n);
@@ -949,7 +948,7 @@ static int load_target(struct loader *L, struct fixture_target *t, yaml_node_t *
         size_t idx = new_drv(L, t->label, n);
         L->f->drvs[idx].inline_target = 1;
         /* The drv index is resolved with the others (and checked unique). */
-        yaml_node_t *dv[DF_N] = { v[4], v[5], v[6], v[7], v[8], v[9] };
+        struct ynode *dv[DF_N] = { v[4], v[5], v[6], v[7], v[8], v[9] };
         if (load_drv_fields(L, idx, dv, "target") < 0)
             return -1;
         t->drv = idx;
@@ -962,9 +961,9 @@ static int load_target(struct loader *L, struct fixture_target *t, yaml_node_t *
     return 0;
 }
 
-static int load_targets(struct loader *L, yaml_node_t *n)
+static int load_targets(struct loader *L, struct ynode *n)
 {
-    yaml_node_item_t *items;
+    size_t *items;
     size_t k;
     if (get_seq(L, n, "targets", &items, &k) < 0)
         return -1;
@@ -979,7 +978,7 @@ static int load_targets(struct loader *L, yaml_node_t *n)
 
 /* ---- top level ------------------------------------------------------- */
 
-static int load_pipeline_setting(struct loader *L, const char *name, yaml_node_t *n)
+static int load_pipeline_setting(struct loader *L, const char *name, struct ynode *n)
 {
     json_t *j;
     if (!strcmp(name, "headBranch")) {
@@ -1026,17 +1025,17 @@ static int load_pipeline_setting(struct loader *L, const char *name, yaml_node_t
     return 0;
 }
 
-static int load_expect(struct loader *L, yaml_node_t *n)
+static int load_expect(struct loader *L, struct ynode *n)
 {
     static const char *const fields[] = { "construction_builds", "steps", "built_by",
                                           "violations", "generate_exit", "generate_error",
                                           NULL };
-    yaml_node_t *v[6];
+    struct ynode *v[6];
     struct fixture_expect *e = &L->f->expect;
     if (get_fields(L, n, "expect", fields, v) < 0)
         return -1;
     if (v[0]) {
-        yaml_node_item_t *items;
+        size_t *items;
         size_t k;
         if (get_seq(L, v[0], "construction_builds", &items, &k) < 0)
             return -1;
@@ -1044,7 +1043,7 @@ static int load_expect(struct loader *L, yaml_node_t *n)
         e->n_construction_builds = k;
         for (size_t i = 0; i < k; i++) {
             char *key = NULL;
-            yaml_node_t *en = get_node(L, items[i]);
+            struct ynode *en = get_node(L, items[i]);
             if (get_string(L, en, "construction_builds", &key) < 0)
                 return -1;
             e->construction_builds[i] = FIXTURE_NONE;
@@ -1054,13 +1053,13 @@ static int load_expect(struct loader *L, yaml_node_t *n)
         }
     }
     if (v[1]) {
-        yaml_node_pair_t *pairs;
+        struct ynode_pair *pairs;
         size_t k;
         if (get_map(L, v[1], "expect.steps", &pairs, &k) < 0)
             return -1;
         e->steps = xcalloc(k ? k : 1, sizeof *e->steps);
         for (size_t i = 0; i < k; i++) {
-            yaml_node_t *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
+            struct ynode *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
             struct fixture_expect_step *s = &e->steps[e->n_steps++];
             s->label = xstrdup(scalar(kn));
             s->pos = pos_of(kn);
@@ -1078,13 +1077,13 @@ static int load_expect(struct loader *L, yaml_node_t *n)
         }
     }
     if (v[2]) {
-        yaml_node_pair_t *pairs;
+        struct ynode_pair *pairs;
         size_t k;
         if (get_map(L, v[2], "built_by", &pairs, &k) < 0)
             return -1;
         e->built_by = xcalloc(k ? k : 1, sizeof *e->built_by);
         for (size_t i = 0; i < k; i++) {
-            yaml_node_t *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
+            struct ynode *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
             struct fixture_built_by *b = &e->built_by[e->n_built_by++];
             b->drv = FIXTURE_NONE;
             b->pos = pos_of(kn);
@@ -1101,7 +1100,7 @@ static int load_expect(struct loader *L, yaml_node_t *n)
             while (fixture_invariants[j] && strcmp(fixture_invariants[j], e->violations[i]))
                 j++;
             if (!fixture_invariants[j]) {
-                yaml_node_item_t *items = v[3]->data.sequence.items.start;
+                size_t *items = v[3]->items.start;
                 struct strbuf sb = STRBUF_INIT;
                 for (j = 0; fixture_invariants[j]; j++)
                     sb_addf(&sb, "%s%s", j ? ", " : "", fixture_invariants[j]);
@@ -1124,10 +1123,10 @@ static int load_expect(struct loader *L, yaml_node_t *n)
     return 0;
 }
 
-static int load_run(struct loader *L, yaml_node_t *n)
+static int load_run(struct loader *L, struct ynode *n)
 {
     static const char *const fields[] = { "agents", "unblock", "gc_drvs", NULL };
-    yaml_node_t *v[3];
+    struct ynode *v[3];
     if (get_fields(L, n, "run", fields, v) < 0)
         return -1;
     if (v[0]) {
@@ -1408,7 +1407,7 @@ static int check_tree(struct loader *L)
     return rc;
 }
 
-static int load_root(struct loader *L, yaml_node_t *root)
+static int load_root(struct loader *L, struct ynode *root)
 {
     static const char *const fields[] = {
         "depot", "description", "branch", "derivations", "targets", "unchanged", "expect", "run",
@@ -1417,7 +1416,7 @@ static int load_root(struct loader *L, yaml_node_t *root)
     };
     enum { F_DEPOT, F_DESC, F_BRANCH, F_DRVS, F_TARGETS, F_UNCHANGED, F_EXPECT, F_RUN,
            F_PIPE0, F_N = 15 };
-    yaml_node_t *v[F_N];
+    struct ynode *v[F_N];
     struct fixture *f = L->f;
     if (root->type != YAML_MAPPING_NODE)
         return fail(L, root, "expected a mapping with depot, derivations, targets, expect, ..., "
@@ -1451,7 +1450,7 @@ static int load_root(struct loader *L, yaml_node_t *root)
     if (v[F_TARGETS] && load_targets(L, v[F_TARGETS]) < 0)
         return -1;
     if (v[F_UNCHANGED]) {
-        yaml_node_item_t *items;
+        size_t *items;
         size_t k;
         if (get_seq(L, v[F_UNCHANGED], "unchanged", &items, &k) < 0)
             return -1;
@@ -1459,7 +1458,7 @@ static int load_root(struct loader *L, yaml_node_t *root)
         f->n_unchanged = k;
         for (size_t i = 0; i < k; i++) {
             char *label = NULL;
-            yaml_node_t *en = get_node(L, items[i]);
+            struct ynode *en = get_node(L, items[i]);
             if (get_string(L, en, "unchanged", &label) < 0)
                 return -1;
             f->unchanged[i] = FIXTURE_NONE;
@@ -1480,7 +1479,7 @@ static int load_root(struct loader *L, yaml_node_t *root)
     for (size_t i = 0; i < f->n_unchanged; i++)
         for (size_t j = 0; j < i; j++)
             if (f->unchanged[i] == f->unchanged[j]) {
-                yaml_node_item_t *items = v[F_UNCHANGED]->data.sequence.items.start;
+                size_t *items = v[F_UNCHANGED]->items.start;
                 return fail(L, get_node(L, items[i]), "unchanged: label '%s' listed twice",
                             f->targets[f->unchanged[i]].label);
             }
@@ -1508,8 +1507,9 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    int rc = -1, have_doc = 0;
-    if (!yaml_parser_load(&parser, &L.doc)) {
+    int rc = -1;
+    struct yamltree second = { 0 };
+    if (!yamltree_load(&parser, &L.doc)) {
         char place[64];
         snprintf(place, sizeof place, "%zu:%zu", parser.problem_mark.line + 1,
                  parser.problem_mark.column + 1);
@@ -1518,8 +1518,7 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
                      parser.context ? " " : "", parser.context ? parser.context : "");
         goto out;
     }
-    have_doc = 1;
-    yaml_node_t *root = yaml_document_get_root_node(&L.doc);
+    struct ynode *root = L.doc.root;
     if (!root) {
         lk_bad_input(err, path, "1:1", "empty file: expected a mapping with depot, "
                                        "derivations, targets, expect");
@@ -1528,8 +1527,7 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
     if (load_root(&L, root) < 0)
         goto out;
     /* A second document is an error. */
-    yaml_document_t second;
-    if (!yaml_parser_load(&parser, &second)) {
+    if (!yamltree_load(&parser, &second)) {
         char place[64];
         snprintf(place, sizeof place, "%zu:%zu", parser.problem_mark.line + 1,
                  parser.problem_mark.column + 1);
@@ -1537,18 +1535,14 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
                      parser.problem ? parser.problem : "syntax error");
         goto out;
     }
-    yaml_node_t *r2 = yaml_document_get_root_node(&second);
-    if (r2) {
-        struct fixture_pos p = pos_of(r2);
-        yaml_document_delete(&second);
-        fail_pos(&L, p, "expected one YAML document, found a second one");
+    if (second.root) {
+        fail_pos(&L, pos_of(second.root), "expected one YAML document, found a second one");
         goto out;
     }
-    yaml_document_delete(&second);
     rc = 0;
 out:
-    if (have_doc)
-        yaml_document_delete(&L.doc);
+    yamltree_free(&second);
+    yamltree_free(&L.doc);
     yaml_parser_delete(&parser);
     for (size_t i = 0; i < L.n_pend; i++) {
         free(L.pend[i].key);

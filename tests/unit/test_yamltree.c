@@ -1,0 +1,131 @@
+/* yamltree: the compact tree built from libyaml's events equals libyaml's
+ * own document (yaml_parser_load) on every input: the documents below, which
+ * cover every node kind, style, anchors and aliases (also a document that
+ * refers to itself), several documents, empty input and each composer error;
+ * then 20,000 deterministic mutations of them (characters YAML treats
+ * specially inserted, deleted or swapped), which reach scanner and parser
+ * errors at every place. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nix/yamltree.h"
+#include "yamlcmp.h"
+
+static const char *const docs[] = {
+    "",
+    "---\n",
+    "a: 1\n",
+    "depot: x\nderivations:\n  a:\n    deps: [b, c]\n    build: |\n      echo > $out\n"
+    "  b: {build: 'x', outputs: [out, dev]}\n  c:\n    build: \"q\\\"\\n\"\ntargets:\n"
+    "  - attrPath: [a]\n    drv: a\n",
+    "- &a [1, 2]\n- *a\n- &b {k: *a}\n- *b\n",
+    "&r [*r]\n",
+    "&m {a: *m}\n",
+    "a: *nope\n",
+    "- &x 1\n- &x 2\n",
+    "a: &x 1\nb: &y 2\nc: *y\n",
+    "--- 1\n--- [2]\n--- {3: 4}\n...\n",
+    "? complex\n: value\n? [k]\n: v\n",
+    "!!str 1: !custom {a: ~}\nb: null\nc: ''\nd: >\n  folded\n  text\n",
+    "a:\n- b\n-\n- - c\n  - d\n",
+    "x: [a, {b: c}, [d, [e]]]\n",
+    "a: b: c\n",
+    "[1, 2\n",
+    "{a: 1\n",
+    "'unterminated\n",
+    "\t- tab\n",
+    "a: \"\\u00e9\\x41\\0\"\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "%TAG !e! tag:example.com,2000:\n--- !e!x 1\n",
+    "a: 1\n---\n&a x\n--- *a\n",
+};
+
+static void check(const char *data, size_t len)
+{
+    char why[256];
+    if (yamlcmp_check(data, len, why, sizeof why) != 0)
+        fail_msg("%s, for input (%zu bytes): %.*s", why, len, (int)len, data);
+}
+
+static void test_documents(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        check(docs[i], strlen(docs[i]));
+}
+
+static void test_composer_errors_are_libyamls(void **state)
+{
+    (void)state;
+    const char *const bad[] = { "a: *nope\n", "- &x 1\n- &x 2\n" };
+    const char *const problem[] = { "found undefined alias", "second occurrence" };
+    for (size_t i = 0; i < 2; i++) {
+        yaml_parser_t p;
+        yaml_parser_initialize(&p);
+        yaml_parser_set_input_string(&p, (const unsigned char *)bad[i], strlen(bad[i]));
+        struct yamltree t;
+        assert_int_equal(yamltree_load(&p, &t), 0);
+        assert_int_equal(p.error, YAML_COMPOSER_ERROR);
+        assert_string_equal(p.problem, problem[i]);
+        yamltree_free(&t);
+        yaml_parser_delete(&p);
+    }
+}
+
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char special[] = "&*:-[]{}\"'\n !|>?#,~%@`\\\t";
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    char buf[512];
+    for (int round = 0; round < 20000; round++) {
+        const char *d = docs[next(&seed) % (sizeof docs / sizeof *docs)];
+        size_t len = strlen(d);
+        memcpy(buf, d, len);
+        for (int m = 0, k = 1 + (int)(next(&seed) % 3); m < k && len + 2 < sizeof buf; m++) {
+            size_t at = len ? next(&seed) % len : 0;
+            char c = special[next(&seed) % (sizeof special - 1)];
+            switch (next(&seed) % 3) {
+            case 0: /* insert */
+                memmove(buf + at + 1, buf + at, len - at);
+                buf[at] = c;
+                len++;
+                break;
+            case 1: /* delete */
+                if (len) {
+                    memmove(buf + at, buf + at + 1, len - at - 1);
+                    len--;
+                }
+                break;
+            default: /* replace */
+                if (len)
+                    buf[at] = c;
+            }
+        }
+        check(buf, len);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_documents),
+        cmocka_unit_test(test_composer_errors_are_libyamls),
+        cmocka_unit_test(test_mutations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
