@@ -381,17 +381,25 @@ int depot_open(const char *depot_dir, struct depot **out, struct lk_error *err)
     return 0;
 }
 
+static void free_entries(void *ctx, size_t job, size_t from, size_t to)
+{
+    (void)job;
+    struct depot_entry *e = ctx;
+    for (size_t i = from; i < to; i++) {
+        drv_free(&e[i].drv);
+        free(e[i].drv_path);
+        free(e[i].aterm);
+        free(e[i].ifd);
+        free(e[i].inputs);
+    }
+}
+
 void depot_free(struct depot *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->n; i++) {
-        drv_free(&d->e[i].drv);
-        free(d->e[i].drv_path);
-        free(d->e[i].aterm);
-        free(d->e[i].ifd);
-        free(d->e[i].inputs);
-    }
+    /* on every processor, as they were made: 10^5 entries are 2·10^6 blocks */
+    parallel_run(d->n, parallel_jobs(d->n, MIN_DRVS_PER_JOB), free_entries, d->e);
     free(d->e);
     free(d->of_fixture);
     free(d->by_path);
