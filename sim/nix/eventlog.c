@@ -193,6 +193,26 @@ static int write_lines(const char *text, size_t len, struct lk_error *err)
                            "short write to the realisation log");
 }
 
+int eventlog_active(void)
+{
+    const char *file = getenv("LAZYKITE_LOG");
+    return file && *file;
+}
+
+int eventlog_write_lines(const char *text, size_t len, struct lk_error *err)
+{
+    const char *file = getenv("LAZYKITE_LOG");
+    if (!file || !*file)
+        return 0;
+    if (open_log(file, err) != 0)
+        return -1;
+    if (holding) {
+        sb_add(&held, text, len);
+        return held.len >= HELD_WRITE_MAX ? flush_held(err) : 0;
+    }
+    return write_lines(text, len, err);
+}
+
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err)
 {
     const char *file = getenv("LAZYKITE_LOG");

@@ -50,8 +50,14 @@ int eventlog_flush(struct lk_error *err);
 void eventlog_close(void);
 
 /* The line eventlog_write() would write (with its newline), without writing
- * it; the caller frees. Exposed for tests and for tools that write the same
- * lines elsewhere. */
+ * it; the caller frees. Exposed for tests, for tools that write the same
+ * lines elsewhere, and for writers that format many lines at once on
+ * several threads. */
 char *eventlog_format(const struct eventlog_event *ev);
+/* Whether $LAZYKITE_LOG names a log (else every write does nothing). */
+int eventlog_active(void);
+/* Write whole lines made by eventlog_format() (`len` bytes), as
+ * eventlog_write() writes its line: held, or in one write(2). */
+int eventlog_write_lines(const char *text, size_t len, struct lk_error *err);
 
 #endif

@@ -38,6 +38,7 @@
 #include "nix/nixexpr.h"
 #include "nix/realise.h"
 #include "nix/store.h"
+#include "parallel.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -363,8 +364,46 @@ struct drv_batch {
     size_t n, n_written;
 };
 
+/* The instantiate event of depot entry `i`, formatted (the caller frees). */
+static char *instantiate_event(const struct depot *d, size_t i)
+{
+    const struct depot_drv *dd = depot_drv_at(d, i);
+    const char **names = xcalloc(dd->drv->n_outputs + 1, sizeof *names);
+    const char **paths = xcalloc(dd->drv->n_outputs + 1, sizeof *paths);
+    for (size_t j = 0; j < dd->drv->n_outputs; j++) {
+        names[j] = dd->drv->outputs[j].name;
+        paths[j] = dd->drv->outputs[j].path;
+    }
+    struct eventlog_event ev = { .event = "instantiate", .drv = dd->drv_path,
+                                 .out_names = names, .out_paths = paths,
+                                 .n_outputs = dd->drv->n_outputs };
+    char *line = eventlog_format(&ev);
+    free(names);
+    free(paths);
+    return line;
+}
+
+struct event_lines {
+    const struct depot *d;
+    const struct drv_batch *b;
+    size_t from;
+    char **lines; /* per batch item from `from`: its event, or NULL (not added) */
+};
+
+static void format_events(void *ctx, size_t job, size_t lo, size_t hi)
+{
+    (void)job;
+    struct event_lines *e = ctx;
+    for (size_t k = lo; k < hi; k++)
+        if (e->b->items[e->from + k].added)
+            e->lines[k] = instantiate_event(e->d, e->b->entries[e->from + k]);
+}
+
+#define MIN_EVENTS_PER_JOB 256
+
 /* Write the files of the batch's entries not written yet and log an
- * instantiate event for each file added; those entries are then done. */
+ * instantiate event for each file added (the events are formatted on every
+ * processor, then written in order); those entries are then done. */
 static int add_texts(struct evalctx *c, struct drv_batch *b, struct lk_error *err)
 {
     size_t from = b->n_written;
@@ -383,27 +422,21 @@ static int add_texts(struct evalctx *c, struct drv_batch *b, struct lk_error *er
     /* On an error, the files added before the failing one are logged too
      * (their validity is still written, by store_close()). */
     int rc = store_add_texts(c->s, b->items + from, b->n - from, err), erc = 0;
-    for (size_t k = from; k < b->n && erc == 0; k++) {
-        const struct depot_drv *dd = depot_drv_at(c->d, b->entries[k]);
-        if (b->items[k].added) {
-            const char **names = xcalloc(dd->drv->n_outputs + 1, sizeof *names);
-            const char **paths = xcalloc(dd->drv->n_outputs + 1, sizeof *paths);
-            for (size_t j = 0; j < dd->drv->n_outputs; j++) {
-                names[j] = dd->drv->outputs[j].name;
-                paths[j] = dd->drv->outputs[j].path;
-            }
-            struct eventlog_event ev = { .event = "instantiate", .drv = dd->drv_path,
-                                         .out_names = names, .out_paths = paths,
-                                         .n_outputs = dd->drv->n_outputs };
+    size_t n = b->n - from;
+    struct event_lines e = { c->d, b, from, xcalloc(n + 1, sizeof(char *)) };
+    if (eventlog_active())
+        parallel_run(n, parallel_jobs(n, MIN_EVENTS_PER_JOB), format_events, &e);
+    for (size_t k = 0; k < n; k++) {
+        if (e.lines[k] && erc == 0) {
             struct lk_error ignore = LK_ERROR_INIT;
-            erc = eventlog_write(&ev, rc == 0 ? err : &ignore);
+            erc = eventlog_write_lines(e.lines[k], strlen(e.lines[k]), rc == 0 ? err : &ignore);
             lk_error_clear(&ignore);
-            free(names);
-            free(paths);
         }
+        free(e.lines[k]);
         if (rc == 0 && erc == 0)
-            c->done[b->entries[k]] = 1;
+            c->done[b->entries[from + k]] = 1;
     }
+    free(e.lines);
     return rc != 0 ? rc : erc;
 }
 

@@ -715,6 +715,7 @@ struct text_batch {
     struct store_text *items;
     unsigned char *state;       /* TEXT_* per item */
     int *errnos;                /* per item, for the CANNOT_ states */
+    char **validity;            /* per item: its validity record (validity_json) */
 };
 
 static void create_texts(void *ctx, size_t job, size_t from, size_t to)
@@ -723,6 +724,7 @@ static void create_texts(void *ctx, size_t job, size_t from, size_t to)
     struct text_batch *b = ctx;
     for (size_t k = from; k < to; k++) {
         const struct store_text *t = &b->items[k];
+        b->validity[k] = validity_json(NULL, t->refs, t->n_refs);
         if (strncmp(t->path, STORE_PREFIX, STORE_PREFIX_LEN) != 0) {
             b->state[k] = TEXT_NOT_IN_STORE;
             continue;
@@ -780,9 +782,7 @@ static int finish_text(const struct store *s, const struct text_batch *b, size_t
         if (rc != 0)
             return -1;
     }
-    char *text = validity_json(NULL, t->refs, t->n_refs);
-    journal_add(s, '+', t->path, text);
-    free(text);
+    journal_add(s, '+', t->path, b->validity[k]);
     t->added = 1;
     return 0;
 }
@@ -798,6 +798,7 @@ int store_add_texts(const struct store *s, struct store_text *items, size_t n,
         return lk_fail_errno(err, LK_EXIT_FAIL, s->dir, "cannot open the store directory");
     b.state = xcalloc(n + 1, 1);
     b.errnos = xcalloc(n + 1, sizeof *b.errnos);
+    b.validity = xcalloc(n + 1, sizeof *b.validity);
     parallel_run(n, parallel_jobs(n, MIN_TEXTS_PER_JOB), create_texts, &b);
     int rc = 0;
     size_t k = 0;
@@ -808,6 +809,9 @@ int store_add_texts(const struct store *s, struct store_text *items, size_t n,
         if (b.state[k] == TEXT_CREATED)
             unlinkat(b.dirfd, items[k].path + STORE_PREFIX_LEN, 0);
     close(b.dirfd);
+    for (k = 0; k < n; k++)
+        free(b.validity[k]);
+    free(b.validity);
     free(b.state);
     free(b.errnos);
     return rc;

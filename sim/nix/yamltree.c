@@ -111,10 +111,11 @@ static void close_collection(struct builder *b)
     size_t base = b->open[--b->n_open], id = b->open[--b->n_open];
     struct ynode *n = &b->t->nodes[id];
     size_t k = b->n_children - base;
-    const size_t *c = b->children + base;
+    const size_t *c = k ? b->children + base : NULL; /* none yet: NULL */
     if (n->type == YAML_SEQUENCE_NODE) {
         XGROW(b->t->items, b->alloc_items, b->n_items + k + 1);
-        memcpy(b->t->items + b->n_items, c, k * sizeof *c);
+        if (k)
+            memcpy(b->t->items + b->n_items, c, k * sizeof *c);
         b->off[id] = b->n_items;
         b->n_items += k;
         n->scalar.length = k; /* the count, until fix_pointers() */
