@@ -12,6 +12,7 @@
  * kept for the dependants' hashing. */
 #include "nix/depot.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,41 @@ struct depot_entry {
     unsigned char hash[SHA256_BYTES]; /* hashDerivationModulo */
 };
 
+/* A drv path in the sorted index: its first 8 bytes after the store
+ * directory as a big-endian number (they order the keys as strcmp orders the
+ * paths, and nearly always decide it), then the path itself. */
+struct path_key {
+    uint64_t prefix;
+    const char *path;
+    size_t idx;
+};
+
+static struct path_key path_key(const char *path, size_t idx)
+{
+    struct path_key k = { 0, path, idx };
+    const unsigned char *p = (const unsigned char *)path + sizeof NIX_STORE_DIR;
+    for (int i = 0; i < 8; i++) {
+        k.prefix = k.prefix << 8 | *p;
+        p += *p != 0; /* after the end: zeros, which sort first as strcmp's NUL */
+    }
+    return k;
+}
+
+static int cmp_path_key(const void *a, const void *b)
+{
+    const struct path_key *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
 struct depot {
     struct fixture *owned;
     const struct fixture *f;
     struct depot_entry *e;  /* dependency order */
     size_t n;
     size_t *of_fixture;     /* fixture index -> depot index */
-    size_t *by_path;        /* depot indices sorted by drv path */
+    struct path_key *by_path; /* every drv path, sorted */
 };
 
 const struct fixture *depot_fixture(const struct depot *d) { return d->f; }
@@ -67,23 +96,15 @@ const char *depot_output_path(const struct depot *d, size_t i, const char *outpu
 
 int depot_find_drv_path(const struct depot *d, const char *drv_path, size_t *idx)
 {
-    size_t lo = 0, hi = d->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(d->e[d->by_path[mid]].drv_path, drv_path);
-        if (!c) {
-            *idx = d->by_path[mid];
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    if (strncmp(drv_path, NIX_STORE_DIR "/", sizeof NIX_STORE_DIR) != 0)
+        return -1; /* (every depot path is in the store) */
+    struct path_key want = path_key(drv_path, 0);
+    const struct path_key *k = bsearch(&want, d->by_path, d->n, sizeof want, cmp_path_key);
+    if (!k)
+        return -1;
+    *idx = k->idx;
+    return 0;
 }
-
-/* ---- instantiation ---------------------------------------------------- */
 
 /* drv_hash_lookup_fn over the inputs of the derivation being hashed. */
 struct lookup_ctx {
@@ -218,14 +239,6 @@ out:
     return rc;
 }
 
-static const struct depot *g_sort_depot; /* qsort context (C11 has no qsort_r) */
-
-static int cmp_by_path(const void *a, const void *b)
-{
-    return strcmp(g_sort_depot->e[*(const size_t *)a].drv_path,
-                  g_sort_depot->e[*(const size_t *)b].drv_path);
-}
-
 /* Instantiation runs level by level: an entry's level is one more than its
  * inputs' highest (0 without inputs), so the entries of one level depend
  * only on earlier levels and are made at once on every processor. */
@@ -317,7 +330,7 @@ int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_er
     d->f = f;
     d->e = xcalloc(f->n_drvs + 1, sizeof *d->e);
     d->of_fixture = xcalloc(f->n_drvs + 1, sizeof(size_t));
-    d->by_path = xcalloc(f->n_drvs + 1, sizeof(size_t));
+    d->by_path = xcalloc(f->n_drvs + 1, sizeof *d->by_path);
     d->n = f->n_drvs;
     *out = NULL;
     for (size_t i = 0; i < f->n_drvs; i++) {
@@ -357,9 +370,8 @@ int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_er
         return -1;
     }
     for (size_t i = 0; i < d->n; i++)
-        d->by_path[i] = i;
-    g_sort_depot = d;
-    qsort(d->by_path, d->n, sizeof(size_t), cmp_by_path);
+        d->by_path[i] = path_key(d->e[i].drv_path, i);
+    qsort(d->by_path, d->n, sizeof *d->by_path, cmp_path_key);
     *out = d;
     return 0;
 }

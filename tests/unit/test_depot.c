@@ -86,6 +86,12 @@ static void test_real_nix_vectors(void **state)
     assert_int_equal(depot_find_drv_path(d, "/nix/store/haqn5fzp6jk1kl3kpm0ymq9kl2nvs63x-lib.drv", &idx), 0);
     assert_int_equal(idx, 1);
     assert_int_equal(depot_find_drv_path(d, "/nix/store/haqn5fzp6jk1kl3kpm0ymq9kl2nvs63x-lix.drv", &idx), -1);
+    for (size_t i = 0; i < depot_n_drvs(d); i++) {
+        assert_int_equal(depot_find_drv_path(d, depot_drv_at(d, i)->drv_path, &idx), 0);
+        assert_int_equal(idx, i);
+    }
+    assert_int_equal(depot_find_drv_path(d, "/nix/store/haqn5fzp", &idx), -1);
+    assert_int_equal(depot_find_drv_path(d, "/elsewhere/haqn5fzp6jk1kl3kpm0ymq9kl2nvs63x-lib.drv", &idx), -1);
     assert_int_equal(depot_find_key(d, "app"), 2);
     assert_int_equal(depot_find_key(d, "nope"), (size_t)-1);
     depot_free(d);
