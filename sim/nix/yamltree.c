@@ -19,11 +19,15 @@ struct anchor {
     yaml_mark_t mark;
 };
 
+struct span {
+    size_t off, count;
+};
+
 struct builder {
     struct yamltree *t;
     size_t alloc_nodes;
-    size_t *off;           /* per node: its text, items or pairs offset */
-    size_t alloc_off;
+    struct span *span;     /* per node: its text, items or pairs, as offsets */
+    size_t alloc_span;
     size_t n_items, alloc_items, n_pairs, alloc_pairs;
     struct strbuf text;
     size_t *children;      /* the open collections' children so far */
@@ -70,7 +74,7 @@ static int new_node(struct builder *b, yaml_parser_t *p, const yaml_event_t *ev,
                                                       ev->start_mark };
     }
     XGROW(t->nodes, b->alloc_nodes, id + 1);
-    XGROW(b->off, b->alloc_off, id + 1);
+    XGROW(b->span, b->alloc_span, id + 1);
     memset(&t->nodes[id], 0, sizeof t->nodes[id]);
     t->nodes[id].type = type;
     t->nodes[id].start_mark = ev->start_mark;
@@ -88,7 +92,7 @@ static int add_scalar(struct builder *b, yaml_parser_t *p, const yaml_event_t *e
     struct ynode *n = &b->t->nodes[id];
     n->scalar.length = ev->data.scalar.length;
     n->scalar.style = ev->data.scalar.style;
-    b->off[id] = b->text.len;
+    b->span[id].off = b->text.len;
     sb_add(&b->text, ev->data.scalar.value, ev->data.scalar.length);
     sb_addc(&b->text, '\0');
     return 1;
@@ -116,37 +120,33 @@ static void close_collection(struct builder *b)
         XGROW(b->t->items, b->alloc_items, b->n_items + k + 1);
         if (k)
             memcpy(b->t->items + b->n_items, c, k * sizeof *c);
-        b->off[id] = b->n_items;
+        b->span[id] = (struct span){ b->n_items, k };
         b->n_items += k;
-        n->scalar.length = k; /* the count, until fix_pointers() */
     } else {
         XGROW(b->t->pairs, b->alloc_pairs, b->n_pairs + k / 2 + 1);
         for (size_t i = 0; i + 1 < k; i += 2)
             b->t->pairs[b->n_pairs + i / 2] = (struct ynode_pair){ c[i], c[i + 1] };
-        b->off[id] = b->n_pairs;
+        b->span[id] = (struct span){ b->n_pairs, k / 2 };
         b->n_pairs += k / 2;
-        n->scalar.length = k / 2;
     }
     b->n_children = base;
 }
 
-/* Offsets to pointers, now that no array moves. A collection's count was
- * kept in scalar.length. */
+/* Offsets to pointers, now that no array moves. */
 static void fix_pointers(struct builder *b)
 {
     struct yamltree *t = b->t;
     for (size_t i = 0; i < t->n_nodes; i++) {
         struct ynode *n = &t->nodes[i];
+        const struct span *sp = &b->span[i];
         if (n->type == YAML_SCALAR_NODE) {
-            n->scalar.value = t->text + b->off[i];
+            n->scalar.value = t->text + sp->off;
         } else if (n->type == YAML_SEQUENCE_NODE) {
-            n->items.start = t->items + b->off[i];
-            n->items.top = n->items.start + n->scalar.length;
-            n->scalar.length = 0;
+            n->items.start = t->items + sp->off;
+            n->items.top = n->items.start + sp->count;
         } else {
-            n->pairs.start = t->pairs + b->off[i];
-            n->pairs.top = n->pairs.start + n->scalar.length;
-            n->scalar.length = 0;
+            n->pairs.start = t->pairs + sp->off;
+            n->pairs.top = n->pairs.start + sp->count;
         }
     }
     t->root = t->n_nodes ? &t->nodes[0] : NULL;
@@ -224,7 +224,7 @@ int yamltree_load(yaml_parser_t *parser, struct yamltree *t)
     t->text = sb_detach(&b.text);
     if (ok)
         fix_pointers(&b);
-    free(b.off);
+    free(b.span);
     free(b.children);
     free(b.open);
     for (size_t i = 0; i < b.n_anchors; i++)

@@ -29,17 +29,19 @@ struct ynode_pair {
 struct ynode {
     yaml_node_type_t type; /* YAML_SCALAR_NODE, YAML_SEQUENCE_NODE, YAML_MAPPING_NODE */
     yaml_mark_t start_mark;
-    struct {
-        const char *value;   /* NUL-terminated (and may hold NULs: see length) */
-        size_t length;
-        yaml_scalar_style_t style;
-    } scalar;
-    struct {
-        size_t *start, *top; /* node numbers of a sequence's items */
-    } items;
-    struct {
-        struct ynode_pair *start, *top; /* a mapping's pairs, in order */
-    } pairs;
+    union { /* by type */
+        struct {
+            const char *value;   /* NUL-terminated (and may hold NULs: see length) */
+            size_t length;
+            yaml_scalar_style_t style;
+        } scalar;
+        struct {
+            size_t *start, *top; /* node numbers of a sequence's items */
+        } items;
+        struct {
+            struct ynode_pair *start, *top; /* a mapping's pairs, in order */
+        } pairs;
+    };
 };
 
 struct yamltree {
