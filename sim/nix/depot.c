@@ -3,7 +3,8 @@
  * (see depot.h; the derivation attribute set is documented in
  * fixtures/README.md and written by exportnix.c — the two must agree).
  *
- * Per derivation, in dependency order: the ATerm is assembled with the
+ * Per derivation, in dependency order (a level's derivations at once, see
+ * depot_from_fixture): the ATerm is assembled with the
  * `builtins.derivation` environment (builder, name, system, PATH, deps,
  * outputs when not just `out`, one variable per output), input derivations
  * from `deps` and `@{}` references with the outputs used, then core's

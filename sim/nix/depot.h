@@ -14,8 +14,10 @@
  * valid until depot_free(). depot_open() owns the fixture it loads;
  * depot_from_fixture() borrows `f`, which must outlive the depot.
  * depot_manifest() returns a new json_t reference the caller owns.
- * Instantiation (depot_open, depot_from_fixture) is not thread-safe: it
- * writes the ATerm texts in one buffer of the process. */
+ * Instantiation (depot_open, depot_from_fixture) makes the derivations of
+ * one dependency level at once on threads of its own (core/parallel.h); the
+ * result, and the first error in dependency order, are those of making them
+ * one by one. */
 #ifndef LAZYKITE_SIM_DEPOT_H
 #define LAZYKITE_SIM_DEPOT_H
 

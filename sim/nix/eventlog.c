@@ -193,16 +193,22 @@ static int write_lines(const char *text, size_t len, struct lk_error *err)
                            "short write to the realisation log");
 }
 
-int eventlog_active(void)
+/* $LAZYKITE_LOG, or NULL when unset or empty. */
+static const char *log_file(void)
 {
     const char *file = getenv("LAZYKITE_LOG");
-    return file && *file;
+    return file && *file ? file : NULL;
+}
+
+int eventlog_active(void)
+{
+    return log_file() != NULL;
 }
 
 int eventlog_write_lines(const char *text, size_t len, struct lk_error *err)
 {
-    const char *file = getenv("LAZYKITE_LOG");
-    if (!file || !*file)
+    const char *file = log_file();
+    if (!file)
         return 0;
     if (open_log(file, err) != 0)
         return -1;
@@ -215,18 +221,11 @@ int eventlog_write_lines(const char *text, size_t len, struct lk_error *err)
 
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err)
 {
-    const char *file = getenv("LAZYKITE_LOG");
-    if (!file || !*file)
+    if (!log_file())
         return 0;
-    if (open_log(file, err) != 0)
-        return -1;
-    if (holding) {
-        format_into(&held, ev);
-        return held.len >= HELD_WRITE_MAX ? flush_held(err) : 0;
-    }
     sb_reset(&line);
     format_into(&line, ev);
-    return write_lines(line.buf, line.len, err);
+    return eventlog_write_lines(line.buf, line.len, err);
 }
 
 void eventlog_hold(void)

@@ -180,16 +180,20 @@ inst_bench() {
 # The target is nixsim's own time, so it is judged with the store on tmpfs
 # (/dev/shm), where creating the files costs what the kernel's file creation
 # costs; on a disk, creating 10^5 files alone can take longer than the target
-# (the floor printed beside it). Without a writable tmpfs /dev/shm the disk
-# figure is judged.
-inst_bench "$work" "the disk ($(df -PT "$work" | awk 'NR == 2 { print $2 }'))"
+# (the floor printed beside it). The tmpfs runs come first: removing the
+# disk's stores keeps the kernel busy for a while (discard, journal).
+# Without a writable tmpfs /dev/shm the disk figure is judged.
+judged=
 if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -PT /dev/shm | awk 'NR == 2 { print $2 }')" = tmpfs ]; then
     shm=$(mktemp -d /dev/shm/lk-bench-nixsim-XXXXXX)
     trap 'rm -rf "$work" "$shm"' EXIT
     inst_bench "$shm" "tmpfs (/dev/shm)"
+    judged=$inst
 else
     echo "  (no writable tmpfs at /dev/shm: the disk figure is judged)"
 fi
+inst_bench "$work" "the disk ($(df -PT "$work" | awk 'NR == 2 { print $2 }'))"
+inst=${judged:-$inst}
 echo "instantiate $NI derivations: ${inst}s (target <= 2 s): $(verdict "$inst" 2)"
 # Like every bench section: a missed target is a non-zero exit.
 [ "$(echo "$per <= 2" | bc)" -eq 1 ] && [ "$(echo "$inst <= 2" | bc)" -eq 1 ]
