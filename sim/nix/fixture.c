@@ -706,6 +706,7 @@ static int load_derivations(struct loader *L, struct ynode *n)
     size_t k;
     if (get_map(L, n, "derivations", &pairs, &k) < 0)
         return -1;
+    XGROW(L->f->drvs, L->alloc_drvs, L->f->n_drvs + k); /* at once: they are large */
     for (size_t i = 0; i < k; i++) {
         struct ynode *kn = get_node(L, pairs[i].key), *vn = get_node(L, pairs[i].value);
         if (check_key(L, kn, scalar(kn), "derivation") < 0)
@@ -1148,12 +1149,6 @@ static int load_run(struct loader *L, struct ynode *n)
 
 static const char *g_keys_base; /* qsort context: no qsort_r in C11 */
 
-static int cmp_drv_by_key(const void *a, const void *b)
-{
-    const struct fixture_drv *d = (const struct fixture_drv *)g_keys_base;
-    return strcmp(d[*(const size_t *)a].key, d[*(const size_t *)b].key);
-}
-
 static int cmp_target_by_label(const void *a, const void *b)
 {
     const struct fixture_target *t = (const struct fixture_target *)g_keys_base;
@@ -1162,18 +1157,8 @@ static int cmp_target_by_label(const void *a, const void *b)
 
 size_t fixture_find_drv(const struct fixture *f, const char *key)
 {
-    size_t lo = 0, hi = f->n_drvs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(f->drvs[f->drv_by_key_[mid]].key, key);
-        if (!c)
-            return f->drv_by_key_[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return FIXTURE_NONE;
+    size_t i = strindex_get(&f->drv_by_key_, key);
+    return i == STRINDEX_NONE ? FIXTURE_NONE : i;
 }
 
 size_t fixture_find_target(const struct fixture *f, const char *label)
@@ -1214,22 +1199,27 @@ static int index_keys(struct loader *L)
                             later->label);
         }
     }
-    f->drv_by_key_ = xcalloc(f->n_drvs ? f->n_drvs : 1, sizeof(size_t));
-    for (size_t i = 0; i < f->n_drvs; i++)
-        f->drv_by_key_[i] = i;
-    g_keys_base = (const char *)f->drvs;
-    qsort(f->drv_by_key_, f->n_drvs, sizeof(size_t), cmp_drv_by_key);
-    for (size_t i = 1; i < f->n_drvs; i++) {
-        const struct fixture_drv *a = &f->drvs[f->drv_by_key_[i - 1]], *b = &f->drvs[f->drv_by_key_[i]];
-        if (!strcmp(a->key, b->key)) {
-            /* Only an inline target can clash with a `derivations` key. */
-            const struct fixture_drv *later = pos_before(a->pos, b->pos) ? b : a;
-            return fail_pos(L, later->pos,
-                            "target %s: its inline derivation's key '%s' is already a key in "
-                            "derivations",
-                            later->key, later->key);
+    /* Only an inline target's key can clash with a `derivations` key (each
+     * mapping's keys are unique, and so are labels); of several clashes,
+     * the smallest key is reported, at the later of its two places. */
+    const struct fixture_drv *clash = NULL;
+    for (size_t i = 0; i < f->n_drvs; i++) {
+        const struct fixture_drv *b = &f->drvs[i];
+        size_t j = strindex_get(&f->drv_by_key_, b->key);
+        if (j == STRINDEX_NONE) {
+            strindex_put(&f->drv_by_key_, b->key, i);
+            continue;
         }
+        const struct fixture_drv *a = &f->drvs[j];
+        const struct fixture_drv *later = pos_before(a->pos, b->pos) ? b : a;
+        if (!clash || strcmp(later->key, clash->key) < 0)
+            clash = later;
     }
+    if (clash)
+        return fail_pos(L, clash->pos,
+                        "target %s: its inline derivation's key '%s' is already a key in "
+                        "derivations",
+                        clash->key, clash->key);
     return 0;
 }
 
@@ -1634,7 +1624,7 @@ void fixture_free(struct fixture *f)
     free(f->expect.built_by);
     free_strings(f->expect.violations, f->expect.n_violations);
     free(f->expect.generate_error);
-    free(f->drv_by_key_);
+    strindex_release(&f->drv_by_key_);
     free(f->target_by_label_);
     free(f);
 }

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "strindex.h"
 
 /* "no index" for optional references (e.g. an unset parentOverride). */
 #define FIXTURE_NONE ((size_t)-1)
@@ -164,7 +165,7 @@ struct fixture {
     json_t *pipeline;       /* object with the pipeline settings that are set */
     struct fixture_expect expect;
     struct fixture_run run;
-    size_t *drv_by_key_;      /* internal: drv indices sorted by key */
+    struct strindex drv_by_key_; /* internal: drv indices by key */
     size_t *target_by_label_; /* internal: target indices sorted by label */
 };
 
@@ -175,7 +176,7 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
                        struct lk_error *err);
 void fixture_free(struct fixture *f);
 
-/* Index of the derivation `key`, or FIXTURE_NONE. O(log n). */
+/* Index of the derivation `key`, or FIXTURE_NONE. O(1). */
 size_t fixture_find_drv(const struct fixture *f, const char *key);
 /* Index of the target with `label`, or FIXTURE_NONE. */
 size_t fixture_find_target(const struct fixture *f, const char *label);
