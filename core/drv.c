@@ -608,20 +608,6 @@ static void free_strings(char **items, size_t n)
     free(items);
 }
 
-void drv_free_args_env(struct drv *d)
-{
-    free_strings(d->args, d->n_args);
-    d->args = NULL;
-    d->n_args = 0;
-    for (size_t i = 0; i < d->n_env; i++) {
-        free(d->env[i].key);
-        free(d->env[i].value);
-    }
-    free(d->env);
-    d->env = NULL;
-    d->n_env = 0;
-}
-
 void drv_free(struct drv *d)
 {
     for (size_t i = 0; i < d->n_outputs; i++)
@@ -633,7 +619,12 @@ void drv_free(struct drv *d)
     free_strings(d->srcs, d->n_srcs);
     free(d->platform);
     free(d->builder);
-    drv_free_args_env(d);
+    free_strings(d->args, d->n_args);
+    for (size_t i = 0; i < d->n_env; i++) {
+        free(d->env[i].key);
+        free(d->env[i].value);
+    }
+    free(d->env);
     memset(d, 0, sizeof *d);
 }
 

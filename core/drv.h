@@ -88,9 +88,6 @@ void drv_write_string(struct strbuf *out, const char *s);
  * output names, srcs and output names are deduplicated. */
 void drv_sort(struct drv *d);
 void drv_free(struct drv *d);
-/* Release only the arguments and the environment (the bulk of a large
- * derivation), leaving none; for a holder that keeps the written text. */
-void drv_free_args_env(struct drv *d);
 
 /* Deep copy of `src` into `dst` (dst's old contents are not freed). */
 void drv_clone(struct drv *dst, const struct drv *src);

@@ -106,10 +106,10 @@ static void mark_closure(const struct depot *d, size_t i, const char **mark, con
         size_t k = stack[--sp];
         if (!mark[k])
             mark[k] = why;
-        const struct drv *drv = depot_drv_at(d, k)->drv;
-        for (size_t j = 0; j < drv->n_inputs; j++) {
-            size_t in;
-            if (depot_find_drv_path(d, drv->inputs[j].path, &in) == 0 && !seen[in]) {
+        const struct depot_drv *dd = depot_drv_at(d, k);
+        for (size_t j = 0; j < dd->n_inputs; j++) {
+            size_t in = dd->inputs[j];
+            if (!seen[in]) {
                 seen[in] = 1;
                 stack[sp++] = in;
             }
@@ -238,7 +238,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 continue;
             }
             const struct depot_drv *cmd = depot_drv_at(d, dix(d, st->command));
-            const char *out = depot_output_path(d, dix(d, st->command), cmd->drv->outputs[0].name);
+            const char *out = depot_output_path(d, dix(d, st->command), cmd->out_names[0]);
             int realised = 0, earlier = 0;
             for (size_t e = 0; e < o->n_events; e++) {
                 const struct obs_event *ev = &o->events[e];
@@ -278,9 +278,9 @@ static int is_output_of(const struct depot *d, size_t i, const char *path)
 {
     if (!path)
         return 0;
-    const struct drv *drv = depot_drv_at(d, i)->drv;
-    for (size_t k = 0; k < drv->n_outputs; k++)
-        if (!strcmp(drv->outputs[k].path, path))
+    const struct depot_drv *dd = depot_drv_at(d, i);
+    for (size_t k = 0; k < dd->n_outputs; k++)
+        if (!strcmp(dd->out_paths[k], path))
             return 1;
     return 0;
 }

@@ -24,7 +24,7 @@
 
 struct depot_entry {
     struct depot_drv pub;
-    struct drv drv;
+    char *outputs;          /* one block: out_names, out_paths, their strings */
     char *drv_path;
     char *aterm;
     size_t *ifd;
@@ -91,8 +91,11 @@ const char *depot_output_path(const struct depot *d, size_t i, const char *outpu
 {
     if (i >= d->n)
         return NULL;
-    const struct drv_output *o = drv_get_output(&d->e[i].drv, output);
-    return o ? o->path : NULL;
+    const struct depot_drv *p = &d->e[i].pub;
+    for (size_t k = 0; k < p->n_outputs; k++)
+        if (!strcmp(p->out_names[k], output))
+            return p->out_paths[k];
+    return NULL;
 }
 
 int depot_find_drv_path(const struct depot *d, const char *drv_path, size_t *idx)
@@ -135,6 +138,27 @@ static const char *default_output(const struct fixture_drv *fd)
     return fd->outputs[0];
 }
 
+/* Keep the outputs of `v` (sorted) in one block of the entry: 10^5 entries
+ * with a whole `struct drv` each were a quarter of instantiating them. */
+static void keep_outputs(struct depot_entry *e, const struct drv *v)
+{
+    size_t n = v->n_outputs, bytes = 2 * n * sizeof(char *);
+    for (size_t k = 0; k < n; k++)
+        bytes += strlen(v->outputs[k].name) + strlen(v->outputs[k].path) + 2;
+    e->outputs = xmalloc(bytes ? bytes : 1);
+    char **names = (char **)(void *)e->outputs, **paths = names + n;
+    char *text = (char *)(paths + n);
+    for (size_t k = 0; k < n; k++) {
+        size_t ln = strlen(v->outputs[k].name) + 1, lp = strlen(v->outputs[k].path) + 1;
+        names[k] = memcpy(text, v->outputs[k].name, ln);
+        paths[k] = memcpy(text + ln, v->outputs[k].path, lp);
+        text += ln + lp;
+    }
+    e->pub.out_names = (const char *const *)names;
+    e->pub.out_paths = (const char *const *)paths;
+    e->pub.n_outputs = n;
+}
+
 /* Instantiate depot entry `di` (fixture drv `fi`); its inputs are done.
  * `at` is the caller's scratch buffer for the ATerm. */
 static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
@@ -143,7 +167,7 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
     const struct fixture *f = d->f;
     const struct fixture_drv *fd = &f->drvs[fi];
     struct depot_entry *e = &d->e[di];
-    struct drv *v = &e->drv;
+    struct drv made = DRV_INIT, *v = &made;
     size_t *inputs = xcalloc(fd->n_deps + fd->n_script + 1, sizeof(size_t));
     size_t n_inputs = 0;
 
@@ -206,14 +230,13 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
     e->aterm = xmalloc(at->len + 1); /* the text is kept in a block of its size */
     memcpy(e->aterm, at->buf, at->len + 1);
     e->drv_path = drv_store_path_of_text(v, fd->name, e->aterm, e->pub.aterm_len);
-    drv_free_args_env(v); /* the ATerm has them; 10^5 derivations keep less */
+    keep_outputs(e, v);
     e->ifd = xcalloc(fd->n_ifd + 1, sizeof(size_t));
     for (size_t i = 0; i < fd->n_ifd; i++)
         e->ifd[i] = d->of_fixture[fd->ifd[i]];
     e->pub.key = fd->key;
     e->pub.name = fd->name;
     e->pub.drv_path = e->drv_path;
-    e->pub.drv = v;
     e->pub.aterm = e->aterm;
     e->pub.ifd = e->ifd;
     /* the input indices, each once (in the order first used) */
@@ -237,6 +260,7 @@ out:
     if (rc < 0)
         lk_error_prefix(err, "derivation '%s'", fd->key);
     free(inputs);
+    drv_free(v); /* the ATerm has it all; the entry keeps its outputs */
     return rc;
 }
 
@@ -334,11 +358,8 @@ int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_er
     d->by_path = xcalloc(f->n_drvs + 1, sizeof *d->by_path);
     d->n = f->n_drvs;
     *out = NULL;
-    for (size_t i = 0; i < f->n_drvs; i++) {
-        struct drv empty = DRV_INIT;
-        d->e[i].drv = empty;
+    for (size_t i = 0; i < f->n_drvs; i++)
         d->of_fixture[f->order[i]] = i;
-    }
     size_t *entries = xcalloc(f->n_drvs + 1, sizeof *entries), *level_start;
     size_t n_levels = levels_of(d, entries, &level_start);
     struct level_job lj = { .d = d, .failed = xcalloc(f->n_drvs + 1, 1) };
@@ -399,7 +420,7 @@ static void free_entries(void *ctx, size_t job, size_t from, size_t to)
     (void)job;
     struct depot_entry *e = ctx;
     for (size_t i = from; i < to; i++) {
-        drv_free(&e[i].drv);
+        free(e[i].outputs);
         free(e[i].drv_path);
         free(e[i].aterm);
         free(e[i].ifd);
@@ -411,7 +432,7 @@ void depot_free(struct depot *d)
 {
     if (!d)
         return;
-    /* on every processor, as they were made: 10^5 entries are 2·10^6 blocks */
+    /* on every processor, as they were made (10^5 entries, 5 blocks each) */
     parallel_run(d->n, parallel_jobs(d->n, MIN_DRVS_PER_JOB), free_entries, d->e);
     free(d->e);
     free(d->of_fixture);

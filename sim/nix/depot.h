@@ -37,11 +37,13 @@ struct depot_drv {
     const char *key;        /* the fixture key */
     const char *name;       /* the derivation name */
     const char *drv_path;   /* /nix/store/…-<name>.drv */
-    const struct drv *drv;  /* sorted, output paths filled; its arguments and
-                               environment are not kept (see `aterm`) */
+    const char *const *out_names; /* the outputs, sorted by name (as in the ATerm) */
+    const char *const *out_paths; /* ... and their store paths */
+    size_t n_outputs;
     const char *aterm;      /* the `.drv` file's exact bytes (NUL-terminated) */
     size_t aterm_len;
-    const size_t *inputs;   /* depot indices of its input derivations (each once) */
+    const size_t *inputs;   /* depot indices of its input derivations (each
+                               once): its references */
     size_t n_inputs;
     const size_t *ifd;      /* depot indices of drvs that evaluating this one builds first */
     size_t n_ifd;

@@ -368,19 +368,10 @@ struct drv_batch {
 static char *instantiate_event(const struct depot *d, size_t i)
 {
     const struct depot_drv *dd = depot_drv_at(d, i);
-    const char **names = xcalloc(dd->drv->n_outputs + 1, sizeof *names);
-    const char **paths = xcalloc(dd->drv->n_outputs + 1, sizeof *paths);
-    for (size_t j = 0; j < dd->drv->n_outputs; j++) {
-        names[j] = dd->drv->outputs[j].name;
-        paths[j] = dd->drv->outputs[j].path;
-    }
     struct eventlog_event ev = { .event = "instantiate", .drv = dd->drv_path,
-                                 .out_names = names, .out_paths = paths,
-                                 .n_outputs = dd->drv->n_outputs };
-    char *line = eventlog_format(&ev);
-    free(names);
-    free(paths);
-    return line;
+                                 .out_names = dd->out_names, .out_paths = dd->out_paths,
+                                 .n_outputs = dd->n_outputs };
+    return eventlog_format(&ev);
 }
 
 struct event_lines {
@@ -409,14 +400,11 @@ static int add_texts(struct evalctx *c, struct drv_batch *b, struct lk_error *er
     size_t from = b->n_written;
     for (size_t k = from; k < b->n; k++) {
         const struct depot_drv *dd = depot_drv_at(c->d, b->entries[k]);
-        const struct drv *v = dd->drv;
-        size_t nr = v->n_inputs + v->n_srcs;
-        const char **refs = xcalloc(nr ? nr : 1, sizeof *refs);
-        for (size_t j = 0; j < v->n_inputs; j++)
-            refs[j] = v->inputs[j].path;
-        for (size_t j = 0; j < v->n_srcs; j++)
-            refs[v->n_inputs + j] = v->srcs[j];
-        b->items[k] = (struct store_text){ dd->drv_path, dd->aterm, dd->aterm_len, refs, nr, 0 };
+        const char **refs = xcalloc(dd->n_inputs + 1, sizeof *refs);
+        for (size_t j = 0; j < dd->n_inputs; j++)
+            refs[j] = depot_drv_at(c->d, dd->inputs[j])->drv_path;
+        b->items[k] = (struct store_text){ dd->drv_path, dd->aterm, dd->aterm_len, refs,
+                                           dd->n_inputs, 0 };
     }
     b->n_written = b->n;
     /* On an error, the files added before the failing one are logged too
@@ -660,9 +648,10 @@ static int eval_expr(struct evalctx *c, const struct nixexpr *e, struct evalue *
     if (rc == 0) {
         out->v.kind = DV_DRV;
         out->v.drv = fn.v.drv;
-        out->v.output = depot_drv_at(c->d, fn.v.drv)->drv->outputs[0].name;
-        for (size_t k = 0; k < depot_drv_at(c->d, fn.v.drv)->drv->n_outputs; k++)
-            if (!strcmp(depot_drv_at(c->d, fn.v.drv)->drv->outputs[k].name, "out"))
+        const struct depot_drv *dd = depot_drv_at(c->d, fn.v.drv);
+        out->v.output = dd->out_names[0];
+        for (size_t k = 0; k < dd->n_outputs; k++)
+            if (!strcmp(dd->out_names[k], "out"))
                 out->v.output = "out";
     }
     free(fn.path);

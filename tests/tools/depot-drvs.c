@@ -80,9 +80,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < depot_n_drvs(d); i++) {
             const struct depot_drv *v = depot_drv_at(d, i);
             if (outputs) {
-                for (size_t j = 0; j < v->drv->n_outputs; j++) {
+                for (size_t j = 0; j < v->n_outputs; j++) {
                     put_field(v->key);
-                    printf(" %s %s\n", v->drv->outputs[j].name, v->drv->outputs[j].path);
+                    printf(" %s %s\n", v->out_names[j], v->out_paths[j]);
                 }
             } else {
                 put_field(v->key);
