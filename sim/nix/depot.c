@@ -138,8 +138,9 @@ static const char *default_output(const struct fixture_drv *fd)
     return fd->outputs[0];
 }
 
-/* Keep the outputs of `v` (sorted) in one block of the entry: 10^5 entries
- * with a whole `struct drv` each were a quarter of instantiating them. */
+/* Keep the outputs of `v` (sorted) in one block of the entry (keeping the
+ * whole `struct drv`, about 18 blocks, made instantiating 10^5 derivations
+ * 12% slower). */
 static void keep_outputs(struct depot_entry *e, const struct drv *v)
 {
     size_t n = v->n_outputs, bytes = 2 * n * sizeof(char *);

@@ -25,7 +25,6 @@
 
 #include <jansson.h>
 
-#include "drv.h"
 #include "error.h"
 #include "nix/fixture.h"
 
