@@ -73,6 +73,19 @@ int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+size_t whole_lines_prefix(const char *text, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t cut = max;
+    while (cut > 0 && text[cut - 1] != '\n')
+        cut--;
+    if (cut > 0)
+        return cut;
+    const char *nl = memchr(text, '\n', len);
+    return nl ? (size_t)(nl - text) + 1 : len;
+}
+
 int map_file(const char *path, struct mapped_file *out, struct lk_error *err)
 {
     memset(out, 0, sizeof(*out));

@@ -30,6 +30,11 @@ void unmap_file(struct mapped_file *f);
 int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err);
 /* Write `len` bytes to fd, retrying on EINTR and short writes; 0 or -1 (errno set). */
 int write_all(int fd, const void *data, size_t len);
+/* For appenders that must never split a line between two write(2)s: the
+ * length of the longest prefix of text[0..len) that is whole lines and at
+ * most `max` bytes; when the first line alone is longer, that line (all of
+ * `len` if it has no newline). */
+size_t whole_lines_prefix(const char *text, size_t len, size_t max);
 
 struct outdir {
     char *final; /* where the directory will be */

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -239,15 +240,7 @@ static int flush_held(struct lk_error *err)
     int rc = 0;
     size_t done = 0;
     while (rc == 0 && done < held.len) {
-        size_t len = held.len - done;
-        if (len > HELD_WRITE_MAX) {
-            /* whole lines only (a line is far shorter than the limit) */
-            len = HELD_WRITE_MAX;
-            while (len > 0 && held.buf[done + len - 1] != '\n')
-                len--;
-            if (len == 0)
-                len = held.len - done;
-        }
+        size_t len = whole_lines_prefix(held.buf + done, held.len - done, HELD_WRITE_MAX);
         rc = log_fd >= 0 ? write_lines(held.buf + done, len, err) : 0;
         done += len;
     }

@@ -501,17 +501,8 @@ int store_sync(const struct store *s, struct lk_error *err)
     if (journal_open(s, j, err) != 0)
         return -1;
     while (j->own_written < j->own.len) {
-        /* whole lines only, at most JOURNAL_WRITE_MAX bytes (unless one line is longer) */
-        size_t len = j->own.len - j->own_written;
-        if (len > JOURNAL_WRITE_MAX) {
-            const char *base = j->own.buf + j->own_written;
-            size_t cut = JOURNAL_WRITE_MAX;
-            while (cut > 0 && base[cut - 1] != '\n')
-                cut--;
-            if (cut == 0)
-                cut = (size_t)((const char *)memchr(base, '\n', len) - base) + 1;
-            len = cut;
-        }
+        size_t len = whole_lines_prefix(j->own.buf + j->own_written,
+                                        j->own.len - j->own_written, JOURNAL_WRITE_MAX);
         ssize_t n = write(j->fd, j->own.buf + j->own_written, len);
         if (n < 0 && errno == EINTR)
             continue;

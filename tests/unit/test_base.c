@@ -80,6 +80,20 @@ static void test_json_pointer(void **state)
     free(heap);
 }
 
+/* The longest whole-line prefix within the limit, else the first line. */
+static void test_whole_lines_prefix(void **state)
+{
+    (void)state;
+    const char *t = "ab\ncde\nf\n";
+    assert_int_equal(whole_lines_prefix(t, 9, 9), 9);   /* all of it fits */
+    assert_int_equal(whole_lines_prefix(t, 9, 8), 7);   /* two lines */
+    assert_int_equal(whole_lines_prefix(t, 9, 6), 3);   /* one line */
+    assert_int_equal(whole_lines_prefix(t, 9, 3), 3);
+    assert_int_equal(whole_lines_prefix(t, 9, 2), 3);   /* a longer first line: whole */
+    assert_int_equal(whole_lines_prefix("abcdef", 6, 2), 6); /* no newline: all */
+    assert_int_equal(whole_lines_prefix("", 0, 4), 0);
+}
+
 static void test_outdir(void **state)
 {
     (void)state;
@@ -156,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_strbuf),
         cmocka_unit_test(test_error_format),
         cmocka_unit_test(test_json_pointer),
+        cmocka_unit_test(test_whole_lines_prefix),
         cmocka_unit_test(test_outdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
