@@ -160,7 +160,8 @@ static void keep_outputs(struct depot_entry *e, const struct drv *v)
     e->pub.n_outputs = n;
 }
 
-/* Instantiate depot entry `di` (fixture drv `fi`); its inputs are done.
+/* Instantiate depot entry `di` (fixture drv `fi`); its inputs (find_inputs)
+ * are done.
  * `at` is the caller's scratch buffer for the ATerm. */
 static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
                        struct lk_error *err)
@@ -169,8 +170,6 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
     const struct fixture_drv *fd = &f->drvs[fi];
     struct depot_entry *e = &d->e[di];
     struct drv made = DRV_INIT, *v = &made;
-    size_t *inputs = xcalloc(fd->n_deps + fd->n_script + 1, sizeof(size_t));
-    size_t n_inputs = 0;
 
     drv_set_platform(v, DEPOT_SYSTEM);
     drv_set_builder(v, DEPOT_BUILDER);
@@ -185,7 +184,6 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
         size_t in = d->of_fixture[p->drv];
         sb_adds(&script, depot_output_path(d, in, p->output));
         drv_add_input(v, d->e[in].drv_path, p->output);
-        inputs[n_inputs++] = in;
     }
     if (fd->fail)
         sb_adds(&script, "\nexit 1");
@@ -203,7 +201,6 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
             const char *o = default_output(&f->drvs[fd->deps[i]]);
             sb_addf(&deps, "%s%s", i ? " " : "", depot_output_path(d, in, o));
             drv_add_input(v, d->e[in].drv_path, o);
-            inputs[n_inputs++] = in;
         }
         drv_set_env(v, "deps", sb_str(&deps));
         sb_release(&deps);
@@ -219,7 +216,7 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
         drv_add_output(v, fd->outputs[i], "", "", "");
         drv_set_env(v, fd->outputs[i], "");
     }
-    struct lookup_ctx ctx = { d, inputs, n_inputs };
+    struct lookup_ctx ctx = { d, e->inputs, e->pub.n_inputs };
     int rc = -1;
     if (drv_fill_outputs(v, fd->name, lookup_input, &ctx, err) < 0)
         goto out; /* which leaves `v` sorted */
@@ -240,19 +237,6 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
     e->pub.drv_path = e->drv_path;
     e->pub.aterm = e->aterm;
     e->pub.ifd = e->ifd;
-    /* the input indices, each once (in the order first used) */
-    size_t ni = 0;
-    for (size_t i = 0; i < n_inputs; i++) {
-        size_t k = 0;
-        while (k < ni && inputs[k] != inputs[i])
-            k++;
-        if (k == ni)
-            inputs[ni++] = inputs[i];
-    }
-    e->inputs = inputs;
-    inputs = NULL;
-    e->pub.inputs = e->inputs;
-    e->pub.n_inputs = ni;
     e->pub.n_ifd = fd->n_ifd;
     e->pub.fails = fd->fail;
     e->pub.fixture_index = fi;
@@ -260,7 +244,6 @@ static int instantiate(struct depot *d, size_t di, size_t fi, struct strbuf *at,
 out:
     if (rc < 0)
         lk_error_prefix(err, "derivation '%s'", fd->key);
-    free(inputs);
     drv_free(v); /* the ATerm has it all; the entry keeps its outputs */
     return rc;
 }
@@ -278,13 +261,10 @@ struct level_job {
     size_t err_at[PARALLEL_MAX_JOBS]; /* the lowest failed depot index, or (size_t)-1 */
 };
 
-static int any_input_failed(const struct level_job *lj, const struct fixture_drv *fd)
+static int any_input_failed(const struct level_job *lj, const struct depot_entry *e)
 {
-    for (size_t i = 0; i < fd->n_deps; i++)
-        if (lj->failed[lj->d->of_fixture[fd->deps[i]]])
-            return 1;
-    for (size_t i = 0; i < fd->n_script; i++)
-        if (!fd->script[i].text && lj->failed[lj->d->of_fixture[fd->script[i].drv]])
+    for (size_t i = 0; i < e->pub.n_inputs; i++)
+        if (lj->failed[e->inputs[i]])
             return 1;
     return 0;
 }
@@ -298,7 +278,7 @@ static void instantiate_range(void *ctx, size_t job, size_t from, size_t to)
         size_t di = lj->entries[k], fi = lj->d->f->order[di];
         /* An entry whose input failed is not made: the input's error,
          * at a lower index, is the one reported. */
-        if (any_input_failed(lj, &lj->d->f->drvs[fi])) {
+        if (any_input_failed(lj, &lj->d->e[di])) {
             lj->failed[di] = 1;
             continue;
         }
@@ -317,32 +297,57 @@ static void instantiate_range(void *ctx, size_t job, size_t from, size_t to)
     sb_release(&at);
 }
 
+/* Append `x` to in[0..*n) unless it is there already. */
+static void add_input(size_t *in, size_t *n, size_t x)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (in[k] == x)
+            return;
+    in[(*n)++] = x;
+}
+
+/* Each entry's input entries, each once, in the order its ATerm is made
+ * from them: the build script's references, then `deps`. */
+static void find_inputs(struct depot *d)
+{
+    const struct fixture *f = d->f;
+    for (size_t di = 0; di < f->n_drvs; di++) {
+        const struct fixture_drv *fd = &f->drvs[f->order[di]];
+        size_t *in = xcalloc(fd->n_deps + fd->n_script + 1, sizeof *in), n = 0;
+        for (size_t i = 0; i < fd->n_script; i++)
+            if (!fd->script[i].text)
+                add_input(in, &n, d->of_fixture[fd->script[i].drv]);
+        for (size_t i = 0; i < fd->n_deps; i++)
+            add_input(in, &n, d->of_fixture[fd->deps[i]]);
+        d->e[di].inputs = in;
+        d->e[di].pub.inputs = in;
+        d->e[di].pub.n_inputs = n;
+    }
+}
+
 /* The depot indices grouped by level (each level in depot order):
  * `entries` and the start of each level in `level_start[0..n_levels]`. */
 static size_t levels_of(const struct depot *d, size_t *entries, size_t **level_start)
 {
-    const struct fixture *f = d->f;
-    size_t *level = xcalloc(f->n_drvs + 1, sizeof *level), n_levels = 0;
-    for (size_t di = 0; di < f->n_drvs; di++) {
-        const struct fixture_drv *fd = &f->drvs[f->order[di]];
+    size_t n = d->n;
+    size_t *level = xcalloc(n + 1, sizeof *level), n_levels = 0;
+    for (size_t di = 0; di < n; di++) {
+        const struct depot_entry *e = &d->e[di];
         size_t l = 0;
-        for (size_t i = 0; i < fd->n_deps; i++)
-            if (level[d->of_fixture[fd->deps[i]]] + 1 > l)
-                l = level[d->of_fixture[fd->deps[i]]] + 1;
-        for (size_t i = 0; i < fd->n_script; i++)
-            if (!fd->script[i].text && level[d->of_fixture[fd->script[i].drv]] + 1 > l)
-                l = level[d->of_fixture[fd->script[i].drv]] + 1;
+        for (size_t i = 0; i < e->pub.n_inputs; i++)
+            if (level[e->inputs[i]] + 1 > l)
+                l = level[e->inputs[i]] + 1;
         level[di] = l;
         if (l + 1 > n_levels)
             n_levels = l + 1;
     }
     size_t *start = xcalloc(n_levels + 1, sizeof *start);
-    for (size_t di = 0; di < f->n_drvs; di++)
+    for (size_t di = 0; di < n; di++)
         start[level[di] + 1]++;
     for (size_t l = 0; l < n_levels; l++)
         start[l + 1] += start[l];
     size_t *fill = xcalloc(n_levels + 1, sizeof *fill);
-    for (size_t di = 0; di < f->n_drvs; di++)
+    for (size_t di = 0; di < n; di++)
         entries[start[level[di]] + fill[level[di]]++] = di;
     free(fill);
     free(level);
@@ -361,6 +366,7 @@ int depot_from_fixture(const struct fixture *f, struct depot **out, struct lk_er
     *out = NULL;
     for (size_t i = 0; i < f->n_drvs; i++)
         d->of_fixture[f->order[i]] = i;
+    find_inputs(d);
     size_t *entries = xcalloc(f->n_drvs + 1, sizeof *entries), *level_start;
     size_t n_levels = levels_of(d, entries, &level_start);
     struct level_job lj = { .d = d, .failed = xcalloc(f->n_drvs + 1, 1) };
