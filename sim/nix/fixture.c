@@ -108,7 +108,7 @@ static struct ynode *get_node(struct loader *L, size_t id)
 
 static const char *scalar(const struct ynode *n)
 {
-    return (const char *)n->scalar.value;
+    return n->scalar.value;
 }
 
 static int is_null(const struct ynode *n)

@@ -15,9 +15,8 @@
  *                          most 1 MiB each), so concurrent writers never
  *                          interleave within a line; a reader ignores an
  *                          unfinished last line. It is read once per process
- *                          and its new tail re-read when a lookup misses; the
- *                          first few lookups scan the text, later ones use an
- *                          index of every line.
+ *                          and its new tail re-read when a lookup misses;
+ *                          lookups use an index of every line read.
  *   valid/<basename>       (read only, from stores written before the journal
  *                          held outputs) a file with the same JSON
  * A path is valid when the journal's last line for it is a "+" line or its

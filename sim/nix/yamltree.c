@@ -23,6 +23,11 @@ struct span {
     size_t off, count;
 };
 
+struct open_collection {
+    size_t node;
+    size_t base;           /* its first child in `children` */
+};
+
 struct builder {
     struct yamltree *t;
     size_t alloc_nodes;
@@ -32,7 +37,7 @@ struct builder {
     struct strbuf text;
     size_t *children;      /* the open collections' children so far */
     size_t n_children, alloc_children;
-    size_t *open;          /* the open collections: node, then children base */
+    struct open_collection *open;
     size_t n_open, alloc_open;
     struct anchor *anchors;
     size_t n_anchors, alloc_anchors;
@@ -104,15 +109,15 @@ static int open_collection(struct builder *b, yaml_parser_t *p, const yaml_event
     size_t id;
     if (!new_node(b, p, ev, type, anchor, &id))
         return 0;
-    XGROW(b->open, b->alloc_open, b->n_open + 2);
-    b->open[b->n_open++] = id;
-    b->open[b->n_open++] = b->n_children;
+    XGROW(b->open, b->alloc_open, b->n_open + 1);
+    b->open[b->n_open++] = (struct open_collection){ id, b->n_children };
     return 1;
 }
 
 static void close_collection(struct builder *b)
 {
-    size_t base = b->open[--b->n_open], id = b->open[--b->n_open];
+    struct open_collection oc = b->open[--b->n_open];
+    size_t base = oc.base, id = oc.node;
     struct ynode *n = &b->t->nodes[id];
     size_t k = b->n_children - base;
     const size_t *c = k ? b->children + base : NULL; /* none yet: NULL */
