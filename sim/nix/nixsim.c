@@ -34,6 +34,7 @@
 
 #include "error.h"
 #include "eventlog.h"
+#include "hugeheap.h"
 #include "nix/depot.h"
 #include "nix/nixexpr.h"
 #include "nix/realise.h"
@@ -499,7 +500,23 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
     return rc == 0 ? frc : rc;
 }
 
-#define PREFAULT_PER_YAML_BYTE 40
+/* The arguments nixsim was started with (for a restart). */
+static char **process_argv;
+
+/* Evaluating touches about 50 bytes of memory per byte of depot.yaml (10^5
+ * derivations: 5.2 MB of YAML, 250 MB resident), so a large depot is
+ * evaluated with the heap on huge pages: nixsim restarts itself for it
+ * (hugeheap.h), before it has opened the store. */
+#define HEAP_PER_YAML_BYTE 50
+
+static void heap_for_depot(const char *dir)
+{
+    char *yaml = xasprintf("%s/depot.yaml", dir);
+    struct stat st;
+    if (stat(yaml, &st) == 0)
+        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)st.st_size);
+    free(yaml);
+}
 
 static int open_depot(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
 {
@@ -513,11 +530,7 @@ static int open_depot(struct evalctx *c, struct store *s, const char *dir, struc
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: no depot.yaml in '%s' (nixsim evaluates fixture depots only)",
                        dir);
-    /* Evaluating touches about 50 bytes of memory per byte of depot.yaml
-     * (10^5 derivations: 5.2 MB of YAML, 250 MB resident); faulting in 40
-     * per byte at once made instantiating them about a fifth faster (more
-     * was no faster). */
-    xalloc_prefault_heap(PREFAULT_PER_YAML_BYTE * (size_t)st.st_size);
+    xalloc_keep_heap();
     if (depot_open(dir, &c->d, err) != 0)
         return -1;
     c->done = xcalloc(depot_n_drvs(c->d) + 1, 1);
@@ -736,11 +749,14 @@ static int nix_build_main(int argc, char **argv, struct lk_error *err)
     if (expr && file)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-build -E takes no file argument");
-    struct store s;
-    if (store_open_env(&s, err) != 0)
-        return -1;
-    struct evalctx c;
     char *dir = depot_dir_of(expr ? "." : file);
+    heap_for_depot(dir);
+    struct store s;
+    if (store_open_env(&s, err) != 0) {
+        free(dir);
+        return -1;
+    }
+    struct evalctx c;
     rc = open_depot(&c, &s, dir, err);
     free(dir);
     if (rc != 0) {
@@ -853,11 +869,14 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-instantiate --eval is supported only as the manifest "
                        "call (--eval --strict --json --read-write-mode FILE --arg depot DIR)");
-    struct store s;
-    if (store_open_env(&s, err) != 0)
-        return -1;
-    struct evalctx c;
     char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(expr ? "." : file);
+    heap_for_depot(dir);
+    struct store s;
+    if (store_open_env(&s, err) != 0) {
+        free(dir);
+        return -1;
+    }
+    struct evalctx c;
     rc = open_depot(&c, &s, dir, err);
     free(dir);
     if (rc != 0) {
@@ -903,6 +922,7 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
 
 int main(int argc, char **argv)
 {
+    process_argv = argv;
     char *copy = xstrdup(argv[0]);
     const char *tool = basename(copy);
     if (!strcmp(tool, "nixsim") && argc > 1) {

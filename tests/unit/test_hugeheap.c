@@ -1,0 +1,68 @@
+/* Unit tests: hugeheap's pure parts, the GLIBC_TUNABLES value of a restart
+ * and the kernel's THP mode. (The restart itself is tested through the real
+ * binaries: tests/hugeheap/run.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "hugeheap.h"
+
+static void expect_tunables(const char *current, const char *want)
+{
+    char *got = hugeheap_tunables(current);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_tunables(void **state)
+{
+    (void)state;
+    expect_tunables(NULL, "glibc.malloc.hugetlb=1");
+    expect_tunables("", "glibc.malloc.hugetlb=1");
+    expect_tunables("glibc.malloc.arena_max=2",
+                    "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+    expect_tunables("glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0",
+                    "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1");
+    /* set already, to anything, anywhere in the list: no restart */
+    expect_tunables("glibc.malloc.hugetlb=1", NULL);
+    expect_tunables("glibc.malloc.hugetlb=0", NULL);
+    expect_tunables("glibc.malloc.hugetlb=", NULL);
+    expect_tunables("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", NULL);
+    expect_tunables("glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2", NULL);
+    /* names that only contain or start like it are other tunables */
+    expect_tunables("glibc.malloc.hugetlbx=1", "glibc.malloc.hugetlbx=1:glibc.malloc.hugetlb=1");
+    expect_tunables("xglibc.malloc.hugetlb=1", "xglibc.malloc.hugetlb=1:glibc.malloc.hugetlb=1");
+    expect_tunables("glibc.malloc.hugetlb", "glibc.malloc.hugetlb:glibc.malloc.hugetlb=1");
+    expect_tunables("a=glibc.malloc.hugetlb=0", "a=glibc.malloc.hugetlb=0:glibc.malloc.hugetlb=1");
+}
+
+static void test_thp_mode(void **state)
+{
+    (void)state;
+    assert_int_equal(hugeheap_thp_mode("always [madvise] never\n"), HUGEHEAP_THP_MADVISE);
+    assert_int_equal(hugeheap_thp_mode("[always] madvise never\n"), HUGEHEAP_THP_ALWAYS);
+    assert_int_equal(hugeheap_thp_mode("always madvise [never]\n"), HUGEHEAP_THP_NEVER);
+    assert_int_equal(hugeheap_thp_mode("always madvise [never]"), HUGEHEAP_THP_NEVER);
+    assert_int_equal(hugeheap_thp_mode("always madvise never\n"), HUGEHEAP_THP_UNKNOWN);
+    assert_int_equal(hugeheap_thp_mode(""), HUGEHEAP_THP_UNKNOWN);
+    assert_int_equal(hugeheap_thp_mode("always [inherit] madvise never\n"), HUGEHEAP_THP_UNKNOWN);
+    assert_int_equal(hugeheap_thp_mode("x[madvise] never\n"), HUGEHEAP_THP_UNKNOWN);
+    assert_int_equal(hugeheap_thp_mode("always [madvise]x never\n"), HUGEHEAP_THP_UNKNOWN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tunables),
+        cmocka_unit_test(test_thp_mode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
