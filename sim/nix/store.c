@@ -390,6 +390,15 @@ static int journal_open(const struct store *s, struct store_journal *j, struct l
     return 0;
 }
 
+size_t store_journal_bytes(const struct store *s)
+{
+    char *f = xasprintf("%s/valid.journal", s->state);
+    struct stat st;
+    size_t bytes = stat(f, &st) == 0 ? (size_t)st.st_size : 0;
+    free(f);
+    return bytes;
+}
+
 /* Read what other processes appended since the last call (not indexed). */
 static int journal_read(const struct store *s, struct store_journal *j, struct lk_error *err)
 {

@@ -58,6 +58,9 @@ struct store {
  * an unset one is an error naming the variable). Creates missing dirs. */
 int store_open_env(struct store *s, struct lk_error *err);
 int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err);
+/* The size of the validity journal now, in bytes (0 when there is none):
+ * reading it takes about twice that much heap (the text and its index). */
+size_t store_journal_bytes(const struct store *s);
 /* Append the validity lines this process has buffered (store_add_text) to
  * the journal; until then only this process sees those paths valid. */
 int store_sync(const struct store *s, struct lk_error *err);

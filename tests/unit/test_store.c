@@ -328,7 +328,15 @@ static void test_journal_visibility(void **state)
     struct store o;
     open_other(f, &o);
     assert_false(store_is_valid(&o, P(HA, "a.drv")));
+    assert_int_equal(store_journal_bytes(&o), 0); /* no journal file yet */
     assert_int_equal(store_sync(&f->s, &err), 0);
+    /* the journal's size as written: a line per path */
+    char *journal = xasprintf("%s/valid.journal", f->s.state), *text;
+    assert_int_equal(read_file(journal, &text, &len, &err), 0);
+    assert_int_equal(store_journal_bytes(&o), len);
+    assert_true(len > strlen(P(HA, "a.drv")) + strlen(P(HB, "b.drv")));
+    free(text);
+    free(journal);
     assert_true(store_is_valid(&o, P(HA, "a.drv"))); /* the tail is re-read on a miss */
     struct store_info info;
     assert_int_equal(store_query(&o, P(HA, "a.drv"), &info, &err), 0);
