@@ -375,11 +375,16 @@ static struct store_journal *journal_get(const struct store *s)
     return *jp;
 }
 
+static char *journal_file(const struct store *s)
+{
+    return xasprintf("%s/valid.journal", s->state);
+}
+
 static int journal_open(const struct store *s, struct store_journal *j, struct lk_error *err)
 {
     if (j->fd >= 0)
         return 0;
-    char *f = xasprintf("%s/valid.journal", s->state);
+    char *f = journal_file(s);
     j->fd = open(f, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (j->fd < 0) {
         lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open the validity journal");
@@ -392,7 +397,7 @@ static int journal_open(const struct store *s, struct store_journal *j, struct l
 
 size_t store_journal_bytes(const struct store *s)
 {
-    char *f = xasprintf("%s/valid.journal", s->state);
+    char *f = journal_file(s);
     struct stat st;
     size_t bytes = stat(f, &st) == 0 ? (size_t)st.st_size : 0;
     free(f);
