@@ -601,7 +601,7 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     char *f;
     const char *line = journal_find(s, path);
     if (line && *line == '+') {
-        f = xasprintf("%s/valid.journal", s->state);
+        f = journal_file(s);
         const char *json = line + 1 + journal_key_len(line);
         j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
         if (!j) {
