@@ -524,24 +524,30 @@ static char **process_argv;
 #define HEAP_PER_YAML_BYTE 50
 #define PREFAULT_PER_YAML_BYTE 40
 
-static void heap_for_depot(const char *dir)
+/* The size of DIR/depot.yaml in bytes, or -1 when there is none. */
+static off_t depot_yaml_bytes(const char *dir)
 {
     char *yaml = xasprintf("%s/depot.yaml", dir);
     struct stat st;
-    if (stat(yaml, &st) == 0)
-        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)st.st_size);
+    off_t bytes = stat(yaml, &st) == 0 ? st.st_size : -1;
     free(yaml);
+    return bytes;
 }
 
-static int open_depot(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
+static void heap_for_depot(off_t yaml_bytes)
+{
+    if (yaml_bytes > 0)
+        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)yaml_bytes);
+}
+
+/* Open the depot in `dir`, whose depot.yaml has `yaml_bytes` bytes
+ * (depot_yaml_bytes: -1 when it is missing). */
+static int open_depot(struct evalctx *c, struct store *s, const char *dir, off_t yaml_bytes,
+                      struct lk_error *err)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    char *yaml = xasprintf("%s/depot.yaml", dir);
-    struct stat st;
-    int missing = stat(yaml, &st) != 0;
-    free(yaml);
-    if (missing)
+    if (yaml_bytes < 0)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: no depot.yaml in '%s' (nixsim evaluates fixture depots only)",
                        dir);
@@ -549,7 +555,7 @@ static int open_depot(struct evalctx *c, struct store *s, const char *dir, struc
      * instantiating 10^5 derivations about a fifth faster on 4 KiB pages,
      * and a depot below the huge-page threshold (1,000 targets) a fifth
      * faster too; on huge pages it makes no difference. */
-    xalloc_prefault_heap(PREFAULT_PER_YAML_BYTE * (size_t)st.st_size);
+    xalloc_prefault_heap(PREFAULT_PER_YAML_BYTE * (size_t)yaml_bytes);
     if (depot_open(dir, &c->d, err) != 0)
         return -1;
     c->done = xcalloc(depot_n_drvs(c->d) + 1, 1);
@@ -769,14 +775,15 @@ static int nix_build_main(int argc, char **argv, struct lk_error *err)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-build -E takes no file argument");
     char *dir = depot_dir_of(expr ? "." : file);
-    heap_for_depot(dir);
+    off_t yaml_bytes = depot_yaml_bytes(dir);
+    heap_for_depot(yaml_bytes);
     struct store s;
     if (open_store(&s, err) != 0) {
         free(dir);
         return -1;
     }
     struct evalctx c;
-    rc = open_depot(&c, &s, dir, err);
+    rc = open_depot(&c, &s, dir, yaml_bytes, err);
     free(dir);
     if (rc != 0) {
         store_close(&s);
@@ -889,14 +896,15 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
                        "nixsim: nix-instantiate --eval is supported only as the manifest "
                        "call (--eval --strict --json --read-write-mode FILE --arg depot DIR)");
     char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(expr ? "." : file);
-    heap_for_depot(dir);
+    off_t yaml_bytes = depot_yaml_bytes(dir);
+    heap_for_depot(yaml_bytes);
     struct store s;
     if (open_store(&s, err) != 0) {
         free(dir);
         return -1;
     }
     struct evalctx c;
-    rc = open_depot(&c, &s, dir, err);
+    rc = open_depot(&c, &s, dir, yaml_bytes, err);
     free(dir);
     if (rc != 0) {
         store_close(&s);
