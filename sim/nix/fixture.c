@@ -511,6 +511,14 @@ static void add_pending(struct loader *L, enum ref_kind kind, const char *key, s
 static const char *const drv_fields[] = { "build", "deps", "outputs", "fail", "ifd", "name", NULL };
 enum { DF_BUILD, DF_DEPS, DF_OUTPUTS, DF_FAIL, DF_IFD, DF_NAME, DF_N };
 
+/* Room for exactly `n` script parts (`d` has none yet): most scripts are one
+ * part, and 10^5 derivations each with room for 8 are 17 MB. */
+static void alloc_parts(struct fixture_drv *d, size_t *alloc, size_t n)
+{
+    d->script = xmalloc(n * sizeof *d->script);
+    *alloc = n;
+}
+
 static void add_part_text(struct fixture_drv *d, size_t *alloc, const char *s, size_t n)
 {
     if (!n)
@@ -545,7 +553,7 @@ static int parse_script(struct loader *L, struct fixture_drv *d, const char *s,
         else if (p[0] == '@' && p[1] == '{')
             refs++;
     }
-    XGROW(d->script, alloc, 2 * refs + 1);
+    alloc_parts(d, &alloc, 2 * refs + 1);
     const char *p = s, *lit = s;
     while (*p) {
         if (p[0] == '@' && p[1] == '@') {
@@ -693,7 +701,8 @@ static int load_drv_fields(struct loader *L, size_t i, struct ynode **vals, cons
         struct strbuf sb = STRBUF_INIT;
         for (size_t j = 0; j < d->n_outputs; j++)
             sb_addf(&sb, "%smkdir \"$%s\"", j ? "; " : "", d->outputs[j]);
-        size_t alloc = 0;
+        size_t alloc;
+        alloc_parts(d, &alloc, 1);
         add_part_text(d, &alloc, sb.buf, sb.len);
         sb_release(&sb);
     }
