@@ -449,6 +449,85 @@ static void test_sort(void **state)
     drv_free(&e);
 }
 
+/* drv_sort at sizes from 2 to 100: keys drawn with repeats, in random
+ * order; the result must be the sorted distinct keys, each with the value of
+ * its last entry (env, outputs), and srcs deduplicated. Checked against a
+ * reference computed here. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_sort_sizes(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = { 2, 3, 15, 16, 17, 31, 40, 100 };
+    unsigned seed = 12345;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        size_t n = sizes[si];
+        struct drv d = DRV_INIT;
+        char **keys = xcalloc(n, sizeof *keys), **last = xcalloc(n, sizeof *last);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            keys[i] = xasprintf("k%zu", (size_t)(seed >> 16) % (n / 2 + 1));
+            char *value = xasprintf("v%zu", i);
+            /* appended directly: drv_set_env would replace in place */
+            d.env = xrealloc(d.env, (d.n_env + 1) * sizeof *d.env);
+            d.env[d.n_env++] = (struct drv_env){ xstrdup(keys[i]), xstrdup(value) };
+            d.outputs = xrealloc(d.outputs, (d.n_outputs + 1) * sizeof *d.outputs);
+            d.outputs[d.n_outputs++] =
+                (struct drv_output){ xstrdup(keys[i]), xstrdup(value), xstrdup(""), xstrdup("") };
+            drv_add_src(&d, keys[i]);
+            free(value);
+        }
+        /* reference: distinct keys sorted, the last value of each */
+        char **want = xcalloc(n, sizeof *want);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = 0;
+            while (j < m && strcmp(want[j], keys[i]) != 0)
+                j++;
+            if (j == m)
+                want[m++] = keys[i];
+            free(last[j]);
+            last[j] = xasprintf("v%zu", i);
+        }
+        char **sorted = xcalloc(m, sizeof *sorted);
+        memcpy(sorted, want, m * sizeof *sorted);
+        qsort(sorted, m, sizeof *sorted, cmp_str);
+        drv_sort(&d);
+        assert_int_equal(d.n_env, m);
+        assert_int_equal(d.n_outputs, m);
+        assert_int_equal(d.n_srcs, m);
+        for (size_t i = 0; i < m; i++) {
+            size_t j = 0;
+            while (strcmp(want[j], sorted[i]) != 0)
+                j++;
+            assert_string_equal(d.env[i].key, sorted[i]);
+            assert_string_equal(d.env[i].value, last[j]);
+            assert_string_equal(d.outputs[i].name, sorted[i]);
+            assert_string_equal(d.outputs[i].path, last[j]);
+            assert_string_equal(d.srcs[i], sorted[i]);
+        }
+        /* sorting a sorted derivation changes nothing */
+        char *once = write_str(&d);
+        drv_sort(&d);
+        char *twice = write_str(&d);
+        assert_string_equal(once, twice);
+        free(once);
+        free(twice);
+        for (size_t i = 0; i < n; i++) {
+            free(keys[i]);
+            free(last[i]);
+        }
+        free(keys);
+        free(last);
+        free(want);
+        free(sorted);
+        drv_free(&d);
+    }
+}
+
 static void test_read(void **state)
 {
     (void)state;
@@ -497,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors_every_prefix),
         cmocka_unit_test(test_parse_inputs),
         cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_sort_sizes),
         cmocka_unit_test(test_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
