@@ -12,24 +12,25 @@
 
 #define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
 
-/* Does the ':'-separated list `tunables` name `name` (as "name=value")? */
-static int names_tunable(const char *tunables, const char *name)
+/* The value `name` has in the ':'-separated list `tunables` (the text after
+ * "name=", up to the next ':' or the end), or NULL when it is not there. */
+static const char *tunable_value(const char *tunables, const char *name)
 {
     size_t n = strlen(name);
     for (const char *t = tunables; t; t = strchr(t, ':')) {
         if (*t == ':')
             t++;
         if (!strncmp(t, name, n) && t[n] == '=')
-            return 1;
+            return t + n + 1;
     }
-    return 0;
+    return NULL;
 }
 
 char *hugeheap_tunables(const char *current)
 {
     if (!current || !*current)
         return xstrdup(HUGEHEAP_TUNABLE "=1");
-    if (names_tunable(current, HUGEHEAP_TUNABLE))
+    if (tunable_value(current, HUGEHEAP_TUNABLE))
         return NULL;
     return xasprintf("%s:" HUGEHEAP_TUNABLE "=1", current);
 }
@@ -64,6 +65,25 @@ static enum hugeheap_thp kernel_thp_mode(void)
     enum hugeheap_thp mode = hugeheap_thp_mode(text);
     free(text);
     return mode;
+}
+
+int hugeheap_on(const char *tunables, enum hugeheap_thp mode)
+{
+    if (mode == HUGEHEAP_THP_ALWAYS)
+        return 1;
+    if (mode != HUGEHEAP_THP_MADVISE || !tunables)
+        return 0;
+    const char *v = tunable_value(tunables, HUGEHEAP_TUNABLE);
+    if (!v || *v < '0' || *v > '9')
+        return 0; /* unset, or a value glibc ignores */
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    return (*end == ':' || !*end) && n != 0;
+}
+
+int hugeheap_active(void)
+{
+    return hugeheap_on(getenv("GLIBC_TUNABLES"), kernel_thp_mode());
 }
 
 void hugeheap_restart(char *const argv[], size_t heap_bytes)

@@ -21,7 +21,13 @@
  * again, so call it before anything visible happened: output, files, child
  * processes, threads. Standard output and error are flushed first.
  *
- * hugeheap_tunables() and hugeheap_thp_mode() are its pure parts. */
+ * hugeheap_active() tells whether this process's heap is on huge pages (it
+ * was restarted, or the user or the kernel's "always" mode put it there):
+ * such a process gains nothing from faulting its heap in ahead of use
+ * (xalloc_prefault_heap), which only touches memory it may never need.
+ *
+ * hugeheap_tunables(), hugeheap_thp_mode() and hugeheap_on() are the pure
+ * parts. */
 #ifndef LAZYKITE_HUGEHEAP_H
 #define LAZYKITE_HUGEHEAP_H
 
@@ -45,6 +51,13 @@ enum hugeheap_thp { HUGEHEAP_THP_UNKNOWN, HUGEHEAP_THP_ALWAYS, HUGEHEAP_THP_MADV
  * the bracketed word; UNKNOWN when there is none or it is another word. */
 enum hugeheap_thp hugeheap_thp_mode(const char *text);
 
+/* Whether malloc's heap is on huge pages, given GLIBC_TUNABLES (NULL when
+ * unset) and the kernel's THP mode: with "always", every heap is; with
+ * "madvise", when the tunables set glibc.malloc.hugetlb to anything but 0. */
+int hugeheap_on(const char *tunables, enum hugeheap_thp mode);
+
 void hugeheap_restart(char *const argv[], size_t heap_bytes);
+/* hugeheap_on() for this process. */
+int hugeheap_active(void);
 
 #endif

@@ -58,11 +58,37 @@ static void test_thp_mode(void **state)
     assert_int_equal(hugeheap_thp_mode("always [madvise]x never\n"), HUGEHEAP_THP_UNKNOWN);
 }
 
+/* Whether the heap is on huge pages: always with the kernel's "always";
+ * with "madvise" only when glibc.malloc.hugetlb is set to a non-zero number. */
+static void test_on(void **state)
+{
+    (void)state;
+    const enum hugeheap_thp M = HUGEHEAP_THP_MADVISE;
+    assert_true(hugeheap_on(NULL, HUGEHEAP_THP_ALWAYS));
+    assert_true(hugeheap_on("glibc.malloc.hugetlb=0", HUGEHEAP_THP_ALWAYS));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=1", HUGEHEAP_THP_NEVER));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=1", HUGEHEAP_THP_UNKNOWN));
+    assert_false(hugeheap_on(NULL, M));
+    assert_false(hugeheap_on("", M));
+    assert_true(hugeheap_on("glibc.malloc.hugetlb=1", M));
+    assert_true(hugeheap_on("glibc.malloc.hugetlb=2", M));
+    assert_true(hugeheap_on("glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1", M));
+    assert_true(hugeheap_on("glibc.malloc.hugetlb=1:glibc.malloc.arena_max=4", M));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=0", M));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=00:glibc.malloc.arena_max=4", M));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=", M));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=yes", M));
+    assert_false(hugeheap_on("glibc.malloc.hugetlb=1x", M));
+    assert_false(hugeheap_on("glibc.malloc.arena_max=4", M));
+    assert_false(hugeheap_on("xglibc.malloc.hugetlb=1", M));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tunables),
         cmocka_unit_test(test_thp_mode),
+        cmocka_unit_test(test_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
