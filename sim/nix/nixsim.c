@@ -531,7 +531,7 @@ static char **process_argv;
 /* Evaluating touches 40 to 50 bytes of memory per byte of depot.yaml (10^5
  * derivations: 5.2 MB of YAML, 200 MB resident), so a large depot is
  * evaluated with the heap on huge pages: nixsim restarts itself for it
- * (hugeheap.h), before it has opened the store. */
+ * (hugeheap.h, open_eval), before it has opened the store. */
 #define HEAP_PER_YAML_BYTE 50
 #define PREFAULT_PER_YAML_BYTE 40
 
@@ -543,12 +543,6 @@ static off_t depot_yaml_bytes(const char *dir)
     off_t bytes = stat(yaml, &st) == 0 ? st.st_size : -1;
     free(yaml);
     return bytes;
-}
-
-static void heap_for_depot(off_t yaml_bytes)
-{
-    if (yaml_bytes > 0)
-        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)yaml_bytes);
 }
 
 /* Open the depot in `dir`, whose depot.yaml has `yaml_bytes` bytes
@@ -572,6 +566,23 @@ static int open_depot(struct evalctx *c, struct store *s, const char *dir, off_t
     if (depot_open(dir, &c->d, err) != 0)
         return -1;
     c->done = xcalloc(depot_n_drvs(c->d) + 1, 1);
+    return 0;
+}
+
+/* Open the store and the depot in `dir` for evaluating; a large depot
+ * first restarts nixsim with its heap on huge pages. On an error nothing
+ * stays open. */
+static int open_eval(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
+{
+    off_t yaml_bytes = depot_yaml_bytes(dir);
+    if (yaml_bytes > 0)
+        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)yaml_bytes);
+    if (open_store(s, err) != 0)
+        return -1;
+    if (open_depot(c, s, dir, yaml_bytes, err) != 0) {
+        store_close(s);
+        return -1;
+    }
     return 0;
 }
 
@@ -788,20 +799,12 @@ static int nix_build_main(int argc, char **argv, struct lk_error *err)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-build -E takes no file argument");
     char *dir = depot_dir_of(expr ? "." : file);
-    off_t yaml_bytes = depot_yaml_bytes(dir);
-    heap_for_depot(yaml_bytes);
     struct store s;
-    if (open_store(&s, err) != 0) {
-        free(dir);
-        return -1;
-    }
     struct evalctx c;
-    rc = open_depot(&c, &s, dir, yaml_bytes, err);
+    rc = open_eval(&c, &s, dir, err);
     free(dir);
-    if (rc != 0) {
-        store_close(&s);
+    if (rc != 0)
         return -1;
-    }
     struct evalue v = { 0 };
     rc = eval_selection(&c, expr, attr, &v.v, err);
     if (rc == 0)
@@ -909,20 +912,12 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
                        "nixsim: nix-instantiate --eval is supported only as the manifest "
                        "call (--eval --strict --json --read-write-mode FILE --arg depot DIR)");
     char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(expr ? "." : file);
-    off_t yaml_bytes = depot_yaml_bytes(dir);
-    heap_for_depot(yaml_bytes);
     struct store s;
-    if (open_store(&s, err) != 0) {
-        free(dir);
-        return -1;
-    }
     struct evalctx c;
-    rc = open_depot(&c, &s, dir, yaml_bytes, err);
+    rc = open_eval(&c, &s, dir, err);
     free(dir);
-    if (rc != 0) {
-        store_close(&s);
+    if (rc != 0)
         return -1;
-    }
     if (eval) {
         json_t *m = depot_manifest(c.d, err);
         if (!m)
