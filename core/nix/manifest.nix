@@ -9,6 +9,8 @@
 # the target list (default `ci.targets`); every element is a derivation with
 # `__readTree` (list of strings), optionally `__subtarget` and `meta`. The
 # pipeline settings come from the depot's `ci.pipeline` attribute set, if any.
+# A target's `attrPath` is its `__readTree` alone; its `__subtarget` is
+# `subtarget` (the core appends it to the label and the attribute path).
 #
 # Contract: the result is plain JSON data. Every store path in it has its
 # string context discarded, so evaluating it writes the `.drv` files (in
@@ -112,7 +114,7 @@ let
       throw "lazykite manifest: ${targetsAttr}[${toString index}] (${targetLabel target}) is not a derivation"
     else
       {
-        attrPath = target.__readTree ++ (if target ? __subtarget then [ target.__subtarget ] else [ ]);
+        attrPath = target.__readTree;
         drvPath = drvPathOf target;
         outputs = target.outputs or [ "out" ];
         meta = targetMeta target;

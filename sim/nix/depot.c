@@ -716,7 +716,7 @@ json_t *depot_manifest(const struct depot *d, struct lk_error *err)
             json_object_set_new(o, "subtarget", json_string(t->subtarget));
         json_object_set_new(o, "drvPath", json_string(d->e[d->of_fixture[t->drv]].drv_path));
         json_object_set_new(o, "outputs", string_array(fd->outputs, fd->n_outputs));
-        if (t->has_meta) {
+        {   /* always, `{}` when none: manifest.nix gives `target.meta or { }` */
             json_t *meta = json_object();
             if (t->has_timeout)
                 json_object_set_new(meta, "timeout", json_integer(t->timeout));

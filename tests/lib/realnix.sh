@@ -10,3 +10,12 @@ experimental-features = nix-command'
 # Python with Debian's python3-jsonschema (a pyenv shim may shadow python3).
 PYTHON=/usr/bin/python3
 realnix_available() { command -v nix-instantiate >/dev/null 2>&1 && [ -x /usr/bin/nix-instantiate ]; }
+# realnix_private_store DIR: make every later Nix call in this shell use a
+# store rooted at DIR (paths still read /nix/store; the files are under
+# DIR/nix/store), never the machine's /nix. Builds in such a store run in
+# Nix's sandbox, which is given /bin and /usr (the builders use them).
+realnix_private_store() {
+    NIX_CONFIG="$NIX_CONFIG
+store = $1
+sandbox-paths = /bin /usr /lib /lib64"
+}
