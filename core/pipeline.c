@@ -11,6 +11,7 @@
 #include "quote.h"
 #include "steps.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 static bool list_has(const struct string_list *l, const char *s)
@@ -213,9 +214,7 @@ static int by_label(const void *a, const void *b)
 {
     const struct target_info *x = *(const struct target_info *const *)a;
     const struct target_info *y = *(const struct target_info *const *)b;
-    int c = strcmp(x->label, y->label);
-    /* Equal labels keep manifest order: the first one wins below. */
-    return c ? c : (x < y ? -1 : x > y);
+    return strcmp(x->label, y->label); /* labels are unique (share_steps) */
 }
 
 static char *make_drvmap(const struct target_info *infos, size_t n)
@@ -229,9 +228,6 @@ static char *make_drvmap(const struct target_info *infos, size_t n)
     sb_addc(&map, '{');
     for (size_t i = 0; i < n; i++) {
         const struct target_info *ti = sorted[i];
-        /* Like Nix's listToAttrs, the first target with a label wins. */
-        if (i && !strcmp(sorted[i - 1]->label, ti->label))
-            continue;
         if (map.len > 1)
             sb_addc(&map, ',');
         jt_string(&map, ti->label);
@@ -303,7 +299,7 @@ static void round_range(void *ctx, size_t job, size_t from, size_t to)
     size_t keys_alloc = 0;
     for (size_t k = from; k < to; k++) {
         const struct target_info *ti = &r->infos[r->start + k];
-        if (build < r->p->n_phases) {
+        if (build < r->p->n_phases && ti->n_sharers > 0) {
             size_t n_ids = r->n_dep_ids[k];
             XGROW(keys, keys_alloc, n_ids + 1);
             for (size_t d = 0; d < n_ids; d++)
@@ -386,7 +382,7 @@ static int add_target_steps(const struct generate_request *req, struct target_in
     if (build && !req->no_deps) {
         d = deps_new(req->store_dir);
         for (size_t i = 0; i < m->n_targets; i++)
-            if (!infos[i].unchanged)
+            if (infos[i].n_sharers > 0 && !target_step_unchanged(&infos[i]))
                 deps_add_known(d, m->targets[i].drv_path, i);
         deps_read_ahead(d); /* every known target is asked for below */
     }
@@ -446,6 +442,37 @@ static void init_infos(void *ctx, size_t job, size_t from, size_t to)
         target_info_init(&c->infos[i], &c->req->manifest->targets[i], c->req->parent_map);
 }
 
+/* Labels must be unique (drvmap.json maps each to its target), and the
+ * targets naming one derivation share its step (a step key is made from the
+ * drv: Buildkite rejects an upload with a key twice). */
+static int share_steps(const struct generate_request *req, struct target_info *infos,
+                       struct lk_error *err)
+{
+    const struct manifest *m = req->manifest;
+    struct strindex labels = STRINDEX_INIT, drvs = STRINDEX_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < m->n_targets && rc == 0; i++) {
+        size_t same = strindex_get(&labels, infos[i].label);
+        if (same != STRINDEX_NONE) {
+            char *place = json_pointer_join(m->targets[i].pointer, "attrPath");
+            rc = lk_bad_input(err, req->manifest_file, place,
+                              "targets %s and %s have the same label '%s' (labels must be unique)",
+                              m->targets[same].pointer, m->targets[i].pointer, infos[i].label);
+            free(place);
+            break;
+        }
+        strindex_put(&labels, infos[i].label, i);
+        size_t first = strindex_get(&drvs, m->targets[i].drv_path);
+        if (first == STRINDEX_NONE)
+            strindex_put(&drvs, m->targets[i].drv_path, i);
+        else
+            target_info_share(&infos[first], &infos[i]);
+    }
+    strindex_release(&labels);
+    strindex_release(&drvs);
+    return rc;
+}
+
 int pipeline_generate(const struct generate_request *req, struct pipeline *out,
                       struct lk_error *err)
 {
@@ -469,9 +496,12 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
     parallel_run(m->n_targets, parallel_jobs(m->n_targets, MIN_TARGETS_PER_JOB), init_infos, &ic);
     struct drvmap_job dj = { infos, m->n_targets, NULL };
     struct background drvmap = { 0 };
-    background_start(&drvmap, make_drvmap_job, &dj);
-    int rc = add_target_steps(req, infos, out, err);
-    background_wait(&drvmap);
+    int rc = share_steps(req, infos, err);
+    if (rc == 0) {
+        background_start(&drvmap, make_drvmap_job, &dj);
+        rc = add_target_steps(req, infos, out, err);
+        background_wait(&drvmap);
+    }
     if (rc == 0) {
         struct phase_steps *build = phase_of(out, "build");
         struct phase_steps *release = phase_of(out, "release");

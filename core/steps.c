@@ -33,13 +33,19 @@ static void upload_string(struct strbuf *out, const char *text)
     free(s);
 }
 
-/* The target's own skip value: false, or the reason it is skipped. */
-static void target_skip(struct strbuf *out, const struct target_info *ti)
+/* A skip value: false, or the reason the target is skipped. */
+static void skip_value(struct strbuf *out, bool unchanged)
 {
-    if (ti->unchanged)
+    if (unchanged)
         jt_string(out, NOT_CHANGED);
     else
         sb_adds(out, "false");
+}
+
+/* The target's own skip value (its extra steps'). */
+static void target_skip(struct strbuf *out, const struct target_info *ti)
+{
+    skip_value(out, ti->unchanged);
 }
 
 char *target_label(const struct target *t)
@@ -84,6 +90,8 @@ void target_info_init(struct target_info *ti, const struct target *t, const stru
         ti->attrs[t->attr_path.n] = t->subtarget;
     const char *parent_drv = parent_map_drv(pm, ti->label);
     ti->unchanged = parent_drv && strcmp(parent_drv, t->drv_path) == 0;
+    ti->sharers = NULL;
+    ti->n_sharers = 1;
 }
 
 void target_info_release(struct target_info *ti)
@@ -91,7 +99,35 @@ void target_info_release(struct target_info *ti)
     free(ti->label);
     free(ti->key);
     free(ti->attrs);
+    free(ti->sharers);
     memset(ti, 0, sizeof(*ti));
+}
+
+/* The k-th target the step of `ti` serves (k < ti->n_sharers). */
+static const struct target_info *sharer(const struct target_info *ti, size_t k)
+{
+    return ti->sharers ? ti->sharers[k] : ti;
+}
+
+void target_info_share(struct target_info *first, struct target_info *other)
+{
+    if (!first->sharers) {
+        first->sharers = xcalloc(2, sizeof(*first->sharers));
+        first->sharers[0] = first;
+    } else if ((first->n_sharers & (first->n_sharers - 1)) == 0) {
+        /* a power of two: full */
+        first->sharers = xrealloc(first->sharers, 2 * first->n_sharers * sizeof(*first->sharers));
+    }
+    first->sharers[first->n_sharers++] = other;
+    other->n_sharers = 0;
+}
+
+bool target_step_unchanged(const struct target_info *ti)
+{
+    for (size_t k = 0; k < ti->n_sharers; k++)
+        if (!sharer(ti, k)->unchanged)
+            return false;
+    return true;
 }
 
 /* The build command of the target itself (or, with `override_step`, of
@@ -115,9 +151,12 @@ char *target_command(const struct target_info *ti)
 {
     struct strbuf cmd = STRBUF_INIT;
     parent_build_command(&cmd, ti, NULL);
-    if (ti->target->post_build) {
-        sb_adds(&cmd, " && bash -c ");
-        quote_shell_word(&cmd, ti->target->post_build);
+    for (size_t k = 0; k < ti->n_sharers; k++) {
+        const char *post_build = sharer(ti, k)->target->post_build;
+        if (post_build) {
+            sb_adds(&cmd, " && bash -c ");
+            quote_shell_word(&cmd, post_build);
+        }
     }
     return sb_detach(&cmd);
 }
@@ -156,21 +195,35 @@ char *extra_step_script(const struct target_info *ti, const struct extra_step *s
     return sb_detach(&sc);
 }
 
+/* Item i of sharer k's buildkiteExtraDeps came earlier in the step's list. */
+static bool extra_dep_seen(const struct target_info *ti, size_t k, size_t i)
+{
+    const char *dep = sharer(ti, k)->target->extra_deps.items[i];
+    for (size_t k2 = 0; k2 <= k; k2++) {
+        const struct string_list *deps = &sharer(ti, k2)->target->extra_deps;
+        for (size_t i2 = 0; i2 < (k2 < k ? deps->n : i); i2++)
+            if (!strcmp(deps->items[i2], dep))
+                return true;
+    }
+    return false;
+}
+
 void target_step(struct strbuf *out, const struct target_info *ti, char *const *dep_keys,
                  size_t n_dep_keys, bool cancel_on_build_failing, const json_t *overrides)
 {
-    const struct target *t = ti->target;
     struct jt_object step = JT_OBJECT_INIT;
-    struct strbuf *v = jt_member(&step, "label");
-    char *label = xasprintf(":nix: %s", ti->label);
-    upload_string(v, label);
-    free(label);
+    struct strbuf label = STRBUF_INIT;
+    sb_adds(&label, ":nix: ");
+    for (size_t k = 0; k < ti->n_sharers; k++)
+        sb_addf(&label, "%s%s", k ? ", " : "", sharer(ti, k)->label);
+    upload_string(jt_member(&step, "label"), sb_str(&label));
+    sb_release(&label);
     jt_string(jt_member(&step, "key"), ti->key);
-    target_skip(jt_member(&step, "skip"), ti);
+    skip_value(jt_member(&step, "skip"), target_step_unchanged(ti));
     char *cmd = target_command(ti);
     upload_string(jt_member(&step, "command"), cmd);
     free(cmd);
-    v = jt_member(&step, "env");
+    struct strbuf *v = jt_member(&step, "env");
     sb_adds(v, "{\"READTREE_TARGET\":");
     upload_string(v, ti->label);
     sb_addc(v, '}');
@@ -182,18 +235,27 @@ void target_step(struct strbuf *out, const struct target_info *ti, char *const *
         sb_addc(v, ',');
         jt_string(v, dep_keys[i]);
     }
-    for (size_t i = 0; i < t->extra_deps.n; i++) {
-        sb_addc(v, ',');
-        jt_string(v, t->extra_deps.items[i]);
+    for (size_t k = 0; k < ti->n_sharers; k++) {
+        const struct string_list *deps = &sharer(ti, k)->target->extra_deps;
+        for (size_t i = 0; i < deps->n; i++) {
+            if (extra_dep_seen(ti, k, i))
+                continue;
+            sb_addc(v, ',');
+            jt_string(v, deps->items[i]);
+        }
     }
     sb_addc(v, ']');
 
     if (overrides)
         jt_object_update(&step, overrides);
-    if (t->has_timeout)
-        sb_addf(jt_member(&step, "timeout_in_minutes"), "%" JSON_INTEGER_FORMAT, t->timeout / 60);
-    if (t->extra_step_args)
-        jt_object_update(&step, t->extra_step_args);
+    for (size_t k = 0; k < ti->n_sharers; k++) {
+        const struct target *t = sharer(ti, k)->target;
+        if (t->has_timeout)
+            sb_addf(jt_member(&step, "timeout_in_minutes"), "%" JSON_INTEGER_FORMAT,
+                    t->timeout / 60);
+        if (t->extra_step_args)
+            jt_object_update(&step, t->extra_step_args);
+    }
     jt_object_write(&step, out);
     jt_object_release(&step);
 }

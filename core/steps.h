@@ -40,12 +40,25 @@ struct target_info {
     char *key;          /* drv-<first 32 chars of the drv base name> */
     char **attrs;       /* attribute path: attrPath ++ [subtarget]; strings borrowed */
     size_t n_attrs;
-    bool unchanged;     /* the parent map has the same drv: the step is skipped */
+    bool unchanged;     /* the parent map has the same drv under this label */
+    /* The targets the step of this target's derivation serves: every target
+     * naming that drv, in manifest order, the first one (which makes the
+     * step) first. n_sharers is 1 with sharers NULL (itself) until
+     * target_info_share() adds one; 0 on the others, whose step is the
+     * first one's (same key). */
+    const struct target_info **sharers;
+    size_t n_sharers;
 };
 
-/* Fill `ti` for `t`; `pm` may be NULL (no parent map). */
+/* Fill `ti` for `t`; `pm` may be NULL (no parent map). It serves itself. */
 void target_info_init(struct target_info *ti, const struct target *t, const struct parent_map *pm);
 void target_info_release(struct target_info *ti);
+/* `other` names the derivation of `first` (an earlier target): the step of
+ * `first` serves it too, and `other` makes no step of its own. */
+void target_info_share(struct target_info *first, struct target_info *other);
+/* The step of `ti` (a first one) is skipped: every target it serves is
+ * unchanged. */
+bool target_step_unchanged(const struct target_info *ti);
 
 char *target_label(const struct target *t);
 char *target_key(const char *drv_path);
@@ -53,13 +66,19 @@ char *target_key(const char *drv_path);
 char *extra_step_key(const char *label, const char *parent_label);
 
 /* The shell text (not yet upload-escaped) of the target's build command,
- * with ` && bash -c '<postBuild>'` appended when meta.ci.postBuild is set. */
+ * with ` && bash -c '<postBuild>'` appended for the meta.ci.postBuild of
+ * every target the step serves that has one, in manifest order. */
 char *target_command(const struct target_info *ti);
 /* The extra-step script as bash must see it (not yet upload-escaped). */
 char *extra_step_script(const struct target_info *ti, const struct extra_step *s);
 
-/* Append the target's step to `out`. `dep_keys`: keys of its closest known
- * dependencies. `overrides`: defaultStepOverrides (an object) or NULL. */
+/* Append the step of the target's derivation to `out` (`ti` a first one):
+ * label `:nix: ` + the labels of the targets it serves joined with ", ",
+ * READTREE_TARGET the first one's label; depends_on their
+ * buildkiteExtraDeps (in order, each once); their meta.timeout and
+ * buildkiteExtraStepArgs merged in manifest order. `dep_keys`: keys of its
+ * closest known dependencies. `overrides`: defaultStepOverrides (an object)
+ * or NULL. */
 void target_step(struct strbuf *out, const struct target_info *ti, char *const *dep_keys,
                  size_t n_dep_keys, bool cancel_on_build_failing, const json_t *overrides);
 

@@ -286,6 +286,58 @@ static void test_no_deps(void **state)
 
 #define CMD(n) "\"command\":{\"drvPath\":\"" DRV(n) "\",\"outputs\":[\"out\"]}"
 
+/* Targets naming one derivation share one step (one key): its label lists
+ * them, each one's extra steps depend on it, and so does a dependant. It is
+ * skipped only when every target it serves is unchanged. */
+static void test_shared_derivation(void **state)
+{
+    (void)state;
+    const char *m = "{\"targets\":[{\"attrPath\":[\"t1\"],\"drvPath\":\"" DRV(1) "\","
+                    "\"meta\":{\"ci\":{\"extraSteps\":{\"a\":{" CMD(5) "}}}}},"
+                    "{\"attrPath\":[\"alias\"],\"drvPath\":\"" DRV(1) "\","
+                    "\"meta\":{\"ci\":{\"buildkiteExtraDeps\":[\"x\"],\"extraSteps\":{\"b\":{" CMD(6) "}}}}},"
+                    "{\"attrPath\":[\"t2\"],\"drvPath\":\"" DRV(2) "\"}]}";
+    struct pipeline p;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(gen(m, NULL, &p, &err), 0);
+    json_t *b = phase(&p, "build");
+    assert_int_equal(json_array_size(b), 4);
+    json_t *s = json_array_get(b, 0);
+    assert_json(json_object_get(s, "label"), "\":nix: t1, alias\"");
+    assert_json(json_object_get(s, "key"), "\"" KEY(1) "\"");
+    assert_json(json_object_get(s, "env"), "{\"READTREE_TARGET\":\"t1\"}");
+    assert_json(json_object_get(s, "depends_on"), "[\":init:\",\"x\"]");
+    assert_json(json_object_get(json_array_get(b, 1), "label"), "\":gear: a (from t1)\"");
+    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\"" KEY(1) "\"]");
+    assert_json(json_object_get(json_array_get(b, 2), "label"), "\":gear: b (from alias)\"");
+    assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\"" KEY(1) "\"]");
+    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
+    assert_json(drvmap_of(&p), "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
+                               "\"alias\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"alias\"]},"
+                               "\"t2\":{\"drvPath\":\"" DRV(2) "\",\"attrPath\":[\"t2\"]}}");
+    done(&p);
+    /* t1 unchanged, alias new: the step runs (t1's extra step is skipped). */
+    assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]}}", &p, &err), 0);
+    b = phase(&p, "build");
+    assert_json(json_object_get(json_array_get(b, 0), "skip"), "false");
+    assert_json(json_object_get(json_array_get(b, 1), "skip"), "\"Target has not changed.\"");
+    assert_json(json_object_get(json_array_get(b, 2), "skip"), "false");
+    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
+    done(&p);
+    /* Both unchanged: skipped, and not a dependency of t2. */
+    assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
+                            "\"alias\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"alias\"]}}", &p, &err), 0);
+    b = phase(&p, "build");
+    assert_json(json_object_get(json_array_get(b, 0), "skip"), "\"Target has not changed.\"");
+    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\"]");
+    done(&p);
+    /* Two targets with one label: an error naming both. */
+    assert_error("{\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\"},"
+                 "{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(2) "\"}]}", NULL, 2,
+                 "m.json: /targets/1/attrPath: targets /targets/0 and /targets/1 have the same "
+                 "label 't' (labels must be unique)");
+}
+
 static void test_extra_step_options(void **state)
 {
     (void)state;
@@ -622,9 +674,22 @@ static void test_streamed_output(void **state)
     struct strbuf sb = STRBUF_INIT;
     sb_adds(&sb, "{\"pipeline\":{\"additionalSteps\":[{\"label\":\"a\"}],"
                  "\"postBuildSteps\":[{\"label\":\"p\"}]},\"targets\":[");
+    /* Targets 0 to 498 each have a derivation of their own in the store
+     * (targets naming one derivation would share one step); 499's is missing. */
     for (int i = 0; i < 500; i++) {
+        char *drv = xasprintf("/nix/store/%032d-s%d.drv", 1000 + i, i);
+        if (i < 499) {
+            char *file = xasprintf("%s/%s", store, drv + strlen("/nix/store/"));
+            char *text = xasprintf("Derive([(\"out\",\"/nix/store/%032dz-s%d\",\"\",\"\")],[],[],"
+                                   "\"x86_64-linux\",\"/bin/sh\",[],[])", 1000 + i, i);
+            struct lk_error werr = LK_ERROR_INIT;
+            assert_int_equal(write_file_atomic(file, text, strlen(text), &werr), 0);
+            free(text);
+            free(file);
+        }
         sb_addf(&sb, "%s{\"attrPath\":[\"t%d\"],\"drvPath\":\"%s\"", i ? "," : "", i,
-                i == 499 ? DRV(8) : DRV(1));
+                i == 499 ? DRV(8) : drv);
+        free(drv);
         if (i % 3 == 0)
             sb_addf(&sb, ",\"meta\":{\"ci\":{\"extraSteps\":{\"b\":{" CMD(5) "},"
                          "\"r\":{" CMD(6) ",\"phase\":\"release\"}}}}");
@@ -738,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_chunk_boundaries),
         cmocka_unit_test(test_sorted_output_and_outdir),
         cmocka_unit_test(test_streamed_output),
+        cmocka_unit_test(test_shared_derivation),
         cmocka_unit_test(test_extra_step_executed),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
