@@ -10,7 +10,11 @@
  *   - every extra step (targets in order, steps in name order): its phase is
  *     known ("In step '<label>' (from <parentLabel>): Phase '<phase>' is not
  *     valid. Known phases: <phases joined by ', '>"), it has no prompt in
- *     the "build" phase, its command derivation has exactly one output.
+ *     the "build" phase, its command derivation has exactly one output;
+ *   - no two targets have one label ("targets <ptr> and <ptr> have the
+ *     same label '<label>' (labels must be unique)").
+ * Targets naming one drv share one step (steps.h: target_info_share),
+ * made at the first one's place; the others make only their extra steps.
  * Errors are bad input naming the manifest file (or the CLI option a list
  * came from) and a JSON pointer; `.drv` errors come from deps.h.
  * The result has one entry per enabled phase (active phases in `phases`
