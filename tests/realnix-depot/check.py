@@ -3,7 +3,7 @@
 usage: check.py MANIFEST OUT_DIR NORMALISED_DIR
 
 - every drv path named in the manifest, the chunks or drvmap.json is a file
-  in /nix/store;
+  in /nix/store (under $STORE_ROOT, when set: a private store);
 - drvmap.json names exactly the manifest's targets and drv paths, and every
   target, extra-step command and parentOverride drv of the manifest appears
   in the chunks;
@@ -60,7 +60,7 @@ for text in [manifest_text] + list(texts.values()):
         if m.group(2).endswith(".drv"):
             mentioned.add(m.group(0))
 for path in sorted(mentioned):
-    if not os.path.isfile(path):
+    if not os.path.isfile(os.environ.get("STORE_ROOT", "") + path):
         failed.append(f"{path} is named but is not a file")
     print(path)
 
