@@ -173,6 +173,12 @@ static void assert_json(const json_t *got, const char *want_text)
     json_decref(want);
 }
 
+/* Member `member` of step i of `steps` is the JSON value `want_text`. */
+static void assert_step(json_t *steps, size_t i, const char *member, const char *want_text)
+{
+    assert_json(json_object_get(json_array_get(steps, i), member), want_text);
+}
+
 static void assert_error(const char *manifest, const char *parent, int status, const char *line)
 {
     struct pipeline p;
@@ -250,18 +256,17 @@ static void test_dependencies_and_skip(void **state)
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(gen(m, NULL, &p, &err), 0);
     json_t *b = phase(&p, "build");
-    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
-    assert_json(json_object_get(json_array_get(b, 2), "depends_on"),
-                "[\":init:\",\"" KEY(1) "\",\"" KEY(2) "\"]");
+    assert_step(b, 1, "depends_on", "[\":init:\",\"" KEY(1) "\"]");
+    assert_step(b, 2, "depends_on", "[\":init:\",\"" KEY(1) "\",\"" KEY(2) "\"]");
     done(&p);
     /* t1 unchanged: skipped, hence not known; t2 changed (other drv). */
     assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
                             "\"t2\":{\"drvPath\":\"" DRV(5) "\",\"attrPath\":[\"t2\"]}}", &p, &err), 0);
     b = phase(&p, "build");
-    assert_json(json_object_get(json_array_get(b, 0), "skip"), "\"Target has not changed.\"");
-    assert_json(json_object_get(json_array_get(b, 1), "skip"), "false");
-    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\":init:\"]");
-    assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\":init:\",\"" KEY(2) "\"]");
+    assert_step(b, 0, "skip", "\"Target has not changed.\"");
+    assert_step(b, 1, "skip", "false");
+    assert_step(b, 1, "depends_on", "[\":init:\"]");
+    assert_step(b, 2, "depends_on", "[\":init:\",\"" KEY(2) "\"]");
     done(&p);
 }
 
@@ -307,11 +312,11 @@ static void test_shared_derivation(void **state)
     assert_json(json_object_get(s, "key"), "\"" KEY(1) "\"");
     assert_json(json_object_get(s, "env"), "{\"READTREE_TARGET\":\"t1\"}");
     assert_json(json_object_get(s, "depends_on"), "[\":init:\",\"x\"]");
-    assert_json(json_object_get(json_array_get(b, 1), "label"), "\":gear: a (from t1)\"");
-    assert_json(json_object_get(json_array_get(b, 1), "depends_on"), "[\"" KEY(1) "\"]");
-    assert_json(json_object_get(json_array_get(b, 2), "label"), "\":gear: b (from alias)\"");
-    assert_json(json_object_get(json_array_get(b, 2), "depends_on"), "[\"" KEY(1) "\"]");
-    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
+    assert_step(b, 1, "label", "\":gear: a (from t1)\"");
+    assert_step(b, 1, "depends_on", "[\"" KEY(1) "\"]");
+    assert_step(b, 2, "label", "\":gear: b (from alias)\"");
+    assert_step(b, 2, "depends_on", "[\"" KEY(1) "\"]");
+    assert_step(b, 3, "depends_on", "[\":init:\",\"" KEY(1) "\"]");
     assert_json(drvmap_of(&p), "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
                                "\"alias\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"alias\"]},"
                                "\"t2\":{\"drvPath\":\"" DRV(2) "\",\"attrPath\":[\"t2\"]}}");
@@ -319,17 +324,17 @@ static void test_shared_derivation(void **state)
     /* t1 unchanged, alias new: the step runs (t1's extra step is skipped). */
     assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]}}", &p, &err), 0);
     b = phase(&p, "build");
-    assert_json(json_object_get(json_array_get(b, 0), "skip"), "false");
-    assert_json(json_object_get(json_array_get(b, 1), "skip"), "\"Target has not changed.\"");
-    assert_json(json_object_get(json_array_get(b, 2), "skip"), "false");
-    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\",\"" KEY(1) "\"]");
+    assert_step(b, 0, "skip", "false");
+    assert_step(b, 1, "skip", "\"Target has not changed.\"");
+    assert_step(b, 2, "skip", "false");
+    assert_step(b, 3, "depends_on", "[\":init:\",\"" KEY(1) "\"]");
     done(&p);
     /* Both unchanged: skipped, and not a dependency of t2. */
     assert_int_equal(gen(m, "{\"t1\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"t1\"]},"
                             "\"alias\":{\"drvPath\":\"" DRV(1) "\",\"attrPath\":[\"alias\"]}}", &p, &err), 0);
     b = phase(&p, "build");
-    assert_json(json_object_get(json_array_get(b, 0), "skip"), "\"Target has not changed.\"");
-    assert_json(json_object_get(json_array_get(b, 3), "depends_on"), "[\":init:\"]");
+    assert_step(b, 0, "skip", "\"Target has not changed.\"");
+    assert_step(b, 3, "depends_on", "[\":init:\"]");
     done(&p);
     /* Two targets with one label: an error naming both. */
     assert_error("{\"targets\":[{\"attrPath\":[\"t\"],\"drvPath\":\"" DRV(1) "\"},"
