@@ -318,7 +318,8 @@ void deps_read_ahead(struct deps *d)
                 continue;
             d->files_read++;
             XGROW(paths, paths_alloc, e->n_inputs + 1);
-            const char *p = ra.paths[e->job].buf + e->off;
+            /* (no inputs: the job's buffer may be empty, NULL) */
+            const char *p = e->n_inputs ? ra.paths[e->job].buf + e->off : NULL;
             for (size_t i = 0; i < e->n_inputs; i++, p += strlen(p) + 1)
                 paths[i] = p;
             if (set_inputs(d, level[k], paths, e->n_inputs))
