@@ -125,7 +125,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzzobj/libfuzzlibs.a $(HDRS)
 unit: $(UNIT_BIN)
 	@./tests/run-unit $(UNIT_BIN)
 unit-san: $(UNIT_SANBIN)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ./tests/run-unit $(UNIT_SANBIN)
 
 # lazykite, nixsim and lazykite-sim under AddressSanitizer +
