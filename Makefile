@@ -26,7 +26,13 @@ WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 OPT     ?= -O2 -g
 CPPFLAGS_ALL := -Icore -Isim -DLAZYKITE_DATADIR='"$(DATADIR)"' -DLAZYKITE_LIBEXECDIR='"$(LIBEXECDIR)"'
 CFLAGS_ALL = $(WARN) $(OPT) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS)
-SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Every sanitizer build stops at the first report (-fno-sanitize-recover).
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The sanitized programs (lazykite, nixsim, lazykite-sim) for tests/sanitize:
+# a separate build directory, clang when installed (its UBSan also reports
+# null + 0 and the like), else $(CC); `make san SAN_CC=gcc` works too.
+SANB    := build-san
+SAN_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 
 MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c
 CORE_SRC  := $(filter-out core/lazykite.c,$(sort $(wildcard core/*.c)))
@@ -51,7 +57,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
             $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim)
 
-.PHONY: all check check-built unit unit-san suites bench bench-built run run-built install clean fuzz tools deps
+.PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install clean fuzz tools deps
 all: $(PROGS) tools
 
 deps:
@@ -102,7 +108,7 @@ $(B)/tools/%: tests/tools/%.c $(LIBS) $(HDRS)
 
 # libFuzzer targets: clang, ASan+UBSan; the libraries are compiled once with
 # coverage instrumentation (fuzzer-no-link) and linked into every target.
-FUZZ_SAN := -fsanitize=address,undefined
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := $(WARN) -O1 -g $(CPPFLAGS_ALL) $(PKG_CFLAGS)
 FUZZ_OBJ := $(CORE_SRC:%.c=$(B)/fuzzobj/%.o) $(SIM_SRC:%.c=$(B)/fuzzobj/%.o)
 $(B)/fuzzobj/%.o: %.c $(HDRS)
@@ -119,12 +125,20 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzzobj/libfuzzlibs.a $(HDRS)
 unit: $(UNIT_BIN)
 	@./tests/run-unit $(UNIT_BIN)
 unit-san: $(UNIT_SANBIN)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ./tests/run-unit $(UNIT_SANBIN)
 
-# Every tests/*/run script, with the built tree on hand (LAZYKITE_BUILD).
-suites: all $(FUZZ_BIN)
-	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./tests/run-suites $(SUITES)
+# lazykite, nixsim and lazykite-sim under AddressSanitizer +
+# UndefinedBehaviorSanitizer, in $(SANB)/ (B=$(SANB): the same rules).
+san:
+	@$(MAKE) --no-print-directory B=$(SANB) CC=$(SAN_CC) OPT='-O1 -g $(SAN)' \
+	  $(SANB)/lazykite $(SANB)/nixsim $(SANB)/lazykite-sim
+
+# Every tests/*/run script, with the built tree on hand (LAZYKITE_BUILD, and
+# LAZYKITE_SANBUILD for the sanitized programs).
+suites: all san $(FUZZ_BIN)
+	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) LAZYKITE_SANBUILD=$(CURDIR)/$(SANB) \
+	  ./tests/run-suites $(SUITES)
 
 # `make check` and `make run` first install missing dependencies (ci/deps.sh is
 # quiet and instant when everything is present), then continue in a fresh make
@@ -154,4 +168,4 @@ install: all
 	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(SANB)

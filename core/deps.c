@@ -150,7 +150,13 @@ static char *host_path(const struct deps *d, size_t idx)
 static int cycle_error(const struct deps *d, size_t from, size_t to, struct lk_error *err)
 {
     char *host = host_path(d, from);
-    lk_bad_input(err, host, NULL, "dependency cycle: derivation %s has input %s, which depends on it",
+    /* The place: the input's position in the .drv's inputDrvs, from 0. */
+    size_t at = 0;
+    while (at < d->nodes[from].n_inputs && d->nodes[from].inputs[at] != to)
+        at++;
+    char place[48];
+    snprintf(place, sizeof place, "inputDrvs[%zu]", at);
+    lk_bad_input(err, host, place, "dependency cycle: derivation %s has input %s, which depends on it",
                  d->nodes[from].path, d->nodes[to].path);
     free(host);
     return -1;
@@ -312,7 +318,8 @@ void deps_read_ahead(struct deps *d)
                 continue;
             d->files_read++;
             XGROW(paths, paths_alloc, e->n_inputs + 1);
-            const char *p = ra.paths[e->job].buf + e->off;
+            /* (no inputs: the job's buffer may be empty, NULL) */
+            const char *p = e->n_inputs ? ra.paths[e->job].buf + e->off : NULL;
             for (size_t i = 0; i < e->n_inputs; i++, p += strlen(p) + 1)
                 paths[i] = p;
             if (set_inputs(d, level[k], paths, e->n_inputs))

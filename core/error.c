@@ -57,24 +57,47 @@ void lk_error_default_file(struct lk_error *err, const char *file)
         err->file = xstrdup(file);
 }
 
+/* Append `s` with newlines escaped (the line stays one line), cut in the
+ * middle to LK_ERROR_PART_MAX bytes: the first and the last
+ * LK_ERROR_PART_MAX / 2 bytes, not splitting a UTF-8 sequence, around "…". */
+static void add_part(struct strbuf *sb, const char *s)
+{
+    size_t n = strlen(s), head = n, tail = n;
+    if (n > LK_ERROR_PART_MAX) {
+        head = LK_ERROR_PART_MAX / 2;
+        while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+            head--;
+        tail = n - LK_ERROR_PART_MAX / 2;
+        while (tail < n && ((unsigned char)s[tail] & 0xC0) == 0x80)
+            tail++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i == head) {
+            sb_adds(sb, "\xe2\x80\xa6"); /* U+2026, the ellipsis */
+            i = tail - 1;
+            continue;
+        }
+        if (s[i] == '\n')
+            sb_adds(sb, "\\n");
+        else
+            sb_addc(sb, s[i]);
+    }
+}
+
 char *lk_error_format(const struct lk_error *err)
 {
     struct strbuf sb = STRBUF_INIT;
-    if (err->file)
-        sb_addf(&sb, "%s: ", err->file);
-    if (err->place && *err->place)
-        sb_addf(&sb, "%s: ", err->place);
-    sb_adds(&sb, err->msg ? err->msg : "unknown error");
-    /* One line: newlines inside the message are shown escaped. */
-    struct strbuf one = STRBUF_INIT;
-    for (size_t i = 0; i < sb.len; i++) {
-        if (sb.buf[i] == '\n')
-            sb_adds(&one, "\\n");
-        else
-            sb_addc(&one, sb.buf[i]);
+    if (err->file) {
+        add_part(&sb, err->file);
+        sb_adds(&sb, ": ");
     }
-    sb_release(&sb);
-    return sb_detach(&one);
+    if (err->place) {
+        /* "" is the JSON pointer of the whole document. */
+        add_part(&sb, *err->place ? err->place : "(root)");
+        sb_adds(&sb, ": ");
+    }
+    add_part(&sb, err->msg ? err->msg : "unknown error");
+    return sb_detach(&sb);
 }
 
 void lk_error_print(const struct lk_error *err, const char *prog, FILE *to)

@@ -5,7 +5,8 @@
  * callers pass the value up unchanged (optionally adding context) until
  * `main` prints it with lk_error_print() as ONE line
  *     <prog>: <file>: <place>: <message>
- * (file/place omitted when unknown) and exits with `err->status`:
+ * (file/place omitted when unknown; place "" is shown as "(root)") and exits
+ * with `err->status`:
  * LK_EXIT_INPUT (2) for bad input, LK_EXIT_FAIL (1) for everything else.
  * Library code never prints errors and never exits. The struct owns its
  * strings; lk_error_clear() frees them and may be called on a cleared one. */
@@ -15,6 +16,10 @@
 #include <stdio.h>
 
 enum { LK_EXIT_FAIL = 1, LK_EXIT_INPUT = 2 };
+/* The printed line shows at most this many bytes of each of file, place and
+ * message: a longer one (an offending value echoed in full) keeps its first
+ * and last LK_ERROR_PART_MAX / 2 bytes around "…" (U+2026). */
+enum { LK_ERROR_PART_MAX = 400 };
 
 struct lk_error {
     int status;  /* 0 while no error is set */

@@ -41,6 +41,11 @@ void sb_addc(struct strbuf *sb, char c)
 
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+    /* (No format is nothing to add. Also, gcc's recoverable UBSan checks
+     * that vsnprintf's format is not NULL and carries on: -Wformat-truncation
+     * then sees a NULL format on that path, an error under -Werror.) */
+    if (!fmt)
+        return;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);

@@ -69,6 +69,11 @@ char *xstrndup(const char *s, size_t n)
 
 char *xvasprintf(const char *fmt, va_list ap)
 {
+    /* (No format gives "". Also, gcc's recoverable UBSan checks
+     * that vsnprintf's format is not NULL and carries on: -Wformat-truncation
+     * then sees a NULL format on that path, an error under -Werror.) */
+    if (!fmt)
+        return xstrdup("");
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);

@@ -1,6 +1,8 @@
 /* pipeline — see pipeline.h. YAML is first turned into the same jansson
  * tree as JSON, with a side table from JSON pointer to "line:column" so
- * that every later error can be placed in the YAML text. */
+ * that every later error can be placed in the YAML text. It is loaded with
+ * nix/yamltree (as fixtures are), which stops at its nesting limit while
+ * parsing: deep input costs no time. */
 #include "buildkite/pipeline.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 
 #include "buildkite/interpolate.h"
 #include "fileio.h"
+#include "nix/yamltree.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -131,8 +134,8 @@ static json_t *yaml_plain_scalar(const char *s)
     return NULL; /* a string */
 }
 
-static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *node, const char *ptr,
-                         int depth);
+static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const struct ynode *node,
+                         const char *ptr, int depth);
 
 static int yaml_merge(struct loader *L, json_t *obj, json_t *src, const char *ptr)
 {
@@ -159,8 +162,8 @@ static int yaml_merge(struct loader *L, json_t *obj, json_t *src, const char *pt
     return bad(L, ptr, "expected a mapping or a list of mappings to merge with <<");
 }
 
-static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *node, const char *ptr,
-                         int depth)
+static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const struct ynode *node,
+                         const char *ptr, int depth)
 {
     char *mark = xasprintf("%lu:%lu", (unsigned long)node->start_mark.line + 1,
                            (unsigned long)node->start_mark.column + 1);
@@ -177,15 +180,14 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
     }
     switch (node->type) {
     case YAML_SCALAR_NODE: {
-        const char *s = (const char *)node->data.scalar.value;
-        size_t n = node->data.scalar.length;
+        const char *s = node->scalar.value;
+        size_t n = node->scalar.length;
         if (strlen(s) != n) {
             bad(L, ptr, "expected a string without NUL characters");
             return NULL;
         }
-        /* (libyaml's document API gives every untagged scalar the str tag,
-         * so explicit tags cannot be told apart and are not honoured.) */
-        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        /* (Explicit tags are not honoured.) */
+        if (node->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
             json_t *v = yaml_plain_scalar(s);
             if (v)
                 return v;
@@ -198,10 +200,9 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
     case YAML_SEQUENCE_NODE: {
         json_t *arr = json_array();
         size_t i = 0;
-        for (yaml_node_item_t *it = node->data.sequence.items.start;
-             it < node->data.sequence.items.top; it++, i++) {
+        for (const size_t *it = node->items.start; it < node->items.top; it++, i++) {
             char *cp = json_pointer_index(ptr, i);
-            json_t *v = yaml_node(L, doc, yaml_document_get_node(doc, *it), cp, depth + 1);
+            json_t *v = yaml_node(L, doc, &doc->nodes[*it], cp, depth + 1);
             free(cp);
             if (!v) {
                 json_decref(arr);
@@ -214,10 +215,9 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
     case YAML_MAPPING_NODE: {
         json_t *obj = json_object();
         json_t *merges = json_array();
-        for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
-             pr < node->data.mapping.pairs.top; pr++) {
-            yaml_node_t *kn = yaml_document_get_node(doc, pr->key);
-            yaml_node_t *vn = yaml_document_get_node(doc, pr->value);
+        for (const struct ynode_pair *pr = node->pairs.start; pr < node->pairs.top; pr++) {
+            const struct ynode *kn = &doc->nodes[pr->key];
+            const struct ynode *vn = &doc->nodes[pr->value];
             if (kn->type != YAML_SCALAR_NODE) {
                 char *m = xasprintf("%lu:%lu", (unsigned long)kn->start_mark.line + 1,
                                     (unsigned long)kn->start_mark.column + 1);
@@ -225,13 +225,13 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
                 free(m);
                 goto fail;
             }
-            const char *key = (const char *)kn->data.scalar.value;
-            if (strlen(key) != kn->data.scalar.length) {
+            const char *key = kn->scalar.value;
+            if (strlen(key) != kn->scalar.length) {
                 bad(L, ptr, "expected a mapping key without NUL characters");
                 goto fail;
             }
             char *cp = json_pointer_join(ptr, key);
-            if (!strcmp(key, "<<") && kn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+            if (!strcmp(key, "<<") && kn->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
                 json_t *v = yaml_node(L, doc, vn, cp, depth + 1);
                 if (!v) {
                     free(cp);
@@ -283,24 +283,25 @@ static json_t *yaml_node(struct loader *L, yaml_document_t *doc, yaml_node_t *no
 static json_t *load_yaml(struct loader *L, const char *text, size_t len)
 {
     yaml_parser_t parser;
-    yaml_document_t doc;
+    struct yamltree doc;
     if (!yaml_parser_initialize(&parser)) {
         lk_fail(L->err, LK_EXIT_FAIL, L->file, NULL, "cannot initialise the YAML parser");
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     json_t *root = NULL;
-    if (!yaml_parser_load(&parser, &doc)) {
+    if (!yamltree_load(&parser, &doc)) {
         char *m = xasprintf("%lu:%lu", (unsigned long)parser.problem_mark.line + 1,
                             (unsigned long)parser.problem_mark.column + 1);
         lk_bad_input(L->err, L->file, m, "expected valid YAML: %s%s%s",
                      parser.problem ? parser.problem : "syntax error",
                      parser.context ? " " : "", parser.context ? parser.context : "");
         free(m);
+        yamltree_free(&doc);
         yaml_parser_delete(&parser);
         return NULL;
     }
-    yaml_node_t *top = yaml_document_get_root_node(&doc);
+    const struct ynode *top = doc.root;
     if (!top) {
         lk_bad_input(L->err, L->file, "1:1", "expected a pipeline, the document is empty");
     } else {
@@ -309,8 +310,8 @@ static json_t *load_yaml(struct loader *L, const char *text, size_t len)
         root = yaml_node(L, &doc, top, "", 0);
         if (root) {
             /* a second document is not a pipeline */
-            yaml_document_t next;
-            if (!yaml_parser_load(&parser, &next)) {
+            struct yamltree next;
+            if (!yamltree_load(&parser, &next)) {
                 char *m = xasprintf("%lu:%lu", (unsigned long)parser.problem_mark.line + 1,
                                     (unsigned long)parser.problem_mark.column + 1);
                 lk_bad_input(L->err, L->file, m, "expected valid YAML: %s",
@@ -319,16 +320,16 @@ static json_t *load_yaml(struct loader *L, const char *text, size_t len)
                 json_decref(root);
                 root = NULL;
             } else {
-                if (yaml_document_get_root_node(&next)) {
+                if (next.root) {
                     lk_bad_input(L->err, L->file, NULL, "expected one YAML document, found more");
                     json_decref(root);
                     root = NULL;
                 }
-                yaml_document_delete(&next);
             }
+            yamltree_free(&next);
         }
     }
-    yaml_document_delete(&doc);
+    yamltree_free(&doc);
     yaml_parser_delete(&parser);
     return root;
 }

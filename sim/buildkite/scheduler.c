@@ -167,7 +167,8 @@ int bk_sched_upload(struct bk_sched *s, int after, struct bk_pipeline *p, int *f
     }
     size_t before = s->n;
     XGROW(s->top, s->topalloc, s->ntop + p->nsteps);
-    memmove(s->top + pos + p->nsteps, s->top + pos, (s->ntop - pos) * sizeof(int));
+    if (p->nsteps) /* (an empty pipeline: s->top may still be NULL) */
+        memmove(s->top + pos + p->nsteps, s->top + pos, (s->ntop - pos) * sizeof(int));
     s->ntop += p->nsteps;
     for (size_t i = 0; i < p->nsteps; i++) {
         const struct bk_step *st = &p->steps[i];

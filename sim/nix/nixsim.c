@@ -181,7 +181,8 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                     lines[nl++] = abs;
             }
         }
-        qsort(lines, nl, sizeof *lines, cmp_str);
+        if (nl) /* (no output selected: lines is NULL) */
+            qsort(lines, nl, sizeof *lines, cmp_str);
         for (size_t k = 0; k < nl; k++)
             if (k == 0 || strcmp(lines[k], lines[k - 1]))
                 sb_addf(&outb, "%s\n", lines[k]);

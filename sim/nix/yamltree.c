@@ -106,6 +106,10 @@ static int add_scalar(struct builder *b, yaml_parser_t *p, const yaml_event_t *e
 static int open_collection(struct builder *b, yaml_parser_t *p, const yaml_event_t *ev,
                            yaml_node_type_t type, const yaml_char_t *anchor)
 {
+    if (b->n_open >= YAMLTREE_MAX_DEPTH) {
+        yaml_mark_t none = { 0, 0, 0 };
+        return composer_error(p, NULL, none, YAMLTREE_DEPTH_PROBLEM, ev->start_mark);
+    }
     size_t id;
     if (!new_node(b, p, ev, type, anchor, &id))
         return 0;

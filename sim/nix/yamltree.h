@@ -6,7 +6,12 @@
  * anchored node, so a document can refer to itself), the same start marks,
  * the same errors (a failure leaves libyaml's error fields of `parser` set,
  * including the composer's "found undefined alias" and "found duplicate
- * anchor" errors, with libyaml's wording and marks) — but keeps them in three
+ * anchor" errors, with libyaml's wording and marks) — except that
+ * collections nested deeper than YAMLTREE_MAX_DEPTH are a composer error
+ * ("expected at most 256 levels of nesting", at the collection that is one
+ * too deep), found while parsing: libyaml's scanner takes time quadratic in
+ * the flow depth, so deep input is rejected before it costs any — and keeps
+ * them in three
  * arrays: the nodes, the items and pairs of the collections, and the
  * scalars' text (each NUL-terminated). libyaml's document keeps a block of
  * 96 bytes and two allocations per node, which made loading a large fixture
@@ -21,6 +26,11 @@
 #include <stddef.h>
 
 #include <yaml.h>
+
+#define YAMLTREE_MAX_DEPTH 256
+/* The problem set when a collection is nested deeper (libyaml keeps a
+ * pointer to it: a literal). */
+#define YAMLTREE_DEPTH_PROBLEM "expected at most 256 levels of nesting"
 
 struct ynode_pair {
     size_t key, value; /* node numbers */

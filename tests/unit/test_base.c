@@ -55,6 +55,46 @@ static void test_error_format(void **state)
     lk_error_clear(&err);
 }
 
+/* A long part is cut in the middle around "…", at most LK_ERROR_PART_MAX
+ * bytes of it kept, never inside a UTF-8 sequence; each part on its own. */
+static void test_error_cut(void **state)
+{
+    (void)state;
+    struct strbuf v = STRBUF_INIT;
+    sb_adds(&v, "x"); /* odd: a cut at an even offset would split an "é" */
+    for (int i = 0; i < 1000; i++)
+        sb_adds(&v, "\xc3\xa9");
+    struct lk_error err = LK_ERROR_INIT;
+    lk_bad_input(&err, "f", sb_str(&v), "phase '%s' is not valid", sb_str(&v));
+    char *line = lk_error_format(&err);
+    /* place and message: head and tail of at most 200 bytes each */
+    assert_true(strlen(line) <= 3 + 2 * (LK_ERROR_PART_MAX + 3 + 2));
+    assert_true(strncmp(line, "f: x\xc3\xa9", 6) == 0);
+    const char *cut = strstr(line, "\xe2\x80\xa6");
+    assert_non_null(cut);
+    assert_non_null(strstr(cut + 3, "\xe2\x80\xa6")); /* the message is cut too */
+    assert_non_null(strstr(line, "\xc3\xa9' is not valid")); /* its tail is kept */
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p == 0xc3)
+            assert_int_equal(p[1], 0xa9), p++;
+        else if (*p == 0xe2)
+            assert_true(p[1] == 0x80 && p[2] == 0xa6), p += 2;
+        else
+            assert_true(*p < 0x80);
+    }
+    free(line);
+    /* 400 bytes exactly are not cut */
+    sb_reset(&v);
+    for (int i = 0; i < LK_ERROR_PART_MAX; i++)
+        sb_addc(&v, 'a');
+    lk_fail(&err, 0, NULL, NULL, "%s", sb_str(&v));
+    line = lk_error_format(&err);
+    assert_string_equal(line, sb_str(&v));
+    free(line);
+    lk_error_clear(&err);
+    sb_release(&v);
+}
+
 static void test_json_pointer(void **state)
 {
     (void)state;
@@ -168,7 +208,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strbuf),
-        cmocka_unit_test(test_error_format),
+        cmocka_unit_test(test_error_format), cmocka_unit_test(test_error_cut),
         cmocka_unit_test(test_json_pointer),
         cmocka_unit_test(test_whole_lines_prefix),
         cmocka_unit_test(test_outdir),

@@ -192,6 +192,24 @@ static void test_errors(void **state)
     load_err("e.yml", "steps:\n  - {command: x, type: wait}\n", "e.yml: 2:24: expected the type to agree");
 }
 
+/* Nesting is limited while parsing (nix/yamltree.h): 10^5 levels of flow
+ * mappings are rejected at once, at the first collection too deep. */
+static void test_deep_yaml(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    char *text = xmalloc(7 + 5 * n + 3);
+    char *w = text;
+    memcpy(w, "steps: ", 7), w += 7;
+    for (size_t i = 0; i < n; i++)
+        memcpy(w, "{a: ", 4), w += 4;
+    *w++ = '1';
+    memset(w, '}', n), w += n;
+    strcpy(w, "\n");
+    load_err("e.yml", text, "e.yml: 1:1028: expected valid YAML: expected at most 256 levels of nesting");
+    free(text);
+}
+
 static void test_validate(void **state)
 {
     (void)state;
@@ -238,7 +256,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_steps), cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_interpolation_values),
-        cmocka_unit_test(test_errors), cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_deep_yaml),
+        cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,7 +114,7 @@ static void test_malformed_json_first(void **state)
 static void test_top_level_shapes(void **state)
 {
     (void)state;
-    expect_error("[1]", "m.json: expected an object, found an array");
+    expect_error("[1]", "m.json: (root): expected an object, found an array");
     expect_error("{\"targets\": {}}", "m.json: /targets: expected an array of targets, found an object");
     expect_error("{\"targets\": [], \"targets\": []}",
                  "m.json: 1:25: malformed JSON: duplicate object key near '\"targets\"'");

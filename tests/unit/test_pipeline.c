@@ -560,7 +560,7 @@ static void test_errors(void **state)
     ERR("{\"targets\":[\n  {\"attrPath\": [\"a\"],}]}",
         "m.json: 2:22: malformed JSON: string or '}' expected near '}'");
     ERR("{\"a\":1,\"a\":2}", "m.json: 1:10: malformed JSON: duplicate object key near '\"a\"'");
-    ERR("[]", "m.json: expected an object, found an array");
+    ERR("[]", "m.json: (root): expected an object, found an array");
     /* A .drv the dependency analysis cannot read: the deps module's error. */
     struct pipeline p;
     struct lk_error err = LK_ERROR_INIT;

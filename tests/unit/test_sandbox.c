@@ -410,7 +410,7 @@ static double median_step_seconds(void)
         fail_msg("run failed: %s", r.err.msg);
     double secs[8];
     for (int i = 0; i < 8; i++) {
-        char key[8];
+        char key[16]; /* room for any int (gcc -O1 -fsanitize= checks) */
         snprintf(key, sizeof key, "t%d", i);
         assert_int_equal(outcome(&r, key), BK_PASSED);
         secs[i] = bk_executor_result(r.ex, bk_sched_find(r.sched, key))->seconds;

@@ -261,6 +261,19 @@ static void test_branches(void **state)
     bk_sched_free(s);
 }
 
+/* An empty pipeline uploaded first (nothing scheduled yet), then a step. */
+static void test_empty_upload(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL, "[]");
+    assert_int_equal(bk_sched_count(s), 0);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_sched_upload(s, -1, pl("[]"), NULL, NULL, &err), 0);
+    assert_int_equal(bk_sched_upload(s, -1, pl("[" C("a", "") "]"), NULL, NULL, &err), 0);
+    check_order(s, "a");
+    bk_sched_free(s);
+}
+
 static void test_uploads(void **state)
 {
     (void)state;
@@ -352,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_skips),    cmocka_unit_test(test_failures),
         cmocka_unit_test(test_wait),     cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_groups),   cmocka_unit_test(test_branches),
+        cmocka_unit_test(test_empty_upload),
         cmocka_unit_test(test_uploads),  cmocka_unit_test(test_missing_and_cycles),
         cmocka_unit_test(test_concurrency_and_cancel),
     };

@@ -4,13 +4,17 @@
  * refers to itself), several documents, empty input and each composer error;
  * then 20,000 deterministic mutations of them (characters YAML treats
  * specially inserted, deleted or swapped), which reach scanner and parser
- * errors at every place. */
+ * errors at every place. Then the nesting limit, found while parsing: deep
+ * input is rejected in linear time (libyaml's scanner is quadratic in the
+ * flow depth: 10^5 levels took over 20 s). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -120,12 +124,83 @@ static void test_mutations(void **state)
     }
 }
 
+/* `prefix`, then `n` times `open`, then "1", then `n` times `close`. */
+static char *nested(const char *prefix, const char *open, const char *close, size_t n)
+{
+    size_t lp = strlen(prefix), lo = strlen(open), lc = strlen(close);
+    char *s = malloc(lp + n * (lo + lc) + 3);
+    char *w = s;
+    memcpy(w, prefix, lp), w += lp;
+    for (size_t i = 0; i < n; i++)
+        memcpy(w, open, lo), w += lo;
+    *w++ = '1';
+    for (size_t i = 0; i < n; i++)
+        memcpy(w, close, lc), w += lc;
+    *w++ = '\n';
+    *w = 0;
+    return s;
+}
+
+/* 1 if the document loads, 0 with the problem and its mark checked. */
+static int load_nested(const char *text, size_t want_column)
+{
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+    struct yamltree t;
+    int ok = yamltree_load(&p, &t);
+    if (!ok) {
+        assert_int_equal(p.error, YAML_COMPOSER_ERROR);
+        assert_string_equal(p.problem, YAMLTREE_DEPTH_PROBLEM);
+        assert_int_equal(p.problem_mark.column, want_column);
+    }
+    yamltree_free(&t);
+    yaml_parser_delete(&p);
+    return ok;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    /* YAMLTREE_MAX_DEPTH levels load (the root mapping is one), one more
+     * does not; the mark is the collection one too deep. */
+    char *ok = nested("a: ", "[", "]", YAMLTREE_MAX_DEPTH - 1);
+    char *deep = nested("a: ", "[", "]", YAMLTREE_MAX_DEPTH);
+    assert_int_equal(load_nested(ok, 0), 1);
+    assert_int_equal(load_nested(deep, 3 + YAMLTREE_MAX_DEPTH - 1), 0);
+    free(ok);
+    free(deep);
+    /* 10^5 levels, flow mappings, flow sequences and block sequences: each
+     * rejected at once. The bound is generous (the linear path takes
+     * milliseconds, even under valgrind; the quadratic one took 20 s). */
+    const char *const open[] = { "{a: ", "[", "- " }, *const close[] = { "}", "]", "" };
+    for (size_t k = 0; k < 3; k++) {
+        char *text = nested("", open[k], close[k], 100000);
+        double t0 = now();
+        assert_int_equal(load_nested(text, k == 0 ? 4 * YAMLTREE_MAX_DEPTH
+                                           : k == 1 ? YAMLTREE_MAX_DEPTH
+                                                    : 2 * YAMLTREE_MAX_DEPTH), 0);
+        double took = now() - t0;
+        if (took > 2.0)
+            fail_msg("%zu: 10^5 levels rejected in %.2f s", k, took);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_documents),
         cmocka_unit_test(test_composer_errors_are_libyamls),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,16 @@
+# Source this in a tests/*/run suite: the suite convention, in one place.
+# A suite exits 0 when it passed, 77 when it could not run (after printing
+# one line `skipped: <reason>`), anything else when it failed. A tool the
+# suite needs that is missing is a skip; tests/run-suites turns a skip into a
+# failure under CI=true.
+#   skip REASON...       print `skipped: REASON` and exit 77
+#   need_tool NAME...    skip unless every NAME is on PATH
+#   BUILDKITE_SCHEMA     Buildkite's pipeline schema (LAZYKITE_SCHEMA, else
+#                        ../shared/buildkite/schema.json beside the tree)
+skip() { echo "skipped: $*"; exit 77; }
+need_tool() {
+    for _t in "$@"; do
+        command -v "$_t" >/dev/null 2>&1 || skip "$_t is not installed"
+    done
+}
+BUILDKITE_SCHEMA=${LAZYKITE_SCHEMA:-${LAZYKITE_ROOT:-.}/../shared/buildkite/schema.json}
