@@ -90,6 +90,13 @@ int bk_executor_upload(struct bk_executor *ex, int after, const char *name, cons
 
 int bk_executor_run(struct bk_executor *ex, struct lk_error *err);
 
+/* Async-signal-safe (for a SIGINT/SIGTERM handler): every running and
+ * later bk_executor_run() kills its sandboxes (and waits for them) and
+ * fails with "stopped by signal N" (status 128+N). */
+void bk_executor_request_stop(int sig);
+/* The signal bk_executor_request_stop() was given, or 0. */
+int bk_executor_stop_signal(void);
+
 /* The result of node `id`, or NULL if it never ran. */
 const struct bk_step_result *bk_executor_result(const struct bk_executor *ex, int id);
 struct bk_sched *bk_executor_sched(const struct bk_executor *ex);
