@@ -26,7 +26,9 @@
  * environment. A failed shim upload fails the step (as a failing `pipeline
  * upload` command would), reason "pipeline upload failed: ...".
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
- * (bwrap's message) or the system fails; step failures are outcomes.
+ * (bwrap's message) or the system fails, or (128+N) when stopped by signal
+ * N (bk_executor_request_stop()); step failures are outcomes. On every
+ * failure the running sandboxes are killed and waited for first.
  * Latency: bk_executor_run() sleeps until a sandbox exits (a pidfd per
  * sandbox; without pidfd_open(), a SIGCHLD handler of its own, installed
  * only while it runs and writing a self-pipe, the caller's handler
