@@ -239,8 +239,11 @@ void bk_sandbox_kill(const struct bk_sandbox_proc *proc)
     if (proc->pid <= 0)
         return;
     /* the PID namespace's init first (bwrap's child, in a session of its
-     * own): the kernel ends everything in the namespace with it */
-    const char *cp = proc->status ? strstr(proc->status, "\"child-pid\"") : NULL;
+     * own): the kernel ends everything in the namespace with it. Not once
+     * bwrap has reported its exit (bwrap reaped it: the pid may be reused). */
+    const char *cp = proc->status && !strstr(proc->status, "\"exit-code\"")
+                         ? strstr(proc->status, "\"child-pid\"")
+                         : NULL;
     if (cp) {
         cp += strlen("\"child-pid\"");
         while (*cp == ' ' || *cp == ':')

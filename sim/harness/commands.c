@@ -214,7 +214,8 @@ int sim_cmd_check(int argc, char **argv)
         struct sim_play_result res;
         const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
         if (sim_play(&opt, &res, &err) < 0) {
-            lk_error_print(&err, prog, stderr);
+            if (!bk_executor_stop_signal())
+                lk_error_print(&err, prog, stderr);
             if (err.status > status)
                 status = err.status;
             lines[i].text = xasprintf("%-34s %-7s %7s  %s", base, err.status == LK_EXIT_INPUT ? "BAD" : "ERROR",
@@ -242,7 +243,8 @@ int sim_cmd_check(int argc, char **argv)
     }
     printf("\n%-34s %-7s %7s  %s\n", "FIXTURE", "RESULT", "SECONDS", "INVARIANTS VIOLATED (expected or not)");
     for (size_t i = 0; i < n; i++) {
-        printf("%s\n", lines[i].text);
+        if (lines[i].text) /* NULL: not played (stopped before) */
+            printf("%s\n", lines[i].text);
         free(lines[i].text);
     }
     printf("\n%zu of %zu fixture(s) met their expectations\n", passed, n);
