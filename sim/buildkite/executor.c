@@ -409,6 +409,7 @@ static void kill_all(struct bk_executor *ex)
         if (a->id < 0)
             continue;
         int st;
+        bk_sandbox_read_status(&a->proc); /* bwrap's child-pid, for the kill */
         bk_sandbox_kill(&a->proc);
         waitpid(a->proc.pid, &st, 0);
         int ignored;
@@ -493,10 +494,36 @@ static void drain_self_pipe(void)
         ;
 }
 
+static volatile sig_atomic_t stop_sig;
+static int stop_pipe[2] = { -1, -1 };
+
+void bk_executor_request_stop(int sig)
+{
+    int saved = errno;
+    stop_sig = sig;
+    if (stop_pipe[1] >= 0 && write(stop_pipe[1], "", 1) < 0) {
+        /* full: the loop wakes anyway */
+    }
+    errno = saved;
+}
+
+int bk_executor_stop_signal(void)
+{
+    return stop_sig;
+}
+
+static int stopped(struct bk_executor *ex, struct lk_error *err)
+{
+    kill_all(ex);
+    return lk_fail(err, 128 + stop_sig, NULL, NULL, "stopped by signal %d", (int)stop_sig);
+}
+
 static int run_loop(struct bk_executor *ex, struct lk_error *err)
 {
     bool done = false;
     for (;;) {
+        if (stop_sig)
+            return stopped(ex, err);
         /* every free agent takes the next runnable step */
         for (size_t i = 0; i < ex->nagents && !done; i++) {
             struct agent *a = &ex->agents[i];
@@ -524,8 +551,10 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
             continue; /* the scheduler had more to start */
         }
         /* sleep until a sandbox exits, bwrap reports, or a deadline passes */
-        struct pollfd *fds = xcalloc(2 * ex->nagents + 1, sizeof(*fds));
+        struct pollfd *fds = xcalloc(2 * ex->nagents + 2, sizeof(*fds));
         nfds_t nf = 0;
+        if (stop_pipe[0] >= 0)
+            fds[nf++] = (struct pollfd){ stop_pipe[0], POLLIN, 0 };
         double t = now(), wait_s = -1;
         if (ex->self_pipe)
             fds[nf++] = (struct pollfd){ sigchld_pipe[0], POLLIN, 0 };
@@ -587,6 +616,8 @@ int bk_executor_run(struct bk_executor *ex, struct lk_error *err)
         return -1;
     if (wakeup_begin(ex, err) < 0)
         return -1;
+    if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        stop_pipe[0] = stop_pipe[1] = -1; /* then a stop is seen at the next wake-up */
     int rc = run_loop(ex, err);
     wakeup_end(ex);
     return rc;

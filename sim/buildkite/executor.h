@@ -26,7 +26,9 @@
  * environment. A failed shim upload fails the step (as a failing `pipeline
  * upload` command would), reason "pipeline upload failed: ...".
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
- * (bwrap's message) or the system fails; step failures are outcomes.
+ * (bwrap's message) or the system fails, or (128+N) when stopped by signal
+ * N (bk_executor_request_stop()); step failures are outcomes. On every
+ * failure the running sandboxes are killed and waited for first.
  * Latency: bk_executor_run() sleeps until a sandbox exits (a pidfd per
  * sandbox; without pidfd_open(), a SIGCHLD handler of its own, installed
  * only while it runs and writing a self-pipe, the caller's handler
@@ -89,6 +91,13 @@ int bk_executor_upload(struct bk_executor *ex, int after, const char *name, cons
                        size_t len, const struct bk_env *env, struct lk_error *err);
 
 int bk_executor_run(struct bk_executor *ex, struct lk_error *err);
+
+/* Async-signal-safe (for a SIGINT/SIGTERM handler): every running and
+ * later bk_executor_run() kills its sandboxes (and waits for them) and
+ * fails with "stopped by signal N" (status 128+N). */
+void bk_executor_request_stop(int sig);
+/* The signal bk_executor_request_stop() was given, or 0. */
+int bk_executor_stop_signal(void);
 
 /* The result of node `id`, or NULL if it never ran. */
 const struct bk_step_result *bk_executor_result(const struct bk_executor *ex, int id);

@@ -236,8 +236,23 @@ void bk_sandbox_read_status(struct bk_sandbox_proc *proc)
 
 void bk_sandbox_kill(const struct bk_sandbox_proc *proc)
 {
-    if (proc->pid > 0)
-        kill(-proc->pid, SIGKILL);
+    if (proc->pid <= 0)
+        return;
+    /* the PID namespace's init first (bwrap's child, in a session of its
+     * own): the kernel ends everything in the namespace with it. Not once
+     * bwrap has reported its exit (bwrap reaped it: the pid may be reused). */
+    const char *cp = proc->status && !strstr(proc->status, "\"exit-code\"")
+                         ? strstr(proc->status, "\"child-pid\"")
+                         : NULL;
+    if (cp) {
+        cp += strlen("\"child-pid\"");
+        while (*cp == ' ' || *cp == ':')
+            cp++;
+        long child = strtol(cp, NULL, 10);
+        if (child > 1)
+            kill((pid_t)child, SIGKILL);
+    }
+    kill(-proc->pid, SIGKILL);
 }
 
 int bk_sandbox_finish(struct bk_sandbox_proc *proc, int wait_status, bool killed, int *exit_status,

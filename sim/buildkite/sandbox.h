@@ -65,7 +65,8 @@ void bk_sandbox_read_status(struct bk_sandbox_proc *proc);
  * proc's resources. */
 int bk_sandbox_finish(struct bk_sandbox_proc *proc, int wait_status, bool killed, int *exit_status,
                       struct lk_error *err);
-/* SIGKILL the sandbox's process group. */
+/* SIGKILL the PID namespace's init (bwrap's "child-pid", when bwrap has
+ * reported it: read the status first) and bwrap's process group. */
 void bk_sandbox_kill(const struct bk_sandbox_proc *proc);
 
 #endif

@@ -2,15 +2,48 @@
 #include "harness/commands.h"
 
 #include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildkite/executor.h"
 #include "harness/play.h"
 #include "harness/report.h"
 #include "xalloc.h"
 
 static const char *const prog = "lazykite-sim";
+
+static void on_stop(int sig)
+{
+    bk_executor_request_stop(sig);
+}
+
+/* SIGINT, SIGTERM, SIGHUP stop the build: its sandboxes are killed and the
+ * work directory removed (unless --keep) before lazykite-sim exits 128+N.
+ * A signal the caller ignores stays ignored. */
+static void catch_stop_signals(void)
+{
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (size_t i = 0; i < 3; i++) {
+        struct sigaction old, sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static int stop_status(int status)
+{
+    int sig = bk_executor_stop_signal();
+    if (!sig)
+        return status;
+    fprintf(stderr, "%s: stopped by signal %d\n", prog, sig);
+    return 128 + sig;
+}
 
 static int usage(const char *cmd, const char *fmt, const char *arg)
 {
@@ -102,6 +135,7 @@ int sim_cmd_run(int argc, char **argv)
     struct sim_play_result res;
     memset(&res, 0, sizeof res);
     int status;
+    catch_stop_signals();
     if (sim_locate(&root, &build, &err) < 0) {
         lk_error_print(&err, prog, stderr);
         status = err.status;
@@ -109,8 +143,11 @@ int sim_cmd_run(int argc, char **argv)
         opt.root = root;
         opt.build = build;
         if (sim_play(&opt, &res, &err) < 0) {
-            lk_error_print(&err, prog, stderr);
+            if (!bk_executor_stop_signal())
+                lk_error_print(&err, prog, stderr);
             status = err.status;
+        } else if (bk_executor_stop_signal()) {
+            status = 0;
         } else {
             report_print(&res, opt.generator, stdout);
             status = res.ok ? 0 : LK_EXIT_FAIL;
@@ -125,7 +162,7 @@ int sim_cmd_run(int argc, char **argv)
     lk_error_clear(&err);
     free(root);
     free(build);
-    return status;
+    return stop_status(status);
 }
 
 int sim_cmd_check(int argc, char **argv)
@@ -166,7 +203,8 @@ int sim_cmd_check(int argc, char **argv)
     int status = 0;
     size_t passed = 0;
     struct strbuf_line { char *text; } *lines = xcalloc(n + 1, sizeof(*lines));
-    for (size_t i = 0; i < n; i++) {
+    catch_stop_signals();
+    for (size_t i = 0; i < n && !bk_executor_stop_signal(); i++) {
         struct sim_play_options opt = { 0 };
         opt.fixture_path = files[i];
         opt.unblock = -1;
@@ -176,7 +214,8 @@ int sim_cmd_check(int argc, char **argv)
         struct sim_play_result res;
         const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
         if (sim_play(&opt, &res, &err) < 0) {
-            lk_error_print(&err, prog, stderr);
+            if (!bk_executor_stop_signal())
+                lk_error_print(&err, prog, stderr);
             if (err.status > status)
                 status = err.status;
             lines[i].text = xasprintf("%-34s %-7s %7s  %s", base, err.status == LK_EXIT_INPUT ? "BAD" : "ERROR",
@@ -204,7 +243,8 @@ int sim_cmd_check(int argc, char **argv)
     }
     printf("\n%-34s %-7s %7s  %s\n", "FIXTURE", "RESULT", "SECONDS", "INVARIANTS VIOLATED (expected or not)");
     for (size_t i = 0; i < n; i++) {
-        printf("%s\n", lines[i].text);
+        if (lines[i].text) /* NULL: not played (stopped before) */
+            printf("%s\n", lines[i].text);
         free(lines[i].text);
     }
     printf("\n%zu of %zu fixture(s) met their expectations\n", passed, n);
@@ -216,5 +256,5 @@ int sim_cmd_check(int argc, char **argv)
     globfree(&g);
     free(root);
     free(build);
-    return status;
+    return stop_status(status);
 }

@@ -3,7 +3,10 @@
  * Contract: each takes the subcommand's argv (argv[0] is its name), prints
  * its output on stdout, errors as one line `lazykite-sim: FILE: PLACE: what`
  * on stderr, and returns the exit status: 0 every expectation met, 1 a
- * violation or unmet expectation (or a system failure), 2 bad input or usage.
+ * violation or unmet expectation (or a system failure), 2 bad input or usage,
+ * 128+N when signal N (SIGINT, SIGTERM, SIGHUP; one the caller ignores stays
+ * ignored) stopped it: the build's sandboxes are killed and waited for and
+ * the work directory removed (unless --keep) before it returns.
  *   run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]
  *       [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]
  *   check [FIXTURE...]     (default: <source root>/fixtures/ *.yaml) */

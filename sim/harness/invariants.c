@@ -142,6 +142,7 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
         for (size_t s = 0; s < tg->n_steps; s++) {
             const struct fixture_extra_step *st = &tg->steps[s];
             char *label = inv_extra_label(tg, st);
+            r->n_checked += obs_step_by_label(o, label) != NULL;
             char *why = xasprintf("the command of '%s'", label);
             obs_strv_add(&whys, &n_whys, why);
             mark_closure(d, dix(d, st->command), mark, whys[n_whys - 1]);
@@ -170,7 +171,8 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
         free(what);
         free(by);
     }
-    summary(r, "%zu derivations in extra-step commands and needsOutput parents; %s", guarded,
+    summary(r, "%zu extra step(s) in the build; %zu derivations in extra-step commands and needsOutput "
+               "parents; %s", r->n_checked, guarded,
             r->verdict == INV_VIOLATED ? "some were built during construction"
                                        : "none was built during construction");
     for (size_t i = 0; i < n_whys; i++)
@@ -211,8 +213,9 @@ static void check_construction_builds(const struct fixture *f, const struct depo
         if (expected[i] && !built[i])
             violation(r, "%s (%s) is in construction_builds but was not built during construction",
                       depot_drv_at(d, i)->key, depot_drv_at(d, i)->drv_path);
-    summary(r, "construction built %zu derivation(s); expected %zu", count,
-            f->expect.n_construction_builds);
+    r->n_checked = o->gen_ran ? n : 0;
+    summary(r, "construction built %zu derivation(s); expected %zu%s", count,
+            f->expect.n_construction_builds, o->gen_ran ? "" : "; the generation step never ran");
     free(expected);
     free(built);
 }
@@ -267,6 +270,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
             } else {
                 checked++;
             }
+            r->n_checked++;
             free(label);
         }
     }
@@ -319,6 +323,7 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
             free(label);
         }
     }
+    r->n_checked = checked;
     summary(r, "%zu needsOutput step(s) checked", checked);
 }
 
@@ -345,6 +350,7 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
             free(one);
         }
     }
+    r->n_checked = checked;
     summary(r,
             "git status --porcelain after %zu step(s) (%zu run; after the others the checkout was as git "
             "last found it clean, but for new top-level links or files its .gitignore ignores)",
@@ -456,14 +462,26 @@ static void check_pipeline_valid(const struct fixture *f, const struct sim_obser
     for (size_t i = 0; i < n_want; i++)
         free(want[i]);
     free(want);
+    r->n_checked = o->n_chunks + o->n_uploaded_ids + o->n_upload_errors;
+    summary(r, "%zu chunk(s), %zu step(s); keys, depends_on, cycles, sizes, upload order (the schema: "
+               INV_SCHEMA ")", o->n_chunks, nsteps);
+}
+
+static void check_schema(const struct sim_observed *o, struct inv_result *r)
+{
     for (size_t i = 0; i < o->n_schema_errors; i++)
         violation(r, "schema: %s", o->schema_errors[i]);
-    if (o->schema_state < 0)
-        evidence(r, "note: NOT validated against the Buildkite schema: %s",
-                 o->schema_note ? o->schema_note : "unknown reason");
-    summary(r, "%zu chunk(s), %zu step(s); keys, depends_on, cycles, sizes, upload order; schema %s",
-            o->n_chunks, nsteps,
-            o->schema_state == 0 ? "valid" : o->schema_state > 0 ? "INVALID" : "NOT CHECKED");
+    if (o->schema_state == 1 && !o->n_schema_errors)
+        violation(r, "the chunks do not match the Buildkite schema");
+    r->n_checked = o->schema_state >= 0 ? o->n_chunks : 0;
+    if (o->schema_state >= 0)
+        summary(r, "%zu chunk(s) %s the Buildkite schema (%s)", o->n_chunks,
+                o->schema_state == 0 ? "match" : "do NOT match", o->schema_note ? o->schema_note : "");
+    else {
+        r->verdict = INV_NOT_CHECKED;
+        summary(r, "not checked: the chunks were not validated against the Buildkite schema: %s",
+                o->schema_note ? o->schema_note : "unknown reason");
+    }
 }
 
 static int effective_skip(const struct sim_observed *o, const struct obs_step *s)
@@ -516,6 +534,7 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
             free(label);
         }
     }
+    r->n_checked = checked;
     summary(r, "%zu step(s) checked against the parent map", checked);
 }
 
@@ -556,6 +575,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
         if (!strcmp(o->events[e].event, "instantiate") && o->events[e].phase &&
             !strcmp(o->events[e].phase, "execution"))
             reinstantiated++;
+    r->n_checked = checked;
     summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
                "right out path; %zu .drv file(s) written again by nix-build -E in steps",
             o->gc_deleted, checked, reinstantiated);
@@ -564,13 +584,14 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
 int inv_check(const char *id, const struct fixture *f, const struct depot *d,
               const struct sim_observed *o, struct inv_result *out)
 {
+    static const char *const schema_id = INV_SCHEMA;
     const char *const *p = fixture_invariants;
     while (*p && strcmp(*p, id))
         p++;
-    if (!*p)
+    if (!*p && strcmp(id, schema_id))
         return -1;
     memset(out, 0, sizeof(*out));
-    out->id = *p;
+    out->id = *p ? *p : schema_id;
     out->verdict = INV_HELD;
     if (!strcmp(id, "no-early-extra-step-build"))
         check_no_early(f, d, o, out);
@@ -588,6 +609,14 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
         check_skip(f, o, out);
     else if (!strcmp(id, "gc-fallback"))
         check_gc(f, d, o, out);
+    else
+        check_schema(o, out);
+    if (out->verdict == INV_HELD && out->n_checked == 0) {
+        out->verdict = INV_NOT_CHECKED;
+        char *was = out->summary;
+        out->summary = xasprintf("not checked, nothing to check: %s", was ? was : "");
+        free(was);
+    }
     return 0;
 }
 
@@ -597,6 +626,8 @@ void inv_check_all(const struct fixture *f, const struct depot *d, const struct 
     memset(r, 0, sizeof(*r));
     for (const char *const *p = fixture_invariants; *p && r->n < INV_MAX; p++)
         inv_check(*p, f, d, o, &r->inv[r->n++]);
+    if (r->n < INV_MAX)
+        inv_check(INV_SCHEMA, f, d, o, &r->inv[r->n++]);
 }
 
 static __attribute__((format(printf, 2, 3))) void unmet(struct inv_report *r, const char *fmt, ...)
@@ -668,6 +699,9 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
             unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
                   inv_verdict_name(r->inv[i].verdict));
     }
+    if (o->gen_ran && o->gen_exit == 0 && !o->n_chunks && !o->generator_uploaded && !r->failure)
+        r->failure = xstrdup("the generator exited 0 but produced no pipeline: no chunk in pipeline/ "
+                             "and nothing uploaded");
     if (o->gen_step >= 0 || o->gen_ran) {
         if (!o->gen_ran)
             unmet(r, "the generation step never ran");
@@ -681,7 +715,7 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
 
 int inv_report_ok(const struct fixture *f, const struct inv_report *r)
 {
-    if (r->n_unmet)
+    if (r->n_unmet || r->failure)
         return 0;
     for (size_t i = 0; i < r->n; i++)
         if (r->inv[i].verdict == INV_VIOLATED && !expected_violation(f, r->inv[i].id))
@@ -705,6 +739,7 @@ void inv_report_free(struct inv_report *r)
     for (size_t i = 0; i < r->n_unmet; i++)
         free(r->unmet[i]);
     free(r->unmet);
+    free(r->failure);
     memset(r, 0, sizeof(*r));
 }
 

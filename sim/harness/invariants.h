@@ -2,12 +2,15 @@
  * computed over one observed build (observed.h).
  *
  * Contract: inv_check() computes one invariant (by id, the ids of
- * fixture_invariants[]) and inv_check_all() every one, in that order; each
- * result is held, violated or not checked, with evidence lines naming the
- * derivation (fixture key and .drv path), the step that built it and the
- * phase. inv_expectations() compares the build with the fixture's `expect`
+ * fixture_invariants[], or INV_SCHEMA) and inv_check_all() every one, in
+ * that order, then INV_SCHEMA (the Buildkite schema check, listed on its
+ * own); each result is held, violated or not checked, with evidence lines
+ * naming the derivation (fixture key and .drv path), the step that built it
+ * and the phase. Each counts what it checked: nothing checked and nothing
+ * violated is not-checked, never held. inv_expectations() compares the build with the fixture's `expect`
  * (step outcomes, built_by, the expected violations, the generator's exit
- * status and message) and lists what is unmet. Pure: no I/O, nothing in
+ * status and message) and lists what is unmet; a generator that exited 0
+ * but produced no pipeline (no chunk, nothing uploaded) sets `failure`. Pure: no I/O, nothing in
  * `f`, `d` or `o` changes. inv_outcome() maps a scheduler outcome (and its
  * reason) onto the fixture's outcome vocabulary.
  *
@@ -22,6 +25,9 @@
 #include "nix/depot.h"
 #include "nix/fixture.h"
 
+/* The schema check's id: a result of its own, not a fixture invariant. */
+#define INV_SCHEMA "pipeline-schema"
+
 enum inv_verdict { INV_HELD, INV_VIOLATED, INV_NOT_CHECKED };
 const char *inv_verdict_name(enum inv_verdict v); /* "held", "violated", "not-checked" */
 
@@ -31,6 +37,7 @@ struct inv_result {
     char *summary;           /* one line: what was checked / why not */
     char **evidence;         /* violations (or notes), one line each */
     size_t n_evidence;
+    size_t n_checked;        /* things checked; 0 and nothing violated: not-checked */
 };
 
 #define INV_MAX 16
@@ -39,6 +46,7 @@ struct inv_report {
     size_t n;
     char **unmet;            /* unmet expectations, one line each */
     size_t n_unmet;
+    char *failure;           /* why the run failed whatever the invariants say, or NULL */
 };
 
 /* 0, or -1 when `id` is not an invariant id. `out` is overwritten. */
@@ -49,7 +57,7 @@ void inv_check_all(const struct fixture *f, const struct depot *d, const struct 
 /* Fill r->unmet (r must hold the invariants, for `expect.violations`). */
 void inv_expectations(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
                       struct inv_report *r);
-/* Does the build meet everything (no unexpected violation, nothing unmet)? */
+/* Does the build meet everything (no unexpected violation, nothing unmet, no failure)? */
 int inv_report_ok(const struct fixture *f, const struct inv_report *r);
 void inv_result_free(struct inv_result *res);
 void inv_report_free(struct inv_report *r);

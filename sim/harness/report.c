@@ -49,6 +49,8 @@ static void print_failed_logs(const struct sim_play_result *res, FILE *to)
 
 void report_print_problems(const struct sim_play_result *res, FILE *to)
 {
+    if (res->inv.failure)
+        fprintf(to, "  failed    %s\n", res->inv.failure);
     for (size_t i = 0; i < res->inv.n; i++) {
         const struct inv_result *r = &res->inv.inv[i];
         if (r->verdict != INV_VIOLATED || expected_violation(res->fixture, r->id))
@@ -60,6 +62,16 @@ void report_print_problems(const struct sim_play_result *res, FILE *to)
     for (size_t i = 0; i < res->inv.n_unmet; i++)
         fprintf(to, "  unmet     %s\n", res->inv.unmet[i]);
     print_failed_logs(res, to);
+}
+
+static void print_result(const struct sim_play_result *res, const struct inv_result *r, FILE *to)
+{
+    int exp = expected_violation(res->fixture, r->id);
+    fprintf(to, "  %-11s %-26s %s%s\n", inv_verdict_name(r->verdict), r->id, r->summary ? r->summary : "",
+            exp ? (r->verdict == INV_VIOLATED ? " [violation expected]" : " [violation EXPECTED, not found]")
+                : "");
+    for (size_t k = 0; k < r->n_evidence; k++)
+        fprintf(to, "      %s\n", r->evidence[k]);
 }
 
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
@@ -80,16 +92,19 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
         fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(s->outcome),
                 s->agent ? s->agent : "-", secs, s->built ? s->built : "");
     }
-    fprintf(to, "\ninvariants:\n");
-    for (size_t i = 0; i < res->inv.n; i++) {
-        const struct inv_result *r = &res->inv.inv[i];
-        int exp = expected_violation(res->fixture, r->id);
-        fprintf(to, "  %-11s %-26s %s%s\n", inv_verdict_name(r->verdict), r->id, r->summary ? r->summary : "",
-                exp ? (r->verdict == INV_VIOLATED ? " [violation expected]" : " [violation EXPECTED, not found]")
-                    : "");
-        for (size_t k = 0; k < r->n_evidence; k++)
-            fprintf(to, "      %s\n", r->evidence[k]);
-    }
+    /* what was checked, then (on its own) what was not */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0, first = 1; i < res->inv.n; i++) {
+            const struct inv_result *r = &res->inv.inv[i];
+            if ((r->verdict == INV_NOT_CHECKED) != pass)
+                continue;
+            if (first)
+                fprintf(to, "\n%s:\n", pass ? "not checked" : "invariants");
+            first = 0;
+            print_result(res, r, to);
+        }
+    if (res->inv.failure)
+        fprintf(to, "\nthe run failed: %s\n", res->inv.failure);
     if (res->inv.n_unmet) {
         fprintf(to, "\nunmet expectations:\n");
         for (size_t i = 0; i < res->inv.n_unmet; i++)
@@ -114,7 +129,10 @@ static json_t *str_or_null(const char *s)
  *             "outcome", "reason", "agent", "seconds", "exit_status",
  *             "built": [fixture keys], "log_tail" (only after a non-zero exit)}],
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
- *                  "expected_violation", "summary", "evidence": [...]}],
+ *                  "expected_violation", "checked" (how many things), "summary",
+ *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
+ *  "not_checked": [ids of the invariants not checked],
+ *  "failure": why the run failed whatever the invariants say, or null,
  *  "unmet": [...], "work_dir": kept dir or null} */
 json_t *report_json(const struct sim_play_result *res, const char *generator)
 {
@@ -146,16 +164,19 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
             json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "log_tail",
                                 json_string(s->log_tail));
     }
-    json_t *invs = json_array();
+    json_t *invs = json_array(), *not_checked = json_array();
     for (size_t i = 0; i < res->inv.n; i++) {
         const struct inv_result *r = &res->inv.inv[i];
         json_t *ev = json_array();
         for (size_t k = 0; k < r->n_evidence; k++)
             json_array_append_new(ev, json_string(r->evidence[k]));
-        json_array_append_new(invs, json_pack("{s:s, s:s, s:b, s:o, s:o}", "id", r->id, "verdict",
+        json_array_append_new(invs, json_pack("{s:s, s:s, s:b, s:I, s:o, s:o}", "id", r->id, "verdict",
                                               inv_verdict_name(r->verdict), "expected_violation",
-                                              expected_violation(res->fixture, r->id), "summary",
-                                              str_or_null(r->summary), "evidence", ev));
+                                              expected_violation(res->fixture, r->id), "checked",
+                                              (json_int_t)r->n_checked, "summary", str_or_null(r->summary),
+                                              "evidence", ev));
+        if (r->verdict == INV_NOT_CHECKED)
+            json_array_append_new(not_checked, json_string(r->id));
     }
     json_t *unmet = json_array();
     for (size_t i = 0; i < res->inv.n_unmet; i++)
@@ -172,11 +193,13 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
     json_t *schema = json_pack("{s:b, s:o, s:o}", "validated", o->schema_state >= 0, "valid",
                                o->schema_state >= 0 ? json_boolean(o->schema_state == 0) : json_null(),
                                "note", str_or_null(o->schema_note));
-    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "fixture",
+    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
                      res->seconds, "ok", res->ok, "generation", gen, "schema", schema, "steps", steps,
-                     "invariants", invs, "unmet", unmet, "work_dir", str_or_null(res->work_dir));
+                     "invariants", invs, "not_checked", not_checked, "failure",
+                     str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
 }
 
 int report_write(const struct sim_play_result *res, const char *generator, const char *path,

@@ -125,6 +125,11 @@ static void good_build(struct world *w)
     obs_event_add(&w->o, "build", drv(w, "tools/exp"), "execution", "extra-1", NULL, out(w, "tools/exp"));
     obs_event_add(&w->o, "build", drv(w, "web/script"), "execution", "extra-1", NULL, out(w, "web/script"));
     obs_event_add(&w->o, "build", drv(w, "web/rel"), "execution", "extra-2", NULL, out(w, "web/rel"));
+    /* the generator ran and wrote a (release) chunk */
+    w->o.gen_ran = true;
+    w->o.gen_exit = 0;
+    obs_chunk_add(&w->o, "release-chunk-1.json", "release", 1,
+                  json_pack("{s:[{s:s, s:s}]}", "steps", "key", "rel", "command", "true"), NULL);
 }
 
 static enum inv_verdict verdict(struct world *w, const char *id, const char *needle)
@@ -153,6 +158,7 @@ static void test_good_build_holds_everything(void **state)
     good_build(w);
     for (const char *const *id = fixture_invariants; *id; id++)
         assert_int_equal(verdict(w, *id, NULL), strcmp(*id, "gc-fallback") ? INV_HELD : INV_NOT_CHECKED);
+    assert_int_equal(verdict(w, INV_SCHEMA, NULL), INV_NOT_CHECKED); /* not validated */
     struct inv_result r;
     assert_int_equal(inv_check("no-such-invariant", w->f, w->d, &w->o, &r), -1);
 }
@@ -171,10 +177,12 @@ static void test_no_early_extra_step_build(void **state)
 static void test_no_early_needs_output_parent(void **state)
 {
     struct world *w = *state;
+    good_build(w);
     obs_event_add(&w->o, "build", drv(w, "web/site"), "construction", "pipeline-gen", "ifd while evaluating x", NULL);
     assert_int_equal(verdict(w, "no-early-extra-step-build", "needsOutput parent"), INV_VIOLATED);
     /* valid (already there) is not a build */
     obs_free(&w->o);
+    good_build(w);
     obs_event_add(&w->o, "valid", drv(w, "web/site"), "construction", "pipeline-gen", NULL, NULL);
     assert_int_equal(verdict(w, "no-early-extra-step-build", NULL), INV_HELD);
 }
@@ -182,6 +190,9 @@ static void test_no_early_needs_output_parent(void **state)
 static void test_construction_builds(void **state)
 {
     struct world *w = *state;
+    /* no generation step ran: nothing checked */
+    assert_int_equal(verdict(w, "construction-builds", NULL), INV_NOT_CHECKED);
+    w->o.gen_ran = true;
     assert_int_equal(verdict(w, "construction-builds", NULL), INV_HELD);
     obs_event_add(&w->o, "build", drv(w, "web/rel"), "construction", NULL, NULL, NULL);
     assert_int_equal(verdict(w, "construction-builds", "web/rel"), INV_VIOLATED);
@@ -194,6 +205,7 @@ static void test_construction_builds_expected(void **state)
     memset(&w, 0, sizeof w);
     char *yaml = xasprintf("%sexpect:\n  construction_builds: [web/rel]\n", DEPOT);
     load(&w, yaml);
+    w.o.gen_ran = true;
     assert_int_equal(verdict(&w, "construction-builds", "not built during construction"), INV_VIOLATED);
     obs_event_add(&w.o, "build", drv(&w, "web/rel"), "construction", NULL, NULL, NULL);
     assert_int_equal(verdict(&w, "construction-builds", NULL), INV_HELD);
@@ -328,11 +340,43 @@ static void test_pipeline_invalid_chunks(void **state)
     obs_strv_add(&w->o.upload_errors, &w->o.n_upload_errors, "build-chunk-1.json: duplicate key");
     assert_int_equal(verdict(w, "pipeline-valid", "upload rejected"), INV_VIOLATED);
     obs_free(&w->o);
+    /* the schema is a check of its own: not validated is not-checked, never held */
+    obs_chunk_add(&w->o, "build-chunk-1.json", "build", 1, chunk_of(1, "k", 1), NULL);
     w->o.schema_note = xstrdup("the Buildkite schema x is absent");
-    assert_int_equal(verdict(w, "pipeline-valid", "NOT validated against the Buildkite schema"), INV_HELD);
+    assert_int_equal(verdict(w, INV_SCHEMA, NULL), INV_NOT_CHECKED);
+    w->o.schema_state = 0;
+    assert_int_equal(verdict(w, INV_SCHEMA, NULL), INV_HELD);
     w->o.schema_state = 1;
     obs_strv_add(&w->o.schema_errors, &w->o.n_schema_errors, "build-chunk-1.json: /steps/0: bad");
-    assert_int_equal(verdict(w, "pipeline-valid", "schema: build-chunk-1.json"), INV_VIOLATED);
+    assert_int_equal(verdict(w, INV_SCHEMA, "schema: build-chunk-1.json"), INV_VIOLATED);
+}
+
+/* A generator that exited 0 and wrote nothing: no invariant that had
+ * nothing to check holds, and the run fails with the reason. */
+static void test_nothing_checked_is_not_held(void **state)
+{
+    struct world *w = *state;
+    w->o.gen_ran = true;
+    w->o.gen_exit = 0;
+    struct inv_report r;
+    inv_check_all(w->f, w->d, &w->o, &r);
+    inv_expectations(w->f, w->d, &w->o, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        if (strcmp(r.inv[i].id, "construction-builds")) /* the generator ran: that was checked */
+            assert_int_equal(r.inv[i].verdict, INV_NOT_CHECKED);
+        assert_int_equal(r.inv[i].n_checked, strcmp(r.inv[i].id, "construction-builds") ? 0 : depot_n_drvs(w->d));
+    }
+    assert_string_equal(r.inv[r.n - 1].id, INV_SCHEMA);
+    assert_non_null(r.failure);
+    assert_non_null(strstr(r.failure, "produced no pipeline"));
+    assert_false(inv_report_ok(w->f, &r));
+    inv_report_free(&r);
+    /* a failing generator is the expectations' business, not a failure of the run */
+    w->o.gen_exit = 1;
+    inv_check_all(w->f, w->d, &w->o, &r);
+    inv_expectations(w->f, w->d, &w->o, &r);
+    assert_null(r.failure);
+    inv_report_free(&r);
 }
 
 static void test_skip_consistent(void **state)
@@ -614,6 +658,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tree_clean, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_invalid_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_checked_is_not_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_fallback, setup, teardown),
         cmocka_unit_test(test_expectations),
