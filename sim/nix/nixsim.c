@@ -90,7 +90,9 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
         char *bang = strchr(arg, '!');
         if (bang) {
             *bang = '\0';
-            wanted[np] = xasprintf(",%s,", bang + 1);
+            /* "P!" names no output: Nix 2.8 then builds and prints them all */
+            if (bang[1])
+                wanted[np] = xasprintf(",%s,", bang + 1);
         }
         if ((rc = store_follow_arg(s, arg, &paths[np], err)) == 0)
             np++;
@@ -181,7 +183,8 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                     lines[nl++] = abs;
             }
         }
-        qsort(lines, nl, sizeof *lines, cmp_str);
+        if (nl)
+            qsort(lines, nl, sizeof *lines, cmp_str);
         for (size_t k = 0; k < nl; k++)
             if (k == 0 || strcmp(lines[k], lines[k - 1]))
                 sb_addf(&outb, "%s\n", lines[k]);

@@ -1099,6 +1099,30 @@ static int symlink_replace(const char *target, const char *link, struct lk_error
     return 0;
 }
 
+/* Nix's addPermRoot: an existing `link` is replaced only when it is a
+ * symlink into the store; anything else there (a file, a directory, a link
+ * elsewhere) is kept and the root refused. */
+static int check_root_link(const struct store *s, const char *link, struct lk_error *err)
+{
+    struct stat st;
+    if (lstat(link, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n >= 0) {
+            target[n] = '\0';
+            char *logical = store_logical(s, target);
+            int in_store = logical != NULL;
+            free(logical);
+            if (in_store)
+                return 0;
+        }
+    }
+    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot create symlink '%s'; already exists",
+                   link);
+}
+
 int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
                    struct lk_error *err)
 {
@@ -1110,7 +1134,9 @@ int store_add_root(const struct store *s, const char *path, const char *link, ch
         free(abs);
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
     }
-    int rc = symlink_replace(host, abs, err);
+    int rc = check_root_link(s, abs, err);
+    if (rc == 0)
+        rc = symlink_replace(host, abs, err);
     free(host);
     if (rc == 0) {
         char *rf = root_file(s, abs);

@@ -140,8 +140,10 @@ int store_lock(const struct store *s, const char *path, int *fd, struct lk_error
 void store_unlock(int fd);
 
 /* Make `link` (made absolute against the cwd) a symlink to the host file of
- * `path` (replacing an existing link atomically) and register it as an
- * indirect root. *abs_link receives the absolute link path. */
+ * `path` (replacing an existing link into the store atomically) and register
+ * it as an indirect root. Anything else at `link` (a file, a directory, a
+ * symlink outside the store) stays, and the error is Nix's "cannot create
+ * symlink '…'; already exists". *abs_link receives the absolute link path. */
 int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
                    struct lk_error *err);
 /* The store paths the roots point at, sorted and unique; roots whose link is
