@@ -425,6 +425,15 @@ static int journal_read(const struct store *s, struct store_journal *j, struct l
         j->file.len += (size_t)n;
         j->file.buf[j->file.len] = '\0';
     }
+    /* Keep whole lines only: an unfinished last record is being written, or
+     * was torn by a writer that failed, and the next writer cuts it off;
+     * the next read starts after the last whole line either way. */
+    size_t whole = j->parsed;
+    char *nl = j->file.len > whole ? memrchr(j->file.buf + whole, '\n', j->file.len - whole)
+                                   : NULL;
+    if (nl)
+        whole = (size_t)(nl + 1 - j->file.buf);
+    sb_truncate(&j->file, whole);
     return 0;
 }
 
@@ -507,6 +516,71 @@ static void journal_add(const struct store *s, char sign, const char *path, cons
     journal_index(j, off << 1 | 1);
 }
 
+/* Cut an unfinished last record (a writer that failed or died mid-write)
+ * off the journal, so that the next record is not glued to it. Called with
+ * the journal's flock held: no other writer is appending. *size gets the
+ * journal's size after the repair. */
+static int journal_repair_tail(int fd, off_t *size, struct lk_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot stat");
+    off_t end = st.st_size, cut = end;
+    char buf[4096];
+    while (cut > 0) {
+        size_t want = cut < (off_t)sizeof buf ? (size_t)cut : sizeof buf;
+        ssize_t n = pread(fd, buf, want, cut - (off_t)want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)want)
+            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot read");
+        char *nl = memrchr(buf, '\n', want);
+        if (nl) {
+            cut -= (off_t)want - (off_t)(nl - buf) - 1;
+            break;
+        }
+        cut -= (off_t)want;
+    }
+    if (cut < end && ftruncate(fd, cut) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal",
+                             "cannot cut an unfinished record off");
+    *size = cut;
+    return 0;
+}
+
+/* Append the unwritten lines of `own`, all or nothing: on a failed or short
+ * write what was written is cut off again. Writers take turns (flock). */
+static int journal_append(struct store_journal *j, struct lk_error *err)
+{
+    while (flock(j->fd, LOCK_EX) != 0)
+        if (errno != EINTR)
+            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot lock");
+    off_t start;
+    int rc = journal_repair_tail(j->fd, &start, err);
+    size_t done = j->own_written;
+    while (rc == 0 && done < j->own.len) {
+        size_t len = whole_lines_prefix(j->own.buf + done, j->own.len - done,
+                                        JOURNAL_WRITE_MAX);
+        ssize_t n = write(j->fd, j->own.buf + done, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)len) {
+            rc = n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
+                       : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
+                                 "short write to the validity journal (is the disk full?)");
+            if (ftruncate(j->fd, start) != 0) {
+                /* the next writer cuts the unfinished record off */
+            }
+            break;
+        }
+        done += len;
+    }
+    if (rc == 0)
+        j->own_written = done;
+    flock(j->fd, LOCK_UN);
+    return rc;
+}
+
 int store_sync(const struct store *s, struct lk_error *err)
 {
     struct store_journal *j = s->journal;
@@ -514,19 +588,7 @@ int store_sync(const struct store *s, struct lk_error *err)
         return 0;
     if (journal_open(s, j, err) != 0)
         return -1;
-    while (j->own_written < j->own.len) {
-        size_t len = whole_lines_prefix(j->own.buf + j->own_written,
-                                        j->own.len - j->own_written, JOURNAL_WRITE_MAX);
-        ssize_t n = write(j->fd, j->own.buf + j->own_written, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)len)
-            return n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
-                         : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
-                                   "short write to the validity journal");
-        j->own_written += len;
-    }
-    return 0;
+    return journal_append(j, err);
 }
 
 static void journal_free(struct store_journal *j)

@@ -12,8 +12,12 @@
  *                          once; store_add_text() (the `.drv` files) buffers
  *                          its lines until store_sync(). Lines go out with
  *                          O_APPEND in single write(2)s of whole lines (at
- *                          most 1 MiB each), so concurrent writers never
- *                          interleave within a line; a reader ignores an
+ *                          most 1 MiB each), writers taking turns under the
+ *                          journal's flock. An append is all or nothing: a
+ *                          failed or short write (a full disk) is cut off
+ *                          again, and a writer first cuts off an unfinished
+ *                          last record (one whose writer died), so that no
+ *                          record is glued to it; a reader ignores an
  *                          unfinished last line. It is read once per process
  *                          and its new tail re-read when a lookup misses;
  *                          lookups use an index of every line read.
