@@ -92,7 +92,10 @@ static int outputs_valid(const struct store *s, const struct drv *d)
     return 1;
 }
 
-static void log_event(const char *event, const struct node *nd, const char *cause)
+/* Log `event` about `nd`. The log is what the harness judges the run by: a
+ * line that cannot be written fails the command (-1, `err` names the log). */
+static int log_event(const char *event, const struct node *nd, const char *cause,
+                     struct lk_error *err)
 {
     const char **names = xcalloc(nd->d.n_outputs + 1, sizeof *names);
     const char **paths = xcalloc(nd->d.n_outputs + 1, sizeof *paths);
@@ -103,17 +106,10 @@ static void log_event(const char *event, const struct node *nd, const char *caus
     struct eventlog_event ev = { .event = event, .drv = nd->path, .out_names = names,
                                  .out_paths = paths, .n_outputs = nd->d.n_outputs,
                                  .cause = cause };
-    struct lk_error err = LK_ERROR_INIT;
-    /* The log is a record, not part of the build: a failed write must not
-     * fail the build, but it is reported on stderr. */
-    if (eventlog_write(&ev, &err) != 0) {
-        char *line = lk_error_format(&err);
-        fprintf(stderr, "warning: %s\n", line);
-        free(line);
-        lk_error_clear(&err);
-    }
+    int rc = eventlog_write(&ev, err);
     free(names);
     free(paths);
+    return rc;
 }
 
 /* Walk the closure of `roots`: post-order list of the nodes to build. */
@@ -552,7 +548,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
     if (rc != 0)
         goto out;
     if (outputs_valid(s, d)) {
-        log_event("valid", nd, o->cause);
+        rc = log_event("valid", nd, o->cause, err);
         goto out;
     }
     if (o->log)
@@ -580,8 +576,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         *failure = xasprintf("builder for '%s' %s", nd->path, how);
         free(how);
         remove_outputs(s, d);
-        log_event("fail", nd, o->cause);
-        rc = 1;
+        rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -594,8 +589,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
                                  "'%s' at '%s'",
                                  nd->path, d->outputs[i].name, d->outputs[i].path);
             remove_outputs(s, d);
-            log_event("fail", nd, o->cause);
-            rc = 1;
+            rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
             goto out;
         }
     }
@@ -617,7 +611,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         remove_outputs(s, d);
         goto out;
     }
-    log_event("build", nd, o->cause);
+    rc = log_event("build", nd, o->cause, err);
 out:
     if (build_dir) {
         if (rmdir(build_dir) != 0) /* what the builder left in it, if anything */
@@ -672,8 +666,9 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     for (size_t i = 0; i < n; i++) {
         int added;
         size_t k = graph_get(&g, drv_paths[i], &added);
-        if (!g.nodes[k].needs_build)
-            log_event("valid", &g.nodes[k], o->cause);
+        if (!g.nodes[k].needs_build &&
+            (rc = log_event("valid", &g.nodes[k], o->cause, err)) != 0)
+            goto out;
     }
     char *failure = NULL;
     for (size_t i = 0; i < n_order; i++) {

@@ -21,7 +21,9 @@
  *     output valid (deriver = the `.drv`), then logs a `build` event;
  *   - on failure removes the outputs (nothing becomes valid), logs `fail`.
  * Events carry `cause` from the options. Requested derivations that were
- * valid from the start log `valid`.
+ * valid from the start log `valid`. An event that cannot be written to the
+ * realisation log is an error (-1, `err` names the log; a build already
+ * made stays valid): the log is what a run is judged by.
  *
  * Errors: Nix 2.8's messages and exit status — a failed build is status 100
  * ("builder for '…' failed with exit code N", or "N dependencies of
