@@ -4,8 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +12,7 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "nix/builder.h"
 #include "program.h"
 #include "strbuf.h"
 #include "strindex.h"
@@ -215,9 +214,10 @@ static char *tmp_base(void)
     return xstrdup(t && *t ? t : "/tmp");
 }
 
-/* Run the builder of `nd` in `build_dir`; *wstatus is its wait status. */
+/* Run the builder of `nd` in `build_dir` (builder.h), the output locks
+ * `locks[0..n_locks)` inherited; *wstatus is its wait status. */
 static int run_builder(const struct store *s, const struct node *nd, const char *build_dir,
-                       int *wstatus, struct lk_error *err)
+                       const int *locks, size_t n_locks, int *wstatus, struct lk_error *err)
 {
     const struct drv *d = &nd->d;
     struct envv env = { 0 };
@@ -254,6 +254,7 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
                            "to builders)");
         }
         argv[ac++] = (char *)"bwrap";
+        argv[ac++] = (char *)"--die-with-parent";
         argv[ac++] = (char *)"--dev-bind";
         argv[ac++] = (char *)"/";
         argv[ac++] = (char *)"/";
@@ -269,43 +270,18 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
         argv[ac++] = d->args[i];
     argv[ac] = NULL;
 
-    /* posix_spawn (vfork-like: cheap from a large parent): stdin /dev/null,
-     * stdout onto stderr, cwd the build directory, SIGPIPE default. The
+    /* stdin /dev/null, stdout onto stderr, cwd the build directory, in its
+     * own process group, dying with us; it holds the output locks too. The
      * umask (022, as Nix sets it) is the parent's, set in realise(). */
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    posix_spawn_file_actions_addchdir_np(&fa, build_dir);
-    posix_spawnattr_init(&attr);
-    sigset_t dflt;
-    sigemptyset(&dflt);
-    sigaddset(&dflt, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &dflt);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     fflush(NULL);
-    pid_t pid;
-    int serr = posix_spawn(&pid, exe, &fa, &attr, argv, env.kv);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (serr != 0) {
-        /* Nix reports an unrunnable builder as a failed build. */
-        fprintf(stderr, "error: executing '%s': %s\n", exe, strerror(serr));
-        env_free(&env);
-        free(argv);
-        *wstatus = 127 << 8;
-        return 0;
-    }
+    int exec_errno = 0;
+    int rc = builder_run(exe, argv, env.kv, build_dir, locks, n_locks, wstatus, &exec_errno,
+                         err);
+    if (rc == 0 && exec_errno) /* Nix reports an unrunnable builder as a failed build */
+        fprintf(stderr, "error: executing '%s': %s\n", exe, strerror(exec_errno));
     env_free(&env);
     free(argv);
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR)
-            return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "waitpid");
-    }
-    *wstatus = st;
-    return 0;
+    return rc;
 }
 
 /* ---- reference scanning ---- */
@@ -566,7 +542,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         goto out;
     }
     int st;
-    if (run_builder(s, nd, build_dir, &st, err) != 0) {
+    if (run_builder(s, nd, build_dir, locks, n, &st, err) != 0) {
         rc = -1;
         remove_outputs(s, d);
         goto out;
@@ -638,7 +614,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
      * (and to builders running nixsim) before anything is built. */
     if (store_sync(s, err) != 0)
         return -1;
-    umask(022); /* builders inherit it (posix_spawn), as Nix sets it */
+    umask(022); /* builders inherit it, as Nix sets it */
     struct graph g = { 0 };
     size_t *order = NULL, n_order = 0;
     int rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
