@@ -13,6 +13,7 @@
 #include "eventlog.h"
 #include "fileio.h"
 #include "nix/builder.h"
+#include "nix/temproots.h"
 #include "program.h"
 #include "strbuf.h"
 #include "strindex.h"
@@ -601,6 +602,26 @@ out:
     return rc;
 }
 
+/* Make every derivation of the plan, its outputs and its input sources
+ * temporary roots: a deletion keeps them while this process builds. */
+static int root_plan(const struct store *s, const struct graph *g, struct lk_error *err)
+{
+    const char **v = NULL;
+    size_t len = 0, alloc = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct node *nd = &g->nodes[i];
+        XGROW(v, alloc, len + 1 + nd->d.n_outputs + nd->d.n_srcs);
+        v[len++] = nd->path;
+        for (size_t k = 0; k < nd->d.n_outputs; k++)
+            v[len++] = nd->d.outputs[k].path;
+        for (size_t k = 0; k < nd->d.n_srcs; k++)
+            v[len++] = nd->d.srcs[k];
+    }
+    int rc = temproots_add(s, v, len, err);
+    free(v);
+    return rc;
+}
+
 int realise(const struct store *s, const char *const *drv_paths, size_t n,
             const struct realise_opts *opts, struct lk_error *err)
 {
@@ -617,7 +638,15 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     umask(022); /* builders inherit it, as Nix sets it */
     struct graph g = { 0 };
     size_t *order = NULL, n_order = 0;
-    int rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
+    /* What the plan finds valid stays so: it is made a temporary root
+     * before a deletion can look (temproots.h). */
+    int gc_fd = -1;
+    int rc = temproots_lock(s, 0, &gc_fd, err);
+    if (rc == 0)
+        rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
+    if (rc == 0)
+        rc = root_plan(s, &g, err);
+    temproots_unlock(gc_fd);
     if (rc != 0)
         goto out;
     if (o->log && n_order) {
@@ -701,6 +730,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
 out_fail:
     free(failure);
 out:
+    temproots_release(s);
     free(order);
     graph_free(&g);
     return rc;

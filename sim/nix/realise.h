@@ -3,7 +3,9 @@
  * Contract: realise() makes every output of each requested `.drv` (a valid
  * store path) valid. The closure is walked first: an input derivation whose
  * outputs are all valid is not entered; the derivations that need building
- * are built inputs-first. Each build:
+ * are built inputs-first. The walk runs under the shared GC lock, and every
+ * derivation it reaches, with its outputs and input sources, is a temporary
+ * root (temproots.h) until realise() returns. Each build:
  *   - takes the flock of every output (sorted, blocking) and re-checks
  *     validity: another process may have built it meanwhile (`valid` event);
  *   - removes stale unregistered output paths, makes a fresh build directory

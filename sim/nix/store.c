@@ -15,6 +15,7 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "nix/temproots.h"
 #include "parallel.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -1314,11 +1315,20 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     *bytes = 0;
     if (log)
         fprintf(log, "finding garbage collector roots...\n");
-    char **roots = NULL, **live = NULL, **valid = NULL;
-    size_t n_roots = 0, n_live = 0, n_valid = 0;
+    char **roots = NULL, **live = NULL, **valid = NULL, **temp = NULL;
+    size_t n_roots = 0, n_live = 0, n_valid = 0, n_temp = 0;
     int rc = -1;
-    if (store_roots(s, &roots, &n_roots, err) != 0)
+    /* No process makes a path a temporary root while this runs. */
+    int gc_fd;
+    if (temproots_lock(s, 1, &gc_fd, err) != 0)
         return -1;
+    if (store_roots(s, &roots, &n_roots, err) != 0 ||
+        temproots_read(s, &temp, &n_temp, err) != 0)
+        goto out;
+    /* Temporary roots (the paths of running builds) are roots too. */
+    roots = xrealloc(roots, (n_roots + n_temp + 1) * sizeof *roots);
+    for (size_t i = 0; i < n_temp; i++)
+        roots[n_roots++] = xstrdup(temp[i]);
     /* Roots whose target is not valid keep nothing alive beyond themselves. */
     size_t k = 0;
     for (size_t i = 0; i < n_roots; i++) {
@@ -1357,7 +1367,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *p = paths[i];
         size_t pos;
-        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos)) {
+        struct strset temp_set = { temp, n_temp, n_temp };
+        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos) ||
+            strset_find(&temp_set, p, &pos)) {
             rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                          "Cannot delete path '%s' since it is still alive. To find out why, "
                          "use: nix-store --query --roots",
@@ -1409,7 +1421,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     store_paths_free(deleting.v, deleting.n);
     store_paths_free(referenced.v, referenced.n);
 out:
+    temproots_unlock(gc_fd);
     store_paths_free(roots, n_roots);
+    store_paths_free(temp, n_temp);
     store_paths_free(live, n_live);
     store_paths_free(valid, n_valid);
     return rc;

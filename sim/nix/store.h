@@ -28,6 +28,7 @@
  *   roots/<hash of link>   indirect roots: symlinks to out-links (absolute);
  *                          the name is a 128-bit non-cryptographic hash
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
+ *   gc.lock, temproots/    the GC lock and temporary roots (temproots.h)
  * Every path the API takes or returns is a logical `/nix/store/<name>` path;
  * store_host() maps one to the host file. When `dir` is the directory seen at
  * /nix/store (the same inode: inside the sandbox, or NIXSIM_STORE=/nix/store)
@@ -155,7 +156,9 @@ int store_add_root(const struct store *s, const char *path, const char *link, ch
 int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
 
 /* nix-store --delete: delete each path in order unless it is live (in the
- * closure of the roots, or referenced by a valid path not being deleted):
+ * closure of the roots and of the temporary roots of running builds
+ * (temproots.h), a temporary root itself, or referenced by a valid path not
+ * being deleted), holding the GC lock exclusively throughout:
  * then "Cannot delete path '…' since it is still alive. To find out why,
  * use: nix-store --query --roots" (status 1) and nothing more is deleted.
  * `log` (may be NULL) gets Nix's progress lines; each deletion logs a
