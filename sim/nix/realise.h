@@ -17,7 +17,8 @@
  *     TERM=xterm-256color), cwd the build directory, stdin /dev/null, its
  *     stdout and stderr on our stderr, umask 022. When the store is not at
  *     /nix/store itself the builder runs under bwrap with the store directory
- *     bound at /nix/store;
+ *     bound at /nix/store. It never outlives the realiser, and anything it
+ *     leaves behind holds the output locks (builder.h);
  *   - on success scans the outputs for references (hash parts of the
  *     input closure and of its own outputs, as Nix does) and registers each
  *     output valid (deriver = the `.drv`), then logs a `build` event;
