@@ -1091,26 +1091,28 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
 
 /* ---- locks ---- */
 
-int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err)
+int store_lock_file(const char *file, int exclusive, int *fd, struct lk_error *err)
 {
-    char *f = xasprintf("%s/locks/%s.lock", s->state, store_basename(path));
-    int d = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open lock file");
-        free(f);
-        return -1;
-    }
-    while (flock(d, LOCK_EX) != 0) {
+    int d = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d < 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot open lock file");
+    while (flock(d, exclusive ? LOCK_EX : LOCK_SH) != 0) {
         if (errno != EINTR) {
-            lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot lock");
+            lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot lock");
             close(d);
-            free(f);
             return -1;
         }
     }
-    free(f);
     *fd = d;
     return 0;
+}
+
+int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err)
+{
+    char *f = xasprintf("%s/locks/%s.lock", s->state, store_basename(path));
+    int rc = store_lock_file(f, 1, fd, err);
+    free(f);
+    return rc;
 }
 
 void store_unlock(int fd)

@@ -143,6 +143,9 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
  * locks/<basename>.lock; *fd is released with store_unlock(). */
 int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err);
 void store_unlock(int fd);
+/* The same for the lock file `file` (created when missing), shared or
+ * exclusive. */
+int store_lock_file(const char *file, int exclusive, int *fd, struct lk_error *err);
 
 /* Make `link` (made absolute against the cwd) a symlink to the host file of
  * `path` (replacing an existing link into the store atomically) and register

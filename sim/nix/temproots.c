@@ -33,17 +33,9 @@ static int flock_retry(int fd, int op)
 int temproots_lock(const struct store *s, int exclusive, int *fd, struct lk_error *err)
 {
     char *f = xasprintf("%s/gc.lock", s->state);
-    int d = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d < 0 || flock_retry(d, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, f, d < 0 ? "cannot open the GC lock" : "cannot lock");
-        if (d >= 0)
-            close(d);
-        free(f);
-        return -1;
-    }
+    int rc = store_lock_file(f, exclusive, fd, err);
     free(f);
-    *fd = d;
-    return 0;
+    return rc;
 }
 
 void temproots_unlock(int fd)
