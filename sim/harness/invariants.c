@@ -581,6 +581,32 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             o->gc_deleted, checked, reinstantiated);
 }
 
+/* The realisation log informs `id`, and a step whose log line could not be
+ * written may have built what the log does not show: each such step that
+ * could have informed it violates it — for construction-builds the
+ * generation step, for script-built-at-execution the steps that run during
+ * execution, else any step. Not-checked stays not-checked. */
+static void check_log_lost(const char *id, const struct sim_observed *o, struct inv_result *r)
+{
+    static const char *const from_log[] = { "no-early-extra-step-build", "construction-builds",
+                                            "script-built-at-execution", "gc-fallback" };
+    int informed = 0;
+    for (size_t i = 0; i < sizeof from_log / sizeof *from_log; i++)
+        informed |= !strcmp(id, from_log[i]);
+    if (!informed || r->verdict == INV_NOT_CHECKED)
+        return;
+    int construction = !strcmp(id, "construction-builds");
+    int execution = !strcmp(id, "script-built-at-execution");
+    for (size_t i = 0; i < o->n_steps; i++) {
+        const struct obs_step *s = &o->steps[i];
+        int gen = (int)i == o->gen_step;
+        if (!s->log_lost || (construction && !gen) || (execution && gen))
+            continue;
+        violation(r, "step '%s' could not write to the realisation log: what it built is not "
+                  "all in the log", s->label ? s->label : s->key ? s->key : "?");
+    }
+}
+
 int inv_check(const char *id, const struct fixture *f, const struct depot *d,
               const struct sim_observed *o, struct inv_result *out)
 {
@@ -611,6 +637,7 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
         check_gc(f, d, o, out);
     else
         check_schema(o, out);
+    check_log_lost(id, o, out);
     if (out->verdict == INV_HELD && out->n_checked == 0) {
         out->verdict = INV_NOT_CHECKED;
         char *was = out->summary;

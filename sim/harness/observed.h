@@ -48,6 +48,8 @@ struct obs_step {
     char *log_tail;          /* the end of its output when it exited non-zero, or NULL */
     bool reached_build_script;   /* log has "--- Building extra step script" */
     bool reached_run_script;     /* log has "+++ Running extra step script" */
+    bool log_lost;           /* its output has an "error: " line about the realisation
+                                log (EVENTLOG_ERROR_TEXT): some of its events are missing */
     bool tree_checked;
     bool tree_by_git;        /* git status ran (else the checkout was compared with
                                 its snapshot from when git last found it clean) */

@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "harness/proc.h"
 #include "harness/treesnap.h"
+#include "nix/eventlog.h"
 #include "nix/exportnix.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -37,6 +38,7 @@ struct node_state {
     char *tree;
     char *result_link, *script_link;
     bool reached_build, reached_run;
+    bool log_lost;
     char *log_tail;
 };
 
@@ -521,6 +523,21 @@ static void on_step_env(void *ctx, const struct bk_step *step, int id, size_t ag
     }
 }
 
+/* Whether a step's output (len bytes) has an "error: " line of a nixsim
+ * command that could not write its realisation log line. */
+static bool output_log_lost(const char *text, size_t len)
+{
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 7 && !memcmp(p, "error: ", 7) &&
+            memmem(p, n, EVENTLOG_ERROR_TEXT, sizeof EVENTLOG_ERROR_TEXT - 1))
+            return true;
+        p += n + 1;
+    }
+    return false;
+}
+
 static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
                         struct lk_error *err)
 {
@@ -537,6 +554,7 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
         static const char built[] = "--- Building extra step script", run[] = "+++ Running extra step script";
         ns->reached_build = memmem(text, len, built, sizeof built - 1) != NULL;
         ns->reached_run = memmem(text, len, run, sizeof run - 1) != NULL;
+        ns->log_lost = output_log_lost(text, len);
         free(ns->log_tail);
         ns->log_tail = NULL;
         if (r->exit_status != 0) { /* the last lines, for the report */
@@ -654,6 +672,7 @@ static void observe(struct play *p, struct bk_executor *ex)
             s->script_link = ns->script_link ? xstrdup(ns->script_link) : NULL;
             s->reached_build_script = ns->reached_build;
             s->reached_run_script = ns->reached_run;
+            s->log_lost = ns->log_lost;
             s->log_tail = ns->log_tail ? xstrdup(ns->log_tail) : NULL;
         }
         if (id == p->gen_id)

@@ -42,6 +42,10 @@ struct eventlog_event {
 };
 
 int eventlog_write(const struct eventlog_event *ev, struct lk_error *err);
+/* Every error message about the log contains this text: a command that
+ * could not write its line prints it in its one "error: " line, by which
+ * the harness tells that a step's log is incomplete. */
+#define EVENTLOG_ERROR_TEXT "the realisation log"
 /* Keep the lines of the following eventlog_write() calls until
  * eventlog_flush(). */
 void eventlog_hold(void);

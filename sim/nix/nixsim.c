@@ -90,7 +90,9 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
         char *bang = strchr(arg, '!');
         if (bang) {
             *bang = '\0';
-            wanted[np] = xasprintf(",%s,", bang + 1);
+            /* "P!" names no output: Nix 2.8 then builds and prints them all */
+            if (bang[1])
+                wanted[np] = xasprintf(",%s,", bang + 1);
         }
         if ((rc = store_follow_arg(s, arg, &paths[np], err)) == 0)
             np++;

@@ -4,8 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +12,8 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "nix/builder.h"
+#include "nix/temproots.h"
 #include "program.h"
 #include "strbuf.h"
 #include "strindex.h"
@@ -92,7 +92,10 @@ static int outputs_valid(const struct store *s, const struct drv *d)
     return 1;
 }
 
-static void log_event(const char *event, const struct node *nd, const char *cause)
+/* Log `event` about `nd`. The log is what the harness judges the run by: a
+ * line that cannot be written fails the command (-1, `err` names the log). */
+static int log_event(const char *event, const struct node *nd, const char *cause,
+                     struct lk_error *err)
 {
     const char **names = xcalloc(nd->d.n_outputs + 1, sizeof *names);
     const char **paths = xcalloc(nd->d.n_outputs + 1, sizeof *paths);
@@ -103,17 +106,10 @@ static void log_event(const char *event, const struct node *nd, const char *caus
     struct eventlog_event ev = { .event = event, .drv = nd->path, .out_names = names,
                                  .out_paths = paths, .n_outputs = nd->d.n_outputs,
                                  .cause = cause };
-    struct lk_error err = LK_ERROR_INIT;
-    /* The log is a record, not part of the build: a failed write must not
-     * fail the build, but it is reported on stderr. */
-    if (eventlog_write(&ev, &err) != 0) {
-        char *line = lk_error_format(&err);
-        fprintf(stderr, "warning: %s\n", line);
-        free(line);
-        lk_error_clear(&err);
-    }
+    int rc = eventlog_write(&ev, err);
     free(names);
     free(paths);
+    return rc;
 }
 
 /* Walk the closure of `roots`: post-order list of the nodes to build. */
@@ -219,9 +215,10 @@ static char *tmp_base(void)
     return xstrdup(t && *t ? t : "/tmp");
 }
 
-/* Run the builder of `nd` in `build_dir`; *wstatus is its wait status. */
+/* Run the builder of `nd` in `build_dir` (builder.h), the output locks
+ * `locks[0..n_locks)` inherited; *wstatus is its wait status. */
 static int run_builder(const struct store *s, const struct node *nd, const char *build_dir,
-                       int *wstatus, struct lk_error *err)
+                       const int *locks, size_t n_locks, int *wstatus, struct lk_error *err)
 {
     const struct drv *d = &nd->d;
     struct envv env = { 0 };
@@ -258,6 +255,7 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
                            "to builders)");
         }
         argv[ac++] = (char *)"bwrap";
+        argv[ac++] = (char *)"--die-with-parent";
         argv[ac++] = (char *)"--dev-bind";
         argv[ac++] = (char *)"/";
         argv[ac++] = (char *)"/";
@@ -273,43 +271,18 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
         argv[ac++] = d->args[i];
     argv[ac] = NULL;
 
-    /* posix_spawn (vfork-like: cheap from a large parent): stdin /dev/null,
-     * stdout onto stderr, cwd the build directory, SIGPIPE default. The
+    /* stdin /dev/null, stdout onto stderr, cwd the build directory, in its
+     * own process group, dying with us; it holds the output locks too. The
      * umask (022, as Nix sets it) is the parent's, set in realise(). */
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    posix_spawn_file_actions_addchdir_np(&fa, build_dir);
-    posix_spawnattr_init(&attr);
-    sigset_t dflt;
-    sigemptyset(&dflt);
-    sigaddset(&dflt, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &dflt);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     fflush(NULL);
-    pid_t pid;
-    int serr = posix_spawn(&pid, exe, &fa, &attr, argv, env.kv);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (serr != 0) {
-        /* Nix reports an unrunnable builder as a failed build. */
-        fprintf(stderr, "error: executing '%s': %s\n", exe, strerror(serr));
-        env_free(&env);
-        free(argv);
-        *wstatus = 127 << 8;
-        return 0;
-    }
+    int exec_errno = 0;
+    int rc = builder_run(exe, argv, env.kv, build_dir, locks, n_locks, wstatus, &exec_errno,
+                         err);
+    if (rc == 0 && exec_errno) /* Nix reports an unrunnable builder as a failed build */
+        fprintf(stderr, "error: executing '%s': %s\n", exe, strerror(exec_errno));
     env_free(&env);
     free(argv);
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR)
-            return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "waitpid");
-    }
-    *wstatus = st;
-    return 0;
+    return rc;
 }
 
 /* ---- reference scanning ---- */
@@ -552,7 +525,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
     if (rc != 0)
         goto out;
     if (outputs_valid(s, d)) {
-        log_event("valid", nd, o->cause);
+        rc = log_event("valid", nd, o->cause, err);
         goto out;
     }
     if (o->log)
@@ -570,7 +543,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         goto out;
     }
     int st;
-    if (run_builder(s, nd, build_dir, &st, err) != 0) {
+    if (run_builder(s, nd, build_dir, locks, n, &st, err) != 0) {
         rc = -1;
         remove_outputs(s, d);
         goto out;
@@ -580,8 +553,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         *failure = xasprintf("builder for '%s' %s", nd->path, how);
         free(how);
         remove_outputs(s, d);
-        log_event("fail", nd, o->cause);
-        rc = 1;
+        rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -594,8 +566,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
                                  "'%s' at '%s'",
                                  nd->path, d->outputs[i].name, d->outputs[i].path);
             remove_outputs(s, d);
-            log_event("fail", nd, o->cause);
-            rc = 1;
+            rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
             goto out;
         }
     }
@@ -617,7 +588,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         remove_outputs(s, d);
         goto out;
     }
-    log_event("build", nd, o->cause);
+    rc = log_event("build", nd, o->cause, err);
 out:
     if (build_dir) {
         if (rmdir(build_dir) != 0) /* what the builder left in it, if anything */
@@ -628,6 +599,26 @@ out:
         store_unlock(locks[i]);
     free(locks);
     free(ord);
+    return rc;
+}
+
+/* Make every derivation of the plan, its outputs and its input sources
+ * temporary roots: a deletion keeps them while this process builds. */
+static int root_plan(const struct store *s, const struct graph *g, struct lk_error *err)
+{
+    const char **v = NULL;
+    size_t len = 0, alloc = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct node *nd = &g->nodes[i];
+        XGROW(v, alloc, len + 1 + nd->d.n_outputs + nd->d.n_srcs);
+        v[len++] = nd->path;
+        for (size_t k = 0; k < nd->d.n_outputs; k++)
+            v[len++] = nd->d.outputs[k].path;
+        for (size_t k = 0; k < nd->d.n_srcs; k++)
+            v[len++] = nd->d.srcs[k];
+    }
+    int rc = temproots_add(s, v, len, err);
+    free(v);
     return rc;
 }
 
@@ -644,10 +635,18 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
      * (and to builders running nixsim) before anything is built. */
     if (store_sync(s, err) != 0)
         return -1;
-    umask(022); /* builders inherit it (posix_spawn), as Nix sets it */
+    umask(022); /* builders inherit it, as Nix sets it */
     struct graph g = { 0 };
     size_t *order = NULL, n_order = 0;
-    int rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
+    /* What the plan finds valid stays so: it is made a temporary root
+     * before a deletion can look (temproots.h). */
+    int gc_fd = -1;
+    int rc = temproots_lock(s, 0, &gc_fd, err);
+    if (rc == 0)
+        rc = plan(s, &g, drv_paths, n, &order, &n_order, o->log, err);
+    if (rc == 0)
+        rc = root_plan(s, &g, err);
+    temproots_unlock(gc_fd);
     if (rc != 0)
         goto out;
     if (o->log && n_order) {
@@ -672,8 +671,9 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     for (size_t i = 0; i < n; i++) {
         int added;
         size_t k = graph_get(&g, drv_paths[i], &added);
-        if (!g.nodes[k].needs_build)
-            log_event("valid", &g.nodes[k], o->cause);
+        if (!g.nodes[k].needs_build &&
+            (rc = log_event("valid", &g.nodes[k], o->cause, err)) != 0)
+            goto out;
     }
     char *failure = NULL;
     for (size_t i = 0; i < n_order; i++) {
@@ -730,6 +730,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
 out_fail:
     free(failure);
 out:
+    temproots_release(s);
     free(order);
     graph_free(&g);
     return rc;

@@ -3,7 +3,9 @@
  * Contract: realise() makes every output of each requested `.drv` (a valid
  * store path) valid. The closure is walked first: an input derivation whose
  * outputs are all valid is not entered; the derivations that need building
- * are built inputs-first. Each build:
+ * are built inputs-first. The walk runs under the shared GC lock, and every
+ * derivation it reaches, with its outputs and input sources, is a temporary
+ * root (temproots.h) until realise() returns. Each build:
  *   - takes the flock of every output (sorted, blocking) and re-checks
  *     validity: another process may have built it meanwhile (`valid` event);
  *   - removes stale unregistered output paths, makes a fresh build directory
@@ -15,13 +17,16 @@
  *     TERM=xterm-256color), cwd the build directory, stdin /dev/null, its
  *     stdout and stderr on our stderr, umask 022. When the store is not at
  *     /nix/store itself the builder runs under bwrap with the store directory
- *     bound at /nix/store;
+ *     bound at /nix/store. It never outlives the realiser, and anything it
+ *     leaves behind holds the output locks (builder.h);
  *   - on success scans the outputs for references (hash parts of the
  *     input closure and of its own outputs, as Nix does) and registers each
  *     output valid (deriver = the `.drv`), then logs a `build` event;
  *   - on failure removes the outputs (nothing becomes valid), logs `fail`.
  * Events carry `cause` from the options. Requested derivations that were
- * valid from the start log `valid`.
+ * valid from the start log `valid`. An event that cannot be written to the
+ * realisation log is an error (-1, `err` names the log; a build already
+ * made stays valid): the log is what a run is judged by.
  *
  * Errors: Nix 2.8's messages and exit status — a failed build is status 100
  * ("builder for '…' failed with exit code N", or "N dependencies of

@@ -15,6 +15,7 @@
 
 #include "eventlog.h"
 #include "fileio.h"
+#include "nix/temproots.h"
 #include "parallel.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -425,6 +426,15 @@ static int journal_read(const struct store *s, struct store_journal *j, struct l
         j->file.len += (size_t)n;
         j->file.buf[j->file.len] = '\0';
     }
+    /* Keep whole lines only: an unfinished last record is being written, or
+     * was torn by a writer that failed, and the next writer cuts it off;
+     * the next read starts after the last whole line either way. */
+    size_t whole = j->parsed;
+    char *nl = j->file.len > whole ? memrchr(j->file.buf + whole, '\n', j->file.len - whole)
+                                   : NULL;
+    if (nl)
+        whole = (size_t)(nl + 1 - j->file.buf);
+    sb_truncate(&j->file, whole);
     return 0;
 }
 
@@ -507,6 +517,71 @@ static void journal_add(const struct store *s, char sign, const char *path, cons
     journal_index(j, off << 1 | 1);
 }
 
+/* Cut an unfinished last record (a writer that failed or died mid-write)
+ * off the journal, so that the next record is not glued to it. Called with
+ * the journal's flock held: no other writer is appending. *size gets the
+ * journal's size after the repair. */
+static int journal_repair_tail(int fd, off_t *size, struct lk_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot stat");
+    off_t end = st.st_size, cut = end;
+    char buf[4096];
+    while (cut > 0) {
+        size_t want = cut < (off_t)sizeof buf ? (size_t)cut : sizeof buf;
+        ssize_t n = pread(fd, buf, want, cut - (off_t)want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)want)
+            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot read");
+        char *nl = memrchr(buf, '\n', want);
+        if (nl) {
+            cut -= (off_t)want - (off_t)(nl - buf) - 1;
+            break;
+        }
+        cut -= (off_t)want;
+    }
+    if (cut < end && ftruncate(fd, cut) != 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal",
+                             "cannot cut an unfinished record off");
+    *size = cut;
+    return 0;
+}
+
+/* Append the unwritten lines of `own`, all or nothing: on a failed or short
+ * write what was written is cut off again. Writers take turns (flock). */
+static int journal_append(struct store_journal *j, struct lk_error *err)
+{
+    while (flock(j->fd, LOCK_EX) != 0)
+        if (errno != EINTR)
+            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot lock");
+    off_t start;
+    int rc = journal_repair_tail(j->fd, &start, err);
+    size_t done = j->own_written;
+    while (rc == 0 && done < j->own.len) {
+        size_t len = whole_lines_prefix(j->own.buf + done, j->own.len - done,
+                                        JOURNAL_WRITE_MAX);
+        ssize_t n = write(j->fd, j->own.buf + done, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)len) {
+            rc = n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
+                       : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
+                                 "short write to the validity journal (is the disk full?)");
+            if (ftruncate(j->fd, start) != 0) {
+                /* the next writer cuts the unfinished record off */
+            }
+            break;
+        }
+        done += len;
+    }
+    if (rc == 0)
+        j->own_written = done;
+    flock(j->fd, LOCK_UN);
+    return rc;
+}
+
 int store_sync(const struct store *s, struct lk_error *err)
 {
     struct store_journal *j = s->journal;
@@ -514,19 +589,7 @@ int store_sync(const struct store *s, struct lk_error *err)
         return 0;
     if (journal_open(s, j, err) != 0)
         return -1;
-    while (j->own_written < j->own.len) {
-        size_t len = whole_lines_prefix(j->own.buf + j->own_written,
-                                        j->own.len - j->own_written, JOURNAL_WRITE_MAX);
-        ssize_t n = write(j->fd, j->own.buf + j->own_written, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)len)
-            return n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
-                         : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
-                                   "short write to the validity journal");
-        j->own_written += len;
-    }
-    return 0;
+    return journal_append(j, err);
 }
 
 static void journal_free(struct store_journal *j)
@@ -1028,26 +1091,28 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
 
 /* ---- locks ---- */
 
-int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err)
+int store_lock_file(const char *file, int exclusive, int *fd, struct lk_error *err)
 {
-    char *f = xasprintf("%s/locks/%s.lock", s->state, store_basename(path));
-    int d = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open lock file");
-        free(f);
-        return -1;
-    }
-    while (flock(d, LOCK_EX) != 0) {
+    int d = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d < 0)
+        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot open lock file");
+    while (flock(d, exclusive ? LOCK_EX : LOCK_SH) != 0) {
         if (errno != EINTR) {
-            lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot lock");
+            lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot lock");
             close(d);
-            free(f);
             return -1;
         }
     }
-    free(f);
     *fd = d;
     return 0;
+}
+
+int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err)
+{
+    char *f = xasprintf("%s/locks/%s.lock", s->state, store_basename(path));
+    int rc = store_lock_file(f, 1, fd, err);
+    free(f);
+    return rc;
 }
 
 void store_unlock(int fd)
@@ -1099,6 +1164,30 @@ static int symlink_replace(const char *target, const char *link, struct lk_error
     return 0;
 }
 
+/* Nix's addPermRoot: an existing `link` is replaced only when it is a
+ * symlink into the store; anything else there (a file, a directory, a link
+ * elsewhere) is kept and the root refused. */
+static int check_root_link(const struct store *s, const char *link, struct lk_error *err)
+{
+    struct stat st;
+    if (lstat(link, &st) != 0)
+        return 0;
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n >= 0) {
+            target[n] = '\0';
+            char *logical = store_logical(s, target);
+            int in_store = logical != NULL;
+            free(logical);
+            if (in_store)
+                return 0;
+        }
+    }
+    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot create symlink '%s'; already exists",
+                   link);
+}
+
 int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
                    struct lk_error *err)
 {
@@ -1110,7 +1199,9 @@ int store_add_root(const struct store *s, const char *path, const char *link, ch
         free(abs);
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
     }
-    int rc = symlink_replace(host, abs, err);
+    int rc = check_root_link(s, abs, err);
+    if (rc == 0)
+        rc = symlink_replace(host, abs, err);
     free(host);
     if (rc == 0) {
         char *rf = root_file(s, abs);
@@ -1226,11 +1317,20 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     *bytes = 0;
     if (log)
         fprintf(log, "finding garbage collector roots...\n");
-    char **roots = NULL, **live = NULL, **valid = NULL;
-    size_t n_roots = 0, n_live = 0, n_valid = 0;
+    char **roots = NULL, **live = NULL, **valid = NULL, **temp = NULL;
+    size_t n_roots = 0, n_live = 0, n_valid = 0, n_temp = 0;
     int rc = -1;
-    if (store_roots(s, &roots, &n_roots, err) != 0)
+    /* No process makes a path a temporary root while this runs. */
+    int gc_fd;
+    if (temproots_lock(s, 1, &gc_fd, err) != 0)
         return -1;
+    if (store_roots(s, &roots, &n_roots, err) != 0 ||
+        temproots_read(s, &temp, &n_temp, err) != 0)
+        goto out;
+    /* Temporary roots (the paths of running builds) are roots too. */
+    roots = xrealloc(roots, (n_roots + n_temp + 1) * sizeof *roots);
+    for (size_t i = 0; i < n_temp; i++)
+        roots[n_roots++] = xstrdup(temp[i]);
     /* Roots whose target is not valid keep nothing alive beyond themselves. */
     size_t k = 0;
     for (size_t i = 0; i < n_roots; i++) {
@@ -1269,7 +1369,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *p = paths[i];
         size_t pos;
-        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos)) {
+        struct strset temp_set = { temp, n_temp, n_temp };
+        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos) ||
+            strset_find(&temp_set, p, &pos)) {
             rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                          "Cannot delete path '%s' since it is still alive. To find out why, "
                          "use: nix-store --query --roots",
@@ -1321,7 +1423,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     store_paths_free(deleting.v, deleting.n);
     store_paths_free(referenced.v, referenced.n);
 out:
+    temproots_unlock(gc_fd);
     store_paths_free(roots, n_roots);
+    store_paths_free(temp, n_temp);
     store_paths_free(live, n_live);
     store_paths_free(valid, n_valid);
     return rc;

@@ -12,8 +12,12 @@
  *                          once; store_add_text() (the `.drv` files) buffers
  *                          its lines until store_sync(). Lines go out with
  *                          O_APPEND in single write(2)s of whole lines (at
- *                          most 1 MiB each), so concurrent writers never
- *                          interleave within a line; a reader ignores an
+ *                          most 1 MiB each), writers taking turns under the
+ *                          journal's flock. An append is all or nothing: a
+ *                          failed or short write (a full disk) is cut off
+ *                          again, and a writer first cuts off an unfinished
+ *                          last record (one whose writer died), so that no
+ *                          record is glued to it; a reader ignores an
  *                          unfinished last line. It is read once per process
  *                          and its new tail re-read when a lookup misses;
  *                          lookups use an index of every line read.
@@ -24,6 +28,7 @@
  *   roots/<hash of link>   indirect roots: symlinks to out-links (absolute);
  *                          the name is a 128-bit non-cryptographic hash
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
+ *   gc.lock, temproots/    the GC lock and temporary roots (temproots.h)
  * Every path the API takes or returns is a logical `/nix/store/<name>` path;
  * store_host() maps one to the host file. When `dir` is the directory seen at
  * /nix/store (the same inode: inside the sandbox, or NIXSIM_STORE=/nix/store)
@@ -138,10 +143,15 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
  * locks/<basename>.lock; *fd is released with store_unlock(). */
 int store_lock(const struct store *s, const char *path, int *fd, struct lk_error *err);
 void store_unlock(int fd);
+/* The same for the lock file `file` (created when missing), shared or
+ * exclusive. */
+int store_lock_file(const char *file, int exclusive, int *fd, struct lk_error *err);
 
 /* Make `link` (made absolute against the cwd) a symlink to the host file of
- * `path` (replacing an existing link atomically) and register it as an
- * indirect root. *abs_link receives the absolute link path. */
+ * `path` (replacing an existing link into the store atomically) and register
+ * it as an indirect root. Anything else at `link` (a file, a directory, a
+ * symlink outside the store) stays, and the error is Nix's "cannot create
+ * symlink '…'; already exists". *abs_link receives the absolute link path. */
 int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
                    struct lk_error *err);
 /* The store paths the roots point at, sorted and unique; roots whose link is
@@ -149,7 +159,9 @@ int store_add_root(const struct store *s, const char *path, const char *link, ch
 int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
 
 /* nix-store --delete: delete each path in order unless it is live (in the
- * closure of the roots, or referenced by a valid path not being deleted):
+ * closure of the roots and of the temporary roots of running builds
+ * (temproots.h), a temporary root itself, or referenced by a valid path not
+ * being deleted), holding the GC lock exclusively throughout:
  * then "Cannot delete path '…' since it is still alive. To find out why,
  * use: nix-store --query --roots" (status 1) and nothing more is deleted.
  * `log` (may be NULL) gets Nix's progress lines; each deletion logs a
