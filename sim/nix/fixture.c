@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -379,8 +380,14 @@ static json_t *to_json(struct loader *L, struct ynode *n, int depth, const char 
                 return json_boolean(b);
             if (int_value(n, &v) == 0)
                 return json_integer(v);
-            if (looks_float(s))
-                return json_real(strtod(s, NULL));
+            if (looks_float(s)) {
+                double d = strtod(s, NULL);
+                if (!isfinite(d)) { /* JSON has no infinity */
+                    fail(L, n, "%s: the number %s is out of range", what, s);
+                    return NULL;
+                }
+                return json_real(d);
+            }
         }
         json_t *j = json_stringn(s, n->scalar.length);
         if (!j)
