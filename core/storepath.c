@@ -306,6 +306,121 @@ static int cmp_hashed_input(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* The union of the sorted output-name lists of hi[from..to), sorted and
+ * without repeats, into `names` (room for every name of the range). */
+static size_t merge_output_names(const struct hashed_input *hi, size_t from, size_t to,
+                                 char **names)
+{
+    size_t n = 0;
+    for (size_t i = from; i < to; i++)
+        for (size_t k = 0; k < hi[i].in->n_outputs; k++) {
+            char *name = hi[i].in->outputs[k];
+            size_t at = n;
+            while (at > 0 && strcmp(names[at - 1], name) > 0)
+                at--;
+            if (at > 0 && strcmp(names[at - 1], name) == 0)
+                continue;
+            memmove(names + at + 1, names + at, (n - at) * sizeof *names);
+            names[at] = name;
+            n++;
+        }
+    return n;
+}
+
+/* The input list a hash modulo is taken over: d's inputs as hex hashes. */
+struct modulo_inputs {
+    struct hashed_input *hi;
+    struct drv_input *repl;
+    char **names;
+    size_t n;
+};
+
+static void modulo_inputs_free(struct modulo_inputs *mi)
+{
+    free(mi->names);
+    free(mi->repl);
+    free(mi->hi);
+}
+
+/* Look up every input's hash (which may recurse into drv_hash_modulo and
+ * its scratch buffer: done before the caller writes any text). */
+static int modulo_inputs_make(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
+                              struct modulo_inputs *mi, struct lk_error *err)
+{
+    for (size_t i = 0; i < d->n_outputs; i++)
+        if (d->outputs[i].hash && d->outputs[i].hash[0])
+            return lk_bad_input(err, NULL, NULL, "output '%s' has a hash but no hash algorithm",
+                                d->outputs[i].name);
+
+    size_t n = d->n_inputs, n_names = 0;
+    struct hashed_input *hi = xmalloc((n ? n : 1) * sizeof *hi);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char h[SHA256_BYTES];
+        if (lookup(ctx, d->inputs[i].path, h, err) < 0) {
+            free(hi);
+            return -1;
+        }
+        hex_encode(h, sizeof h, hi[i].hex);
+        hi[i].in = &d->inputs[i];
+        hi[i].idx = i;
+        n_names += d->inputs[i].n_outputs;
+    }
+    if (n > 16) {
+        qsort(hi, n, sizeof *hi, cmp_hashed_input);
+    } else { /* most derivations have a few inputs: insertion sort */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && cmp_hashed_input(&hi[j - 1], &hi[j]) > 0; j--) {
+                struct hashed_input t = hi[j];
+                hi[j] = hi[j - 1];
+                hi[j - 1] = t;
+            }
+    }
+    /* As Nix 2.8 does: each output name an input uses goes into the set of
+     * the input's hash, so inputs with equal hashes (two fixed-output
+     * derivations of one output, and whatever depends on them alike) become
+     * one entry with the union of their output names; an input that uses no
+     * output adds nothing. */
+    mi->hi = hi;
+    mi->repl = xmalloc((n ? n : 1) * sizeof *mi->repl);
+    mi->names = xmalloc((n_names ? n_names : 1) * sizeof *mi->names);
+    mi->n = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(hi[i].hex, hi[j].hex) == 0)
+            j++;
+        size_t k = merge_output_names(hi, i, j, mi->names + used);
+        if (k > 0) {
+            mi->repl[mi->n].path = hi[i].hex;
+            mi->repl[mi->n].outputs = mi->names + used;
+            mi->repl[mi->n].n_outputs = k;
+            used += k;
+            mi->n++;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+static void modulo_write(const struct drv *d, const struct modulo_inputs *mi, struct strbuf *out)
+{
+    struct drv shallow = *d;
+    shallow.inputs = mi->repl;
+    shallow.n_inputs = mi->n;
+    drv_write(&shallow, out);
+}
+
+int drv_modulo_text(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
+                    struct strbuf *out, struct lk_error *err)
+{
+    struct modulo_inputs mi;
+    if (modulo_inputs_make(d, lookup, ctx, &mi, err) < 0)
+        return -1;
+    modulo_write(d, &mi, out);
+    modulo_inputs_free(&mi);
+    return 0;
+}
+
 int drv_hash_modulo(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
                     unsigned char out[SHA256_BYTES], struct lk_error *err)
 {
@@ -325,55 +440,16 @@ int drv_hash_modulo(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
         free(s);
         return 0;
     }
-    for (size_t i = 0; i < d->n_outputs; i++)
-        if (d->outputs[i].hash && d->outputs[i].hash[0])
-            return lk_bad_input(err, NULL, NULL, "output '%s' has a hash but no hash algorithm",
-                                d->outputs[i].name);
-
-    size_t n = d->n_inputs;
-    struct hashed_input *hi = xmalloc((n ? n : 1) * sizeof *hi);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char h[SHA256_BYTES];
-        if (lookup(ctx, d->inputs[i].path, h, err) < 0) {
-            free(hi);
-            return -1;
-        }
-        hex_encode(h, sizeof h, hi[i].hex);
-        hi[i].in = &d->inputs[i];
-        hi[i].idx = i;
-    }
-    if (n > 16) {
-        qsort(hi, n, sizeof *hi, cmp_hashed_input);
-    } else { /* most derivations have a few inputs: insertion sort */
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && cmp_hashed_input(&hi[j - 1], &hi[j]) > 0; j--) {
-                struct hashed_input t = hi[j];
-                hi[j] = hi[j - 1];
-                hi[j - 1] = t;
-            }
-    }
-    /* Nix keeps the last input of equal hashes (std::map insert_or_assign). */
-    struct drv_input *repl = xmalloc((n ? n : 1) * sizeof *repl);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && strcmp(hi[i].hex, hi[i + 1].hex) == 0)
-            continue;
-        repl[m].path = hi[i].hex;
-        repl[m].outputs = hi[i].in->outputs;
-        repl[m].n_outputs = hi[i].in->n_outputs;
-        m++;
-    }
-    struct drv shallow = *d;
-    shallow.inputs = repl;
-    shallow.n_inputs = m;
+    struct modulo_inputs mi;
+    if (modulo_inputs_make(d, lookup, ctx, &mi, err) < 0)
+        return -1;
     struct strbuf local = STRBUF_INIT, *text = scratch_text();
     if (!text)
         text = &local;
-    drv_write(&shallow, text);
+    modulo_write(d, &mi, text);
     sha256_digest(text->buf, text->len, out);
     sb_release(&local);
-    free(repl);
-    free(hi);
+    modulo_inputs_free(&mi);
     return 0;
 }
 

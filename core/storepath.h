@@ -85,12 +85,20 @@ typedef int (*drv_hash_lookup_fn)(void *ctx, const char *drv_path,
 /* Whether `d` is a fixed-output derivation (its outputs carry a hash). */
 int drv_is_fixed_output(const struct drv *d);
 
+/* The ATerm whose sha256 is the hash modulo of `d` (not fixed-output; `d`
+ * sorted), appended to `out`: `d` with its input derivations replaced by
+ * the lowercase hex of their hash modulo (from `lookup`), re-sorted by it;
+ * inputs of equal hash become one entry with the union of their output
+ * names, and an input that uses no output is left out, as in Nix 2.8.
+ * Errors: from `lookup`; an output with a hash but no algorithm. */
+int drv_modulo_text(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
+                    struct strbuf *out, struct lk_error *err);
+
 /* hashDerivationModulo of `d` as Nix 2.8 computes it (maskOutputs off: the
  * output paths and env are hashed as they are in `d`). `d` must be sorted
  * (drv_sort). Fixed-output: sha256("fixed:out:<hash_algo>:<hex>:<out path>").
  * Otherwise: sha256 of the ATerm of `d` with each input derivation path
- * replaced by the lowercase hex of its hash modulo (from `lookup`), the
- * inputs re-sorted by that replacement. Errors: from `lookup`; a
+ * replaced as drv_modulo_text() says. Errors: from `lookup`; a
  * content-addressed (floating) or malformed fixed-output derivation. */
 int drv_hash_modulo(const struct drv *d, drv_hash_lookup_fn lookup, void *ctx,
                     unsigned char out[SHA256_BYTES], struct lk_error *err);

@@ -10,6 +10,8 @@
 #   skip_data REASON...  print `skipped: data absent: REASON` and exit 77
 #   BUILDKITE_SCHEMA     Buildkite's pipeline schema (LAZYKITE_SCHEMA, else
 #                        ../shared/buildkite/schema.json beside the tree)
+#   CONFORMANCE          public conformance data (LAZYKITE_CONFORMANCE, else
+#                        ../shared/conformance beside the tree)
 skip() { echo "skipped: $*"; exit 77; }
 skip_data() { skip "data absent: $*"; }
 need_tool() {
@@ -18,3 +20,4 @@ need_tool() {
     done
 }
 BUILDKITE_SCHEMA=${LAZYKITE_SCHEMA:-${LAZYKITE_ROOT:-.}/../shared/buildkite/schema.json}
+CONFORMANCE=${LAZYKITE_CONFORMANCE:-${LAZYKITE_ROOT:-.}/../shared/conformance}

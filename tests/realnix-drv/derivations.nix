@@ -94,6 +94,13 @@ let
     outputHash = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
   };
   fixedUser = mk "fixed-user" "cat ${fixedFlat} ${fixedRec} ${fixedTwin} ${fixedSha1Rec} > $out" { };
+  # Two-output derivations on each twin: different .drv files, equal hash
+  # modulo. A parent using `out` of one and `dev` of the other: Nix hashes
+  # one input entry with both names (["dev","out"]), not the last one's.
+  splitFirst = mk "split-mid" "cat ${fixedFlat} > $out; echo > $dev" { outputs = [ "out" "dev" ]; };
+  splitSecond = mk "split-mid" "cat ${fixedTwin} > $out; echo > $dev" { outputs = [ "out" "dev" ]; };
+  splitParent = mk "split-parent" "cat ${splitFirst.out} ${splitSecond.dev} > $out" { };
+  splitParentRev = mk "split-parent-rev" "cat ${splitFirst.dev} ${splitSecond.out} > $out" { };
 
   textA = builtins.toFile "input-a.txt" "some text\n";
   textB = builtins.toFile "input-b.sh" "#!/bin/sh\ncat ${textA}\n";
@@ -109,7 +116,7 @@ in
   inherit plain chain1 chain2 chain3 base left right diamond multi multiUser multiAll
     escapes oddPlus oddEq oddQ oddDots oddDash oddAll oddMulti
     fixedFlat fixedRec fixedSri fixedSha1 fixedSha1Rec fixedSha512 fixedMd5 fixedTwin fixedUser
-    withSrc withAll;
+    splitFirst splitSecond splitParent splitParentRev withSrc withAll;
   # builtins.toFile paths, checked separately (text paths with references)
   texts = {
     a = { path = textA; name = "input-a.txt"; content = "some text\n"; refs = [ ]; };

@@ -1,6 +1,8 @@
 /* drvcheck — check lazykite's derivation code against `.drv` files Nix wrote.
  *
  * Usage: drvcheck [--store DIR] DRV...
+ *        drvcheck [--store DIR] --modulo DRV
+ *        drvcheck --path NAME FILE
  *        drvcheck --text NAME FILE [REF...]
  *        drvcheck --bench N FILE
  * For each `.drv` store path (read from DIR, default /nix/store, where
@@ -10,6 +12,11 @@
  * both must equal what Nix wrote. Prints one line per derivation ("ok PATH"
  * or "FAIL PATH: what differs"). Exit 0 if all match, 1 on any difference,
  * 2 on unreadable or malformed input.
+ * With --modulo, print the ATerm whose sha256 is DRV's hash modulo with
+ * its outputs masked (paths and the env vars they have blank, as when its output
+ * paths are computed; the inputs' hashes read from DIR).
+ * With --path, print the `.drv` store path of the derivation in FILE named
+ * NAME.
  * With --text, print the store path of a text (builtins.toFile) named NAME
  * with the contents of FILE and the given references.
  * With --bench, parse FILE N times and print the time taken. */
@@ -23,6 +30,40 @@
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
+
+/* --modulo and --path: print one derived text; 0, or 2 with `err` set. */
+static int print_derived(const char *store_dir, const char *mode, const char *name,
+                         const char *file, struct lk_error *err)
+{
+    static const char prefix[] = NIX_STORE_DIR "/";
+    struct drv d = DRV_INIT;
+    struct strbuf text = STRBUF_INIT;
+    char *host = strcmp(mode, "--modulo") == 0 && strncmp(file, prefix, sizeof prefix - 1) == 0
+                     ? xasprintf("%s/%s", store_dir, file + sizeof prefix - 1)
+                     : xstrdup(file);
+    struct drv_store_hashes *cache = drv_store_hashes_new(store_dir);
+    int r = drv_read(host, &d, err);
+    if (r == 0 && strcmp(mode, "--modulo") == 0) {
+        for (size_t i = 0; i < d.n_outputs; i++) {
+            free(d.outputs[i].path);
+            d.outputs[i].path = xstrdup("");
+            if (drv_get_env(&d, d.outputs[i].name))
+                drv_set_env(&d, d.outputs[i].name, "");
+        }
+        r = drv_modulo_text(&d, drv_store_hashes_lookup, cache, &text, err);
+    } else if (r == 0) {
+        char *p = drv_store_path(&d, name);
+        sb_adds(&text, p);
+        free(p);
+    }
+    if (r == 0)
+        printf("%s\n", text.buf);
+    drv_store_hashes_free(cache);
+    sb_release(&text);
+    drv_free(&d);
+    free(host);
+    return r < 0 ? 2 : 0;
+}
 
 static int check_one(const char *store_dir, const char *path, struct drv_store_hashes *cache,
                      struct lk_error *err)
@@ -141,6 +182,15 @@ int main(int argc, char **argv)
     if (i + 1 < argc && strcmp(argv[i], "--store") == 0) {
         store_dir = argv[i + 1];
         i += 2;
+    }
+    if ((argc == i + 3 && strcmp(argv[i], "--path") == 0) ||
+        (argc == i + 2 && strcmp(argv[i], "--modulo") == 0)) {
+        struct lk_error err = LK_ERROR_INIT;
+        int r = print_derived(store_dir, argv[i], argv[i + 1], argv[argc - 1], &err);
+        if (r)
+            lk_error_print(&err, "drvcheck", stderr);
+        lk_error_clear(&err);
+        return r;
     }
     if (i >= argc) {
         fprintf(stderr, "usage: drvcheck [--store DIR] DRV...\n");

@@ -234,6 +234,40 @@ static const struct realnix_drv realnix_drvs[] = {
       "wdv9vgqd-right > $out\"],[(\"PATH\",\"/usr/bin:/bin\"),(\"builder\",\"/bin/sh\"),(\"name"
       "\",\"diamond\"),(\"out\",\"/nix/store/8dgd147w8fq7ympd4hmxsx6y8s3c7ksf-diamond\"),(\"syste"
       "m\",\"x86_64-linux\")])" },
+    { "/nix/store/hlr3s1m4a5r2q5518mp62xajyjby3c9y-split-mid.drv",
+      "Derive([(\"dev\",\"/nix/store/jby1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev\",\"\",\"\""
+      "),(\"out\",\"/nix/store/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid\",\"\",\"\")],[(\"/ni"
+      "x/store/nfalbp0pdrmgdqsdxw1w2rk9cv7rjmcx-fixed-flat.drv\",[\"out\"])],[],\"x86_64-linux\""
+      ",\"/bin/sh\",[\"-c\",\"cat /nix/store/wwklwj0a26pz90f6l7adic854r8mff8v-fixed-flat > $out"
+      "; echo > $dev\"],[(\"PATH\",\"/usr/bin:/bin\"),(\"builder\",\"/bin/sh\"),(\"dev\",\"/nix"
+      "/store/jby1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev\"),(\"name\",\"split-mid\"),(\"out"
+      "\",\"/nix/store/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid\"),(\"outputs\",\"out dev\"),"
+      "(\"system\",\"x86_64-linux\")])" },
+    { "/nix/store/n5ajm77w31wqf5ws8zy78xv1r1x45lfg-split-parent.drv",
+      "Derive([(\"out\",\"/nix/store/80cmwvg9jq76p866ak2w9rbcdfffddv4-split-parent\",\"\",\"\")"
+      "],[(\"/nix/store/hlr3s1m4a5r2q5518mp62xajyjby3c9y-split-mid.drv\",[\"out\"]),(\"/nix/sto"
+      "re/qa3zrm9pqflh4p97wv7nkml8yb6ygikk-split-mid.drv\",[\"dev\"])],[],\"x86_64-linux\",\"/b"
+      "in/sh\",[\"-c\",\"cat /nix/store/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid /nix/store/j"
+      "by1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev > $out\"],[(\"PATH\",\"/usr/bin:/bin\"),(\""
+      "builder\",\"/bin/sh\"),(\"name\",\"split-parent\"),(\"out\",\"/nix/store/80cmwvg9jq76p86"
+      "6ak2w9rbcdfffddv4-split-parent\"),(\"system\",\"x86_64-linux\")])" },
+    { "/nix/store/qa3zrm9pqflh4p97wv7nkml8yb6ygikk-split-mid.drv",
+      "Derive([(\"dev\",\"/nix/store/jby1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev\",\"\",\"\""
+      "),(\"out\",\"/nix/store/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid\",\"\",\"\")],[(\"/ni"
+      "x/store/9vnxdj1lz1cnw44h1w5zlpbagk4xxbrz-fixed-flat.drv\",[\"out\"])],[],\"x86_64-linux\""
+      ",\"/bin/sh\",[\"-c\",\"cat /nix/store/wwklwj0a26pz90f6l7adic854r8mff8v-fixed-flat > $out"
+      "; echo > $dev\"],[(\"PATH\",\"/usr/bin:/bin\"),(\"builder\",\"/bin/sh\"),(\"dev\",\"/nix"
+      "/store/jby1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev\"),(\"name\",\"split-mid\"),(\"out"
+      "\",\"/nix/store/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid\"),(\"outputs\",\"out dev\"),"
+      "(\"system\",\"x86_64-linux\")])" },
+    { "/nix/store/w9pcz87318l74myw14s2jpp7h6ha2803-split-parent-rev.drv",
+      "Derive([(\"out\",\"/nix/store/7zvn6dmqav0b8yqskq6vcfxfc7al2q13-split-parent-rev\",\"\",\""
+      "\")],[(\"/nix/store/hlr3s1m4a5r2q5518mp62xajyjby3c9y-split-mid.drv\",[\"dev\"]),(\"/nix/"
+      "store/qa3zrm9pqflh4p97wv7nkml8yb6ygikk-split-mid.drv\",[\"out\"])],[],\"x86_64-linux\",\""
+      "/bin/sh\",[\"-c\",\"cat /nix/store/jby1149x2z9m7s80fr5i0jzrg1mc9h6b-split-mid-dev /nix/s"
+      "tore/3fjg724icarii1lqbmxfdkk9gl88xi90-split-mid > $out\"],[(\"PATH\",\"/usr/bin:/bin\"),"
+      "(\"builder\",\"/bin/sh\"),(\"name\",\"split-parent-rev\"),(\"out\",\"/nix/store/7zvn6dmq"
+      "av0b8yqskq6vcfxfc7al2q13-split-parent-rev\"),(\"system\",\"x86_64-linux\")])" },
 };
 #define REALNIX_N_DRVS (sizeof realnix_drvs / sizeof realnix_drvs[0])
 
