@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "outdir.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -63,7 +64,7 @@ static size_t *chunk_counter(struct chunk_writer *w, const char *phase)
     return &w->phase_chunks[w->n_phases++];
 }
 
-static int writer_begin(struct chunk_writer *w, struct lk_error *err)
+int chunk_writer_begin(struct chunk_writer *w, struct lk_error *err)
 {
     if (w->begun)
         return 0;
@@ -78,7 +79,7 @@ static int writer_begin(struct chunk_writer *w, struct lk_error *err)
 int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
                      struct lk_error *err)
 {
-    if (writer_begin(w, err) != 0)
+    if (chunk_writer_begin(w, err) != 0)
         return -1;
     size_t *id = chunk_counter(w, phase);
     size_t n = steps->n;
@@ -110,7 +111,7 @@ int chunk_writer_emit(void *writer, const char *phase, const struct step_list *s
 
 int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err)
 {
-    int rc = writer_begin(w, err);
+    int rc = chunk_writer_begin(w, err);
     for (size_t i = 0; i < p->n_phases && rc == 0; i++)
         rc = chunk_writer_add(w, p->phases[i].name, &p->phases[i].steps, err);
     if (rc == 0) {

@@ -6,8 +6,9 @@
  * compact JSON with object keys sorted by byte order at every depth (as
  * Nix's toJSON), followed by a newline: the texts the pipeline holds.
  * pipeline_write() builds the directory as a temporary sibling of
- * `out_dir` and renames it into place (replacing an existing one); on error
- * nothing is left behind (status 1: a system failure).
+ * `out_dir` and swaps it into place (outdir.h: only a previous output or an
+ * empty directory is replaced; the directory carries OUTDIR_MARKER); on
+ * error nothing is left behind and nothing is replaced.
  *
  * A chunk_writer writes the same directory in pieces, for a pipeline
  * generated in batches (generate_request.emit): chunk_writer_add() writes
@@ -15,8 +16,10 @@
  * batch but a phase's last must hold a multiple of CHUNK_MAX_STEPS steps
  * for the files to be those of the whole list); chunk_writer_finish() adds
  * the steps left in the pipeline and drvmap.json and renames the directory
- * into place. The temporary directory is made on the first write; until
- * finish succeeds nothing is in place, and chunk_writer_free() removes it. */
+ * into place. The temporary directory is made by chunk_writer_begin() (a
+ * caller that wants `out_dir` checked before it starts working) or on the
+ * first write; until finish succeeds nothing is in place, and
+ * chunk_writer_free() removes it. */
 #ifndef LAZYKITE_CHUNKS_H
 #define LAZYKITE_CHUNKS_H
 
@@ -34,6 +37,7 @@ int pipeline_write(const struct pipeline *p, const char *out_dir, struct lk_erro
 struct chunk_writer;
 /* `out_dir` is copied; the caller releases the writer with chunk_writer_free(). */
 struct chunk_writer *chunk_writer_new(const char *out_dir);
+int chunk_writer_begin(struct chunk_writer *w, struct lk_error *err);
 int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
                      struct lk_error *err);
 /* chunk_writer_add() in the shape of generate_request.emit (ctx = the writer). */

@@ -144,66 +144,6 @@ int write_file_atomic(const char *path, const void *data, size_t len, struct lk_
     return rc;
 }
 
-int outdir_begin(struct outdir *od, const char *final, struct lk_error *err)
-{
-    od->final = xstrdup(final);
-    /* Strip trailing slashes so that the temporary sibling is a sibling. */
-    size_t n = strlen(od->final);
-    while (n > 1 && od->final[n - 1] == '/')
-        od->final[--n] = '\0';
-    od->tmp = xasprintf("%s.tmp-XXXXXX", od->final);
-    if (!mkdtemp(od->tmp)) {
-        lk_fail_errno(err, LK_EXIT_FAIL, final, "cannot create temporary output directory");
-        free(od->tmp);
-        free(od->final);
-        od->tmp = od->final = NULL;
-        return -1;
-    }
-    chmod(od->tmp, 0755);
-    return 0;
-}
-
-char *outdir_path(const struct outdir *od, const char *name)
-{
-    return xasprintf("%s/%s", od->tmp, name);
-}
-
-int outdir_commit(struct outdir *od, struct lk_error *err)
-{
-    int rc = 0;
-    if (rename(od->tmp, od->final) != 0) {
-        if (errno != ENOTEMPTY && errno != EEXIST) {
-            rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot rename output into place");
-        } else {
-            /* Replace an existing directory: move it aside, move ours in, drop the old one. */
-            char *old = xasprintf("%s.old-XXXXXX", od->final);
-            if (!mkdtemp(old) || rename(od->final, old) != 0) {
-                rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot move the old output aside");
-            } else if (rename(od->tmp, od->final) != 0) {
-                rc = lk_fail_errno(err, LK_EXIT_FAIL, od->final, "cannot rename output into place");
-                rename(old, od->final);
-            }
-            remove_tree(old);
-            free(old);
-        }
-    }
-    if (rc != 0)
-        remove_tree(od->tmp);
-    free(od->tmp);
-    free(od->final);
-    od->tmp = od->final = NULL;
-    return rc;
-}
-
-void outdir_abort(struct outdir *od)
-{
-    if (od->tmp)
-        remove_tree(od->tmp);
-    free(od->tmp);
-    free(od->final);
-    od->tmp = od->final = NULL;
-}
-
 int remove_tree(const char *path)
 {
     struct stat st;

@@ -4,12 +4,10 @@
  * caller frees); map_file() gives the bytes of a large input without
  * copying them (a read-only mapping of a non-empty regular file, read_file()
  * for anything else; not NUL-terminated; unmap_file() releases it; the file
- * must not shrink while it is mapped); write_file_atomic() writes to a temporary file in the same
- * directory and renames it over `path`, so readers see the old or the new
- * file, never a partial one. An output directory is built the same way:
- * outdir_begin() creates a fresh temporary directory beside `final`,
- * outdir_commit() renames it into place (replacing an existing directory),
- * outdir_abort() removes it. Errors name the path and the failed operation
+ * must not shrink while it is mapped); write_file_atomic() writes to a
+ * temporary file in the same directory and renames it over `path`, so
+ * readers see the old or the new file, never a partial one (a whole output
+ * directory: outdir.h). Errors name the path and the failed operation
  * (status LK_EXIT_INPUT for unreadable inputs, LK_EXIT_FAIL for writes). */
 #ifndef LAZYKITE_FILEIO_H
 #define LAZYKITE_FILEIO_H
@@ -36,15 +34,6 @@ int write_all(int fd, const void *data, size_t len);
  * `len` if it has no newline). */
 size_t whole_lines_prefix(const char *text, size_t len, size_t max);
 
-struct outdir {
-    char *final; /* where the directory will be */
-    char *tmp;   /* the temporary directory being filled */
-};
-int outdir_begin(struct outdir *od, const char *final, struct lk_error *err);
-/* Path of `name` inside the temporary directory; caller frees. */
-char *outdir_path(const struct outdir *od, const char *name);
-int outdir_commit(struct outdir *od, struct lk_error *err);
-void outdir_abort(struct outdir *od);
 /* rm -rf; returns 0 or -1 (errno set). */
 int remove_tree(const char *path);
 

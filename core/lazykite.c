@@ -8,7 +8,8 @@
  *
  * Contract: reads the manifest (or evaluates a depot into one), applies the
  * command-line settings over the manifest's `pipeline` object, generates the
- * pipeline and writes OUT_DIR atomically. Exit 0 on success; 2 on bad input
+ * pipeline and writes OUT_DIR atomically (outdir.h: OUT_DIR must be absent,
+ * empty or a previous output, and neither an input nor above one). Exit 0 on success; 2 on bad input
  * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
  * system failure. `--help`/`--version` print to stdout and exit 0. */
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "eval.h"
 #include "hugeheap.h"
 #include "manifest.h"
+#include "outdir.h"
 #include "pipeline.h"
 #include "xalloc.h"
 
@@ -56,7 +58,8 @@ static const char usage_text[] =
     "  --default-step-overrides FILE  JSON object merged into every generated step\n"
     "  --store-dir DIR            read .drv files from DIR instead of /nix/store\n"
     "  --no-deps                  no inter-target depends_on (reads no .drv file)\n"
-    "  -o, --output OUT_DIR       the output directory (written atomically)\n"
+    "  -o, --output OUT_DIR       the output directory: absent, empty or a previous\n"
+    "                             output (it holds " OUTDIR_MARKER "); replaced whole\n"
     "\n"
     "Settings given here override the manifest's \"pipeline\" object. Bad input is\n"
     "reported as one line, 'lazykite: FILE: PLACE: message', with exit status 2.\n";
@@ -220,6 +223,24 @@ static int load_manifest(const struct options *o, struct manifest *m, char **fil
     return rc;
 }
 
+/* OUT_DIR must not be an input or hold one: it is replaced whole. */
+static int check_output_against_inputs(const struct options *o, struct lk_error *err)
+{
+    const struct { const char *what, *path; } inputs[] = {
+        { "--manifest", o->manifest },
+        { "--eval", o->eval_dir },
+        { "--parent-map", o->parent_map },
+        { "--store-dir", o->store_dir ? o->store_dir : o->no_deps ? NULL : "/nix/store" },
+        { "--additional-steps", o->additional_steps },
+        { "--post-build-steps", o->post_build_steps },
+        { "--default-step-overrides", o->default_step_overrides },
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
+        if (inputs[i].path && outdir_check_input(o->out_dir, inputs[i].what, inputs[i].path, err) != 0)
+            return -1;
+    return 0;
+}
+
 static int generate(const struct options *o, struct lk_error *err)
 {
     struct manifest m;
@@ -228,7 +249,15 @@ static int generate(const struct options *o, struct lk_error *err)
     struct generate_request req = { 0 };
     struct chunk_writer *w = NULL;
     char *file = NULL;
-    int rc = load_manifest(o, &m, &file, err);
+    memset(&m, 0, sizeof m);
+    /* OUT_DIR is checked (and a concurrent run refused) before any work. */
+    int rc = check_output_against_inputs(o, err);
+    if (rc == 0) {
+        w = chunk_writer_new(o->out_dir);
+        rc = chunk_writer_begin(w, err);
+    }
+    if (rc == 0)
+        rc = load_manifest(o, &m, &file, err);
     req.manifest_file = file;
     if (rc == 0 && o->parent_map)
         rc = parent_map_load(o->parent_map, &pm, err);
@@ -241,7 +270,6 @@ static int generate(const struct options *o, struct lk_error *err)
         req.no_deps = o->no_deps;
         /* Full chunks are written as they are made: the steps of a large
          * pipeline are never all in memory at once. */
-        w = chunk_writer_new(o->out_dir);
         req.emit = chunk_writer_emit;
         req.emit_ctx = w;
         req.emit_every = CHUNK_MAX_STEPS;
@@ -288,6 +316,7 @@ int main(int argc, char **argv)
     struct stat st;
     if (o.manifest && stat(o.manifest, &st) == 0)
         hugeheap_restart(argv, HEAP_PER_MANIFEST_BYTE * (size_t)st.st_size);
+    outdir_cleanup_on_signals();
     struct lk_error err = LK_ERROR_INIT;
     if (generate(&o, &err) != 0) {
         lk_error_print(&err, PROG, stderr);

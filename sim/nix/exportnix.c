@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "outdir.h"
 #include "nix/depot.h"
 #include "xalloc.h"
 

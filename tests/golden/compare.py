@@ -1,5 +1,6 @@
 """Golden comparison: the output directory against expected/, as JSON values
-and as a set of file names; with SCHEMA_PATH, every chunk validated against
+and as a set of file names (the output must also carry the marker file
+.lazykite-output, which is not compared); with SCHEMA_PATH, every chunk validated against
 Buildkite's schema (tests/golden-schema validates the expected chunks when
 the suites run without it).
 usage: compare.py OUT_DIR EXPECTED_DIR [SCHEMA_PATH]"""
@@ -10,7 +11,13 @@ import sys
 out, expected = sys.argv[1:3]
 schema_path = sys.argv[3] if len(sys.argv) > 3 else None
 failed = False
+MARKER = ".lazykite-output"
 got_files, want_files = sorted(os.listdir(out)), sorted(os.listdir(expected))
+if MARKER in got_files:
+    got_files.remove(MARKER)
+else:
+    print(f"  no {MARKER} in the output")
+    failed = True
 if got_files != want_files:
     print(f"  files differ: got {got_files}, expected {want_files}")
     failed = True

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "outdir.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -141,14 +142,45 @@ static void test_outdir(void **state)
     assert_non_null(mkdtemp(base));
     char *final = xasprintf("%s/out", base);
     struct lk_error err = LK_ERROR_INIT;
-    for (int round = 0; round < 2; round++) {
+    /* Fresh, replaced by exchange, replaced by two renames (no
+     * RENAME_EXCHANGE), fresh without RENAME_NOREPLACE: each time whole. */
+    for (int round = 0; round < 4; round++) {
+        outdir_test_without_rename_flags(round >= 2);
+        if (round == 3)
+            assert_int_equal(remove_tree(final), 0);
         struct outdir od;
         assert_int_equal(outdir_begin(&od, final, &err), 0);
-        char *f = outdir_path(&od, "x.json");
+        char *f = outdir_path(&od, round % 2 ? "x.json" : "y.json");
         assert_int_equal(write_file_atomic(f, "{}", 2, &err), 0);
         free(f);
         assert_int_equal(outdir_commit(&od, &err), 0);
+        char *other = xasprintf("%s/%s", final, round % 2 ? "y.json" : "x.json");
+        char *marker = xasprintf("%s/" OUTDIR_MARKER, final);
+        struct stat st;
+        assert_int_not_equal(stat(other, &st), 0); /* the previous output is gone */
+        assert_int_equal(stat(marker, &st), 0);
+        free(other);
+        free(marker);
+        char *ls = xasprintf("test $(ls -A %s | wc -l) -eq 1", base); /* no temporaries */
+        assert_int_equal(system(ls), 0);
+        free(ls);
     }
+    outdir_test_without_rename_flags(false);
+    /* A directory of other files is refused and kept. */
+    char *foreign = xasprintf("%s/foreign", base);
+    assert_int_equal(mkdir(foreign, 0755), 0);
+    char *kept = xasprintf("%s/keep", foreign);
+    assert_int_equal(write_file_atomic(kept, "k", 1, &err), 0);
+    struct outdir refused;
+    assert_int_equal(outdir_begin(&refused, foreign, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_non_null(strstr(err.msg, "not a lazykite output"));
+    lk_error_clear(&err);
+    struct stat kst;
+    assert_int_equal(stat(kept, &kst), 0);
+    assert_int_equal(remove_tree(foreign), 0);
+    free(kept);
+    free(foreign);
     char *f = xasprintf("%s/x.json", final);
     char *data;
     size_t len;
