@@ -2,15 +2,44 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+/* LAZYKITE_JOBS when it is a whole number from 1, else the processors this
+ * process may run on (its affinity mask, which cgroup cpusets narrow too). */
+static size_t cpus;
+static void count_cpus(void)
+{
+    const char *env = getenv("LAZYKITE_JOBS");
+    char *end;
+    unsigned long forced = env && *env ? strtoul(env, &end, 10) : 0;
+    if (forced > 0 && *end == '\0' && env[0] != '-') {
+        cpus = forced;
+        return;
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+        cpus = (size_t)CPU_COUNT(&set);
+        return;
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpus = online > 0 ? (size_t)online : 1;
+}
+
+size_t parallel_cpus(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, count_cpus);
+    return cpus;
+}
 
 size_t parallel_jobs(size_t n, size_t min_per_job)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t jobs = min_per_job ? n / min_per_job : n;
-    if (cpus > 0 && jobs > (size_t)cpus)
-        jobs = (size_t)cpus;
+    if (jobs > parallel_cpus())
+        jobs = parallel_cpus();
     if (jobs > PARALLEL_MAX_JOBS)
         jobs = PARALLEL_MAX_JOBS;
     return jobs ? jobs : 1;
