@@ -90,7 +90,7 @@ int store_open(struct store *s, const char *dir, const char *state, struct lk_er
     s->state = canon(st);
     free(d);
     free(st);
-    static const char *const subdirs[] = { "valid", "roots", "locks", "tmp" };
+    static const char *const subdirs[] = { "roots", "locks", "tmp" };
     if (mkdir_p(s->dir, err) != 0)
         goto fail;
     for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
@@ -396,16 +396,6 @@ static int journal_open(const struct store *s, struct store_journal *j, struct l
     return 0;
 }
 
-size_t store_journal_bytes(const struct store *s)
-{
-    char *f = journal_file(s);
-    struct stat st;
-    size_t bytes = stat(f, &st) == 0 ? (size_t)st.st_size : 0;
-    free(f);
-    return bytes;
-}
-
-/* Read what other processes appended since the last call (not indexed). */
 static int journal_read(const struct store *s, struct store_journal *j, struct lk_error *err)
 {
     if (journal_open(s, j, err) != 0)
@@ -607,17 +597,12 @@ static void journal_free(struct store_journal *j)
 
 /* ---- validity ---- */
 
-static char *valid_file(const struct store *s, const char *path)
-{
-    return xasprintf("%s/valid/%s", s->state, store_basename(path));
-}
-
 int store_is_valid(const struct store *s, const char *path)
 {
     if (!store_is_store_path(path))
         return 0;
     /* the journal as read so far (read on first use: no system call once it
-     * is), a valid/ file, then the journal's new tail */
+     * is), then its new tail */
     struct store_journal *j = journal_get(s);
     if (j->fd < 0) {
         struct lk_error ignore = LK_ERROR_INIT;
@@ -628,14 +613,8 @@ int store_is_valid(const struct store *s, const char *path)
     const char *line = journal_lookup(j, key, strlen(key));
     if (line && *line == '+')
         return 1;
-    char *f = valid_file(s, path);
-    int ok = access(f, F_OK) == 0;
-    free(f);
-    if (!ok) {
-        line = journal_find_from(s, path, 1);
-        ok = line && *line == '+';
-    }
-    return ok;
+    line = journal_find_from(s, path, 1);
+    return line && *line == '+';
 }
 
 void store_info_free(struct store_info *info)
@@ -658,32 +637,18 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     memset(info, 0, sizeof *info);
     if (!store_is_store_path(path))
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
-    /* the journal's record, else a valid/ file */
-    json_error_t jerr;
-    json_t *j = NULL;
-    char *f;
+    /* the journal's record */
     const char *line = journal_find(s, path);
-    if (line && *line == '+') {
-        f = journal_file(s);
-        const char *json = line + 1 + journal_key_len(line);
-        j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
-        if (!j) {
-            lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s", path,
-                    jerr.text);
-            free(f);
-            return -1;
-        }
-    } else {
-        f = valid_file(s, path);
-        j = json_load_file(f, 0, &jerr);
-        if (!j) {
-            if (access(f, F_OK) != 0)
-                lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
-            else
-                lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record: %s", jerr.text);
-            free(f);
-            return -1;
-        }
+    if (!line || *line != '+')
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
+    json_error_t jerr;
+    char *f = journal_file(s);
+    const char *json = line + 1 + journal_key_len(line);
+    json_t *j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
+    if (!j) {
+        lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s", path, jerr.text);
+        free(f);
+        return -1;
     }
     json_t *d = json_object_get(j, "deriver"), *r = json_object_get(j, "references");
     if (!json_is_array(r) || !(json_is_string(d) || json_is_null(d))) {
@@ -896,29 +861,8 @@ int store_add_text(const struct store *s, const char *path, const char *data, si
 
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
 {
-    char *dir = xasprintf("%s/valid", s->state);
-    DIR *d = opendir(dir);
-    if (!d) {
-        lk_fail_errno(err, LK_EXIT_FAIL, dir, "cannot read directory");
-        free(dir);
-        return -1;
-    }
     char **v = NULL;
     size_t len = 0, alloc = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue; /* ".", "..", and temporaries of write_file_atomic */
-        char *p = xasprintf(STORE_PREFIX "%s", e->d_name);
-        if (!store_is_store_path(p)) {
-            free(p);
-            continue;
-        }
-        XGROW(v, alloc, len + 1);
-        v[len++] = p;
-    }
-    closedir(d);
-    free(dir);
     struct store_journal *j = journal_get(s);
     if (journal_refresh(s, j, err) != 0) {
         store_paths_free(v, len);
@@ -935,16 +879,9 @@ int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_
         v[len++] = p;
     }
     if (len)
-        qsort(v, len, sizeof *v, cmp_str);
-    size_t k = 0; /* a path with a valid/ file and a journal line: once */
-    for (size_t i = 0; i < len; i++) {
-        if (k && strcmp(v[k - 1], v[i]) == 0)
-            free(v[i]);
-        else
-            v[k++] = v[i];
-    }
+        qsort(v, len, sizeof *v, cmp_str); /* the index holds each path once */
     *paths = v;
-    *n = k;
+    *n = len;
     return 0;
 }
 
@@ -1395,9 +1332,6 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
         if (log)
             fprintf(log, "deleting '%s'\n", p);
         /* Invalidate first: a path is never valid while partly deleted. */
-        char *vf = valid_file(s, p);
-        unlink(vf);
-        free(vf);
         const char *jl = journal_find(s, p);
         if (jl && *jl == '+') {
             journal_add(s, '-', p, NULL);

@@ -21,10 +21,7 @@
  *                          unfinished last line. It is read once per process
  *                          and its new tail re-read when a lookup misses;
  *                          lookups use an index of every line read.
- *   valid/<basename>       (read only, from stores written before the journal
- *                          held outputs) a file with the same JSON
- * A path is valid when the journal's last line for it is a "+" line or its
- * valid/ file exists.
+ * A path is valid when the journal's last line for it is a "+" line.
  *   roots/<hash of link>   indirect roots: symlinks to out-links (absolute);
  *                          the name is a 128-bit non-cryptographic hash
  *   locks/<basename>.lock  per-path locks, taken with flock(2)
@@ -63,9 +60,6 @@ struct store {
  * an unset one is an error naming the variable). Creates missing dirs. */
 int store_open_env(struct store *s, struct lk_error *err);
 int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err);
-/* The size of the validity journal now, in bytes (0 when there is none):
- * reading it takes about twice that much heap (the text and its index). */
-size_t store_journal_bytes(const struct store *s);
 /* Append the validity lines this process has buffered (store_add_text) to
  * the journal; until then only this process sees those paths valid. */
 int store_sync(const struct store *s, struct lk_error *err);
