@@ -18,12 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "chunks.h"
 #include "error.h"
 #include "eval.h"
-#include "hugeheap.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "pipeline.h"
@@ -31,7 +29,6 @@
 
 #define LAZYKITE_VERSION "0.1.0"
 #define PROG "lazykite"
-#define HEAP_PER_MANIFEST_BYTE 6
 
 static const char usage_text[] =
     "usage: lazykite generate [--manifest FILE | --eval DEPOT_DIR [--targets-attr ATTR]]\n"
@@ -310,12 +307,6 @@ int main(int argc, char **argv)
     int status = parse_options(argc - 1, argv + 1, &o);
     if (status >= 0)
         return status;
-    /* A run takes about 6 bytes of heap per byte of manifest (10^5 targets:
-     * 17 MB, 95 MB resident, 160 MB with the analysis): a large one runs
-     * with the heap on huge pages (hugeheap.h). */
-    struct stat st;
-    if (o.manifest && stat(o.manifest, &st) == 0)
-        hugeheap_restart(argv, HEAP_PER_MANIFEST_BYTE * (size_t)st.st_size);
     outdir_cleanup_on_signals();
     struct lk_error err = LK_ERROR_INIT;
     if (generate(&o, &err) != 0) {

@@ -2,16 +2,9 @@
 #include "xalloc.h"
 
 #include <malloc.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels refuse it (EINVAL) */
-#endif
 
 static void out_of_memory(size_t size)
 {
@@ -99,19 +92,4 @@ void xalloc_keep_heap(void)
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
-}
-
-void xalloc_prefault_heap(size_t bytes)
-{
-    xalloc_keep_heap();
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    if (bytes < 2 * page)
-        return;
-    char *block = malloc(bytes);
-    if (!block)
-        return;
-    uintptr_t from = ((uintptr_t)block + page - 1) & ~(page - 1);
-    uintptr_t to = ((uintptr_t)block + bytes) & ~(page - 1);
-    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE); /* best effort */
-    free(block); /* kept in the heap (xalloc_keep_heap) for what follows */
 }

@@ -23,15 +23,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
 /* For a process that allocates a few hundred megabytes in short-lived
- * pieces and then exits (page faults are a large part of such a run's time
- * on a virtual machine; see also hugeheap.h). Both are process-wide and best
- * effort.
- * xalloc_keep_heap(): freed memory stays in the heap instead of going back
- * to the kernel, large blocks come from the heap too, and the heap grows in
- * steps of 64 MiB. xalloc_prefault_heap(): also fault `bytes` of heap in now,
- * in one system call (MADV_POPULATE_WRITE, about a quarter of the cost of
- * faulting the same pages one by one); the next allocations use them. */
+ * pieces and then exits: freed memory stays in the heap instead of going
+ * back to the kernel, large blocks come from the heap too, and the heap
+ * grows in steps of 64 MiB (process-wide, best effort). */
 void xalloc_keep_heap(void);
-void xalloc_prefault_heap(size_t bytes);
 
 #endif

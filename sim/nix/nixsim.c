@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,6 @@
 
 #include "error.h"
 #include "eventlog.h"
-#include "hugeheap.h"
 #include "nix/depot.h"
 #include "nix/nixexpr.h"
 #include "nix/realise.h"
@@ -259,20 +259,6 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
     return rc;
 }
 
-/* Open the store of $NIXSIM_STORE/$NIXSIM_STATE with the heap for its
- * validity journal faulted in at once: a `nix-store --realise` of one leaf
- * in a store of 10^4 paths took 20 ms instead of 24 (3 times the journal's
- * size was no better). */
-#define PREFAULT_PER_JOURNAL_BYTE 2
-
-static int open_store(struct store *s, struct lk_error *err)
-{
-    if (store_open_env(s, err) != 0)
-        return -1;
-    xalloc_prefault_heap(PREFAULT_PER_JOURNAL_BYTE * store_journal_bytes(s));
-    return 0;
-}
-
 static int nix_store_main(int argc, char **argv, struct lk_error *err)
 {
     enum { OP_NONE, OP_REALISE, OP_QUERY, OP_CHECK, OP_DELETE } op = OP_NONE;
@@ -323,7 +309,7 @@ static int nix_store_main(int argc, char **argv, struct lk_error *err)
                      "nixsim supports nix-store -q with --outputs, --references, --requisites, "
                      "--deriver");
     if (rc == 0)
-        rc = open_store(&s, err);
+        rc = store_open_env(&s, err);
     if (rc == 0) {
         switch (op) {
         case OP_REALISE:
@@ -528,61 +514,32 @@ static int instantiate(struct evalctx *c, size_t idx, struct lk_error *err)
     return rc == 0 ? frc : rc;
 }
 
-/* The arguments nixsim was started with (for a restart). */
-static char **process_argv;
-
-/* Evaluating touches 40 to 50 bytes of memory per byte of depot.yaml (10^5
- * derivations: 5.2 MB of YAML, 200 MB resident), so a large depot is
- * evaluated with the heap on huge pages: nixsim restarts itself for it
- * (hugeheap.h, open_eval), before it has opened the store. */
-#define HEAP_PER_YAML_BYTE 50
-#define PREFAULT_PER_YAML_BYTE 40
-
-/* The size of DIR/depot.yaml in bytes, or -1 when there is none. */
-static off_t depot_yaml_bytes(const char *dir)
-{
-    char *yaml = xasprintf("%s/depot.yaml", dir);
-    struct stat st;
-    off_t bytes = stat(yaml, &st) == 0 ? st.st_size : -1;
-    free(yaml);
-    return bytes;
-}
-
-/* Open the depot in `dir`, whose depot.yaml has `yaml_bytes` bytes
- * (depot_yaml_bytes: -1 when it is missing). */
-static int open_depot(struct evalctx *c, struct store *s, const char *dir, off_t yaml_bytes,
-                      struct lk_error *err)
+/* Open the depot in `dir` (its depot.yaml). */
+static int open_depot(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    if (yaml_bytes < 0)
+    char *yaml = xasprintf("%s/depot.yaml", dir);
+    struct stat st;
+    bool has_yaml = stat(yaml, &st) == 0;
+    free(yaml);
+    if (!has_yaml)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: no depot.yaml in '%s' (nixsim evaluates fixture depots only)",
                        dir);
-    /* On 4 KiB pages, faulting in 40 bytes of heap per byte of depot.yaml
-     * at once makes evaluating a fifth faster (a 1,000-target depot; 10^5
-     * derivations too). On huge pages it saves no time and touches memory
-     * that may not be needed: 10^5 derivations ran in 248 MB with it and
-     * 198 MB without. */
-    if (!hugeheap_active())
-        xalloc_prefault_heap(PREFAULT_PER_YAML_BYTE * (size_t)yaml_bytes);
     if (depot_open(dir, &c->d, err) != 0)
         return -1;
     c->done = xcalloc(depot_n_drvs(c->d) + 1, 1);
     return 0;
 }
 
-/* Open the store and the depot in `dir` for evaluating; a large depot
- * first restarts nixsim with its heap on huge pages. On an error nothing
- * stays open. */
+/* Open the store and the depot in `dir` for evaluating. On an error
+ * nothing stays open. */
 static int open_eval(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
 {
-    off_t yaml_bytes = depot_yaml_bytes(dir);
-    if (yaml_bytes > 0)
-        hugeheap_restart(process_argv, HEAP_PER_YAML_BYTE * (size_t)yaml_bytes);
-    if (open_store(s, err) != 0)
+    if (store_open_env(s, err) != 0)
         return -1;
-    if (open_depot(c, s, dir, yaml_bytes, err) != 0) {
+    if (open_depot(c, s, dir, err) != 0) {
         store_close(s);
         return -1;
     }
@@ -960,7 +917,6 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
 
 int main(int argc, char **argv)
 {
-    process_argv = argv;
     char *copy = xstrdup(argv[0]);
     const char *tool = basename(copy);
     if (!strcmp(tool, "nixsim") && argc > 1) {
