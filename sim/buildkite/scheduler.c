@@ -40,33 +40,6 @@ struct bk_sched {
     size_t running;
 };
 
-const char *bk_outcome_name(enum bk_outcome o)
-{
-    switch (o) {
-    case BK_PENDING: return "pending";
-    case BK_RUNNING: return "running";
-    case BK_PASSED: return "passed";
-    case BK_SOFT_FAILED: return "soft-failed";
-    case BK_FAILED: return "failed";
-    case BK_TIMED_OUT: return "timed-out";
-    case BK_CANCELED: return "canceled";
-    case BK_SKIPPED: return "skipped";
-    case BK_EXCLUDED: return "excluded-by-branch-filter";
-    case BK_UNBLOCKED: return "unblocked";
-    case BK_BLOCKED: return "blocked";
-    case BK_RECORDED: return "recorded";
-    case BK_WAITING_FAILED: return "waiting-failed";
-    case BK_BROKEN: return "broken";
-    case BK_NOT_RUN: return "not-run";
-    }
-    return "?";
-}
-
-bool bk_outcome_is_failure(enum bk_outcome o)
-{
-    return o == BK_FAILED || o == BK_TIMED_OUT || o == BK_CANCELED || o == BK_BROKEN;
-}
-
 struct bk_sched *bk_sched_new(const struct bk_sched_options *opts)
 {
     struct bk_sched *s = xcalloc(1, sizeof(*s));
@@ -121,10 +94,10 @@ static int add_node(struct bk_sched *s, const struct bk_step *step, int parent, 
         u->uploaded[u->nuploaded++] = id;
     }
     bool excluded = step->branches && !bk_branches_match(step->branches, s->branch);
-    if (parent >= 0 && s->nodes[parent].outcome == BK_EXCLUDED)
+    if (parent >= 0 && s->nodes[parent].outcome == BK_FILTERED)
         excluded = true;
     if (excluded)
-        set_outcome(s, id, BK_EXCLUDED, step->branches);
+        set_outcome(s, id, BK_FILTERED, step->branches);
     else if (step->skip || (parent >= 0 && s->nodes[parent].outcome == BK_SKIPPED))
         set_outcome(s, id, BK_SKIPPED, step->skip_reason ? step->skip_reason
                                        : parent >= 0 ? s->nodes[parent].reason : NULL);
@@ -204,7 +177,7 @@ const int *bk_sched_order(struct bk_sched *s, size_t *n)
             s->order[s->norder++] = id;
             struct node *g = &s->nodes[id];
             g->prev_barrier = barrier;
-            if (g->outcome != BK_EXCLUDED && is_barrier(g))
+            if (g->outcome != BK_FILTERED && is_barrier(g))
                 barrier = id;
             if (g->step->type == BK_STEP_GROUP) {
                 int inner = -1;
@@ -212,7 +185,7 @@ const int *bk_sched_order(struct bk_sched *s, size_t *n)
                     int c = g->first_child + (int)k;
                     s->order[s->norder++] = c;
                     s->nodes[c].prev_barrier = inner;
-                    if (s->nodes[c].outcome != BK_EXCLUDED && is_barrier(&s->nodes[c]))
+                    if (s->nodes[c].outcome != BK_FILTERED && is_barrier(&s->nodes[c]))
                         inner = c;
                 }
             }
@@ -285,7 +258,7 @@ static void implicit_deps(struct bk_sched *s, int id, bool allow, struct verdict
     for (size_t i = pos; i-- > 0;) {
         int o = LIST_AT(ids, fc, i);
         const struct node *on = &s->nodes[o];
-        if (on->outcome == BK_EXCLUDED || on->step->type == BK_STEP_INPUT)
+        if (on->outcome == BK_FILTERED || on->step->type == BK_STEP_INPUT)
             continue;
         depend_on_node(s, o, allow, v, depth + 1);
     }
@@ -326,11 +299,12 @@ static void depend_on_outcome(struct bk_sched *s, int t, bool allow, struct verd
     case BK_RUNNING:
         note(v, DEP_WAIT, t, NULL);
         break;
-    case BK_PASSED: case BK_SOFT_FAILED: case BK_SKIPPED: case BK_EXCLUDED:
+    case BK_PASSED: case BK_SOFT_FAILED: case BK_SKIPPED: case BK_FILTERED:
     case BK_UNBLOCKED: case BK_RECORDED:
         break;
     case BK_BLOCKED:
     case BK_NOT_RUN:
+    case BK_ABSENT: /* (never a node's outcome) */
         note(v, DEP_HOLD, t, NULL);
         break;
     case BK_FAILED: case BK_TIMED_OUT: case BK_CANCELED: case BK_WAITING_FAILED: case BK_BROKEN:
@@ -347,7 +321,7 @@ static void depend_on_node(struct bk_sched *s, int t, bool allow, struct verdict
         note(v, DEP_WAIT, t, NULL);
         return;
     }
-    if (tn->step->type == BK_STEP_GROUP && tn->outcome != BK_EXCLUDED) {
+    if (tn->step->type == BK_STEP_GROUP && tn->outcome != BK_FILTERED) {
         for (size_t k = 0; k < tn->step->nsteps; k++)
             depend_on_node(s, tn->first_child + (int)k, allow, v, depth + 1);
     } else {

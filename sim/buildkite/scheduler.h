@@ -48,33 +48,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buildkite/outcome.h"
 #include "buildkite/pipeline.h"
 #include "error.h"
-
-enum bk_outcome {
-    BK_PENDING,
-    BK_RUNNING,
-    BK_PASSED,
-    BK_SOFT_FAILED,
-    BK_FAILED,
-    BK_TIMED_OUT,
-    BK_CANCELED,
-    BK_SKIPPED,
-    BK_EXCLUDED,       /* excluded by branch filter */
-    BK_UNBLOCKED,      /* block/input step let through */
-    BK_BLOCKED,        /* block/input step left blocked */
-    BK_RECORDED,       /* trigger step: recorded, not run */
-    BK_WAITING_FAILED, /* not run: a dependency failed */
-    BK_BROKEN,         /* not run: depends on a key that never appeared */
-    BK_NOT_RUN,        /* not run: held by a blocked step, or a cycle */
-};
-/* "passed", "soft-failed", "failed", "timed-out", "canceled", "skipped",
- * "excluded-by-branch-filter", "unblocked", "blocked", "recorded",
- * "waiting-failed", "broken", "not-run", "pending", "running". */
-const char *bk_outcome_name(enum bk_outcome o);
-/* Does the outcome count as a failure of the build? (failed, timed-out,
- * canceled, broken; not soft-failed, not waiting-failed.) */
-bool bk_outcome_is_failure(enum bk_outcome o);
 
 enum bk_unblock { BK_UNBLOCK_NONE, BK_UNBLOCK_ALL, BK_UNBLOCK_GLOB };
 

@@ -18,25 +18,6 @@ const char *inv_verdict_name(enum inv_verdict v)
     return "?";
 }
 
-enum fixture_outcome inv_outcome(enum bk_outcome o, const char *reason)
-{
-    switch (o) {
-    case BK_PASSED:
-    case BK_UNBLOCKED:
-    case BK_RECORDED: return FIXTURE_PASSED;
-    case BK_SOFT_FAILED: return FIXTURE_SOFT_FAILED;
-    case BK_FAILED:
-    case BK_TIMED_OUT:
-    case BK_BROKEN: return FIXTURE_FAILED;
-    case BK_SKIPPED: return FIXTURE_SKIPPED;
-    case BK_EXCLUDED: return FIXTURE_FILTERED;
-    case BK_BLOCKED: return FIXTURE_BLOCKED;
-    case BK_NOT_RUN:
-        return reason && !strncmp(reason, "blocked by", 10) ? FIXTURE_BLOCKED : FIXTURE_NOT_RUN;
-    default: return FIXTURE_NOT_RUN;
-    }
-}
-
 char *inv_target_label(const struct fixture_target *t)
 {
     return xasprintf(":nix: %s", t->label);
@@ -555,7 +536,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
         const struct obs_step *s = obs_step_by_label(o, label);
         int expect_other = 0;
         for (size_t i = 0; i < f->expect.n_steps; i++)
-            if (!strcmp(f->expect.steps[i].label, label) && f->expect.steps[i].outcome != FIXTURE_PASSED)
+            if (!strcmp(f->expect.steps[i].label, label) && f->expect.steps[i].outcome != BK_PASSED)
                 expect_other = 1;
         if (s && s->ran && !expect_other) {
             size_t i = dix(d, tg->drv);
@@ -694,11 +675,11 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
     for (size_t i = 0; i < f->expect.n_steps; i++) {
         const struct fixture_expect_step *es = &f->expect.steps[i];
         const struct obs_step *s = find_any(o, es->label);
-        enum fixture_outcome got = s ? inv_outcome(s->outcome, s->reason) : FIXTURE_ABSENT;
+        enum bk_outcome got = s ? s->outcome : BK_ABSENT;
         if (got != es->outcome)
-            unmet(r, "step '%s': expected %s, got %s%s%s%s", es->label, fixture_outcome_name(es->outcome),
-                  fixture_outcome_name(got), s ? " (" : "", s ? bk_outcome_name(s->outcome) : "",
-                  s ? ")" : "");
+            unmet(r, "step '%s': expected %s, got %s%s%s%s", es->label, bk_outcome_name(es->outcome),
+                  bk_outcome_name(got), s && s->reason ? " (" : "", s && s->reason ? s->reason : "",
+                  s && s->reason ? ")" : "");
     }
     for (size_t i = 0; i < f->expect.n_built_by; i++) {
         const struct fixture_built_by *bb = &f->expect.built_by[i];

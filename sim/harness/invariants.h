@@ -62,7 +62,6 @@ int inv_report_ok(const struct fixture *f, const struct inv_report *r);
 void inv_result_free(struct inv_result *res);
 void inv_report_free(struct inv_report *r);
 
-enum fixture_outcome inv_outcome(enum bk_outcome o, const char *reason);
 
 /* The label lazykite gives a target's step / an extra step. Caller frees. */
 char *inv_target_label(const struct fixture_target *t);

@@ -31,7 +31,7 @@ static void print_failed_logs(const struct sim_play_result *res, FILE *to)
         int expected = 0;
         for (size_t k = 0; k < res->fixture->expect.n_steps; k++)
             if (s->label && !strcmp(res->fixture->expect.steps[k].label, s->label) &&
-                res->fixture->expect.steps[k].outcome == FIXTURE_FAILED)
+                bk_outcome_is_failure(res->fixture->expect.steps[k].outcome))
                 expected = 1;
         if ((int)i == o->gen_step)
             expected = o->gen_exit == res->fixture->expect.generate_exit;

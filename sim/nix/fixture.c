@@ -36,25 +36,6 @@ const char *const fixture_invariants[] = {
     "result-link", "tree-clean", "pipeline-valid", "skip-consistent", "gc-fallback", NULL,
 };
 
-static const char *const outcome_names[] = {
-    "passed", "failed", "soft_failed", "skipped", "filtered", "blocked", "not_run", "absent",
-};
-
-const char *fixture_outcome_name(enum fixture_outcome o)
-{
-    if ((size_t)o >= sizeof outcome_names / sizeof *outcome_names)
-        return "?";
-    return outcome_names[o];
-}
-
-int fixture_outcome_parse(const char *s)
-{
-    for (size_t i = 0; i < sizeof outcome_names / sizeof *outcome_names; i++)
-        if (strcmp(s, outcome_names[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* ---- loader state ---------------------------------------------------- */
 
 enum ref_kind { REF_DRV, REF_SCRIPT, REF_COMMAND, REF_TARGET_LABEL };
@@ -1085,14 +1066,12 @@ static int load_expect(struct loader *L, struct ynode *n)
             char *o = NULL;
             if (get_string(L, vn, "expect.steps", &o) < 0)
                 return -1;
-            int oc = fixture_outcome_parse(o);
+            int oc = bk_outcome_parse(o);
             free(o);
             if (oc < 0)
-                return fail(L, vn, "expect.steps: unknown outcome '%s' (expected one of: passed, "
-                                   "failed, soft_failed, skipped, filtered, blocked, not_run, "
-                                   "absent)",
-                            scalar(vn));
-            s->outcome = (enum fixture_outcome)oc;
+                return fail(L, vn, "expect.steps: unknown outcome '%s' (expected one of: %s)",
+                            scalar(vn), bk_outcome_names());
+            s->outcome = (enum bk_outcome)oc;
         }
     }
     if (v[2]) {

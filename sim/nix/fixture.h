@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "buildkite/outcome.h"
 #include "error.h"
 #include "strindex.h"
 
@@ -99,23 +100,9 @@ struct fixture_target {
 };
 
 /* Step outcomes an `expect.steps` entry can name (fixtures/README.md). */
-enum fixture_outcome {
-    FIXTURE_PASSED,      /* command ran and exited 0 */
-    FIXTURE_FAILED,      /* command ran and failed (no soft_fail) */
-    FIXTURE_SOFT_FAILED, /* command ran and failed, soft_fail allowed it */
-    FIXTURE_SKIPPED,     /* step's skip was set: never ran */
-    FIXTURE_FILTERED,    /* branch filter did not match: not part of the build */
-    FIXTURE_BLOCKED,     /* a block step (or a step behind one) left waiting */
-    FIXTURE_NOT_RUN,     /* in the build, never ran (a dependency failed/blocked) */
-    FIXTURE_ABSENT,      /* no step with this label was uploaded */
-};
-/* The fixture spelling of an outcome ("passed", ...), and back (-1: unknown). */
-const char *fixture_outcome_name(enum fixture_outcome o);
-int fixture_outcome_parse(const char *s);
-
 struct fixture_expect_step {
     char *label;            /* step label exactly as uploaded (":gear: x (from y)") */
-    enum fixture_outcome outcome;
+    enum bk_outcome outcome; /* buildkite/outcome.h (BK_ABSENT: not uploaded) */
     struct fixture_pos pos;
 };
 

@@ -75,7 +75,7 @@ bad = [i["id"] for i in r["invariants"] if i["verdict"] == "violated"]
 for u in r["unmet"][:5]:
     print("  unmet: " + u)
 for s in r["steps"]:
-    if s["outcome"] in ("failed", "timed-out", "broken", "canceled"):
+    if s["outcome"] in ("failed", "timed_out", "broken", "canceled"):
         print("  %s: %s (%s)" % (s["label"], s["outcome"], s["reason"]))
 print("%-48s %10s" % ("  exit status / violated invariants", "%s / %s" % (status, ",".join(bad) or "none")))
 sys.exit(0 if wall <= 60 and all(st == 0 for _, _, st in runs) else 1)

@@ -191,8 +191,8 @@ static void test_every_field(void **state)
     assert_int_equal(e->construction_builds[0], 0);
     assert_int_equal(e->n_steps, 3);
     assert_string_equal(e->steps[1].label, ":gear: Zeta step (from web/site:docs)");
-    assert_int_equal(e->steps[1].outcome, FIXTURE_SOFT_FAILED);
-    assert_int_equal(e->steps[2].outcome, FIXTURE_NOT_RUN);
+    assert_int_equal(e->steps[1].outcome, BK_SOFT_FAILED);
+    assert_int_equal(e->steps[2].outcome, BK_NOT_RUN);
     assert_int_equal(e->n_built_by, 1);
     assert_int_equal(e->built_by[0].drv, 2);
     assert_int_equal(e->n_violations, 2);
@@ -414,9 +414,9 @@ static void test_load_file(void **state)
     assert_int_equal(err.status, LK_EXIT_INPUT);
     assert_string_equal(err.file, "/nonexistent/x.yaml");
     lk_error_clear(&err);
-    assert_string_equal(fixture_outcome_name(FIXTURE_BLOCKED), "blocked");
-    assert_int_equal(fixture_outcome_parse("filtered"), FIXTURE_FILTERED);
-    assert_int_equal(fixture_outcome_parse("passd"), -1);
+    assert_string_equal(bk_outcome_name(BK_BLOCKED), "blocked");
+    assert_int_equal(bk_outcome_parse("filtered"), BK_FILTERED);
+    assert_int_equal(bk_outcome_parse("passd"), -1);
     fixture_free(NULL);
 }
 

@@ -251,13 +251,13 @@ static void test_branches(void **state)
     struct bk_sched *s = sched("refs/heads/canon", BK_UNBLOCK_NONE, NULL, json);
     /* the excluded wait is not in the build: "after" does not wait */
     check_order(s, "canon-only on-filtered after");
-    expect(s, "not-canon", BK_EXCLUDED, NULL);
-    expect(s, "w", BK_EXCLUDED, NULL);
+    expect(s, "not-canon", BK_FILTERED, NULL);
+    expect(s, "w", BK_FILTERED, NULL);
     expect(s, "on-filtered", BK_PASSED, NULL);
     bk_sched_free(s);
     s = sched("refs/heads/feature", BK_UNBLOCK_NONE, NULL, json);
     check_order(s, "not-canon on-filtered after");
-    expect(s, "canon-only", BK_EXCLUDED, NULL);
+    expect(s, "canon-only", BK_FILTERED, NULL);
     bk_sched_free(s);
 }
 
