@@ -163,3 +163,17 @@ char *json_pointer_index(const char *base, size_t index)
 {
     return xasprintf("%s/%zu", base ? base : "", index);
 }
+
+int lk_finish_stdout(const char *prog, int status)
+{
+    int failed = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        e = errno;
+    }
+    if (!failed)
+        return status;
+    fprintf(stderr, "%s: cannot write standard output: %s\n", prog, e ? strerror(e) : "write error");
+    return status ? status : LK_EXIT_FAIL;
+}

@@ -46,6 +46,10 @@ void lk_error_default_file(struct lk_error *err, const char *file);
 char *lk_error_format(const struct lk_error *err);
 void lk_error_print(const struct lk_error *err, const char *prog, FILE *to);
 void lk_error_clear(struct lk_error *err);
+/* For the end of main: flush and close stdout. On a write error (a full
+ * disk, /dev/full) print one line `<prog>: cannot write standard output:
+ * …` and return 1 if `status` was 0; else return `status`. */
+int lk_finish_stdout(const char *prog, int status);
 
 /* JSON pointer (RFC 6901) building: `base` + "/" + escaped token; caller frees. */
 char *json_pointer_join(const char *base, const char *token);

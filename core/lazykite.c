@@ -1,18 +1,15 @@
-/* lazykite — the command-line interface of the pipeline generator.
- *
- *   lazykite generate [--manifest FILE | --eval DEPOT_DIR [--targets-attr ATTR]]
- *                     [--parent-map FILE] [--head-branch REF] [--phases LIST]
- *                     [--active-phases LIST] [--cancel-on-build-failing]
- *                     [--additional-steps FILE] [--post-build-steps FILE]
- *                     [--default-step-overrides FILE] [--store-dir DIR] -o OUT_DIR
+/* lazykite — the command-line interface of the pipeline generator:
+ * `lazykite generate …` (usage_text below is the one description of its
+ * options; `lazykite generate --help` prints it).
  *
  * Contract: reads the manifest (or evaluates a depot into one), applies the
  * command-line settings over the manifest's `pipeline` object, generates the
  * pipeline and writes OUT_DIR atomically (outdir.h: OUT_DIR must be absent,
- * empty or a previous output, and neither an input nor above one). Exit 0 on success; 2 on bad input
- * or bad usage (one line `lazykite: …` on stderr, nothing written); 1 on a
- * system failure. `--help`/`--version` print to stdout and exit 0. */
-#include <getopt.h>
+ * empty or a previous output, and neither an input nor above one). Options
+ * follow cliopt.h. Exit 0 on success; 2 on bad input or bad usage (one line
+ * `lazykite: …` on stderr, nothing written); 1 on a system failure,
+ * a write error on stdout included. `--help`/`--version` print to stdout
+ * and exit 0. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,14 +17,16 @@
 #include <string.h>
 
 #include "chunks.h"
+#include "cliopt.h"
 #include "error.h"
 #include "eval.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "pipeline.h"
+#include "version.h"
 #include "xalloc.h"
 
-#define LAZYKITE_VERSION "0.1.0"
+
 #define PROG "lazykite"
 
 static const char usage_text[] =
@@ -91,68 +90,71 @@ struct options {
 };
 
 enum {
-    OPT_MANIFEST = 256, OPT_EVAL, OPT_TARGETS_ATTR, OPT_PARENT_MAP, OPT_HEAD_BRANCH,
+    OPT_MANIFEST = 1, OPT_EVAL, OPT_TARGETS_ATTR, OPT_PARENT_MAP, OPT_HEAD_BRANCH,
     OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
-    OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_HELP, OPT_VERSION,
+    OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_OUTPUT, OPT_HELP, OPT_VERSION,
 };
 
-static const struct option long_options[] = {
-    { "manifest", required_argument, NULL, OPT_MANIFEST },
-    { "eval", required_argument, NULL, OPT_EVAL },
-    { "targets-attr", required_argument, NULL, OPT_TARGETS_ATTR },
-    { "parent-map", required_argument, NULL, OPT_PARENT_MAP },
-    { "head-branch", required_argument, NULL, OPT_HEAD_BRANCH },
-    { "phases", required_argument, NULL, OPT_PHASES },
-    { "active-phases", required_argument, NULL, OPT_ACTIVE_PHASES },
-    { "cancel-on-build-failing", no_argument, NULL, OPT_CANCEL },
-    { "additional-steps", required_argument, NULL, OPT_ADDITIONAL },
-    { "post-build-steps", required_argument, NULL, OPT_POST_BUILD },
-    { "default-step-overrides", required_argument, NULL, OPT_OVERRIDES },
-    { "store-dir", required_argument, NULL, OPT_STORE_DIR },
-    { "no-deps", no_argument, NULL, OPT_NO_DEPS },
-    { "output", required_argument, NULL, 'o' },
-    { "help", no_argument, NULL, OPT_HELP },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { NULL, 0, NULL, 0 },
+static const struct cliopt generate_options[] = {
+    { "manifest", 0, true, OPT_MANIFEST },
+    { "eval", 0, true, OPT_EVAL },
+    { "targets-attr", 0, true, OPT_TARGETS_ATTR },
+    { "parent-map", 0, true, OPT_PARENT_MAP },
+    { "head-branch", 0, true, OPT_HEAD_BRANCH },
+    { "phases", 0, true, OPT_PHASES },
+    { "active-phases", 0, true, OPT_ACTIVE_PHASES },
+    { "cancel-on-build-failing", 0, false, OPT_CANCEL },
+    { "additional-steps", 0, true, OPT_ADDITIONAL },
+    { "post-build-steps", 0, true, OPT_POST_BUILD },
+    { "default-step-overrides", 0, true, OPT_OVERRIDES },
+    { "store-dir", 0, true, OPT_STORE_DIR },
+    { "no-deps", 0, false, OPT_NO_DEPS },
+    { "output", 'o', true, OPT_OUTPUT },
+    { "help", 'h', false, OPT_HELP },
+    { "version", 0, false, OPT_VERSION },
+    CLIOPT_TABLE_END,
 };
 
-/* Parse the options after "generate". Returns -1 to go on, else an exit status. */
+/* Parse the words after "generate" (argv[0]). Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":o:", long_options, NULL)) != -1) {
-        switch (c) {
-        case OPT_MANIFEST: o->manifest = optarg; break;
-        case OPT_EVAL: o->eval_dir = optarg; break;
-        case OPT_TARGETS_ATTR: o->targets_attr = optarg; break;
-        case OPT_PARENT_MAP: o->parent_map = optarg; break;
-        case OPT_HEAD_BRANCH: o->head_branch = optarg; break;
-        case OPT_PHASES: o->phases = optarg; break;
-        case OPT_ACTIVE_PHASES: o->active_phases = optarg; break;
+    struct cliopt_state st;
+    cliopt_init(&st, argc, argv, generate_options);
+    struct lk_error err = LK_ERROR_INIT;
+    const char *v;
+    int id;
+    while ((id = cliopt_next(&st, &v, &err)) != CLIOPT_END) {
+        switch (id) {
+        case OPT_MANIFEST: o->manifest = v; break;
+        case OPT_EVAL: o->eval_dir = v; break;
+        case OPT_TARGETS_ATTR: o->targets_attr = v; break;
+        case OPT_PARENT_MAP: o->parent_map = v; break;
+        case OPT_HEAD_BRANCH: o->head_branch = v; break;
+        case OPT_PHASES: o->phases = v; break;
+        case OPT_ACTIVE_PHASES: o->active_phases = v; break;
         case OPT_CANCEL: o->cancel_on_build_failing = true; break;
-        case OPT_ADDITIONAL: o->additional_steps = optarg; break;
-        case OPT_POST_BUILD: o->post_build_steps = optarg; break;
-        case OPT_OVERRIDES: o->default_step_overrides = optarg; break;
-        case OPT_STORE_DIR: o->store_dir = optarg; break;
+        case OPT_ADDITIONAL: o->additional_steps = v; break;
+        case OPT_POST_BUILD: o->post_build_steps = v; break;
+        case OPT_OVERRIDES: o->default_step_overrides = v; break;
+        case OPT_STORE_DIR: o->store_dir = v; break;
         case OPT_NO_DEPS: o->no_deps = true; break;
-        case 'o': o->out_dir = optarg; break;
+        case OPT_OUTPUT: o->out_dir = v; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
-        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt)
-                return usage_error("unknown option '-%s'", (char[]){ (char)optopt, '\0' });
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+        case CLIOPT_OPERAND: return usage_error("unexpected argument '%s'", v);
+        default: { /* CLIOPT_ERROR */
+            int status = usage_error("%s", err.msg);
+            lk_error_clear(&err);
+            return status;
+        }
         }
     }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
     if (!o->manifest == !o->eval_dir)
         return usage_error("%s", "give exactly one of --manifest FILE and --eval DEPOT_DIR");
     if (o->targets_attr && !o->eval_dir)
         return usage_error("%s", "--targets-attr needs --eval");
+    if (o->store_dir && o->no_deps)
+        return usage_error("%s", "--store-dir and --no-deps cannot be given together");
     if (!o->out_dir)
         return usage_error("%s", "missing -o OUT_DIR");
     return -1;
@@ -282,7 +284,7 @@ static int generate(const struct options *o, struct lk_error *err)
     return rc;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2)
         return usage_error("%s", "missing command 'generate'");
@@ -297,12 +299,6 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "generate") != 0)
         return usage_error("unknown command '%s'", argv[1]);
 
-    /* A run allocates and frees a few hundred megabytes in short-lived
-     * pieces and then exits: keep freed memory instead of handing it back
-     * to the kernel and faulting it in again (page faults are a large part
-     * of a large manifest's time on a virtual machine). */
-    xalloc_keep_heap();
-
     struct options o = { 0 };
     int status = parse_options(argc - 1, argv + 1, &o);
     if (status >= 0)
@@ -316,4 +312,9 @@ int main(int argc, char **argv)
         return status;
     }
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    return lk_finish_stdout(PROG, run(argc, argv));
 }

@@ -1,7 +1,6 @@
 /* xalloc — see xalloc.h. */
 #include "xalloc.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +35,36 @@ void *xrealloc(void *ptr, size_t size)
     return p;
 }
 
+static void size_overflow(size_t a, size_t b, char op)
+{
+    fprintf(stderr, "lazykite: size overflow: %zu %c %zu\n", a, op, b);
+    abort();
+}
+
+size_t st_add(size_t a, size_t b)
+{
+    size_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        size_overflow(a, b, '+');
+    return r;
+}
+
+size_t st_mult(size_t a, size_t b)
+{
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        size_overflow(a, b, '*');
+    return r;
+}
+
 void xgrow(void **ptr, size_t *alloc, size_t need, size_t elem_size)
 {
     if (need <= *alloc)
         return;
     size_t n = *alloc ? *alloc : 8;
     while (n < need)
-        n *= 2;
-    *ptr = xrealloc(*ptr, n * elem_size);
+        n = st_mult(n, 2);
+    *ptr = xrealloc(*ptr, st_mult(n, elem_size));
     *alloc = n;
 }
 
@@ -54,7 +75,7 @@ char *xstrdup(const char *s)
 
 char *xstrndup(const char *s, size_t n)
 {
-    char *p = xmalloc(n + 1);
+    char *p = xmalloc(st_add(n, 1));
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -85,11 +106,4 @@ char *xasprintf(const char *fmt, ...)
     char *p = xvasprintf(fmt, ap);
     va_end(ap);
     return p;
-}
-
-void xalloc_keep_heap(void)
-{
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
 }

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+size_t st_add(size_t a, size_t b);
+size_t st_mult(size_t a, size_t b);
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
@@ -21,11 +23,5 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
-
-/* For a process that allocates a few hundred megabytes in short-lived
- * pieces and then exits: freed memory stays in the heap instead of going
- * back to the kernel, large blocks come from the heap too, and the heap
- * grows in steps of 64 MiB (process-wide, best effort). */
-void xalloc_keep_heap(void);
 
 #endif

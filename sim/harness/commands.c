@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buildkite/executor.h"
+#include "cliopt.h"
 #include "harness/play.h"
 #include "harness/report.h"
 #include "xalloc.h"
@@ -53,6 +54,14 @@ static int usage(const char *cmd, const char *fmt, const char *arg)
     return LK_EXIT_INPUT;
 }
 
+/* A cliopt error as a usage error of `cmd`. */
+static int usage_from(struct lk_error *perr, const char *cmd)
+{
+    int status = usage(cmd, "%s", perr->msg);
+    lk_error_clear(perr);
+    return status;
+}
+
 static const char run_help[] =
     "usage: lazykite-sim run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]\n"
     "                        [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]\n"
@@ -78,29 +87,36 @@ int sim_cmd_run(int argc, char **argv)
     opt.unblock = -1;
     opt.gc_drvs = -1;
     const char *report = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        int takes = !strcmp(a, "--generator") || !strcmp(a, "--agents") || !strcmp(a, "--unblock") ||
-                    !strcmp(a, "--branch") || !strcmp(a, "--report") || !strcmp(a, "--keep") ||
-                    !strcmp(a, "--nix");
-        if (takes) {
-            if (++i >= argc)
-                return usage("run", "%s needs a value", a);
-            val = argv[i];
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    enum { R_GENERATOR = 1, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
+    static const struct cliopt run_options[] = {
+        { "generator", 0, true, R_GENERATOR }, { "agents", 0, true, R_AGENTS },
+        { "unblock", 0, true, R_UNBLOCK },     { "branch", 0, true, R_BRANCH },
+        { "gc-drvs", 0, false, R_GC_DRVS },    { "report", 0, true, R_REPORT },
+        { "keep", 0, true, R_KEEP },           { "nix", 0, true, R_NIX },
+        { "help", 'h', false, R_HELP },        CLIOPT_TABLE_END,
+    };
+    struct cliopt_state st;
+    cliopt_init(&st, argc, argv, run_options);
+    struct lk_error perr = LK_ERROR_INIT;
+    const char *val;
+    int id;
+    while ((id = cliopt_next(&st, &val, &perr)) != CLIOPT_END) {
+        switch (id) {
+        case R_HELP:
             fputs(run_help, stdout);
             return 0;
-        } else if (!strcmp(a, "--generator")) {
+        case R_GENERATOR:
             opt.generator = val;
-        } else if (!strcmp(a, "--agents")) {
+            break;
+        case R_AGENTS: {
             char *end;
             long n = strtol(val, &end, 10);
             if (*end || n < 1 || n > 64)
                 return usage("run", "--agents: expected a number from 1 to 64, got '%s'", val);
             opt.agents = (int)n;
-        } else if (!strcmp(a, "--unblock")) {
+            break;
+        }
+        case R_UNBLOCK:
             if (!strcmp(val, "all"))
                 opt.unblock = BK_UNBLOCK_ALL;
             else if (!strcmp(val, "none"))
@@ -109,23 +125,30 @@ int sim_cmd_run(int argc, char **argv)
                 opt.unblock = BK_UNBLOCK_GLOB;
                 opt.unblock_glob = val;
             }
-        } else if (!strcmp(a, "--branch")) {
+            break;
+        case R_BRANCH:
             opt.branch = val;
-        } else if (!strcmp(a, "--gc-drvs")) {
+            break;
+        case R_GC_DRVS:
             opt.gc_drvs = 1;
-        } else if (!strcmp(a, "--report")) {
+            break;
+        case R_REPORT:
             report = val;
-        } else if (!strcmp(a, "--keep")) {
+            break;
+        case R_KEEP:
             opt.keep = val;
-        } else if (!strcmp(a, "--nix")) {
+            break;
+        case R_NIX:
             if (strcmp(val, "sim"))
                 return usage("run", "--nix: only 'sim' is supported by run, got '%s'", val);
-        } else if (a[0] == '-' && a[1]) {
-            return usage("run", "unknown option '%s'", a);
-        } else if (!opt.fixture_path) {
-            opt.fixture_path = a;
-        } else {
-            return usage("run", "unexpected argument '%s'", a);
+            break;
+        case CLIOPT_OPERAND:
+            if (opt.fixture_path)
+                return usage("run", "unexpected argument '%s'", val);
+            opt.fixture_path = val;
+            break;
+        default:
+            return usage_from(&perr, "run");
         }
     }
     if (!opt.fixture_path)
@@ -167,16 +190,29 @@ int sim_cmd_run(int argc, char **argv)
 
 int sim_cmd_check(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    enum { C_HELP = 1 };
+    static const struct cliopt check_options[] = { { "help", 'h', false, C_HELP }, CLIOPT_TABLE_END };
+    struct cliopt_state st;
+    cliopt_init(&st, argc, argv, check_options);
+    struct lk_error perr = LK_ERROR_INIT;
+    char **operands = xcalloc((size_t)argc + 1, sizeof *operands);
+    size_t n_operands = 0;
+    const char *val;
+    int id;
+    while ((id = cliopt_next(&st, &val, &perr)) != CLIOPT_END) {
+        if (id == CLIOPT_OPERAND) {
+            operands[n_operands++] = (char *)val;
+            continue;
+        }
+        free(operands);
+        if (id == C_HELP) {
             printf("usage: %s check [FIXTURE...]\n"
                    "Run every fixture (default: fixtures/*.yaml of the source tree) and print a\n"
                    "summary; exit 0 only if every fixture meets its expectations.\n",
                    prog);
             return 0;
         }
-        if (argv[i][0] == '-' && argv[i][1])
-            return usage("check", "unknown option '%s'", argv[i]);
+        return usage_from(&perr, "check");
     }
     struct lk_error err = LK_ERROR_INIT;
     char *root = NULL, *build = NULL;
@@ -184,15 +220,16 @@ int sim_cmd_check(int argc, char **argv)
         lk_error_print(&err, prog, stderr);
         int st = err.status;
         lk_error_clear(&err);
+        free(operands);
         return st;
     }
     glob_t g;
     memset(&g, 0, sizeof g);
     char **files;
     size_t n;
-    if (argc > 1) {
-        files = argv + 1;
-        n = (size_t)argc - 1;
+    if (n_operands) {
+        files = operands;
+        n = n_operands;
     } else {
         char *pattern = xasprintf("%s/fixtures/*.yaml", root);
         glob(pattern, 0, NULL, &g);
@@ -254,6 +291,7 @@ int sim_cmd_check(int argc, char **argv)
         status = LK_EXIT_INPUT;
     }
     globfree(&g);
+    free(operands);
     free(root);
     free(build);
     return stop_status(status);

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "error.h"
 #include "harness/commands.h"
 #include "nix/exportnix.h"
 #include "nix/fixture.h"
+#include "version.h"
 
 static const char *const prog = "lazykite-sim";
 
@@ -35,24 +37,37 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int cmd_export_nix(int argc, char **argv)
 {
+    enum { E_OUTPUT = 1, E_HELP };
+    static const struct cliopt options[] = { { "output", 'o', true, E_OUTPUT },
+                                             { "help", 'h', false, E_HELP }, CLIOPT_TABLE_END };
     const char *fixture_path = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-            if (++i >= argc)
-                return usage_error("export-nix: %s needs a directory", argv[i - 1]);
-            out = argv[i];
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    struct cliopt_state st;
+    cliopt_init(&st, argc, argv, options);
+    struct lk_error perr = LK_ERROR_INIT;
+    const char *val;
+    int id;
+    while ((id = cliopt_next(&st, &val, &perr)) != CLIOPT_END) {
+        switch (id) {
+        case E_OUTPUT:
+            out = val;
+            break;
+        case E_HELP:
             printf("usage: %s export-nix FIXTURE -o DIR\n"
                    "Write the fixture as a real Nix depot: DIR/default.nix and DIR/depot.yaml\n"
-                   "(DIR is replaced as a whole, atomically).\n",
+                   "(DIR is replaced as a whole, atomically; see lazykite's -o for what may be\n"
+                   "replaced).\n",
                    prog);
             return 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error("export-nix: unknown option '%s'", argv[i]);
-        } else if (!fixture_path) {
-            fixture_path = argv[i];
-        } else {
-            return usage_error("export-nix: unexpected argument '%s'", argv[i]);
+        case CLIOPT_OPERAND:
+            if (fixture_path)
+                return usage_error("export-nix: unexpected argument '%s'", val);
+            fixture_path = val;
+            break;
+        default: {
+            int status = usage_error("export-nix: %s", perr.msg);
+            lk_error_clear(&perr);
+            return status;
+        }
         }
     }
     if (!fixture_path || !out)
@@ -81,11 +96,12 @@ static const struct command commands[] = {
 
 static void help(FILE *to)
 {
-    fprintf(to, "usage: %s COMMAND [ARGS]\n\n"
+    fprintf(to, "usage: %s COMMAND [ARGS]\n"
+                "       %s --help | --version\n\n"
                 "The lazykite simulation: fake Nix depots (fixtures), a fake Buildkite, and\n"
                 "the checks that pipeline generation builds nothing later steps should build.\n\n"
                 "Commands:\n",
-            prog);
+            prog, prog);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(to, "  %s %s\n      %s\n", commands[i].name, commands[i].usage,
                 commands[i].summary);
@@ -94,7 +110,7 @@ static void help(FILE *to)
             prog);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2)
         return help(stderr), LK_EXIT_INPUT;
@@ -102,8 +118,17 @@ int main(int argc, char **argv)
         help(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version")) {
+        printf("%s %s\n", prog, LAZYKITE_VERSION);
+        return 0;
+    }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+    return lk_finish_stdout(prog, run(argc, argv));
 }

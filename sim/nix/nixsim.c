@@ -41,6 +41,7 @@
 #include "nix/store.h"
 #include "parallel.h"
 #include "strbuf.h"
+#include "version.h"
 #include "xalloc.h"
 
 static void print_error(const struct lk_error *err)
@@ -919,10 +920,25 @@ int main(int argc, char **argv)
 {
     char *copy = xstrdup(argv[0]);
     const char *tool = basename(copy);
-    if (!strcmp(tool, "nixsim") && argc > 1) {
+    if (!strcmp(tool, "nixsim") && argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "--version")) {
         argv++;
         argc--;
         tool = argv[0];
+    }
+    /* --help and --version first, as every lazykite program (Nix's own
+     * --help opens a manual page; nixsim has none). */
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "--version"))) {
+        if (!strcmp(argv[1], "--version"))
+            printf("%s (nixsim, lazykite %s; the forms of Nix 2.8 that a pipeline uses)\n", tool,
+                   LAZYKITE_VERSION);
+        else
+            printf("usage: nix-store|nix-build|nix-instantiate ARGS... (or nixsim TOOL ARGS...)\n"
+                   "The simulated Nix of lazykite-sim. The forms each tool implements are listed\n"
+                   "in the header of sim/nix/nixsim.c; the README's 'nixsim on its own' says how\n"
+                   "to run them outside the harness.\n");
+        int status = lk_finish_stdout(tool, 0);
+        free(copy);
+        return status;
     }
     struct lk_error err = LK_ERROR_INIT;
     int rc;
@@ -937,14 +953,14 @@ int main(int argc, char **argv)
                      "nixsim: run as nix-store, nix-build or nix-instantiate (or `nixsim <tool> "
                      "ARGS…`), not as '%s'",
                      tool);
-    free(copy);
     eventlog_close();
-    fflush(stdout);
+    int status = 0;
     if (rc != 0) {
         print_error(&err);
-        int status = err.status;
+        status = err.status;
         lk_error_clear(&err);
-        return status;
     }
-    return 0;
+    status = lk_finish_stdout(tool, status);
+    free(copy);
+    return status;
 }
