@@ -82,58 +82,6 @@ static int bad(struct loader *L, const char *ptr, const char *fmt, ...)
 
 /* ---- YAML -> jansson ---------------------------------------------------- */
 
-static bool all_match(const char *s, const char *set)
-{
-    return *s && strspn(s, set) == strlen(s);
-}
-
-static json_t *yaml_plain_scalar(const char *s)
-{
-    if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
-        return json_null();
-    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-        return json_true();
-    if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-        return json_false();
-    const char *d = s + (*s == '-' || *s == '+');
-    if (all_match(d, "0123456789")) {
-        errno = 0;
-        long long v = strtoll(s, NULL, 10);
-        if (errno == 0)
-            return json_integer(v);
-    }
-    if ((!strncmp(s, "0x", 2) && all_match(s + 2, "0123456789abcdefABCDEF")) ||
-        (!strncmp(s, "0o", 2) && all_match(s + 2, "01234567"))) {
-        errno = 0;
-        long long v = strtoll(s + 2, NULL, s[1] == 'x' ? 16 : 8);
-        if (errno == 0)
-            return json_integer(v);
-    }
-    /* floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-    const char *q = d;
-    size_t digits = strspn(q, "0123456789");
-    q += digits;
-    size_t frac = 0;
-    if (*q == '.') {
-        q++;
-        frac = strspn(q, "0123456789");
-        q += frac;
-    }
-    if ((digits || frac) && (q > d + digits)) {
-        if (*q == 'e' || *q == 'E') {
-            const char *e = q + 1 + (q[1] == '-' || q[1] == '+');
-            size_t ed = strspn(e, "0123456789");
-            q = ed ? e + ed : q;
-        }
-        if (!*q) {
-            double v = strtod(s, NULL);
-            if (isfinite(v))
-                return json_real(v);
-        }
-    }
-    return NULL; /* a string */
-}
-
 static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const struct ynode *node,
                          const char *ptr, int depth);
 
@@ -186,11 +134,19 @@ static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const str
             bad(L, ptr, "expected a string without NUL characters");
             return NULL;
         }
-        /* (Explicit tags are not honoured.) */
-        if (node->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-            json_t *v = yaml_plain_scalar(s);
-            if (v)
-                return v;
+        /* Scalars mean what yamltree_resolve() says (YAML 1.2's core schema). */
+        struct yscalar sv;
+        switch (yamltree_resolve(node, &sv)) {
+        case YSCALAR_NULL: return json_null();
+        case YSCALAR_BOOL: return json_boolean(sv.boolean);
+        case YSCALAR_INT: return json_integer(sv.integer);
+        case YSCALAR_FLOAT:
+            if (!isfinite(sv.real)) { /* JSON has no infinity or NaN */
+                bad(L, ptr, "expected a number JSON can hold, got %s", s);
+                return NULL;
+            }
+            return json_real(sv.real);
+        case YSCALAR_STRING: break;
         }
         json_t *v = json_stringn(s, n);
         if (!v)
@@ -564,7 +520,8 @@ static int get_int(struct loader *L, json_t *obj, const char *name, const char *
     long long n = 0;
     if (json_is_integer(v)) {
         n = json_integer_value(v);
-    } else if (json_is_string(v) && all_match(json_string_value(v), "0123456789") &&
+    } else if (json_is_string(v) && *json_string_value(v) &&
+               strspn(json_string_value(v), "0123456789") == strlen(json_string_value(v)) &&
                strlen(json_string_value(v)) < 10) {
         n = atoll(json_string_value(v));
     } else {

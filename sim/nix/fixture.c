@@ -93,13 +93,11 @@ static const char *scalar(const struct ynode *n)
     return n->scalar.value;
 }
 
+/* Scalars mean what yamltree_resolve() says (YAML 1.2's core schema). */
 static int is_null(const struct ynode *n)
 {
-    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return 0;
-    const char *s = scalar(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    struct yscalar v;
+    return n->type == YAML_SCALAR_NODE && yamltree_resolve(n, &v) == YSCALAR_NULL;
 }
 
 static const char *node_kind(const struct ynode *n)
@@ -126,14 +124,10 @@ static int get_string(struct loader *L, struct ynode *n, const char *what, char 
 
 static int bool_value(const struct ynode *n)
 {
-    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    struct yscalar v;
+    if (n->type != YAML_SCALAR_NODE || yamltree_resolve(n, &v) != YSCALAR_BOOL)
         return -1;
-    const char *s = scalar(n);
-    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-        return 1;
-    if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-        return 0;
-    return -1;
+    return v.boolean;
 }
 
 static int get_bool(struct loader *L, struct ynode *n, const char *what, int *out)
@@ -146,23 +140,17 @@ static int get_bool(struct loader *L, struct ynode *n, const char *what, int *ou
     return 0;
 }
 
+/* 0 and *out for an integer, -2 for one too large, -1 for anything else. */
 static int int_value(const struct ynode *n, long long *out)
 {
-    if (n->type != YAML_SCALAR_NODE || n->scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    struct yscalar v;
+    if (n->type != YAML_SCALAR_NODE)
         return -1;
-    const char *s = scalar(n);
-    const char *p = s + (*s == '-' || *s == '+');
-    if (!*p)
-        return -1;
-    for (; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
-        return -2;
-    *out = v;
-    return 0;
+    switch (yamltree_resolve(n, &v)) {
+    case YSCALAR_INT: *out = v.integer; return 0;
+    case YSCALAR_FLOAT: return v.integral ? -2 : -1;
+    default: return -1;
+    }
 }
 
 static int get_int(struct loader *L, struct ynode *n, const char *what, long long min,
@@ -313,27 +301,6 @@ static int get_fields(struct loader *L, struct ynode *n, const char *what,
 
 /* ---- generic values -> JSON ------------------------------------------ */
 
-static int looks_float(const char *s)
-{
-    const char *p = s + (*s == '-' || *s == '+');
-    int digits = 0, dot = 0, exp = 0;
-    for (; *p; p++) {
-        if (isdigit((unsigned char)*p))
-            digits++;
-        else if (*p == '.' && !dot && !exp)
-            dot = 1;
-        else if ((*p == 'e' || *p == 'E') && digits && !exp) {
-            exp = 1;
-            if (p[1] == '-' || p[1] == '+')
-                p++;
-            if (!isdigit((unsigned char)p[1]))
-                return 0;
-        } else
-            return 0;
-    }
-    return digits && (dot || exp);
-}
-
 static json_t *to_json(struct loader *L, struct ynode *n, int depth, const char *what)
 {
     if (depth > MAX_DEPTH) {
@@ -352,23 +319,18 @@ static json_t *to_json(struct loader *L, struct ynode *n, int depth, const char 
             fail(L, n, "%s: the string contains a NUL byte", what);
             return NULL;
         }
-        if (n->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-            long long v;
-            if (is_null(n))
-                return json_null();
-            int b = bool_value(n);
-            if (b >= 0)
-                return json_boolean(b);
-            if (int_value(n, &v) == 0)
-                return json_integer(v);
-            if (looks_float(s)) {
-                double d = strtod(s, NULL);
-                if (!isfinite(d)) { /* JSON has no infinity */
-                    fail(L, n, "%s: the number %s is out of range", what, s);
-                    return NULL;
-                }
-                return json_real(d);
+        struct yscalar v;
+        switch (yamltree_resolve(n, &v)) {
+        case YSCALAR_NULL: return json_null();
+        case YSCALAR_BOOL: return json_boolean(v.boolean);
+        case YSCALAR_INT: return json_integer(v.integer);
+        case YSCALAR_FLOAT:
+            if (!isfinite(v.real)) { /* JSON has no infinity or NaN */
+                fail(L, n, "%s: the number %s is out of range", what, s);
+                return NULL;
             }
+            return json_real(v.real);
+        case YSCALAR_STRING: break;
         }
         json_t *j = json_stringn(s, n->scalar.length);
         if (!j)

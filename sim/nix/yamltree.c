@@ -7,6 +7,8 @@
  * searched in order, as libyaml's loader does. */
 #include "nix/yamltree.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,4 +251,90 @@ void yamltree_free(struct yamltree *t)
     free(t->pairs);
     free(t->text);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- scalar resolution (the core schema) --------------------------------- */
+
+static int is_one_of(const char *s, const char *const *words)
+{
+    for (; *words; words++)
+        if (!strcmp(s, *words))
+            return 1;
+    return 0;
+}
+
+/* s is non-empty and made of `set` only */
+static int all_in(const char *s, const char *set)
+{
+    return *s && strspn(s, set) == strlen(s);
+}
+
+static int is_core_float(const char *s)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    size_t frac = 0;
+    int dot = *p == '.';
+    if (dot) {
+        p++;
+        frac = strspn(p, "0123456789");
+        p += frac;
+    }
+    if (!digits && !frac)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '-' || *p == '+';
+        size_t ed = strspn(p, "0123456789");
+        if (!ed)
+            return 0;
+        p += ed;
+    }
+    return *p == '\0';
+}
+
+enum yscalar_type yamltree_resolve(const struct ynode *n, struct yscalar *v)
+{
+    static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+    static const char *const trues[] = { "true", "True", "TRUE", NULL };
+    static const char *const falses[] = { "false", "False", "FALSE", NULL };
+    static const char *const infs[] = { ".inf", ".Inf", ".INF", NULL };
+    static const char *const nans[] = { ".nan", ".NaN", ".NAN", NULL };
+    memset(v, 0, sizeof *v);
+    v->type = YSCALAR_STRING;
+    if (n->scalar.style != YAML_PLAIN_SCALAR_STYLE || strlen(n->scalar.value) != n->scalar.length)
+        return v->type;
+    const char *s = n->scalar.value;
+    const char *unsigned_part = s + (*s == '-' || *s == '+');
+    if (is_one_of(s, nulls))
+        v->type = YSCALAR_NULL;
+    else if (is_one_of(s, trues) || is_one_of(s, falses)) {
+        v->type = YSCALAR_BOOL;
+        v->boolean = is_one_of(s, trues);
+    } else if (all_in(unsigned_part, "0123456789") ||
+               (!strncmp(s, "0o", 2) && all_in(s + 2, "01234567")) ||
+               (!strncmp(s, "0x", 2) && all_in(s + 2, "0123456789abcdefABCDEF"))) {
+        int base = s[0] == '0' && s[1] == 'o' ? 8 : s[0] == '0' && s[1] == 'x' ? 16 : 10;
+        errno = 0;
+        long long i = strtoll(base == 10 ? s : s + 2, NULL, base);
+        if (errno == 0) {
+            v->type = YSCALAR_INT;
+            v->integer = i;
+        } else if (base == 10) { /* too large: a float, as go-yaml's ParseFloat */
+            v->type = YSCALAR_FLOAT;
+            v->integral = 1;
+            v->real = strtod(s, NULL);
+        } /* (a hexadecimal or octal one stays a string) */
+    } else if (is_core_float(s)) {
+        v->type = YSCALAR_FLOAT;
+        v->real = strtod(s, NULL);
+    } else if (is_one_of(unsigned_part, infs)) {
+        v->type = YSCALAR_FLOAT;
+        v->real = *s == '-' ? -HUGE_VAL : HUGE_VAL;
+    } else if (is_one_of(s, nans)) {
+        v->type = YSCALAR_FLOAT;
+        v->real = NAN;
+    }
+    return v->type;
 }

@@ -68,4 +68,28 @@ struct yamltree {
 int yamltree_load(yaml_parser_t *parser, struct yamltree *t);
 void yamltree_free(struct yamltree *t);
 
+/* What a scalar means: the one set of scalar rules of fixtures and
+ * pipelines, YAML 1.2's core schema (as Buildkite's go-yaml v3 reads a
+ * pipeline). Only plain scalars resolve; a quoted or block scalar is a
+ * string, and explicit tags are not honoured.
+ *   null    ``, `~`, `null`, `Null`, `NULL`
+ *   bool    `true`, `True`, `TRUE`, `false`, `False`, `FALSE`
+ *   int     `[-+]?[0-9]+`, `0o[0-7]+`, `0x[0-9a-fA-F]+` (a decimal one
+ *           that does not fit in 64 bits is a float, as in go-yaml, and
+ *           `integral` says so; a hexadecimal or octal one, a string)
+ *   float   `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, and
+ *           `.inf`, `-.inf`, `.nan` in their three spellings (JSON has no
+ *           such numbers: callers refuse a float that is not finite)
+ *   string  everything else
+ * No allocation; the node must be a scalar. */
+enum yscalar_type { YSCALAR_NULL, YSCALAR_BOOL, YSCALAR_INT, YSCALAR_FLOAT, YSCALAR_STRING };
+struct yscalar {
+    enum yscalar_type type;
+    int boolean;      /* YSCALAR_BOOL */
+    long long integer; /* YSCALAR_INT */
+    double real;      /* YSCALAR_FLOAT */
+    int integral;     /* YSCALAR_FLOAT from an integer too large for 64 bits */
+};
+enum yscalar_type yamltree_resolve(const struct ynode *n, struct yscalar *v);
+
 #endif

@@ -126,6 +126,12 @@ static void test_yaml(void **state)
     assert_string_equal(p->steps[0].command, "true");
     assert_string_equal(p->steps[2].branches, "a b");
     bk_pipeline_free(p);
+    /* the scalar rules of fixtures too (nix/yamltree.h): 0o7 is an integer */
+    p = load("s.yaml", "- command: x\n  timeout_in_minutes: 0o7\n", NULL);
+    assert_int_equal(p->steps[0].timeout_in_minutes, 7);
+    bk_pipeline_free(p);
+    load_err("s.yaml", "- command: x\n  priority: .inf\n",
+             "s.yaml: 2:13: expected a number JSON can hold, got .inf");
 }
 
 static void test_interpolation_values(void **state)

@@ -362,6 +362,7 @@ static const struct bad_case bad_cases[] = {
     { "depot: x\nrun: { fast: true }\n", "2:8", "run: unknown key 'fast'" },
     { "depot: x\ndefaultStepOverrides: &a { x: *a }\n", "2:23", "defaultStepOverrides: nested deeper than 64 levels" },
     { "depot: x\ndefaultStepOverrides: { priority: -1E999 }\n", "2:35", "defaultStepOverrides: the number -1E999 is out of range" },
+    { "depot: x\ndefaultStepOverrides: { priority: .inf }\n", "2:35", "defaultStepOverrides: the number .inf is out of range" },
 };
 
 static void test_bad_input(void **state)

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,66 @@ static void test_depth_limit(void **state)
     }
 }
 
+/* The scalar rules (YAML 1.2 core schema) on one-scalar documents. */
+static enum yscalar_type resolve(const char *text, struct yscalar *v)
+{
+    yaml_parser_t parser;
+    assert_true(yaml_parser_initialize(&parser));
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+    struct yamltree t;
+    assert_int_equal(yamltree_load(&parser, &t), 1);
+    assert_non_null(t.root);
+    assert_int_equal(t.root->type, YAML_SCALAR_NODE);
+    enum yscalar_type type = yamltree_resolve(t.root, v);
+    yamltree_free(&t);
+    yaml_parser_delete(&parser);
+    return type;
+}
+
+static void test_scalar_rules(void **state)
+{
+    (void)state;
+    struct yscalar v;
+    static const char *const nulls[] = { "~", "null", "Null", "NULL", "--- \n" };
+    for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++)
+        assert_int_equal(resolve(nulls[i], &v), YSCALAR_NULL);
+    assert_int_equal(resolve("True", &v), YSCALAR_BOOL);
+    assert_int_equal(v.boolean, 1);
+    assert_int_equal(resolve("FALSE", &v), YSCALAR_BOOL);
+    assert_int_equal(v.boolean, 0);
+    static const struct { const char *text; long long value; } ints[] = {
+        { "0", 0 }, { "-17", -17 }, { "+5", 5 }, { "007", 7 }, { "0x1F", 31 }, { "0o17", 15 },
+        { "9223372036854775807", 9223372036854775807LL },
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        assert_int_equal(resolve(ints[i].text, &v), YSCALAR_INT);
+        assert_true(v.integer == ints[i].value);
+    }
+    static const struct { const char *text; double value; } floats[] = {
+        { "2e3", 2000 }, { "1.5", 1.5 }, { "1.", 1 }, { ".5", 0.5 }, { "-2.5E-1", -0.25 },
+        { "+1e+2", 100 },
+    };
+    for (size_t i = 0; i < sizeof floats / sizeof *floats; i++) {
+        assert_int_equal(resolve(floats[i].text, &v), YSCALAR_FLOAT);
+        assert_true(v.real == floats[i].value);
+        assert_false(v.integral);
+    }
+    assert_int_equal(resolve("99999999999999999999", &v), YSCALAR_FLOAT); /* as go-yaml */
+    assert_true(v.integral);
+    assert_int_equal(resolve("-.inf", &v), YSCALAR_FLOAT);
+    assert_true(isinf(v.real) && v.real < 0);
+    assert_int_equal(resolve(".NaN", &v), YSCALAR_FLOAT);
+    assert_true(isnan(v.real));
+    assert_int_equal(resolve("1e999", &v), YSCALAR_FLOAT);
+    assert_true(isinf(v.real));
+    static const char *const strings[] = {
+        "'1'", "\"true\"", "yes", "on", "1_000", "0b101", "0x", "0o8", "1e", ".", "-x", "+.",
+        ".e1", "0x1p3", "1.2.3", "infinity", "nan", "0xFFFFFFFFFFFFFFFFFF", "|\n  7\n", "'~'",
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+        assert_int_equal(resolve(strings[i], &v), YSCALAR_STRING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_composer_errors_are_libyamls),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_scalar_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
