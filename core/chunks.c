@@ -26,7 +26,7 @@ static int write_text(const struct outdir *od, const char *name, const char *tex
     if (fd < 0) {
         rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot create");
     } else {
-        if (write_all(fd, text, len) != 0 || fchmod(fd, 0644) != 0)
+        if (file_write_all(fd, text, len) != 0 || fchmod(fd, 0644) != 0)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
         if (close(fd) != 0 && rc == 0)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");

@@ -189,7 +189,7 @@ static int open_store(struct deps *d, struct lk_error *err)
  * system calls, so: openat() relative to the store directory (no full path
  * walk per file), then read() into one reused buffer until end of file —
  * open, read, read (0), close; fstat() only when a file fills the buffer, to
- * grow it to the file's size at once. Errors as read_file(). */
+ * grow it to the file's size at once. Errors as file_read(). */
 static int read_drv_file(int store_fd, struct strbuf *text, const char *name, const char *host,
                          struct lk_error *err)
 {

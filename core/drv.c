@@ -345,7 +345,7 @@ int drv_read(const char *path, struct drv *out, struct lk_error *err)
     char *data;
     size_t len;
     memset(out, 0, sizeof *out);
-    if (read_file(path, &data, &len, err) < 0)
+    if (file_read(path, &data, &len, err) < 0)
         return -1;
     int r = drv_parse(data, len, path, out, err);
     free(data);

@@ -141,14 +141,14 @@ static size_t pointer_text(char *out, const char *base, const char *token)
     return n;
 }
 
-char *json_pointer_join(const char *base, const char *token)
+char *lk_pointer_join(const char *base, const char *token)
 {
     char *out = xmalloc(pointer_text(NULL, base, token) + 1);
     pointer_text(out, base, token);
     return out;
 }
 
-const char *json_pointer_join_buf(char *buf, size_t size, const char *base, const char *token,
+const char *lk_pointer_join_buf(char *buf, size_t size, const char *base, const char *token,
                                   char **heap)
 {
     *heap = NULL;
@@ -156,10 +156,10 @@ const char *json_pointer_join_buf(char *buf, size_t size, const char *base, cons
         pointer_text(buf, base, token);
         return buf;
     }
-    return *heap = json_pointer_join(base, token);
+    return *heap = lk_pointer_join(base, token);
 }
 
-char *json_pointer_index(const char *base, size_t index)
+char *lk_pointer_index(const char *base, size_t index)
 {
     return xasprintf("%s/%zu", base ? base : "", index);
 }

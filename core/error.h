@@ -52,12 +52,12 @@ void lk_error_clear(struct lk_error *err);
 int lk_finish_stdout(const char *prog, int status);
 
 /* JSON pointer (RFC 6901) building: `base` + "/" + escaped token; caller frees. */
-char *json_pointer_join(const char *base, const char *token);
-char *json_pointer_index(const char *base, size_t index);
-/* json_pointer_join() into `buf` (`size` bytes) when it fits; otherwise into
+char *lk_pointer_join(const char *base, const char *token);
+char *lk_pointer_index(const char *base, size_t index);
+/* lk_pointer_join() into `buf` (`size` bytes) when it fits; otherwise into
  * a new string, also stored in *heap for the caller to free (*heap is NULL
  * when `buf` was used). Returns the pointer. */
-const char *json_pointer_join_buf(char *buf, size_t size, const char *base, const char *token,
+const char *lk_pointer_join_buf(char *buf, size_t size, const char *base, const char *token,
                                   char **heap);
 
 #endif

@@ -14,7 +14,7 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-int read_file(const char *path, char **data, size_t *len, struct lk_error *err)
+int file_read(const char *path, char **data, size_t *len, struct lk_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -57,7 +57,7 @@ int read_file(const char *path, char **data, size_t *len, struct lk_error *err)
     return 0;
 }
 
-int write_all(int fd, const void *data, size_t len)
+int file_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len) {
@@ -86,7 +86,7 @@ size_t whole_lines_prefix(const char *text, size_t len, size_t max)
     return nl ? (size_t)(nl - text) + 1 : len;
 }
 
-int map_file(const char *path, struct mapped_file *out, struct lk_error *err)
+int file_map(const char *path, struct mapped_file *out, struct lk_error *err)
 {
     memset(out, 0, sizeof(*out));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -106,14 +106,14 @@ int map_file(const char *path, struct mapped_file *out, struct lk_error *err)
     }
     close(fd);
     size_t len;
-    if (read_file(path, &out->copy, &len, err) != 0)
+    if (file_read(path, &out->copy, &len, err) != 0)
         return -1;
     out->data = out->copy;
     out->len = len;
     return 0;
 }
 
-void unmap_file(struct mapped_file *f)
+void file_unmap(struct mapped_file *f)
 {
     if (f->map)
         munmap(f->map, f->len);
@@ -121,7 +121,7 @@ void unmap_file(struct mapped_file *f)
     memset(f, 0, sizeof(*f));
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err)
+int file_write_atomic(const char *path, const void *data, size_t len, struct lk_error *err)
 {
     char *tmp = xasprintf("%s.tmp-XXXXXX", path);
     int fd = mkstemp(tmp);
@@ -131,7 +131,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, struct lk_
         return -1;
     }
     int rc = 0;
-    if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0) {
+    if (file_write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0) {
         rc = lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot write");
     }
     if (close(fd) != 0 && rc == 0)
@@ -144,7 +144,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, struct lk_
     return rc;
 }
 
-int remove_tree(const char *path)
+int file_remove_tree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -160,7 +160,7 @@ int remove_tree(const char *path)
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         char *child = xasprintf("%s/%s", path, de->d_name);
-        if (remove_tree(child) != 0)
+        if (file_remove_tree(child) != 0)
             rc = -1;
         free(child);
     }

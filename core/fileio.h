@@ -1,10 +1,10 @@
 /* fileio — whole-file reads and all-or-nothing writes.
  *
- * Contract: read_file() returns the bytes of a file NUL-terminated (the
- * caller frees); map_file() gives the bytes of a large input without
- * copying them (a read-only mapping of a non-empty regular file, read_file()
- * for anything else; not NUL-terminated; unmap_file() releases it; the file
- * must not shrink while it is mapped); write_file_atomic() writes to a
+ * Contract: file_read() returns the bytes of a file NUL-terminated (the
+ * caller frees); file_map() gives the bytes of a large input without
+ * copying them (a read-only mapping of a non-empty regular file, file_read()
+ * for anything else; not NUL-terminated; file_unmap() releases it; the file
+ * must not shrink while it is mapped); file_write_atomic() writes to a
  * temporary file in the same directory and renames it over `path`, so
  * readers see the old or the new file, never a partial one (a whole output
  * directory: outdir.h). Errors name the path and the failed operation
@@ -16,18 +16,18 @@
 
 #include "error.h"
 
-int read_file(const char *path, char **data, size_t *len, struct lk_error *err);
+int file_read(const char *path, char **data, size_t *len, struct lk_error *err);
 struct mapped_file {
     const char *data;
     size_t len;
     void *map;      /* the mapping, or NULL */
     char *copy;     /* the bytes read instead, or NULL */
 };
-int map_file(const char *path, struct mapped_file *out, struct lk_error *err);
-void unmap_file(struct mapped_file *f);
-int write_file_atomic(const char *path, const void *data, size_t len, struct lk_error *err);
+int file_map(const char *path, struct mapped_file *out, struct lk_error *err);
+void file_unmap(struct mapped_file *f);
+int file_write_atomic(const char *path, const void *data, size_t len, struct lk_error *err);
 /* Write `len` bytes to fd, retrying on EINTR and short writes; 0 or -1 (errno set). */
-int write_all(int fd, const void *data, size_t len);
+int file_write_all(int fd, const void *data, size_t len);
 /* For appenders that must never split a line between two write(2)s: the
  * length of the longest prefix of text[0..len) that is whole lines and at
  * most `max` bytes; when the first line alone is longer, that line (all of
@@ -35,6 +35,6 @@ int write_all(int fd, const void *data, size_t len);
 size_t whole_lines_prefix(const char *text, size_t len, size_t max);
 
 /* rm -rf; returns 0 or -1 (errno set). */
-int remove_tree(const char *path);
+int file_remove_tree(const char *path);
 
 #endif

@@ -90,7 +90,7 @@ static int check_string_list(struct reader *r, json_t *v, const char *ptr)
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *item = json_array_get(v, i);
         if (!json_is_string(item)) {
-            char *ip = json_pointer_index(ptr, i);
+            char *ip = lk_pointer_index(ptr, i);
             expected(r, ip, item, "a string");
             free(ip);
             return -1;
@@ -140,7 +140,7 @@ static int read_drv_path(struct reader *r, json_t *v, const char *ptr, char **ou
         json_t *var = json_object_get((obj), (key));                    \
         if (var) {                                                      \
             char buf_[256], *heap_;                                     \
-            const char *ptrvar = json_pointer_join_buf(buf_, sizeof buf_, (base), (key), &heap_); \
+            const char *ptrvar = lk_pointer_join_buf(buf_, sizeof buf_, (base), (key), &heap_); \
             int rc_ = (body);                                           \
             free(heap_);                                                \
             if (rc_ != 0)                                               \
@@ -163,7 +163,7 @@ static int check_known_keys(struct reader *r, json_t *obj, const char *ptr,
         for (size_t i = 0; known[i]; i++)
             ok = ok || strcmp(key, known[i]) == 0;
         if (!ok) {
-            char *kp = json_pointer_join(ptr, key);
+            char *kp = lk_pointer_join(ptr, key);
             lk_bad_input(r->err, r->file, kp, "unknown %s \"%s\"", what, key);
             free(kp);
             return -1;
@@ -196,7 +196,7 @@ static int read_command(struct reader *r, json_t *v, const char *ptr, struct ext
     if (check_object(r, v, ptr) != 0)
         return -1;
     json_t *drv = json_object_get(v, "drvPath");
-    char *dp = json_pointer_join(ptr, "drvPath");
+    char *dp = lk_pointer_join(ptr, "drvPath");
     int rc = drv ? read_drv_path(r, drv, dp, &s->command_drv) : missing(r, dp, "a string");
     free(dp);
     if (rc != 0)
@@ -205,7 +205,7 @@ static int read_command(struct reader *r, json_t *v, const char *ptr, struct ext
     json_t *outs = json_object_get(v, "outputs");
     if (outs) {
         struct string_list l = { NULL, 0 };
-        char *op = json_pointer_join(ptr, "outputs");
+        char *op = lk_pointer_join(ptr, "outputs");
         rc = read_string_list(r, outs, op, &l);
         free(op);
         s->n_command_outputs = l.n;
@@ -221,7 +221,7 @@ static int read_parent_override(struct reader *r, json_t *v, const char *ptr, st
     if (check_object(r, v, ptr) != 0)
         return -1;
     json_t *drv = json_object_get(v, "drvPath");
-    char *dp = json_pointer_join(ptr, "drvPath");
+    char *dp = lk_pointer_join(ptr, "drvPath");
     int rc = drv ? read_drv_path(r, drv, dp, &s->parent_override_drv) : missing(r, dp, "a string");
     free(dp);
     return rc;
@@ -261,7 +261,7 @@ static int read_extra_step(struct reader *r, const char *name, json_t *v, const 
         return -1;
     json_t *cmd = json_object_get(v, "command");
     if (!cmd) {
-        char *cp = json_pointer_join(ptr, "command");
+        char *cp = lk_pointer_join(ptr, "command");
         missing(r, cp, "an object with a drvPath");
         free(cp);
         return -1;
@@ -298,7 +298,7 @@ static int read_extra_steps(struct reader *r, json_t *v, const char *ptr, struct
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
-        char *sp = json_pointer_join(ptr, key);
+        char *sp = lk_pointer_join(ptr, key);
         int rc = read_extra_step(r, key, val, sp, &t->extra_steps[t->n_extra_steps++]);
         free(sp);
         if (rc != 0)
@@ -366,7 +366,7 @@ static int read_target(struct reader *r, json_t *v, const char *ptr, struct targ
     const char *required[] = { "attrPath", "drvPath" };
     for (size_t i = 0; i < 2; i++) {
         if (!json_object_get(v, required[i])) {
-            char *mp = json_pointer_join(ptr, required[i]);
+            char *mp = lk_pointer_join(ptr, required[i]);
             missing(r, mp, i == 0 ? "an array of strings" : "a string");
             free(mp);
             return -1;
@@ -387,7 +387,7 @@ static int read_steps_array(struct reader *r, json_t *v, const char *ptr, json_t
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *step = json_array_get(v, i);
         if (!json_is_object(step)) {
-            char *ip = json_pointer_index(ptr, i);
+            char *ip = lk_pointer_index(ptr, i);
             expected(r, ip, step, "a step object");
             free(ip);
             return -1;
@@ -460,7 +460,7 @@ static int read_targets(struct reader *r, json_t *v, const char *ptr, struct man
     size_t n = json_array_size(v);
     m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
     for (size_t i = 0; i < n; i++) {
-        char *tp = json_pointer_index(ptr, i);
+        char *tp = lk_pointer_index(ptr, i);
         int rc = read_target(r, json_array_get(v, i), tp, &m->targets[m->n_targets++]);
         free(tp);
         if (rc != 0)
@@ -489,7 +489,7 @@ static int read_manifest(struct reader *r, json_t *root, struct manifest *m)
     return 0;
 }
 
-int json_load_text(const char *text, size_t len, const char *file, json_t **out,
+int manifest_json_text(const char *text, size_t len, const char *file, json_t **out,
                    struct lk_error *err)
 {
     json_error_t je;
@@ -503,14 +503,14 @@ int json_load_text(const char *text, size_t len, const char *file, json_t **out,
     return 0;
 }
 
-int json_load_path(const char *path, json_t **out, struct lk_error *err)
+int manifest_json_file(const char *path, json_t **out, struct lk_error *err)
 {
     char *text;
     size_t len;
     *out = NULL;
-    if (read_file(path, &text, &len, err) != 0)
+    if (file_read(path, &text, &len, err) != 0)
         return -1;
-    int rc = json_load_text(text, len, path, out, err);
+    int rc = manifest_json_text(text, len, path, out, err);
     free(text);
     return rc;
 }
@@ -530,7 +530,7 @@ int manifest_parse_whole(const char *text, size_t len, const char *file, struct 
 {
     memset(m, 0, sizeof(*m));
     json_t *root;
-    if (json_load_text(text, len, file, &root, err) != 0)
+    if (manifest_json_text(text, len, file, &root, err) != 0)
         return -1;
     struct reader r = { file, err };
     int rc = read_manifest(&r, root, m);
@@ -572,7 +572,7 @@ static void read_target_range(void *ctx, size_t job_index, size_t from, size_t t
             return;
         }
         if (!job->failed) {
-            char *ptr = json_pointer_index("/targets", i);
+            char *ptr = lk_pointer_index("/targets", i);
             job->failed = read_target(&r, v, ptr, &ts->targets[i]) != 0;
             free(ptr);
         }
@@ -702,10 +702,10 @@ int manifest_load(const char *path, struct manifest *m, struct lk_error *err)
 {
     struct mapped_file f;
     memset(m, 0, sizeof(*m));
-    if (map_file(path, &f, err) != 0)
+    if (file_map(path, &f, err) != 0)
         return -1;
     int rc = manifest_parse(f.data, f.len, path, m, err);
-    unmap_file(&f);
+    file_unmap(&f);
     return rc;
 }
 
@@ -760,7 +760,7 @@ static int read_parent_entry(struct reader *r, json_t *v, const char *ptr, json_
     if (check_object(r, v, ptr) != 0)
         return -1;
     json_t *drv = json_object_get(v, "drvPath");
-    char *dp = json_pointer_join(ptr, "drvPath");
+    char *dp = lk_pointer_join(ptr, "drvPath");
     int rc = 0;
     if (!drv)
         rc = missing(r, dp, "a string");
@@ -772,7 +772,7 @@ static int read_parent_entry(struct reader *r, json_t *v, const char *ptr, json_
     json_t *attr = json_object_get(v, "attrPath");
     if (attr) {
         struct string_list l = { NULL, 0 };
-        char *ap = json_pointer_join(ptr, "attrPath");
+        char *ap = lk_pointer_join(ptr, "attrPath");
         rc = read_string_list(r, attr, ap, &l);
         free(ap);
         string_list_free(&l);
@@ -788,7 +788,7 @@ int parent_map_parse(const char *text, size_t len, const char *file, struct pare
 {
     pm->drvs = NULL;
     json_t *root;
-    if (json_load_text(text, len, file, &root, err) != 0)
+    if (manifest_json_text(text, len, file, &root, err) != 0)
         return -1;
     struct reader r = { file, err };
     json_t *drvs = json_object();
@@ -797,7 +797,7 @@ int parent_map_parse(const char *text, size_t len, const char *file, struct pare
     json_t *val;
     if (rc == 0) {
         json_object_foreach(root, key, val) {
-            char *ep = json_pointer_join("", key);
+            char *ep = lk_pointer_join("", key);
             rc = read_parent_entry(&r, val, ep, drvs, key);
             free(ep);
             if (rc != 0)
@@ -818,7 +818,7 @@ int parent_map_load(const char *path, struct parent_map *pm, struct lk_error *er
     char *text;
     size_t len;
     pm->drvs = NULL;
-    if (read_file(path, &text, &len, err) != 0)
+    if (file_read(path, &text, &len, err) != 0)
         return -1;
     int rc = parent_map_parse(text, len, path, pm, err);
     free(text);
@@ -843,7 +843,7 @@ void parent_map_free(struct parent_map *pm)
 int steps_file_load(const char *path, json_t **out, struct lk_error *err)
 {
     json_t *v;
-    if (json_load_path(path, &v, err) != 0)
+    if (manifest_json_file(path, &v, err) != 0)
         return -1;
     struct reader r = { path, err };
     *out = NULL;
@@ -855,7 +855,7 @@ int steps_file_load(const char *path, json_t **out, struct lk_error *err)
 int overrides_file_load(const char *path, json_t **out, struct lk_error *err)
 {
     json_t *v;
-    if (json_load_path(path, &v, err) != 0)
+    if (manifest_json_file(path, &v, err) != 0)
         return -1;
     struct reader r = { path, err };
     *out = NULL;

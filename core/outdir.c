@@ -201,10 +201,10 @@ int outdir_begin(struct outdir *od, const char *final, struct lk_error *err)
             od->slot = cleanup_register(od->tmp);
             chmod(od->tmp, 0755);
             char *marker = outdir_path(od, OUTDIR_MARKER);
-            rc = write_file_atomic(marker, MARKER_TEXT, sizeof MARKER_TEXT - 1, err);
+            rc = file_write_atomic(marker, MARKER_TEXT, sizeof MARKER_TEXT - 1, err);
             free(marker);
             if (rc != 0)
-                remove_tree(od->tmp);
+                file_remove_tree(od->tmp);
         }
     }
     if (rc != 0)
@@ -309,12 +309,12 @@ int outdir_commit(struct outdir *od, struct lk_error *err)
     char *old = NULL;
     bool keep_tmp = false;
     int rc = od->existed ? swap_in(od, &old, &keep_tmp, err) : move_in(od, err);
-    if (rc == 0 && old && remove_tree(old) != 0)
+    if (rc == 0 && old && file_remove_tree(old) != 0)
         rc = lk_fail(err, LK_EXIT_FAIL, od->final, NULL,
                      "the new output is in place, but the previous one could not be removed: it is at %s",
                      old);
     if (rc != 0 && !old && !keep_tmp)
-        remove_tree(od->tmp); /* still ours */
+        file_remove_tree(od->tmp); /* still ours */
     free(old);
     outdir_release(od);
     sigprocmask(SIG_SETMASK, &saved, NULL);
@@ -324,7 +324,7 @@ int outdir_commit(struct outdir *od, struct lk_error *err)
 void outdir_abort(struct outdir *od)
 {
     if (od->tmp)
-        remove_tree(od->tmp);
+        file_remove_tree(od->tmp);
     outdir_release(od);
 }
 

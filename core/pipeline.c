@@ -40,7 +40,7 @@ static int list_error(const struct generate_request *req, struct origin o, const
 {
     const char *file = o.file ? o.file : req->manifest_file;
     const char *base = o.file ? o.place : dflt_place;
-    char *place = base ? json_pointer_index(base, i) : NULL;
+    char *place = base ? lk_pointer_index(base, i) : NULL;
     lk_bad_input(err, file, place, fmt, arg, arg2);
     free(place);
     return -1;
@@ -454,7 +454,7 @@ static int share_steps(const struct generate_request *req, struct target_info *i
     for (size_t i = 0; i < m->n_targets && rc == 0; i++) {
         size_t same = strindex_get(&labels, infos[i].label);
         if (same != STRINDEX_NONE) {
-            char *place = json_pointer_join(m->targets[i].pointer, "attrPath");
+            char *place = lk_pointer_join(m->targets[i].pointer, "attrPath");
             rc = lk_bad_input(err, req->manifest_file, place,
                               "targets %s and %s have the same label '%s' (labels must be unique)",
                               m->targets[same].pointer, m->targets[i].pointer, infos[i].label);

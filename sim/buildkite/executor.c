@@ -228,7 +228,7 @@ static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
         rc = mkdir_p(ex->shim_dir, err);
     if (rc == 0) {
         char *shim = xasprintf("%s/buildkite-agent", ex->shim_dir);
-        rc = write_file_atomic(shim, SHIM, strlen(SHIM), err);
+        rc = file_write_atomic(shim, SHIM, strlen(SHIM), err);
         if (rc == 0 && chmod(shim, 0755) < 0)
             rc = lk_fail_errno(err, LK_EXIT_FAIL, shim, "chmod");
         free(shim);
@@ -237,7 +237,7 @@ static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
         struct agent *a = &ex->agents[i];
         free(a->spool);
         a->spool = xasprintf("%s/%s", spool, a->name);
-        remove_tree(a->spool);
+        file_remove_tree(a->spool);
         rc = mkdir_p(a->spool, err);
     }
     free(logs);
@@ -346,7 +346,7 @@ static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_er
         /* NNNN-I-name */
         const char *name = strlen(names[i]) > 7 ? names[i] + 7 : names[i];
         bool interp = strlen(names[i]) > 5 && names[i][5] == '1';
-        if (read_file(path, &text, &len, err) == 0) {
+        if (file_read(path, &text, &len, err) == 0) {
             struct bk_load_options o = { interp && !ex->no_interpolation, &a->env };
             struct bk_pipeline *p = bk_pipeline_load(name, text, len, &o, err);
             rc = p ? bk_sched_upload(ex->sched, a->id, p, NULL, NULL, err) : -1;
@@ -358,7 +358,7 @@ static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_er
     }
     for (size_t i = 0; i < n; i++) { /* the spool is empty for the agent's next step */
         char *path = xasprintf("%s/%s", a->spool, names[i]);
-        remove_tree(path);
+        file_remove_tree(path);
         free(path);
         free(names[i]);
     }

@@ -268,7 +268,7 @@ int bk_sandbox_finish(struct bk_sandbox_proc *proc, int wait_status, bool killed
         size_t len = 0;
         struct lk_error ignore = LK_ERROR_INIT;
         char *msg = NULL;
-        if (read_file(proc->log_path, &log, &len, &ignore) == 0) {
+        if (file_read(proc->log_path, &log, &len, &ignore) == 0) {
             char *line = strstr(log, "bwrap:");
             if (line) {
                 line[strcspn(line, "\n")] = '\0';

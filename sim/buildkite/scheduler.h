@@ -49,7 +49,7 @@
 #include <stddef.h>
 
 #include "buildkite/outcome.h"
-#include "buildkite/pipeline.h"
+#include "buildkite/bkpipeline.h"
 #include "error.h"
 
 enum bk_unblock { BK_UNBLOCK_NONE, BK_UNBLOCK_ALL, BK_UNBLOCK_GLOB };

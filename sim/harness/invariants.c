@@ -339,7 +339,7 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
 }
 
 /* The identity a step has in the upload-order comparison. */
-static char *json_step_id(json_t *st)
+static char *step_id_of_json(json_t *st)
 {
     if (json_is_string(st))
         return xasprintf("step:%s", json_string_value(st));
@@ -400,7 +400,7 @@ static void check_pipeline_valid(const struct fixture *f, const struct sim_obser
             size_t k;
             json_t *st;
             json_array_foreach(steps, k, st) {
-                char *id = json_step_id(st);
+                char *id = step_id_of_json(st);
                 obs_strv_add(&want, &n_want, id);
                 free(id);
             }

@@ -129,7 +129,7 @@ int obs_read_log(struct sim_observed *o, const char *path, struct lk_error *err)
     char *data;
     size_t len;
     struct lk_error ignore = LK_ERROR_INIT;
-    if (read_file(path, &data, &len, &ignore) < 0) {
+    if (file_read(path, &data, &len, &ignore) < 0) {
         lk_error_clear(&ignore);
         return 0; /* nothing was realised */
     }

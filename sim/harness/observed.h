@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buildkite/pipeline.h"
+#include "buildkite/bkpipeline.h"
 #include "buildkite/scheduler.h"
 #include "error.h"
 

@@ -13,7 +13,7 @@
 
 #include "buildkite/env.h"
 #include "buildkite/executor.h"
-#include "buildkite/pipeline.h"
+#include "buildkite/bkpipeline.h"
 #include "fileio.h"
 #include "harness/proc.h"
 #include "harness/treesnap.h"
@@ -143,7 +143,7 @@ static int git(struct play *p, const char *dir, const char *const *args, char **
 
 static int write_text(const char *path, const char *text, struct lk_error *err)
 {
-    return write_file_atomic(path, text, strlen(text), err);
+    return file_write_atomic(path, text, strlen(text), err);
 }
 
 /* true iff the checkout's .gitignore (the `gitignore` text above, which
@@ -212,7 +212,7 @@ static char *git_tree_check(struct play *p, size_t agent, const char *checkout)
                 size_t pl = strlen(path);
                 if (pl && path[pl - 1] == '/')
                     path[pl - 1] = '\0';
-                remove_tree(path);
+                file_remove_tree(path);
                 free(path);
             } else if (e[0] == 'R' || e[1] == 'R' || e[0] == 'C' || e[1] == 'C') {
                 e += strlen(e) + 1; /* -z: the source path follows */
@@ -447,7 +447,7 @@ static void upload_chunks(struct play *p, struct bk_executor *ex, int id, bool b
         char *text;
         size_t len;
         struct lk_error err = LK_ERROR_INIT;
-        if (read_file(c->path, &text, &len, &err) == 0) {
+        if (file_read(c->path, &text, &len, &err) == 0) {
             bk_executor_upload(ex, id, c->name, text, len, &p->upload_env, &err);
             free(text);
         }
@@ -549,8 +549,8 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     char *text = NULL;
     size_t len = 0;
     struct lk_error ignore = LK_ERROR_INIT;
-    if (r->log_path && read_file(r->log_path, &text, &len, &ignore) == 0) {
-        /* (by length: read_file() leaves an empty file's buffer unterminated) */
+    if (r->log_path && file_read(r->log_path, &text, &len, &ignore) == 0) {
+        /* (by length: file_read() leaves an empty file's buffer unterminated) */
         static const char built[] = "--- Building extra step script", run[] = "+++ Running extra step script";
         ns->reached_build = memmem(text, len, built, sizeof built - 1) != NULL;
         ns->reached_run = memmem(text, len, run, sizeof run - 1) != NULL;
@@ -572,7 +572,7 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
         o->gen_output = text ? xstrndup(text, len) : NULL;
         /* the step's artifact: pipeline/ leaves the checkout */
         char *from = xasprintf("%s/pipeline", checkout), *to = xasprintf("%s/pipeline", p->artifacts);
-        remove_tree(to);
+        file_remove_tree(to);
         struct stat sb;
         if (lstat(from, &sb) == 0 && rename(from, to) < 0) {
             char *m = xasprintf("cannot keep %s: %s", from, strerror(errno));
@@ -919,7 +919,7 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
     bk_env_release(&extra);
     bk_env_release(&p.upload_env);
     if (p.work && !opt->keep) {
-        remove_tree(p.work);
+        file_remove_tree(p.work);
         free(res->work_dir);
         res->work_dir = NULL;
         /* the chunks' paths pointed into the work dir */

@@ -211,7 +211,7 @@ int report_write(const struct sim_play_result *res, const char *generator, const
     size_t len = strlen(text);
     text = xrealloc(text, len + 2);
     text[len++] = '\n';
-    int rc = write_file_atomic(path, text, len, err);
+    int rc = file_write_atomic(path, text, len, err);
     free(text);
     return rc;
 }

@@ -48,7 +48,7 @@ static void drv_ref(struct strbuf *sb, const struct fixture *f, size_t i)
     exportnix_string(sb, f->drvs[i].key);
 }
 
-static void json_value(struct strbuf *sb, const json_t *j)
+static void nix_of_json(struct strbuf *sb, const json_t *j)
 {
     if (json_is_boolean(j)) {
         sb_adds(sb, json_is_true(j) ? "true" : "false");
@@ -175,7 +175,7 @@ static void render_step(struct strbuf *sb, const struct fixture *f,
         if (jvals[k]) {
             indent(sb, in + 1);
             sb_addf(sb, "%s = ", jnames[k]);
-            json_value(sb, jvals[k]);
+            nix_of_json(sb, jvals[k]);
             sb_adds(sb, ";\n");
         }
     indent(sb, in);
@@ -203,7 +203,7 @@ static void render_meta(struct strbuf *sb, const struct fixture *f,
         if (t->extra_step_args) {
             indent(sb, in + 2);
             sb_adds(sb, "buildkiteExtraStepArgs = ");
-            json_value(sb, t->extra_step_args);
+            nix_of_json(sb, t->extra_step_args);
             sb_adds(sb, ";\n");
         }
         if (t->post_build) {
@@ -331,7 +331,7 @@ char *exportnix_render(const struct fixture *f)
         sb_addc(&sb, '\n');
     }
     sb_adds(&sb, "    ];\n    pipeline = ");
-    json_value(&sb, f->pipeline);
+    nix_of_json(&sb, f->pipeline);
     sb_adds(&sb, ";\n  };\n}\n");
     return sb_detach(&sb);
 }
@@ -345,8 +345,8 @@ int exportnix_write(const struct fixture *f, const char *dir, struct lk_error *e
     char *nix = outdir_path(&od, "default.nix");
     char *yaml = outdir_path(&od, "depot.yaml");
     int rc = -1;
-    if (write_file_atomic(nix, text, strlen(text), err) == 0 &&
-        write_file_atomic(yaml, f->text, f->text_len, err) == 0 && outdir_commit(&od, err) == 0)
+    if (file_write_atomic(nix, text, strlen(text), err) == 0 &&
+        file_write_atomic(yaml, f->text, f->text_len, err) == 0 && outdir_commit(&od, err) == 0)
         rc = 0;
     if (rc < 0)
         outdir_abort(&od);

@@ -1511,7 +1511,7 @@ int fixture_load(const char *path, struct fixture **out, struct lk_error *err)
     char *data;
     size_t len;
     *out = NULL;
-    if (read_file(path, &data, &len, err) < 0)
+    if (file_read(path, &data, &len, err) < 0)
         return -1;
     int rc = fixture_load_bytes(path, data, len, out, err);
     free(data);

@@ -340,7 +340,7 @@ static int scan_tree(struct refscan *rs, const char *path, struct lk_error *err)
     } else if (S_ISREG(st.st_mode)) {
         char *data;
         size_t len;
-        if (read_file(path, &data, &len, err) != 0)
+        if (file_read(path, &data, &len, err) != 0)
             return -1;
         scan_bytes(rs, (unsigned char *)data, len);
         free(data);

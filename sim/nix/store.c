@@ -772,7 +772,7 @@ static void create_texts(void *ctx, size_t job, size_t from, size_t to)
             b->errnos[k] = errno;
             continue;
         }
-        int failed = write_all(fd, t->data, t->len) != 0;
+        int failed = file_write_all(fd, t->data, t->len) != 0;
         int saved = errno;
         if (close(fd) != 0 && !failed) {
             failed = 1;
@@ -804,7 +804,7 @@ static int finish_text(const struct store *s, const struct text_batch *b, size_t
                 free(host);
                 return 0;
             }
-            rc = write_file_atomic(host, t->data, t->len, err);
+            rc = file_write_atomic(host, t->data, t->len, err);
         } else {
             errno = b->errnos[k];
             rc = lk_fail_errno(err, LK_EXIT_FAIL, host,
@@ -1340,7 +1340,7 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
         if (exists) {
             *bytes += tree_bytes(host);
             make_writable(host);
-            if (remove_tree(host) != 0)
+            if (file_remove_tree(host) != 0)
                 rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot delete '%s': %s", p,
                              strerror(errno));
         }

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; dump && i < depot_n_drvs(d); i++) {
         const struct depot_drv *v = depot_drv_at(d, i);
         char *path = xasprintf("%s/%s", dump, strrchr(v->drv_path, '/') + 1);
-        int rc = write_file_atomic(path, v->aterm, v->aterm_len, &err);
+        int rc = file_write_atomic(path, v->aterm, v->aterm_len, &err);
         free(path);
         if (rc < 0) {
             lk_error_print(&err, "depot-drvs", stderr);

@@ -80,7 +80,7 @@ static int check_one(const char *store_dir, const char *path, struct drv_store_h
     struct drv d = DRV_INIT, fresh = DRV_INIT;
     struct strbuf text = STRBUF_INIT, problems = STRBUF_INIT;
     int r = -1;
-    if (read_file(host, &data, &len, err) < 0 || drv_parse(data, len, host, &d, err) < 0)
+    if (file_read(host, &data, &len, err) < 0 || drv_parse(data, len, host, &d, err) < 0)
         goto out;
 
     drv_write(&d, &text);
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         char *data;
         size_t len;
         long n = strtol(argv[2], NULL, 10);
-        if (n <= 0 || read_file(argv[3], &data, &len, &err) < 0) {
+        if (n <= 0 || file_read(argv[3], &data, &len, &err) < 0) {
             if (err.msg)
                 lk_error_print(&err, "drvcheck", stderr);
             lk_error_clear(&err);
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
         struct lk_error err = LK_ERROR_INIT;
         char *data;
         size_t len;
-        if (read_file(argv[3], &data, &len, &err) < 0) {
+        if (file_read(argv[3], &data, &len, &err) < 0) {
             lk_error_print(&err, "drvcheck", stderr);
             lk_error_clear(&err);
             return 2;

@@ -114,7 +114,7 @@ static inline char **stub_call(const char *dir, int n, const char *prog)
     char *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    int rc = read_file(path, &data, &len, &err);
+    int rc = file_read(path, &data, &len, &err);
     free(path);
     lk_error_clear(&err);
     if (rc != 0)
@@ -143,7 +143,7 @@ static inline char *stub_file(const char *dir, const char *name)
     char *data = NULL;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    if (read_file(path, &data, &len, &err) != 0)
+    if (file_read(path, &data, &len, &err) != 0)
         data = NULL;
     lk_error_clear(&err);
     free(path);

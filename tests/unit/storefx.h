@@ -29,7 +29,7 @@ static int storefx_open(const char *prefix, char **dir, struct store *s)
 static void storefx_close(char *dir, struct store *s)
 {
     store_close(s);
-    remove_tree(dir);
+    file_remove_tree(dir);
     free(dir);
 }
 

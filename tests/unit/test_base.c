@@ -99,23 +99,23 @@ static void test_error_cut(void **state)
 static void test_json_pointer(void **state)
 {
     (void)state;
-    char *p = json_pointer_join("/a", "b/c~d");
+    char *p = lk_pointer_join("/a", "b/c~d");
     assert_string_equal(p, "/a/b~1c~0d");
-    char *q = json_pointer_index(p, 7);
+    char *q = lk_pointer_index(p, 7);
     assert_string_equal(q, "/a/b~1c~0d/7");
     free(p);
     free(q);
-    p = json_pointer_join(NULL, "");
+    p = lk_pointer_join(NULL, "");
     assert_string_equal(p, "/");
     free(p);
 
     /* into a buffer when it fits (11 bytes with the NUL), else on the heap */
     char buf[11], *heap;
-    const char *r = json_pointer_join_buf(buf, sizeof buf, "/a", "b/c~d", &heap);
+    const char *r = lk_pointer_join_buf(buf, sizeof buf, "/a", "b/c~d", &heap);
     assert_ptr_equal(r, buf);
     assert_null(heap);
     assert_string_equal(r, "/a/b~1c~0d");
-    r = json_pointer_join_buf(buf, sizeof buf - 1, "/a", "b/c~d", &heap);
+    r = lk_pointer_join_buf(buf, sizeof buf - 1, "/a", "b/c~d", &heap);
     assert_ptr_equal(r, heap);
     assert_string_equal(r, "/a/b~1c~0d");
     free(heap);
@@ -147,11 +147,11 @@ static void test_outdir(void **state)
     for (int round = 0; round < 4; round++) {
         outdir_test_without_rename_flags(round >= 2);
         if (round == 3)
-            assert_int_equal(remove_tree(final), 0);
+            assert_int_equal(file_remove_tree(final), 0);
         struct outdir od;
         assert_int_equal(outdir_begin(&od, final, &err), 0);
         char *f = outdir_path(&od, round % 2 ? "x.json" : "y.json");
-        assert_int_equal(write_file_atomic(f, "{}", 2, &err), 0);
+        assert_int_equal(file_write_atomic(f, "{}", 2, &err), 0);
         free(f);
         assert_int_equal(outdir_commit(&od, &err), 0);
         char *other = xasprintf("%s/%s", final, round % 2 ? "y.json" : "x.json");
@@ -170,7 +170,7 @@ static void test_outdir(void **state)
     char *foreign = xasprintf("%s/foreign", base);
     assert_int_equal(mkdir(foreign, 0755), 0);
     char *kept = xasprintf("%s/keep", foreign);
-    assert_int_equal(write_file_atomic(kept, "k", 1, &err), 0);
+    assert_int_equal(file_write_atomic(kept, "k", 1, &err), 0);
     struct outdir refused;
     assert_int_equal(outdir_begin(&refused, foreign, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
@@ -178,13 +178,13 @@ static void test_outdir(void **state)
     lk_error_clear(&err);
     struct stat kst;
     assert_int_equal(stat(kept, &kst), 0);
-    assert_int_equal(remove_tree(foreign), 0);
+    assert_int_equal(file_remove_tree(foreign), 0);
     free(kept);
     free(foreign);
     char *f = xasprintf("%s/x.json", final);
     char *data;
     size_t len;
-    assert_int_equal(read_file(f, &data, &len, &err), 0);
+    assert_int_equal(file_read(f, &data, &len, &err), 0);
     assert_string_equal(data, "{}");
     free(data);
     free(f);
@@ -198,41 +198,41 @@ static void test_outdir(void **state)
     free(tmp);
     /* An empty file reads as an empty, NUL-terminated string. */
     char *empty = xasprintf("%s/empty", base);
-    assert_int_equal(write_file_atomic(empty, "", 0, &err), 0);
-    assert_int_equal(read_file(empty, &data, &len, &err), 0);
+    assert_int_equal(file_write_atomic(empty, "", 0, &err), 0);
+    assert_int_equal(file_read(empty, &data, &len, &err), 0);
     assert_int_equal(len, 0);
     assert_string_equal(data, "");
     free(data);
     free(empty);
-    assert_int_equal(read_file(base, &data, &len, &err), -1); /* a directory */
+    assert_int_equal(file_read(base, &data, &len, &err), -1); /* a directory */
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
-    assert_int_equal(read_file("/nonexistent/x", &data, &len, &err), -1);
+    assert_int_equal(file_read("/nonexistent/x", &data, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
 
-    /* map_file: a regular file mapped, an empty one read, errors as read_file */
+    /* file_map: a regular file mapped, an empty one read, errors as file_read */
     struct mapped_file m;
     f = xasprintf("%s/out/x.json", base);
-    assert_int_equal(map_file(f, &m, &err), 0);
+    assert_int_equal(file_map(f, &m, &err), 0);
     assert_non_null(m.map);
     assert_int_equal(m.len, 2);
     assert_memory_equal(m.data, "{}", 2);
-    unmap_file(&m);
+    file_unmap(&m);
     free(f);
     empty = xasprintf("%s/empty", base);
-    assert_int_equal(map_file(empty, &m, &err), 0);
+    assert_int_equal(file_map(empty, &m, &err), 0);
     assert_null(m.map);
     assert_int_equal(m.len, 0);
-    unmap_file(&m);
+    file_unmap(&m);
     free(empty);
-    assert_int_equal(map_file(base, &m, &err), -1); /* a directory */
+    assert_int_equal(file_map(base, &m, &err), -1); /* a directory */
     assert_string_equal(err.msg, "expected a file, found a directory");
     lk_error_clear(&err);
-    assert_int_equal(map_file("/nonexistent/x", &m, &err), -1);
+    assert_int_equal(file_map("/nonexistent/x", &m, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
-    assert_int_equal(remove_tree(base), 0);
+    assert_int_equal(file_remove_tree(base), 0);
     free(final);
 }
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buildkite/pipeline.h"
+#include "buildkite/bkpipeline.h"
 #include "xalloc.h"
 
 static struct bk_pipeline *load(const char *file, const char *text, const struct bk_env *env)

@@ -142,7 +142,7 @@ static void test_hostile_names_executed(void **state)
         free(drv);
         free(link);
         free(depot);
-        remove_tree(dir);
+        file_remove_tree(dir);
         free(dir);
     }
     unsetenv("LK_REAL_EVAL");
@@ -179,9 +179,9 @@ static void test_override_expr_evaluates(void **state)
     sb_release(&full);
     sb_release(&expr);
     sb_release(&cmd);
-    remove_tree(stub);
+    file_remove_tree(stub);
     free(stub);
-    remove_tree(dir);
+    file_remove_tree(dir);
 }
 
 int main(void)

@@ -108,7 +108,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct store *s = *state;
-    remove_tree(s->dir);
+    file_remove_tree(s->dir);
     free(s->dir);
     free(s);
     return 0;
@@ -313,7 +313,7 @@ static void test_malformed_drv(void **state)
     char *file = host_file(s, 2);
     struct lk_error err = LK_ERROR_INIT;
     const char *text = "Derive([(\"out\",\"/nix/store/x\",\"\",\"\")],[(";
-    assert_int_equal(write_file_atomic(file, text, strlen(text), &err), 0);
+    assert_int_equal(file_write_atomic(file, text, strlen(text), &err), 0);
     struct deps *d = deps_new(s->dir);
     known(d, 1, 1);
     const size_t *ids;
@@ -328,7 +328,7 @@ static void test_malformed_drv(void **state)
     /* an input outside /nix/store */
     const char *bad = "Derive([(\"out\",\"/nix/store/00000000000000000000000000000003-d\",\"\",\"\")],"
                       "[(\"/tmp/evil.drv\",[\"out\"])],[],\"x86_64-linux\",\"/bin/sh\",[],[])";
-    assert_int_equal(write_file_atomic(file, bad, strlen(bad), &err), 0);
+    assert_int_equal(file_write_atomic(file, bad, strlen(bad), &err), 0);
     deps_free(d);
     d = deps_new(s->dir);
     known(d, 1, 1);
@@ -362,7 +362,7 @@ static void test_file_kinds(void **state)
         sb_adds(&sb, tail);
         assert_int_equal(sb.len, sizes[k]);
         char *file = host_file(s, 2);
-        assert_int_equal(write_file_atomic(file, sb.buf, sb.len, &err), 0);
+        assert_int_equal(file_write_atomic(file, sb.buf, sb.len, &err), 0);
         free(file);
         sb_release(&sb);
         struct deps *d = deps_new(s->dir);

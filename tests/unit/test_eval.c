@@ -77,7 +77,7 @@ static int teardown(void **state)
     struct fake *f = *state;
     setenv("PATH", f->old_path, 1);
     unsetenv("LAZYKITE_MANIFEST_NIX");
-    remove_tree(f->dir);
+    file_remove_tree(f->dir);
     free(f->dir);
     free(f->old_path);
     free(f);
@@ -90,7 +90,7 @@ static char *recorded_args(struct fake *f)
     char *text;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(read_file(p, &text, &len, &err), 0);
+    assert_int_equal(file_read(p, &text, &len, &err), 0);
     free(p);
     return text;
 }

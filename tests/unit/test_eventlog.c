@@ -129,7 +129,7 @@ static void test_concurrent_appends(void **state)
     char *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(read_file(log, &data, &len, &err), 0);
+    assert_int_equal(file_read(log, &data, &len, &err), 0);
     int count[PROCS] = { 0 };
     size_t lines = 0;
     char *save = NULL;
@@ -153,7 +153,7 @@ static void test_concurrent_appends(void **state)
     }
     assert_int_equal(lines, PROCS * LINES);
     free(data);
-    assert_int_equal(remove_tree(dir), 0);
+    assert_int_equal(file_remove_tree(dir), 0);
     free(log);
     free(dir);
 }

@@ -583,7 +583,7 @@ static int snap_setup(void **state)
 static int snap_teardown(void **state)
 {
     (void)state;
-    remove_tree(snaproot);
+    file_remove_tree(snaproot);
     return 0;
 }
 

@@ -30,7 +30,7 @@ static void write_drv(int n, const char *inputs)
     char *text = xasprintf("Derive([(\"out\",\"/nix/store/%031dz-t%d\",\"\",\"\")],[%s],[],"
                            "\"x86_64-linux\",\"/bin/sh\",[],[])", 0, n, inputs);
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(write_file_atomic(path, text, strlen(text), &err), 0);
+    assert_int_equal(file_write_atomic(path, text, strlen(text), &err), 0);
     free(text);
     free(path);
 }
@@ -55,7 +55,7 @@ static int setup_store(void **state)
 static int teardown_store(void **state)
 {
     (void)state;
-    remove_tree(store);
+    file_remove_tree(store);
     return 0;
 }
 
@@ -579,7 +579,7 @@ static char *slurp(const char *dir, const char *name)
     char *f = xasprintf("%s/%s", dir, name), *data = NULL;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    if (read_file(f, &data, &len, &err) != 0)
+    if (file_read(f, &data, &len, &err) != 0)
         lk_error_clear(&err);
     free(f);
     return data;
@@ -624,7 +624,7 @@ static void chunks_of(size_t n, size_t want_chunks, size_t last_size)
     assert_null(slurp(out, next));
     free(next);
     free(out);
-    remove_tree(base);
+    file_remove_tree(base);
     done(&p);
     sb_release(&sb);
 }
@@ -656,7 +656,7 @@ static void test_sorted_output_and_outdir(void **state)
     assert_int_equal(pipeline_write(&p, out, &err), 0); /* replaces */
     char *f = xasprintf("%s/release-chunk-1.json", out), *data;
     size_t len;
-    assert_int_equal(read_file(f, &data, &len, &err), 0);
+    assert_int_equal(file_read(f, &data, &len, &err), 0);
     assert_string_equal(data, "{\"steps\":[{\"label\":\"p\"},{\"a\":\"ü$\",\"b\":{\"a\":[{\"x\":2,\"y\":1}],\"z\":1}}]}\n");
     free(data);
     free(f);
@@ -668,7 +668,7 @@ static void test_sorted_output_and_outdir(void **state)
     free(bad);
     done(&p);
     free(out);
-    remove_tree(base);
+    file_remove_tree(base);
 }
 
 /* Written in batches while generating (CLI) or at once: the same files;
@@ -688,7 +688,7 @@ static void test_streamed_output(void **state)
             char *text = xasprintf("Derive([(\"out\",\"/nix/store/%032dz-s%d\",\"\",\"\")],[],[],"
                                    "\"x86_64-linux\",\"/bin/sh\",[],[])", 1000 + i, i);
             struct lk_error werr = LK_ERROR_INIT;
-            assert_int_equal(write_file_atomic(file, text, strlen(text), &werr), 0);
+            assert_int_equal(file_write_atomic(file, text, strlen(text), &werr), 0);
             free(text);
             free(file);
         }
@@ -740,7 +740,7 @@ static void test_streamed_output(void **state)
     free(whole);
     free(parts);
     sb_release(&sb);
-    remove_tree(base);
+    file_remove_tree(base);
 }
 
 /* An extra step with needsOutput and parentOverride, executed with stub
@@ -788,7 +788,7 @@ static void test_extra_step_executed(void **state)
     free(out);
     free(seen);
     free(script);
-    remove_tree(dir);
+    file_remove_tree(dir);
     free(dir);
     done(&p);
 }

@@ -111,7 +111,7 @@ static void test_words_survive_upload_and_bash(void **state)
         sb_release(&cmd);
         sb_release(&word);
     }
-    remove_tree(dir);
+    file_remove_tree(dir);
     free(dir);
 }
 

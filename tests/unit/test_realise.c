@@ -110,7 +110,7 @@ static char *host_content(struct fx *f, const char *path)
     char *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    int rc = read_file(h, &data, &len, &err);
+    int rc = file_read(h, &data, &len, &err);
     free(h);
     return rc == 0 ? data : NULL;
 }
@@ -121,7 +121,7 @@ static int count_events(struct fx *f, const char *event, const char *drv)
     char *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    if (read_file(f->log, &data, &len, &err) != 0) {
+    if (file_read(f->log, &data, &len, &err) != 0) {
         lk_error_clear(&err);
         return 0;
     }

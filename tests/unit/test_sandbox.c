@@ -34,7 +34,7 @@ static char *slurp(const char *rel)
     char *p = path(rel), *data = NULL;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    if (read_file(p, &data, &len, &err) < 0)
+    if (file_read(p, &data, &len, &err) < 0)
         fail_msg("cannot read %s: %s", p, err.msg);
     free(p);
     return data;
@@ -70,7 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    remove_tree(root);
+    file_remove_tree(root);
     return 0;
 }
 
@@ -288,7 +288,7 @@ static void test_exit_statuses_and_timeout(void **state)
     char *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(read_file(log, &data, &len, &err), 0);
+    assert_int_equal(file_read(log, &data, &len, &err), 0);
     assert_string_equal(data, "before\n");
     free(data);
     free(log);

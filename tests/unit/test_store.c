@@ -312,7 +312,7 @@ static void test_journal_visibility(void **state)
     char *host = store_host(&f->s, P(HA, "a.drv")), *data;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(read_file(host, &data, &len, &err), 0);
+    assert_int_equal(file_read(host, &data, &len, &err), 0);
     assert_string_equal(data, "Derive(a)");
     free(data);
     free(host);
@@ -323,7 +323,7 @@ static void test_journal_visibility(void **state)
     assert_int_equal(store_sync(&f->s, &err), 0);
     /* the journal as written: a line per path */
     char *journal = xasprintf("%s/valid.journal", f->s.state), *text;
-    assert_int_equal(read_file(journal, &text, &len, &err), 0);
+    assert_int_equal(file_read(journal, &text, &len, &err), 0);
     assert_true(len > strlen(P(HA, "a.drv")) + strlen(P(HB, "b.drv")));
     free(text);
     free(journal);
@@ -457,7 +457,7 @@ static void test_add_texts_batch(void **state)
     }
     add(f, paths[7], "kept", NULL, 0);
     char *leftover = store_host(&f->s, paths[9]);
-    assert_int_equal(write_file_atomic(leftover, "half", 4, &err), 0);
+    assert_int_equal(file_write_atomic(leftover, "half", 4, &err), 0);
     items[N - 1].refs = (const char *const *)&paths[0];
     items[N - 1].n_refs = 1;
     assert_int_equal(store_add_texts(&f->s, items, N, &err), 0);
@@ -466,7 +466,7 @@ static void test_add_texts_batch(void **state)
         assert_true(store_is_valid(&f->s, paths[i]));
         char *host = store_host(&f->s, paths[i]), *got;
         size_t len;
-        assert_int_equal(read_file(host, &got, &len, &err), 0);
+        assert_int_equal(file_read(host, &got, &len, &err), 0);
         assert_string_equal(got, i == 7 ? "kept" : data[i]);
         free(got);
         free(host);

@@ -329,7 +329,7 @@ static char *write_vector_store(void)
     for (size_t i = 0; i < REALNIX_N_DRVS; i++) {
         char *p = xasprintf("%s/%s", dir, realnix_drvs[i].path + strlen(NIX_STORE_DIR) + 1);
         struct lk_error err = LK_ERROR_INIT;
-        assert_int_equal(write_file_atomic(p, realnix_drvs[i].text, strlen(realnix_drvs[i].text), &err), 0);
+        assert_int_equal(file_write_atomic(p, realnix_drvs[i].text, strlen(realnix_drvs[i].text), &err), 0);
         free(p);
     }
     return dir;
@@ -369,13 +369,13 @@ static void test_store_lookup(void **state)
     char *fb = xasprintf("%s/11111111111111111111111111111111-b.drv", dir);
     char *ta = xasprintf("Derive([(\"out\",\"\",\"\",\"\")],[(\"%s\",[\"out\"])],[],\"s\",\"b\",[],[])", pb);
     char *tb = xasprintf("Derive([(\"out\",\"\",\"\",\"\")],[(\"%s\",[\"out\"])],[],\"s\",\"b\",[],[])", pa);
-    assert_int_equal(write_file_atomic(fa, ta, strlen(ta), &err), 0);
-    assert_int_equal(write_file_atomic(fb, tb, strlen(tb), &err), 0);
+    assert_int_equal(file_write_atomic(fa, ta, strlen(ta), &err), 0);
+    assert_int_equal(file_write_atomic(fb, tb, strlen(tb), &err), 0);
     assert_int_equal(drv_store_hashes_lookup(c, pa, h, &err), -1);
     assert_non_null(strstr(err.msg, "cycle"));
     lk_error_clear(&err);
     /* a malformed input names the file and byte */
-    assert_int_equal(write_file_atomic(fb, "Derive(x", 8, &err), 0);
+    assert_int_equal(file_write_atomic(fb, "Derive(x", 8, &err), 0);
     struct drv_store_hashes *c2 = drv_store_hashes_new(dir);
     assert_int_equal(drv_store_hashes_lookup(c2, pa, h, &err), -1);
     assert_non_null(strstr(err.file, "-b.drv"));
@@ -387,7 +387,7 @@ static void test_store_lookup(void **state)
     free(tb);
     free(fa);
     free(fb);
-    remove_tree(dir);
+    file_remove_tree(dir);
     free(dir);
 }
 

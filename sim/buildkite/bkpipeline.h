@@ -1,4 +1,4 @@
-/* pipeline — Buildkite pipeline documents: loading (JSON or YAML), upload
+/* bkpipeline — Buildkite pipeline documents: loading (JSON or YAML), upload
  * interpolation, the step model, and validation.
  *
  * Contract: bk_pipeline_load() parses one uploaded pipeline document — a

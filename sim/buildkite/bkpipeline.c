@@ -1,9 +1,9 @@
-/* pipeline — see pipeline.h. YAML is first turned into the same jansson
+/* bkpipeline — see bkpipeline.h. YAML is first turned into the same jansson
  * tree as JSON, with a side table from JSON pointer to "line:column" so
  * that every later error can be placed in the YAML text. It is loaded with
  * nix/yamltree (as fixtures are), which stops at its nesting limit while
  * parsing: deep input costs no time. */
-#include "buildkite/pipeline.h"
+#include "buildkite/bkpipeline.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -157,7 +157,7 @@ static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const str
         json_t *arr = json_array();
         size_t i = 0;
         for (const size_t *it = node->items.start; it < node->items.top; it++, i++) {
-            char *cp = json_pointer_index(ptr, i);
+            char *cp = lk_pointer_index(ptr, i);
             json_t *v = yaml_node(L, doc, &doc->nodes[*it], cp, depth + 1);
             free(cp);
             if (!v) {
@@ -186,7 +186,7 @@ static json_t *yaml_node(struct loader *L, const struct yamltree *doc, const str
                 bad(L, ptr, "expected a mapping key without NUL characters");
                 goto fail;
             }
-            char *cp = json_pointer_join(ptr, key);
+            char *cp = lk_pointer_join(ptr, key);
             if (!strcmp(key, "<<") && kn->scalar.style == YAML_PLAIN_SCALAR_STYLE) {
                 json_t *v = yaml_node(L, doc, vn, cp, depth + 1);
                 if (!v) {
@@ -325,7 +325,7 @@ static json_t *interp_tree(struct loader *L, const struct bk_env *env, json_t *v
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) {
-            char *cp = json_pointer_index(ptr, i);
+            char *cp = lk_pointer_index(ptr, i);
             json_t *n = interp_tree(L, env, e, cp);
             free(cp);
             if (!n) {
@@ -341,7 +341,7 @@ static json_t *interp_tree(struct loader *L, const struct bk_env *env, json_t *v
         const char *k;
         json_t *e;
         json_object_foreach(v, k, e) {
-            char *cp = json_pointer_join(ptr, k);
+            char *cp = lk_pointer_join(ptr, k);
             char *nk;
             if (bk_interpolate(env, k, &nk, &ierr) < 0) {
                 bad(L, cp, "interpolation of the key failed: %s", ierr.msg);
@@ -443,7 +443,7 @@ static int get_bool(struct loader *L, json_t *obj, const char *name, const char 
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v))
         return 0;
-    char *cp = json_pointer_join(ptr, name);
+    char *cp = lk_pointer_join(ptr, name);
     int rc = 0;
     if (json_is_boolean(v))
         *out = json_is_true(v);
@@ -463,7 +463,7 @@ static int get_string(struct loader *L, json_t *obj, const char *name, const cha
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v)) {
-        char *cp = json_pointer_join(ptr, name);
+        char *cp = lk_pointer_join(ptr, name);
         bad(L, cp, "expected a string for \"%s\"", name);
         free(cp);
         return -1;
@@ -480,7 +480,7 @@ static int get_string_or_list(struct loader *L, json_t *obj, const char *name, c
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v))
         return 0;
-    char *cp = json_pointer_join(ptr, name);
+    char *cp = lk_pointer_join(ptr, name);
     int rc = 0;
     if (json_is_string(v)) {
         *out = xstrdup(json_string_value(v));
@@ -490,7 +490,7 @@ static int get_string_or_list(struct loader *L, json_t *obj, const char *name, c
         json_t *e;
         json_array_foreach(v, i, e) {
             if (!json_is_string(e)) {
-                char *ep = json_pointer_index(cp, i);
+                char *ep = lk_pointer_index(cp, i);
                 rc = bad(L, ep, "expected a string in \"%s\"", name);
                 free(ep);
                 break;
@@ -515,7 +515,7 @@ static int get_int(struct loader *L, json_t *obj, const char *name, const char *
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v))
         return 0;
-    char *cp = json_pointer_join(ptr, name);
+    char *cp = lk_pointer_join(ptr, name);
     int rc = 0;
     long long n = 0;
     if (json_is_integer(v)) {
@@ -558,7 +558,7 @@ static int get_env(struct loader *L, json_t *obj, const char *name, const char *
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v))
         return 0;
-    char *cp = json_pointer_join(ptr, name);
+    char *cp = lk_pointer_join(ptr, name);
     if (!json_is_object(v)) {
         bad(L, cp, "expected a mapping of environment variables for \"%s\"", name);
         free(cp);
@@ -569,7 +569,7 @@ static int get_env(struct loader *L, json_t *obj, const char *name, const char *
     json_object_foreach(v, k, e) {
         char *s;
         if (!*k || strchr(k, '=') || scalar_to_string(e, &s) < 0) {
-            char *ep = json_pointer_join(cp, k);
+            char *ep = lk_pointer_join(cp, k);
             bad(L, ep, *k && !strchr(k, '=') ? "expected a string, number or boolean value"
                                               : "expected a variable name without \"=\"");
             free(ep);
@@ -591,7 +591,7 @@ static int get_depends_on(struct loader *L, json_t *obj, const char *ptr, struct
     s->has_depends_on = true;
     if (json_is_null(v))
         return 0;
-    char *cp = json_pointer_join(ptr, "depends_on");
+    char *cp = lk_pointer_join(ptr, "depends_on");
     int rc = 0;
     json_t *list = json_is_string(v) ? json_pack("[O]", v) : json_incref(v);
     if (!json_is_array(list)) {
@@ -601,7 +601,7 @@ static int get_depends_on(struct loader *L, json_t *obj, const char *ptr, struct
         json_t *e;
         s->deps = xcalloc(json_array_size(list) + 1, sizeof(*s->deps));
         json_array_foreach(list, i, e) {
-            char *ep = json_is_string(v) ? xstrdup(cp) : json_pointer_index(cp, i);
+            char *ep = json_is_string(v) ? xstrdup(cp) : lk_pointer_index(cp, i);
             struct bk_dep d = { NULL, false };
             if (json_is_string(e)) {
                 d.key = xstrdup(json_string_value(e));
@@ -610,7 +610,7 @@ static int get_depends_on(struct loader *L, json_t *obj, const char *ptr, struct
                 json_t *x;
                 json_object_foreach(e, k, x) {
                     if (strcmp(k, "step") && strcmp(k, "allow_failure")) {
-                        char *xp = json_pointer_join(ep, k);
+                        char *xp = lk_pointer_join(ep, k);
                         rc = bad(L, xp, "expected only \"step\" and \"allow_failure\" in a dependency");
                         free(xp);
                         break;
@@ -646,12 +646,12 @@ static int get_soft_fail(struct loader *L, json_t *obj, const char *ptr, struct 
         return 0;
     if (!json_is_array(v))
         return get_bool(L, obj, "soft_fail", ptr, &s->soft_fail_all);
-    char *cp = json_pointer_join(ptr, "soft_fail");
+    char *cp = lk_pointer_join(ptr, "soft_fail");
     size_t i;
     json_t *e;
     s->soft_fail_statuses = xcalloc(json_array_size(v) + 1, sizeof(int));
     json_array_foreach(v, i, e) {
-        char *ep = json_pointer_index(cp, i);
+        char *ep = lk_pointer_index(cp, i);
         json_t *st = json_is_object(e) && json_object_size(e) == 1 ? json_object_get(e, "exit_status")
                                                                      : NULL;
         int rc = 0;
@@ -678,7 +678,7 @@ static int get_key(struct loader *L, json_t *obj, const char *ptr, char **out)
         json_t *v = json_object_get(obj, names[i]);
         if (!v || json_is_null(v))
             continue;
-        char *cp = json_pointer_join(ptr, names[i]);
+        char *cp = lk_pointer_join(ptr, names[i]);
         int rc = 0;
         if (!json_is_string(v))
             rc = bad(L, cp, "expected a string for \"%s\"", names[i]);
@@ -726,7 +726,7 @@ static int step_type_of(struct loader *L, json_t *obj, const char *ptr, enum bk_
         for (size_t i = 0; tn && i < sizeof(types) / sizeof(types[0]); i++)
             if (!strcmp(tn, types[i].name))
                 tf = (int)i;
-        char *cp = json_pointer_join(ptr, "type");
+        char *cp = lk_pointer_join(ptr, "type");
         int rc = 0;
         if (tf < 0)
             rc = bad(L, cp, "expected a step type (command, script, wait, waiter, block, manual, "
@@ -750,7 +750,7 @@ static int load_group_steps(struct loader *L, json_t *obj, const char *ptr, stru
                             const struct bk_env *pipeline_env)
 {
     json_t *steps = json_object_get(obj, "steps");
-    char *cp = json_pointer_join(ptr, "steps");
+    char *cp = lk_pointer_join(ptr, "steps");
     int rc = 0;
     if (!json_is_array(steps) || json_array_size(steps) == 0) {
         rc = bad(L, steps ? cp : ptr, "expected a non-empty list of steps in the group");
@@ -759,7 +759,7 @@ static int load_group_steps(struct loader *L, json_t *obj, const char *ptr, stru
         size_t i;
         json_t *e;
         json_array_foreach(steps, i, e) {
-            char *ep = json_pointer_index(cp, i);
+            char *ep = lk_pointer_index(cp, i);
             rc = load_step(L, e, ep, true, &s->steps[s->nsteps], pipeline_env);
             free(ep);
             s->nsteps++; /* a partly loaded step is released with the group */
@@ -806,7 +806,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
     json_object_foreach(v, k, x) {
         if (in_list(ATTRS_COMMON, k) || in_list(own, k))
             continue;
-        char *cp = json_pointer_join(ptr, k);
+        char *cp = lk_pointer_join(ptr, k);
         bad(L, cp, "unknown attribute \"%s\" for a %s step", k, bk_step_type_name(s->type));
         free(cp);
         return -1;
@@ -814,7 +814,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
     static const char *const unsupported[] = { "if", "matrix", "plugins", NULL };
     for (const char *const *u = unsupported; *u; u++) {
         if (json_object_get(v, *u)) {
-            char *cp = json_pointer_join(ptr, *u);
+            char *cp = lk_pointer_join(ptr, *u);
             bad(L, cp, "\"%s\" is not supported by the simulated Buildkite", *u);
             free(cp);
             return -1;
@@ -855,7 +855,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
             get_bool(L, v, "cancel_on_build_failing", ptr, &s->cancel_on_build_failing) < 0)
             return -1;
         if (parallelism > 1) {
-            char *cp = json_pointer_join(ptr, "parallelism");
+            char *cp = lk_pointer_join(ptr, "parallelism");
             bad(L, cp, "\"parallelism\" greater than 1 is not supported by the simulated Buildkite");
             free(cp);
             return -1;
@@ -867,7 +867,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
             return -1;
         json_t *ag = json_object_get(v, "agents");
         if (ag && !json_is_object(ag) && !json_is_array(ag) && !json_is_null(ag)) {
-            char *cp = json_pointer_join(ptr, "agents");
+            char *cp = lk_pointer_join(ptr, "agents");
             bad(L, cp, "expected a mapping or a list of agent tags");
             free(cp);
             return -1;
@@ -899,7 +899,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
             free(title);
         json_t *f = json_object_get(v, "fields");
         if (f && !json_is_array(f) && !json_is_null(f)) {
-            char *cp = json_pointer_join(ptr, "fields");
+            char *cp = lk_pointer_join(ptr, "fields");
             bad(L, cp, "expected a list of fields");
             free(cp);
             return -1;
@@ -918,7 +918,7 @@ static int load_step(struct loader *L, json_t *v, const char *ptr, bool in_group
             if (json_is_string(g))
                 s->label = xstrdup(json_string_value(g));
             else if (g && !json_is_null(g)) {
-                char *cp = json_pointer_join(ptr, "group");
+                char *cp = lk_pointer_join(ptr, "group");
                 bad(L, cp, "expected a string or null for \"group\"");
                 free(cp);
                 return -1;
@@ -956,7 +956,7 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
         json_t *x;
         json_object_foreach(root, k, x) {
             if (!in_list(TOP_KEYS, k)) {
-                char *cp = json_pointer_join("", k);
+                char *cp = lk_pointer_join("", k);
                 bad(&L, cp, "unknown top-level key \"%s\" (expected steps, env, agents, notify, priority)", k);
                 free(cp);
                 goto fail;
@@ -979,7 +979,7 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
             json_t *x;
             json_t *newenv = json_object();
             json_object_foreach(penv, k, x) {
-                char *cp = json_pointer_join("/env", k);
+                char *cp = lk_pointer_join("/env", k);
                 char *nk = NULL, *nv = NULL;
                 struct lk_error ierr = LK_ERROR_INIT;
                 int rc = bk_interpolate(&ienv, k, &nk, &ierr);
@@ -1036,7 +1036,7 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     size_t n;
     json_t *e;
     json_array_foreach(steps, n, e) {
-        char *ep = json_pointer_index(sbase, n);
+        char *ep = lk_pointer_index(sbase, n);
         int rc = load_step(&L, e, ep, false, &p->steps[p->nsteps], &p->env);
         free(ep);
         p->nsteps++; /* a partly loaded step is released with the rest */
@@ -1059,7 +1059,7 @@ struct bk_pipeline *bk_pipeline_load_file(const char *path, const struct bk_load
 {
     char *data;
     size_t len;
-    if (read_file(path, &data, &len, err) < 0)
+    if (file_read(path, &data, &len, err) < 0)
         return NULL;
     struct bk_pipeline *p = bk_pipeline_load(path, data, len, opts, err);
     free(data);
