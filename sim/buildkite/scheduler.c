@@ -8,6 +8,7 @@
 
 #include "buildkite/branches.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 struct node {
@@ -36,7 +37,7 @@ struct bk_sched {
     bool order_valid;
     struct bk_pipeline **pipelines;
     size_t npipelines, palloc;
-    json_t *keys; /* key -> node id */
+    struct strindex keys; /* key -> node id (keys owned by `pipelines`) */
     size_t running;
 };
 
@@ -46,7 +47,6 @@ struct bk_sched *bk_sched_new(const struct bk_sched_options *opts)
     s->branch = xstrdup(opts && opts->branch ? opts->branch : "");
     s->unblock = opts ? opts->unblock : BK_UNBLOCK_NONE;
     s->unblock_glob = xstrdup(opts && opts->unblock_glob ? opts->unblock_glob : "");
-    s->keys = json_object();
     return s;
 }
 
@@ -64,7 +64,7 @@ void bk_sched_free(struct bk_sched *s)
     for (size_t i = 0; i < s->npipelines; i++)
         bk_pipeline_free(s->pipelines[i]);
     free(s->pipelines);
-    json_decref(s->keys);
+    strindex_release(&s->keys);
     free(s->branch);
     free(s->unblock_glob);
     free(s);
@@ -112,22 +112,23 @@ int bk_sched_upload(struct bk_sched *s, int after, struct bk_pipeline *p, int *f
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "upload after an unknown step id %d", after);
     }
     /* keys must be new to the build and unique in the upload */
-    json_t *seen = json_object();
+    struct strindex seen = STRINDEX_INIT;
     for (size_t i = 0; i < p->nsteps; i++) {
         for (size_t k = 0; k <= p->steps[i].nsteps; k++) {
             const struct bk_step *st = k == 0 ? &p->steps[i] : &p->steps[i].steps[k - 1];
             if (!st->key)
                 continue;
-            if (json_object_get(s->keys, st->key) || json_object_get(seen, st->key)) {
+            if (strindex_get(&s->keys, st->key) != STRINDEX_NONE ||
+                strindex_get(&seen, st->key) != STRINDEX_NONE) {
                 lk_bad_input(err, NULL, st->place, "the key \"%s\" is already used in this build", st->key);
-                json_decref(seen);
+                strindex_release(&seen);
                 bk_pipeline_free(p);
                 return -1;
             }
-            json_object_set_new(seen, st->key, json_true());
+            strindex_put(&seen, st->key, 0);
         }
     }
-    json_decref(seen);
+    strindex_release(&seen);
     size_t pos = s->ntop;
     int uploader = after;
     if (after >= 0) {
@@ -155,7 +156,7 @@ int bk_sched_upload(struct bk_sched *s, int after, struct bk_pipeline *p, int *f
     }
     for (size_t i = before; i < s->n; i++)
         if (s->nodes[i].step->key)
-            json_object_set_new(s->keys, s->nodes[i].step->key, json_integer((json_int_t)i));
+            strindex_put(&s->keys, s->nodes[i].step->key, i);
     XGROW(s->pipelines, s->palloc, s->npipelines + 1);
     s->pipelines[s->npipelines++] = p;
     s->order_valid = false;
@@ -277,11 +278,11 @@ static void deps_of(struct bk_sched *s, int id, bool allow_all, struct verdict *
                  (st->type == BK_STEP_WAIT && st->continue_on_failure);
     if (st->has_depends_on) {
         for (size_t i = 0; i < st->ndeps; i++) {
-            json_t *t = json_object_get(s->keys, st->deps[i].key);
-            if (!t)
+            size_t t = strindex_get(&s->keys, st->deps[i].key);
+            if (t == STRINDEX_NONE)
                 note(v, DEP_MISSING, id, st->deps[i].key);
             else
-                depend_on_node(s, (int)json_integer_value(t), allow || st->deps[i].allow_failure, v, depth);
+                depend_on_node(s, (int)t, allow || st->deps[i].allow_failure, v, depth);
         }
     } else if (st->type != BK_STEP_INPUT) {
         implicit_deps(s, id, allow, v, depth);
@@ -527,8 +528,8 @@ size_t bk_sched_running(const struct bk_sched *s) { return s->running; }
 
 int bk_sched_find(const struct bk_sched *s, const char *key)
 {
-    json_t *v = json_object_get(s->keys, key);
-    return v ? (int)json_integer_value(v) : -1;
+    size_t v = strindex_get(&s->keys, key);
+    return v == STRINDEX_NONE ? -1 : (int)v;
 }
 
 bool bk_sched_failing(const struct bk_sched *s)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "nix/temproots.h"
 #include "parallel.h"
 #include "strbuf.h"
+#include "strindex.h"
 #include "xalloc.h"
 
 static int mkdir_p(const char *path, struct lk_error *err)
@@ -887,43 +889,56 @@ int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_
 
 /* ---- closures ---- */
 
-/* A sorted set of strings (binary search + insertion; sizes here are small to
- * moderate; closures of 10^4 paths still insert in well under a second). */
+/* A set of strings owning copies of them: the array, in the order they
+ * were added, and a strindex over it. */
 struct strset {
     char **v;
     size_t n, alloc;
+    struct strindex index;
 };
 
-static int strset_find(const struct strset *set, const char *s, size_t *pos)
+static bool strset_has(const struct strset *set, const char *s)
 {
-    size_t lo = 0, hi = set->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(set->v[mid], s);
-        if (c == 0) {
-            *pos = mid;
-            return 1;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *pos = lo;
-    return 0;
+    return strindex_get(&set->index, s) != STRINDEX_NONE;
 }
 
 /* 1 if inserted (a copy of s), 0 if present. */
 static int strset_add(struct strset *set, const char *s)
 {
-    size_t pos;
-    if (strset_find(set, s, &pos))
+    if (strset_has(set, s))
         return 0;
     XGROW(set->v, set->alloc, set->n + 1);
-    memmove(set->v + pos + 1, set->v + pos, (set->n - pos) * sizeof *set->v);
-    set->v[pos] = xstrdup(s);
+    set->v[set->n] = xstrdup(s);
+    strindex_put(&set->index, set->v[set->n], set->n);
     set->n++;
     return 1;
+}
+
+/* Hand the strings to the caller, sorted; the set is empty again. */
+static char **strset_take_sorted(struct strset *set, size_t *n)
+{
+    char **v = set->v;
+    *n = set->n;
+    if (set->n > 1)
+        qsort(v, set->n, sizeof *v, cmp_str);
+    strindex_release(&set->index);
+    *set = (struct strset){ 0 };
+    return v;
+}
+
+static void strset_free(struct strset *set)
+{
+    store_paths_free(set->v, set->n);
+    strindex_release(&set->index);
+    *set = (struct strset){ 0 };
+}
+
+/* An index over an array of strings the caller keeps: string -> position. */
+static void index_paths(struct strindex *idx, char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strindex_get(idx, v[i]) == STRINDEX_NONE)
+            strindex_put(idx, v[i], i);
 }
 
 int store_closure(const struct store *s, const char *const *paths, size_t n, char ***out,
@@ -958,11 +973,10 @@ int store_closure(const struct store *s, const char *const *paths, size_t n, cha
         free(stack[i]);
     free(stack);
     if (rc != 0) {
-        store_paths_free(set.v, set.n);
+        strset_free(&set);
         return -1;
     }
-    *out = set.v;
-    *n_out = set.n;
+    *out = strset_take_sorted(&set, n_out);
     return 0;
 }
 
@@ -976,7 +990,8 @@ struct topo_node {
 int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err)
 {
     qsort(paths, n, sizeof *paths, cmp_str);
-    struct strset set = { paths, n, n };
+    struct strindex set = STRINDEX_INIT;
+    index_paths(&set, paths, n);
     struct topo_node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
     for (size_t i = 0; i < n; i++) {
         struct store_info info;
@@ -984,6 +999,7 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
             for (size_t j = 0; j < i; j++)
                 store_paths_free(nodes[j].refs, nodes[j].n_refs);
             free(nodes);
+            strindex_release(&set);
             return -1;
         }
         nodes[i].refs = info.refs;
@@ -1004,9 +1020,9 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
         while (sp) {
             struct topo_node *t = &nodes[stack[sp - 1]];
             if (t->next < t->n_refs) {
-                size_t pos;
                 const char *r = t->refs[t->next++];
-                if (strset_find(&set, r, &pos) && pos != stack[sp - 1] && nodes[pos].state == 0) {
+                size_t pos = strindex_get(&set, r);
+                if (pos != STRINDEX_NONE && pos != stack[sp - 1] && nodes[pos].state == 0) {
                     nodes[pos].state = 1;
                     stack[sp++] = pos;
                 }
@@ -1023,6 +1039,7 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
     free(nodes);
     free(order);
     free(stack);
+    strindex_release(&set);
     return 0;
 }
 
@@ -1196,8 +1213,7 @@ int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error
     }
     closedir(d);
     free(dir);
-    *paths = set.v;
-    *n = set.n;
+    *paths = strset_take_sorted(&set, n);
     return 0;
 }
 
@@ -1281,20 +1297,22 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
         goto out;
     if (store_list_valid(s, &valid, &n_valid, err) != 0)
         goto out;
-    struct strset live_set = { live, n_live, n_live };
+    struct strindex keep = STRINDEX_INIT; /* live paths and temporary roots */
+    index_paths(&keep, live, n_live);
+    index_paths(&keep, temp, n_temp);
     struct strset deleting = { 0 };
     for (size_t i = 0; i < n; i++)
         strset_add(&deleting, paths[i]);
     /* Referrers: valid paths, not themselves being deleted, that refer to a path. */
     struct strset referenced = { 0 };
     for (size_t i = 0; i < n_valid; i++) {
-        size_t pos;
-        if (strset_find(&deleting, valid[i], &pos))
+        if (strset_has(&deleting, valid[i]))
             continue;
         struct store_info info;
         if (store_query(s, valid[i], &info, err) != 0) {
-            store_paths_free(deleting.v, deleting.n);
-            store_paths_free(referenced.v, referenced.n);
+            strset_free(&deleting);
+            strset_free(&referenced);
+            strindex_release(&keep);
             goto out;
         }
         for (size_t j = 0; j < info.n_refs; j++)
@@ -1305,10 +1323,7 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *p = paths[i];
-        size_t pos;
-        struct strset temp_set = { temp, n_temp, n_temp };
-        if (strset_find(&live_set, p, &pos) || strset_find(&referenced, p, &pos) ||
-            strset_find(&temp_set, p, &pos)) {
+        if (strindex_get(&keep, p) != STRINDEX_NONE || strset_has(&referenced, p)) {
             rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                          "Cannot delete path '%s' since it is still alive. To find out why, "
                          "use: nix-store --query --roots",
@@ -1354,8 +1369,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     }
     if (log && rc == 0)
         fprintf(log, "deleting unused links...\n");
-    store_paths_free(deleting.v, deleting.n);
-    store_paths_free(referenced.v, referenced.n);
+    strset_free(&deleting);
+    strset_free(&referenced);
+    strindex_release(&keep);
 out:
     temproots_unlock(gc_fd);
     store_paths_free(roots, n_roots);
