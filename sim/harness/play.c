@@ -686,33 +686,19 @@ static void observe(struct play *p, struct bk_executor *ex)
     free(index_of);
 }
 
-static const char schema_script[] =
-    "import json, sys\n"
-    "try:\n"
-    "    import jsonschema\n"
-    "except ImportError:\n"
-    "    print('UNAVAILABLE: the jsonschema module is not installed'); sys.exit(0)\n"
-    "schema = json.load(open(sys.argv[1]))\n"
-    "v = jsonschema.Draft7Validator(schema)\n"
-    "for f in sys.argv[2:]:\n"
-    "    try:\n"
-    "        doc = json.load(open(f))\n"
-    "    except ValueError as e:\n"
-    "        print('%s: not JSON: %s' % (f.rsplit('/', 1)[-1], e)); continue\n"
-    "    for e in sorted(v.iter_errors(doc), key=lambda e: list(map(str, e.path)))[:5]:\n"
-    "        print('%s: /%s: %s' % (f.rsplit('/', 1)[-1], '/'.join(map(str, e.path)), e.message[:300]))\n";
-
 static void validate_schema(struct play *p)
 {
     struct sim_observed *o = &p->res->obs;
-    char *schema = xasprintf("%s/../shared/buildkite/schema.json", p->opt->root);
+    /* $LAZYKITE_SCHEMA, else ../shared/buildkite/schema.json beside the tree */
+    const char *env = getenv("LAZYKITE_SCHEMA");
+    char *schema = env && *env ? xstrdup(env) : xasprintf("%s/../shared/buildkite/schema.json", p->opt->root);
     char *real = realpath(schema, NULL);
-    free(schema);
     if (!real) {
-        o->schema_note = xasprintf("the Buildkite schema %s/../shared/buildkite/schema.json is absent",
-                                   p->opt->root);
+        o->schema_note = xasprintf("the Buildkite schema %s is absent (set LAZYKITE_SCHEMA)", schema);
+        free(schema);
         return;
     }
+    free(schema);
     p->res->schema_path = xstrdup(real);
     if (o->n_chunks == 0) {
         o->schema_note = xstrdup("no chunks were generated");
@@ -725,10 +711,10 @@ static void validate_schema(struct play *p)
         return;
     }
     const char **argv = xcalloc(o->n_chunks + 5, sizeof(char *));
+    char *script = xasprintf("%s/sim/harness/schemacheck.py", p->opt->root);
     size_t k = 0;
     argv[k++] = "/usr/bin/python3";
-    argv[k++] = "-c";
-    argv[k++] = schema_script;
+    argv[k++] = script;
     argv[k++] = real;
     for (size_t i = 0; i < o->n_chunks; i++)
         argv[k++] = o->chunks[i].path;
@@ -757,6 +743,7 @@ static void validate_schema(struct play *p)
     lk_error_clear(&err);
     free(out);
     free(argv);
+    free(script);
     free(real);
 }
 

@@ -29,17 +29,14 @@ for name in sorted(set(got_files) & set(want_files)):
         failed = True
 if schema_path is None:
     sys.exit(1 if failed else 0)
-import jsonschema
-with open(schema_path) as f:
-    schema = json.load(f)
-validator = jsonschema.Draft7Validator(schema)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../sim/harness"))
+import schemacheck  # the same check lazykite-sim makes
+validator = schemacheck.validator(schema_path)
 for name in got_files:
     if "-chunk-" not in name:
         continue
-    with open(os.path.join(out, name)) as f:
-        doc = json.load(f)
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
-    for e in errors[:3]:
-        print(f"  {name}: schema: {'/'.join(map(str, e.path))}: {e.message[:200]}")
+    errors = schemacheck.problems(validator, os.path.join(out, name), limit=3)
+    for line in errors:
+        print(f"  schema: {line}")
     failed = failed or bool(errors)
 sys.exit(1 if failed else 0)
