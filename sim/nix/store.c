@@ -1,25 +1,21 @@
-/* store — see store.h. */
+/* store — a nixsim store: opening it, paths, validity records, locks (see
+ * store.h; the validity journal is journal.c, roots and deletion storegc.c). */
 #include "store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "eventlog.h"
 #include "fileio.h"
-#include "nix/temproots.h"
+#include "nix/journal.h"
 #include "parallel.h"
 #include "strbuf.h"
-#include "strindex.h"
 #include "xalloc.h"
 
 static int mkdir_p(const char *path, struct lk_error *err)
@@ -84,14 +80,19 @@ static char *canon(const char *abs)
     return sb_detach(&sb);
 }
 
+char *store_abs_path(const char *path)
+{
+    char *a = absolute(path);
+    char *c = canon(a);
+    free(a);
+    return c;
+}
+
 int store_open(struct store *s, const char *dir, const char *state, struct lk_error *err)
 {
     memset(s, 0, sizeof *s);
-    char *d = absolute(dir), *st = absolute(state);
-    s->dir = canon(d);
-    s->state = canon(st);
-    free(d);
-    free(st);
+    s->dir = store_abs_path(dir);
+    s->state = store_abs_path(state);
     static const char *const subdirs[] = { "roots", "locks", "tmp" };
     if (mkdir_p(s->dir, err) != 0)
         goto fail;
@@ -123,8 +124,6 @@ int store_open_env(struct store *s, struct lk_error *err)
                        "NIXSIM_STATE is not set (the directory for validity, roots and locks)");
     return store_open(s, dir, state, err);
 }
-
-static void journal_free(struct store_journal *j);
 
 void store_close(struct store *s)
 {
@@ -192,8 +191,7 @@ char *store_logical(const struct store *s, const char *host_path)
     return NULL;
 }
 
-/* The store path (first component under the store) of an in-store path. */
-static char *strip_subpath(const char *logical)
+char *store_path_of(const char *logical)
 {
     const char *b = logical + STORE_PREFIX_LEN;
     const char *slash = strchr(b, '/');
@@ -203,14 +201,12 @@ static char *strip_subpath(const char *logical)
 int store_follow_arg(const struct store *s, const char *arg, char **store_path,
                      struct lk_error *err)
 {
-    char *a = absolute(arg);
-    char *path = canon(a);
-    free(a);
+    char *path = store_abs_path(arg);
     for (int hops = 0;; hops++) {
         char *logical = store_logical(s, path);
         if (logical) {
             free(path);
-            *store_path = strip_subpath(logical);
+            *store_path = store_path_of(logical);
             free(logical);
             if (!store_is_store_path(*store_path)) {
                 lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a valid store path",
@@ -258,365 +254,11 @@ int store_follow_arg(const struct store *s, const char *arg, char **store_path,
     return -1;
 }
 
-/* ---- the validity journal (see store.h) ---- */
-
-#define JOURNAL_WRITE_MAX (1u << 20)
-
-struct store_journal {
-    int fd;               /* valid.journal, O_RDWR|O_APPEND; -1 before first use */
-    struct strbuf file;   /* bytes read from the file so far */
-    size_t parsed;        /* complete lines of `file` indexed */
-    struct strbuf own;    /* lines this process added */
-    size_t own_written;   /* prefix of `own` appended to the file */
-    size_t *slots;        /* open addressing: (offset << 1 | in_own) + 1; 0 empty */
-    size_t *hashes;       /* the key hash of each occupied slot */
-    size_t cap, count;
-};
-
-static const char *journal_line(const struct store_journal *j, size_t v)
-{
-    return (v & 1 ? j->own.buf : j->file.buf) + (v >> 1);
-}
-
-/* Length of the basename of the line at `line` ("+name json\n" / "-name\n"). */
-static size_t journal_key_len(const char *line)
-{
-    const char *p = line + 1;
-    while (*p != ' ' && *p != '\n' && *p)
-        p++;
-    return (size_t)(p - (line + 1));
-}
-
-/* Whether the line at `line` is about basename `key` (n bytes). */
-static int journal_line_is(const char *line, const char *key, size_t n)
-{
-    return journal_key_len(line) == n && memcmp(line + 1, key, n) == 0;
-}
-
-/* A hash of the key (n bytes), a word at a time: a process indexes every
- * line of the journal, tens of thousands for a large depot. */
-static size_t journal_hash(const char *k, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, k + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, k + i, n - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return (size_t)h;
-}
-
-/* The slot of `key` (n bytes, hash h): where it is, or the empty slot for it. */
-static size_t journal_slot(const struct store_journal *j, const char *key, size_t n, size_t h)
-{
-    size_t i = h & (j->cap - 1);
-    while (j->slots[i]) {
-        if (j->hashes[i] == h && journal_line_is(journal_line(j, j->slots[i] - 1), key, n))
-            break;
-        i = (i + 1) & (j->cap - 1);
-    }
-    return i;
-}
-
-/* Make room for `more` keys (load factor at most 1/2). */
-static void journal_reserve(struct store_journal *j, size_t more)
-{
-    if (2 * (j->count + more) <= j->cap)
-        return;
-    size_t old_cap = j->cap, *old = j->slots, *old_h = j->hashes;
-    size_t cap = j->cap ? j->cap : 1024;
-    while (2 * (j->count + more) > cap)
-        cap *= 2;
-    j->cap = cap;
-    j->slots = xcalloc(cap, sizeof *j->slots);
-    j->hashes = xcalloc(cap, sizeof *j->hashes);
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i]) {
-            size_t k = old_h[i] & (cap - 1);
-            while (j->slots[k])
-                k = (k + 1) & (cap - 1);
-            j->slots[k] = old[i];
-            j->hashes[k] = old_h[i];
-        }
-    free(old);
-    free(old_h);
-}
-
-/* Index the line at value `v`, whose key is `key` (n bytes): it replaces an
- * earlier line of its basename. */
-static void journal_index_key(struct store_journal *j, size_t v, const char *key, size_t n)
-{
-    journal_reserve(j, 1);
-    size_t h = journal_hash(key, n);
-    size_t i = journal_slot(j, key, n, h);
-    if (!j->slots[i])
-        j->count++;
-    j->slots[i] = v + 1;
-    j->hashes[i] = h;
-}
-
-static void journal_index(struct store_journal *j, size_t v)
-{
-    const char *line = journal_line(j, v);
-    journal_index_key(j, v, line + 1, journal_key_len(line));
-}
-
-static struct store_journal *journal_get(const struct store *s)
-{
-    struct store_journal **jp = (struct store_journal **)&s->journal;
-    if (!*jp) {
-        struct store_journal *j = xcalloc(1, sizeof *j);
-        j->fd = -1; /* the strbufs are empty when zeroed (STRBUF_INIT) */
-        *jp = j;
-    }
-    return *jp;
-}
-
-static char *journal_file(const struct store *s)
-{
-    return xasprintf("%s/valid.journal", s->state);
-}
-
-static int journal_open(const struct store *s, struct store_journal *j, struct lk_error *err)
-{
-    if (j->fd >= 0)
-        return 0;
-    char *f = journal_file(s);
-    j->fd = open(f, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (j->fd < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, f, "cannot open the validity journal");
-        free(f);
-        return -1;
-    }
-    free(f);
-    return 0;
-}
-
-static int journal_read(const struct store *s, struct store_journal *j, struct lk_error *err)
-{
-    if (journal_open(s, j, err) != 0)
-        return -1;
-    struct stat st;
-    if (fstat(j->fd, &st) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot stat");
-    while ((off_t)j->file.len < st.st_size) {
-        size_t want = (size_t)st.st_size - j->file.len;
-        sb_grow(&j->file, want);
-        ssize_t n = pread(j->fd, j->file.buf + j->file.len, want, (off_t)j->file.len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot read");
-        if (n == 0)
-            break;
-        j->file.len += (size_t)n;
-        j->file.buf[j->file.len] = '\0';
-    }
-    /* Keep whole lines only: an unfinished last record is being written, or
-     * was torn by a writer that failed, and the next writer cuts it off;
-     * the next read starts after the last whole line either way. */
-    size_t whole = j->parsed;
-    char *nl = j->file.len > whole ? memrchr(j->file.buf + whole, '\n', j->file.len - whole)
-                                   : NULL;
-    if (nl)
-        whole = (size_t)(nl + 1 - j->file.buf);
-    sb_truncate(&j->file, whole);
-    return 0;
-}
-
-/* Index the whole lines of the file read so far. */
-static void journal_index_file(struct store_journal *j)
-{
-    if (j->parsed < j->file.len)
-        journal_reserve(j, (j->file.len - j->parsed) / 128); /* lines are longer */
-    while (j->parsed < j->file.len) {
-        char *start = j->file.buf + j->parsed;
-        char *nl = memchr(start, '\n', j->file.len - j->parsed);
-        if (!nl)
-            break; /* an unfinished line: its writer is still writing */
-        if ((*start == '+' || *start == '-') && nl > start + 1) {
-            char *sp = memchr(start + 1, ' ', (size_t)(nl - start - 1));
-            char *kend = sp ? sp : nl;
-            journal_index_key(j, j->parsed << 1, start + 1, (size_t)(kend - start - 1));
-        }
-        j->parsed = (size_t)(nl + 1 - j->file.buf);
-    }
-}
-
-/* Read what other processes appended since the last call; index whole lines. */
-static int journal_refresh(const struct store *s, struct store_journal *j, struct lk_error *err)
-{
-    if (journal_read(s, j, err) != 0)
-        return -1;
-    journal_index_file(j);
-    return 0;
-}
-
-/* The journal's last line about `key` (n bytes) among the lines read. */
-static const char *journal_lookup(struct store_journal *j, const char *key, size_t n)
-{
-    journal_index_file(j);
-    if (!j->cap)
-        return NULL;
-    size_t i = journal_slot(j, key, n, journal_hash(key, n));
-    return j->slots[i] ? journal_line(j, j->slots[i] - 1) : NULL;
-}
-
-/* The journal's last line for `path`, or NULL. Re-reads the tail of the
- * file first when the loaded part does not say "valid". */
-static const char *journal_find_from(const struct store *s, const char *path, int first_pass)
-{
-    struct store_journal *j = journal_get(s);
-    const char *key = store_basename(path);
-    size_t n = strlen(key);
-    for (int pass = first_pass; pass < 2; pass++) {
-        if (pass == 1 || j->fd < 0) {
-            struct lk_error ignore = LK_ERROR_INIT;
-            int rc = journal_read(s, j, &ignore);
-            lk_error_clear(&ignore);
-            if (rc != 0)
-                return NULL;
-        }
-        const char *line = journal_lookup(j, key, n);
-        if (line && (*line == '+' || pass == 1))
-            return line;
-    }
-    return NULL;
-}
-
-static const char *journal_find(const struct store *s, const char *path)
-{
-    return journal_find_from(s, path, 0);
-}
-
-static void journal_add(const struct store *s, char sign, const char *path, const char *json)
-{
-    struct store_journal *j = journal_get(s);
-    size_t off = j->own.len;
-    sb_addc(&j->own, sign);
-    sb_adds(&j->own, store_basename(path));
-    if (json) {
-        sb_addc(&j->own, ' ');
-        sb_adds(&j->own, json);
-    }
-    sb_addc(&j->own, '\n');
-    journal_index(j, off << 1 | 1);
-}
-
-/* Cut an unfinished last record (a writer that failed or died mid-write)
- * off the journal, so that the next record is not glued to it. Called with
- * the journal's flock held: no other writer is appending. *size gets the
- * journal's size after the repair. */
-static int journal_repair_tail(int fd, off_t *size, struct lk_error *err)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot stat");
-    off_t end = st.st_size, cut = end;
-    char buf[4096];
-    while (cut > 0) {
-        size_t want = cut < (off_t)sizeof buf ? (size_t)cut : sizeof buf;
-        ssize_t n = pread(fd, buf, want, cut - (off_t)want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)want)
-            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot read");
-        char *nl = memrchr(buf, '\n', want);
-        if (nl) {
-            cut -= (off_t)want - (off_t)(nl - buf) - 1;
-            break;
-        }
-        cut -= (off_t)want;
-    }
-    if (cut < end && ftruncate(fd, cut) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal",
-                             "cannot cut an unfinished record off");
-    *size = cut;
-    return 0;
-}
-
-/* Append the unwritten lines of `own`, all or nothing: on a failed or short
- * write what was written is cut off again. Writers take turns (flock). */
-static int journal_append(struct store_journal *j, struct lk_error *err)
-{
-    while (flock(j->fd, LOCK_EX) != 0)
-        if (errno != EINTR)
-            return lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot lock");
-    off_t start;
-    int rc = journal_repair_tail(j->fd, &start, err);
-    size_t done = j->own_written;
-    while (rc == 0 && done < j->own.len) {
-        size_t len = whole_lines_prefix(j->own.buf + done, j->own.len - done,
-                                        JOURNAL_WRITE_MAX);
-        ssize_t n = write(j->fd, j->own.buf + done, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != (ssize_t)len) {
-            rc = n < 0 ? lk_fail_errno(err, LK_EXIT_FAIL, "valid.journal", "cannot write")
-                       : lk_fail(err, LK_EXIT_FAIL, "valid.journal", NULL,
-                                 "short write to the validity journal (is the disk full?)");
-            if (ftruncate(j->fd, start) != 0) {
-                /* the next writer cuts the unfinished record off */
-            }
-            break;
-        }
-        done += len;
-    }
-    if (rc == 0)
-        j->own_written = done;
-    flock(j->fd, LOCK_UN);
-    return rc;
-}
-
-int store_sync(const struct store *s, struct lk_error *err)
-{
-    struct store_journal *j = s->journal;
-    if (!j || j->own_written == j->own.len)
-        return 0;
-    if (journal_open(s, j, err) != 0)
-        return -1;
-    return journal_append(j, err);
-}
-
-static void journal_free(struct store_journal *j)
-{
-    if (!j)
-        return;
-    if (j->fd >= 0)
-        close(j->fd);
-    sb_release(&j->file);
-    sb_release(&j->own);
-    free(j->slots);
-    free(j->hashes);
-    free(j);
-}
-
 /* ---- validity ---- */
 
 int store_is_valid(const struct store *s, const char *path)
 {
-    if (!store_is_store_path(path))
-        return 0;
-    /* the journal as read so far (read on first use: no system call once it
-     * is), then its new tail */
-    struct store_journal *j = journal_get(s);
-    if (j->fd < 0) {
-        struct lk_error ignore = LK_ERROR_INIT;
-        journal_read(s, j, &ignore);
-        lk_error_clear(&ignore);
-    }
-    const char *key = store_basename(path);
-    const char *line = journal_lookup(j, key, strlen(key));
-    if (line && *line == '+')
-        return 1;
-    line = journal_find_from(s, path, 1);
-    return line && *line == '+';
+    return store_is_store_path(path) && journal_is_valid(s, path);
 }
 
 void store_info_free(struct store_info *info)
@@ -639,14 +281,13 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     memset(info, 0, sizeof *info);
     if (!store_is_store_path(path))
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
-    /* the journal's record */
-    const char *line = journal_find(s, path);
-    if (!line || *line != '+')
+    size_t len;
+    const char *json = journal_record(s, path, &len);
+    if (!json)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", path);
     json_error_t jerr;
     char *f = journal_file(s);
-    const char *json = line + 1 + journal_key_len(line);
-    json_t *j = json_loadb(json, strcspn(json, "\n"), 0, &jerr);
+    json_t *j = json_loadb(json, len, 0, &jerr);
     if (!j) {
         lk_fail(err, LK_EXIT_INPUT, f, NULL, "corrupt validity record of '%s': %s", path, jerr.text);
         free(f);
@@ -672,7 +313,7 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+int store_cmp_paths(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -692,7 +333,7 @@ static char *validity_json(const char *deriver, const char *const *refs, size_t 
     char **sorted = xcalloc(n_refs ? n_refs : 1, sizeof *sorted);
     for (size_t i = 0; i < n_refs; i++)
         sorted[i] = (char *)refs[i];
-    qsort(sorted, n_refs, sizeof *sorted, cmp_str);
+    qsort(sorted, n_refs, sizeof *sorted, store_cmp_paths);
     /* Store paths need no escaping: then the text is written directly (the
      * same bytes jansson writes), else jansson encodes it. */
     int plain = !deriver || is_plain_json(deriver);
@@ -863,183 +504,10 @@ int store_add_text(const struct store *s, const char *path, const char *data, si
 
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
 {
-    char **v = NULL;
-    size_t len = 0, alloc = 0;
-    struct store_journal *j = journal_get(s);
-    if (journal_refresh(s, j, err) != 0) {
-        store_paths_free(v, len);
+    if (journal_list_valid(s, paths, n, err) != 0)
         return -1;
-    }
-    for (size_t i = 0; i < j->cap; i++) {
-        if (!j->slots[i])
-            continue;
-        const char *line = journal_line(j, j->slots[i] - 1);
-        if (*line != '+')
-            continue;
-        char *p = xasprintf(STORE_PREFIX "%.*s", (int)journal_key_len(line), line + 1);
-        XGROW(v, alloc, len + 1);
-        v[len++] = p;
-    }
-    if (len)
-        qsort(v, len, sizeof *v, cmp_str); /* the index holds each path once */
-    *paths = v;
-    *n = len;
-    return 0;
-}
-
-/* ---- closures ---- */
-
-/* A set of strings owning copies of them: the array, in the order they
- * were added, and a strindex over it. */
-struct strset {
-    char **v;
-    size_t n, alloc;
-    struct strindex index;
-};
-
-static bool strset_has(const struct strset *set, const char *s)
-{
-    return strindex_get(&set->index, s) != STRINDEX_NONE;
-}
-
-/* 1 if inserted (a copy of s), 0 if present. */
-static int strset_add(struct strset *set, const char *s)
-{
-    if (strset_has(set, s))
-        return 0;
-    XGROW(set->v, set->alloc, set->n + 1);
-    set->v[set->n] = xstrdup(s);
-    strindex_put(&set->index, set->v[set->n], set->n);
-    set->n++;
-    return 1;
-}
-
-/* Hand the strings to the caller, sorted; the set is empty again. */
-static char **strset_take_sorted(struct strset *set, size_t *n)
-{
-    char **v = set->v;
-    *n = set->n;
-    if (set->n > 1)
-        qsort(v, set->n, sizeof *v, cmp_str);
-    strindex_release(&set->index);
-    *set = (struct strset){ 0 };
-    return v;
-}
-
-static void strset_free(struct strset *set)
-{
-    store_paths_free(set->v, set->n);
-    strindex_release(&set->index);
-    *set = (struct strset){ 0 };
-}
-
-/* An index over an array of strings the caller keeps: string -> position. */
-static void index_paths(struct strindex *idx, char *const *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strindex_get(idx, v[i]) == STRINDEX_NONE)
-            strindex_put(idx, v[i], i);
-}
-
-int store_closure(const struct store *s, const char *const *paths, size_t n, char ***out,
-                  size_t *n_out, struct lk_error *err)
-{
-    struct strset set = { 0 };
-    char **stack = NULL;
-    size_t sn = 0, salloc = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strset_add(&set, paths[i])) {
-            XGROW(stack, salloc, sn + 1);
-            stack[sn++] = xstrdup(paths[i]);
-        }
-    int rc = 0;
-    while (sn) {
-        char *p = stack[--sn];
-        struct store_info info;
-        if (store_query(s, p, &info, err) != 0) {
-            free(p);
-            rc = -1;
-            break;
-        }
-        for (size_t i = 0; i < info.n_refs; i++)
-            if (strset_add(&set, info.refs[i])) {
-                XGROW(stack, salloc, sn + 1);
-                stack[sn++] = xstrdup(info.refs[i]);
-            }
-        store_info_free(&info);
-        free(p);
-    }
-    for (size_t i = 0; i < sn; i++)
-        free(stack[i]);
-    free(stack);
-    if (rc != 0) {
-        strset_free(&set);
-        return -1;
-    }
-    *out = strset_take_sorted(&set, n_out);
-    return 0;
-}
-
-struct topo_node {
-    char **refs;
-    size_t n_refs;
-    size_t next;   /* next reference to visit */
-    int state;     /* 0 new, 1 on stack, 2 done */
-};
-
-int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err)
-{
-    qsort(paths, n, sizeof *paths, cmp_str);
-    struct strindex set = STRINDEX_INIT;
-    index_paths(&set, paths, n);
-    struct topo_node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
-    for (size_t i = 0; i < n; i++) {
-        struct store_info info;
-        if (store_query(s, paths[i], &info, err) != 0) {
-            for (size_t j = 0; j < i; j++)
-                store_paths_free(nodes[j].refs, nodes[j].n_refs);
-            free(nodes);
-            strindex_release(&set);
-            return -1;
-        }
-        nodes[i].refs = info.refs;
-        nodes[i].n_refs = info.n_refs;
-        info.refs = NULL;
-        info.n_refs = 0;
-        store_info_free(&info);
-    }
-    char **order = xcalloc(n ? n : 1, sizeof *order);
-    size_t no = 0;
-    size_t *stack = xcalloc(n ? n : 1, sizeof *stack);
-    for (size_t root = 0; root < n; root++) {
-        if (nodes[root].state)
-            continue;
-        size_t sp = 0;
-        stack[sp++] = root;
-        nodes[root].state = 1;
-        while (sp) {
-            struct topo_node *t = &nodes[stack[sp - 1]];
-            if (t->next < t->n_refs) {
-                const char *r = t->refs[t->next++];
-                size_t pos = strindex_get(&set, r);
-                if (pos != STRINDEX_NONE && pos != stack[sp - 1] && nodes[pos].state == 0) {
-                    nodes[pos].state = 1;
-                    stack[sp++] = pos;
-                }
-                /* state 1 (a cycle) cannot happen for valid store paths; skip it. */
-            } else {
-                t->state = 2;
-                order[no++] = paths[stack[--sp]];
-            }
-        }
-    }
-    memcpy(paths, order, n * sizeof *paths);
-    for (size_t i = 0; i < n; i++)
-        store_paths_free(nodes[i].refs, nodes[i].n_refs);
-    free(nodes);
-    free(order);
-    free(stack);
-    strindex_release(&set);
+    if (*n > 1)
+        qsort(*paths, *n, sizeof **paths, store_cmp_paths); /* each path once */
     return 0;
 }
 
@@ -1073,310 +541,4 @@ void store_unlock(int fd)
 {
     if (fd >= 0)
         close(fd); /* closing the only descriptor releases the flock */
-}
-
-/* ---- roots ---- */
-
-/* roots/<32 hex digits>: a 128-bit hash of the absolute link path (two
- * FNV-1a 64 passes with different offset bases; seen once per process, a
- * name, not a security property). Not SHA-1 through libcrypto: OpenSSL's
- * first digest initialises the library, 3-10 ms here, a quarter of a
- * `nix-store --realise --add-root` of a built path. */
-static char *root_file(const struct store *s, const char *abs_link)
-{
-    unsigned long long h1 = 14695981039346656037ull, h2 = 0x84222325cbf29ce4ull;
-    for (const unsigned char *p = (const unsigned char *)abs_link; *p; p++) {
-        h1 = (h1 ^ *p) * 1099511628211ull;
-        h2 = (h2 ^ *p) * 0x100000001b3ull;
-        h2 ^= h2 >> 29;
-    }
-    return xasprintf("%s/roots/%016llx%016llx", s->state, h1, h2);
-}
-
-/* Replace `link` by a symlink to `target`, atomically: made in place when
- * there is nothing to replace, else made beside it and renamed over it. */
-static int symlink_replace(const char *target, const char *link, struct lk_error *err)
-{
-    if (symlink(target, link) == 0)
-        return 0;
-    char *tmp = xasprintf("%s.tmp-%ld", link, (long)getpid());
-    unlink(tmp);
-    if (symlink(target, tmp) != 0) {
-        lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "creating symlink '%s': %s", link,
-                strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    if (rename(tmp, link) != 0) {
-        lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "renaming '%s' to '%s': %s", tmp, link,
-                strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
-}
-
-/* Nix's addPermRoot: an existing `link` is replaced only when it is a
- * symlink into the store; anything else there (a file, a directory, a link
- * elsewhere) is kept and the root refused. */
-static int check_root_link(const struct store *s, const char *link, struct lk_error *err)
-{
-    struct stat st;
-    if (lstat(link, &st) != 0)
-        return 0;
-    if (S_ISLNK(st.st_mode)) {
-        char target[PATH_MAX];
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n >= 0) {
-            target[n] = '\0';
-            char *logical = store_logical(s, target);
-            int in_store = logical != NULL;
-            free(logical);
-            if (in_store)
-                return 0;
-        }
-    }
-    return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot create symlink '%s'; already exists",
-                   link);
-}
-
-int store_add_root(const struct store *s, const char *path, const char *link, char **abs_link,
-                   struct lk_error *err)
-{
-    char *a = absolute(link);
-    char *abs = canon(a);
-    free(a);
-    char *host = store_host(s, path);
-    if (!host) {
-        free(abs);
-        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not in the Nix store", path);
-    }
-    int rc = check_root_link(s, abs, err);
-    if (rc == 0)
-        rc = symlink_replace(host, abs, err);
-    free(host);
-    if (rc == 0) {
-        char *rf = root_file(s, abs);
-        rc = symlink_replace(abs, rf, err);
-        free(rf);
-    }
-    if (rc == 0) {
-        struct eventlog_event ev = { .event = "root", .root = abs, .path = path };
-        rc = eventlog_write(&ev, err);
-    }
-    if (rc != 0) {
-        free(abs);
-        return -1;
-    }
-    *abs_link = abs;
-    return 0;
-}
-
-int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
-{
-    char *dir = xasprintf("%s/roots", s->state);
-    DIR *d = opendir(dir);
-    if (!d) {
-        lk_fail_errno(err, LK_EXIT_FAIL, dir, "cannot read directory");
-        free(dir);
-        return -1;
-    }
-    struct strset set = { 0 };
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *rf = xasprintf("%s/%s", dir, e->d_name);
-        char link[PATH_MAX], target[PATH_MAX];
-        ssize_t n1 = readlink(rf, link, sizeof link - 1);
-        ssize_t n2 = -1;
-        if (n1 >= 0) {
-            link[n1] = '\0';
-            n2 = readlink(link, target, sizeof target - 1);
-        }
-        char *logical = NULL, *sp = NULL;
-        if (n2 >= 0) {
-            target[n2] = '\0';
-            logical = store_logical(s, target);
-            if (logical)
-                sp = strip_subpath(logical);
-        }
-        if (sp && store_is_store_path(sp))
-            strset_add(&set, sp);
-        else
-            unlink(rf); /* stale: the out-link is gone or points elsewhere */
-        free(sp);
-        free(logical);
-        free(rf);
-    }
-    closedir(d);
-    free(dir);
-    *paths = strset_take_sorted(&set, n);
-    return 0;
-}
-
-/* ---- deletion ---- */
-
-static unsigned long long tree_bytes(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0;
-    unsigned long long total = S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (!d)
-            return total;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *c = xasprintf("%s/%s", path, e->d_name);
-            total += tree_bytes(c);
-            free(c);
-        }
-        closedir(d);
-    }
-    return total;
-}
-
-static int make_writable(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return 0;
-    chmod(path, st.st_mode | 0700);
-    DIR *d = opendir(path);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *c = xasprintf("%s/%s", path, e->d_name);
-        make_writable(c);
-        free(c);
-    }
-    closedir(d);
-    return 0;
-}
-
-int store_delete(const struct store *s, const char *const *paths, size_t n, FILE *log,
-                 size_t *n_deleted, unsigned long long *bytes, struct lk_error *err)
-{
-    *n_deleted = 0;
-    *bytes = 0;
-    if (log)
-        fprintf(log, "finding garbage collector roots...\n");
-    char **roots = NULL, **live = NULL, **valid = NULL, **temp = NULL;
-    size_t n_roots = 0, n_live = 0, n_valid = 0, n_temp = 0;
-    int rc = -1;
-    /* No process makes a path a temporary root while this runs. */
-    int gc_fd;
-    if (temproots_lock(s, 1, &gc_fd, err) != 0)
-        return -1;
-    if (store_roots(s, &roots, &n_roots, err) != 0 ||
-        temproots_read(s, &temp, &n_temp, err) != 0)
-        goto out;
-    /* Temporary roots (the paths of running builds) are roots too. */
-    roots = xrealloc(roots, (n_roots + n_temp + 1) * sizeof *roots);
-    for (size_t i = 0; i < n_temp; i++)
-        roots[n_roots++] = xstrdup(temp[i]);
-    /* Roots whose target is not valid keep nothing alive beyond themselves. */
-    size_t k = 0;
-    for (size_t i = 0; i < n_roots; i++) {
-        if (store_is_valid(s, roots[i]))
-            roots[k++] = roots[i];
-        else
-            free(roots[i]);
-    }
-    n_roots = k;
-    if (store_closure(s, (const char *const *)roots, n_roots, &live, &n_live, err) != 0)
-        goto out;
-    if (store_list_valid(s, &valid, &n_valid, err) != 0)
-        goto out;
-    struct strindex keep = STRINDEX_INIT; /* live paths and temporary roots */
-    index_paths(&keep, live, n_live);
-    index_paths(&keep, temp, n_temp);
-    struct strset deleting = { 0 };
-    for (size_t i = 0; i < n; i++)
-        strset_add(&deleting, paths[i]);
-    /* Referrers: valid paths, not themselves being deleted, that refer to a path. */
-    struct strset referenced = { 0 };
-    for (size_t i = 0; i < n_valid; i++) {
-        if (strset_has(&deleting, valid[i]))
-            continue;
-        struct store_info info;
-        if (store_query(s, valid[i], &info, err) != 0) {
-            strset_free(&deleting);
-            strset_free(&referenced);
-            strindex_release(&keep);
-            goto out;
-        }
-        for (size_t j = 0; j < info.n_refs; j++)
-            if (strcmp(info.refs[j], valid[i]) != 0)
-                strset_add(&referenced, info.refs[j]);
-        store_info_free(&info);
-    }
-    rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *p = paths[i];
-        if (strindex_get(&keep, p) != STRINDEX_NONE || strset_has(&referenced, p)) {
-            rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                         "Cannot delete path '%s' since it is still alive. To find out why, "
-                         "use: nix-store --query --roots",
-                         p);
-            break;
-        }
-        char *host = store_host(s, p);
-        struct stat st;
-        int exists = host && lstat(host, &st) == 0;
-        int was_valid = store_is_valid(s, p);
-        if (!exists && !was_valid) {
-            free(host);
-            continue;
-        }
-        int lfd;
-        if (store_lock(s, p, &lfd, err) != 0) {
-            free(host);
-            rc = -1;
-            break;
-        }
-        if (log)
-            fprintf(log, "deleting '%s'\n", p);
-        /* Invalidate first: a path is never valid while partly deleted. */
-        const char *jl = journal_find(s, p);
-        if (jl && *jl == '+') {
-            journal_add(s, '-', p, NULL);
-            rc = store_sync(s, err);
-        }
-        if (exists) {
-            *bytes += tree_bytes(host);
-            make_writable(host);
-            if (file_remove_tree(host) != 0)
-                rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot delete '%s': %s", p,
-                             strerror(errno));
-        }
-        store_unlock(lfd);
-        free(host);
-        if (rc == 0) {
-            (*n_deleted)++;
-            struct eventlog_event ev = { .event = "delete", .path = p };
-            rc = eventlog_write(&ev, err);
-        }
-    }
-    if (log && rc == 0)
-        fprintf(log, "deleting unused links...\n");
-    strset_free(&deleting);
-    strset_free(&referenced);
-    strindex_release(&keep);
-out:
-    temproots_unlock(gc_fd);
-    store_paths_free(roots, n_roots);
-    store_paths_free(temp, n_temp);
-    store_paths_free(live, n_live);
-    store_paths_free(valid, n_valid);
-    return rc;
 }
