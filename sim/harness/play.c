@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +14,11 @@
 #include "buildkite/executor.h"
 #include "buildkite/bkpipeline.h"
 #include "fileio.h"
+#include "harness/checkouts.h"
 #include "harness/proc.h"
+#include "harness/schema.h"
 #include "harness/treesnap.h"
 #include "nix/eventlog.h"
-#include "nix/exportnix.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -26,10 +26,6 @@
 #define DUCK_KEY ":duck:"
 #define RELEASE_KEY "release-upload"
 #define BUILD_ID "00000000-0000-4000-8000-000000000001"
-#define SCRIPT_LINK "nix-buildkite-extra-step-command-script"
-
-static const char *const gitignore =
-    "result\nresult-*\n/" SCRIPT_LINK "\n/" SCRIPT_LINK "-*\n";
 
 /* What the callbacks record per scheduler node. */
 struct node_state {
@@ -47,10 +43,9 @@ struct play {
     struct sim_play_result *res;
     struct bk_sched *sched;
     char *work, *artifacts, *store, *state, *log, *bin;
-    char **checkouts;
-    struct tree_snap **clean; /* per agent: its checkout when git last found it clean, or NULL */
+    struct checkouts co; /* the agents' checkouts */
     size_t nagents;
-    char *commit, *branch;
+    char *branch;
     int gen_id, duck_id, release_id;
     size_t count_at_gen_start, count_after_gen;
     bool gen_started;
@@ -59,7 +54,10 @@ struct play {
     const char **phases; /* phase order for chunks */
     size_t n_phases;
     bool gc_drvs;
-    struct bk_env upload_env;
+    struct bk_env upload_env;  /* what an upload interpolates with */
+    struct bk_env extra_env;   /* what every step gets beyond Buildkite's own */
+    char *rundir, *inputs, *execdir, *parent_map;
+    struct bk_executor *ex;
 };
 
 static struct node_state *node(struct play *p, int id)
@@ -114,214 +112,9 @@ static int mkdir_one(const char *path, struct lk_error *err)
     return 0;
 }
 
-static int git(struct play *p, const char *dir, const char *const *args, char **out, struct lk_error *err)
-{
-    static const char *const env[] = {
-        "GIT_AUTHOR_NAME=lazykite-sim", "GIT_AUTHOR_EMAIL=sim@lazykite.invalid",
-        "GIT_AUTHOR_DATE=2000-01-01T00:00:00Z", "GIT_COMMITTER_NAME=lazykite-sim",
-        "GIT_COMMITTER_EMAIL=sim@lazykite.invalid", "GIT_COMMITTER_DATE=2000-01-01T00:00:00Z",
-        "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", NULL,
-    };
-    (void)p;
-    const char *argv[16] = { "git", "-C", dir };
-    size_t n = 3;
-    for (; args[n - 3] && n < 15; n++)
-        argv[n] = args[n - 3];
-    argv[n] = NULL;
-    char *o = NULL;
-    int st = proc_run(argv, NULL, env, &o, err);
-    if (st > 0) {
-        lk_fail(err, LK_EXIT_FAIL, dir, NULL, "git %s failed: %s", args[0], o ? o : "");
-        st = -1;
-    }
-    if (st == 0 && out)
-        *out = o;
-    else
-        free(o);
-    return st;
-}
-
 static int write_text(const char *path, const char *text, struct lk_error *err)
 {
     return file_write_atomic(path, text, strlen(text), err);
-}
-
-/* true iff the checkout's .gitignore (the `gitignore` text above, which
- * the harness writes and commits at the top of the depot) makes git ignore
- * a top-level entry `name` that is not a directory. Patterns are matched
- * as git matches plain ones (no '!' negation in the text: otherwise
- * nothing is taken as ignored); patterns with a slash inside or a trailing
- * one never match such an entry. */
-static bool ignored_top_level_file(const char *name)
-{
-    if (strchr(gitignore, '!'))
-        return false;
-    bool ignored = false;
-    for (const char *line = gitignore; *line && !ignored;) {
-        size_t len = strcspn(line, "\n");
-        char *pat = xstrndup(line, len);
-        line += len + (line[len] == '\n');
-        const char *q = pat[0] == '/' ? pat + 1 : pat;
-        if (*q && *q != '#' && !strchr(q, '/') && !strchr(q, '\\'))
-            ignored = fnmatch(q, name, 0) == 0;
-        free(pat);
-    }
-    return ignored;
-}
-
-/* `git status --porcelain -z --ignored` in the checkout: 0 with its
- * NUL-separated entries in *raw (the caller frees), or -1 with err. */
-static int git_status(struct play *p, const char *checkout, char **raw, struct lk_error *err)
-{
-    static const char *const status[] = { "status", "--porcelain", "-z", "--ignored", NULL };
-    *raw = NULL;
-    return git(p, checkout, status, raw, err);
-}
-
-/* The agent's clean snapshot := its checkout now (NULL if it cannot be
- * taken: git then runs after every step until one can). */
-static void remember_clean(struct play *p, size_t agent, const char *checkout)
-{
-    struct lk_error err = LK_ERROR_INIT;
-    tree_snap_free(p->clean[agent]);
-    p->clean[agent] = NULL;
-    if (tree_snap_take(checkout, &p->clean[agent], &err) < 0)
-        p->clean[agent] = NULL;
-    lk_error_clear(&err);
-}
-
-/* tree-clean by git: its report (the status lines of what is not ignored),
- * then the agent's clean checkout for its next job, as `git clean -ffxdq`
- * and `git checkout -f` before every job would leave it: the untracked and
- * ignored paths git lists are removed, modified files checked out again.
- * If git listed anything, it is asked again afterwards; the checkout is
- * remembered as clean once git lists nothing. */
-static char *git_tree_check(struct play *p, size_t agent, const char *checkout)
-{
-    struct lk_error gerr = LK_ERROR_INIT;
-    char *raw = NULL, *tree;
-    tree_snap_free(p->clean[agent]);
-    p->clean[agent] = NULL;
-    if (git_status(p, checkout, &raw, &gerr) == 0) {
-        bool modified = false;
-        for (char *e = raw; *e; e += strlen(e) + 1) {
-            if (strncmp(e, "!! ", 3) && strncmp(e, "?? ", 3))
-                modified = true;
-            if (!strncmp(e, "!! ", 3) || !strncmp(e, "?? ", 3)) {
-                char *path = xasprintf("%s/%s", checkout, e + 3);
-                size_t pl = strlen(path);
-                if (pl && path[pl - 1] == '/')
-                    path[pl - 1] = '\0';
-                file_remove_tree(path);
-                free(path);
-            } else if (e[0] == 'R' || e[1] == 'R' || e[0] == 'C' || e[1] == 'C') {
-                e += strlen(e) + 1; /* -z: the source path follows */
-            }
-        }
-        if (modified) { /* `git checkout -f` of the job's commit */
-            static const char *const reset[] = { "checkout", "-f", "-q", "HEAD", NULL };
-            git(p, checkout, reset, NULL, &gerr);
-            lk_error_clear(&gerr);
-        }
-        /* what tree-clean reports: everything but the ignored paths */
-        struct strbuf shown = STRBUF_INIT;
-        for (char *e = raw; *e; e += strlen(e) + 1)
-            if (strncmp(e, "!! ", 3))
-                sb_addf(&shown, "%s\n", e);
-        tree = sb_detach(&shown);
-        bool listed = *raw != '\0';
-        if (listed) { /* did the cleaning leave the checkout clean? */
-            free(raw);
-            raw = NULL;
-            if (git_status(p, checkout, &raw, &gerr) < 0)
-                listed = true;
-            else
-                listed = *raw != '\0';
-            lk_error_clear(&gerr);
-        }
-        if (!listed)
-            remember_clean(p, agent, checkout);
-    } else {
-        tree = lk_error_format(&gerr);
-    }
-    free(raw);
-    lk_error_clear(&gerr);
-    return tree;
-}
-
-/* What tree-clean reports for the step that just ended in the agent's
- * checkout ("" when clean), the checkout made clean for the agent's next
- * job. git runs only when the checkout differs from its snapshot of the
- * last time git found it clean by more than new top-level files or links
- * that the checkout's .gitignore ignores (a :nix: step's `result`, an
- * extra step's script link): exactly what `git status --porcelain
- * --ignored` would then list, all as "!! NAME", and nothing else. Those
- * are removed without asking git, which leaves the checkout as its
- * snapshot (the top directory's own times aside, which git ignores). */
-static char *check_tree(struct play *p, size_t agent, const char *checkout, bool *by_git)
-{
-    struct tree_snap *now = NULL;
-    struct lk_error err = LK_ERROR_INIT;
-    char **added = NULL;
-    size_t n_added = 0;
-    bool fast = p->clean[agent] && tree_snap_take(checkout, &now, &err) == 0 &&
-                tree_snap_compare(p->clean[agent], now, &added, &n_added);
-    for (size_t i = 0; i < n_added && fast; i++)
-        fast = ignored_top_level_file(added[i]);
-    for (size_t i = 0; i < n_added && fast; i++) {
-        char *path = xasprintf("%s/%s", checkout, added[i]);
-        fast = unlink(path) == 0;
-        free(path);
-    }
-    for (size_t i = 0; i < n_added; i++)
-        free(added[i]);
-    free(added);
-    tree_snap_free(now);
-    lk_error_clear(&err);
-    *by_git = !fast;
-    return fast ? xstrdup("") : git_tree_check(p, agent, checkout);
-}
-
-static int make_checkouts(struct play *p, struct lk_error *err)
-{
-    const struct fixture *f = p->res->fixture;
-    char *src = xasprintf("%s/src", p->work);
-    char *gi = xasprintf("%s/.gitignore", src);
-    int rc = exportnix_write(f, src, err);
-    if (rc == 0)
-        rc = write_text(gi, gitignore, err);
-    static const char *const init[] = { "-c", "init.defaultBranch=canon", "init", "-q", NULL };
-    static const char *const add[] = { "add", "-A", NULL };
-    static const char *const commit[] = { "commit", "-q", "-m", "fixture depot", NULL };
-    static const char *const head[] = { "rev-parse", "HEAD", NULL };
-    if (rc == 0)
-        rc = git(p, src, init, NULL, err);
-    if (rc == 0)
-        rc = git(p, src, add, NULL, err);
-    if (rc == 0)
-        rc = git(p, src, commit, NULL, err);
-    if (rc == 0)
-        rc = git(p, src, head, &p->commit, err);
-    if (rc == 0) {
-        p->commit[strcspn(p->commit, "\n")] = '\0';
-        p->checkouts = xcalloc(p->nagents + 1, sizeof(char *));
-        p->clean = xcalloc(p->nagents, sizeof(*p->clean));
-        for (size_t i = 0; i < p->nagents && rc == 0; i++) {
-            p->checkouts[i] = xasprintf("%s/agent-%zu", p->work, i + 1);
-            const char *clone[] = { "clone", "-q", src, p->checkouts[i], NULL };
-            rc = git(p, p->work, clone, NULL, err);
-            /* its first snapshot, if git finds the fresh clone clean */
-            char *raw = NULL;
-            struct lk_error serr = LK_ERROR_INIT;
-            if (rc == 0 && git_status(p, p->checkouts[i], &raw, &serr) == 0 && !*raw)
-                remember_clean(p, i, p->checkouts[i]);
-            lk_error_clear(&serr);
-            free(raw);
-        }
-    }
-    free(src);
-    free(gi);
-    return rc;
 }
 
 static int make_bin(struct play *p, struct lk_error *err)
@@ -544,7 +337,7 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     struct play *p = ctx;
     struct sim_observed *o = &p->res->obs;
     struct node_state *ns = node(p, id);
-    const char *checkout = p->checkouts[r->agent];
+    const char *checkout = p->co.dirs[r->agent];
     (void)err;
     char *text = NULL;
     size_t len = 0;
@@ -595,10 +388,10 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     free(ns->result_link);
     free(ns->script_link);
     ns->result_link = read_link(p, checkout, "result");
-    ns->script_link = read_link(p, checkout, SCRIPT_LINK);
+    ns->script_link = read_link(p, checkout, CHECKOUT_SCRIPT_LINK);
     ns->tree_checked = true;
     free(ns->tree);
-    ns->tree = check_tree(p, r->agent, checkout, &ns->tree_by_git);
+    ns->tree = checkouts_check_tree(&p->co, r->agent, &ns->tree_by_git);
     return 0;
 }
 
@@ -686,67 +479,6 @@ static void observe(struct play *p, struct bk_executor *ex)
     free(index_of);
 }
 
-static void validate_schema(struct play *p)
-{
-    struct sim_observed *o = &p->res->obs;
-    /* $LAZYKITE_SCHEMA, else ../shared/buildkite/schema.json beside the tree */
-    const char *env = getenv("LAZYKITE_SCHEMA");
-    char *schema = env && *env ? xstrdup(env) : xasprintf("%s/../shared/buildkite/schema.json", p->opt->root);
-    char *real = realpath(schema, NULL);
-    if (!real) {
-        o->schema_note = xasprintf("the Buildkite schema %s is absent (set LAZYKITE_SCHEMA)", schema);
-        free(schema);
-        return;
-    }
-    free(schema);
-    p->res->schema_path = xstrdup(real);
-    if (o->n_chunks == 0) {
-        o->schema_note = xstrdup("no chunks were generated");
-        free(real);
-        return;
-    }
-    if (access("/usr/bin/python3", X_OK) < 0) {
-        o->schema_note = xstrdup("/usr/bin/python3 is absent");
-        free(real);
-        return;
-    }
-    const char **argv = xcalloc(o->n_chunks + 5, sizeof(char *));
-    char *script = xasprintf("%s/sim/harness/schemacheck.py", p->opt->root);
-    size_t k = 0;
-    argv[k++] = "/usr/bin/python3";
-    argv[k++] = script;
-    argv[k++] = real;
-    for (size_t i = 0; i < o->n_chunks; i++)
-        argv[k++] = o->chunks[i].path;
-    char *out = NULL;
-    struct lk_error err = LK_ERROR_INIT;
-    int st = proc_run(argv, NULL, NULL, &out, &err);
-    if (st != 0) {
-        o->schema_note = st < 0 ? lk_error_format(&err) : xasprintf("python3 failed: %s", out ? out : "");
-    } else if (!strncmp(out, "UNAVAILABLE: ", 13)) {
-        out[strcspn(out, "\n")] = '\0';
-        o->schema_note = xstrdup(out + 13);
-    } else {
-        o->schema_state = 0;
-        for (char *line = out; *line;) {
-            size_t l = strcspn(line, "\n");
-            char c = line[l];
-            line[l] = '\0';
-            if (l)
-                obs_strv_add(&o->schema_errors, &o->n_schema_errors, line);
-            line += l + (c ? 1 : 0);
-        }
-        if (o->n_schema_errors)
-            o->schema_state = 1;
-        o->schema_note = xasprintf("validated against %s", real);
-    }
-    lk_error_clear(&err);
-    free(out);
-    free(argv);
-    free(script);
-    free(real);
-}
-
 static int make_work_dir(struct play *p, struct lk_error *err)
 {
     if (p->opt->keep) {
@@ -780,6 +512,168 @@ static int make_work_dir(struct play *p, struct lk_error *err)
     return 0;
 }
 
+/* The run's settings: agents, branch, phases (the fixture's unless the
+ * options say otherwise). */
+static void play_settings(struct play *p)
+{
+    const struct sim_play_options *opt = p->opt;
+    const struct fixture *f = p->res->fixture;
+    p->gen_id = p->duck_id = p->release_id = -1;
+    p->nagents = (size_t)(opt->agents > 0 ? opt->agents : f->run.agents > 0 ? f->run.agents : 1);
+    p->gc_drvs = opt->gc_drvs >= 0 ? opt->gc_drvs : f->run.gc_drvs > 0;
+    p->res->agents = (int)p->nagents;
+    p->branch = xstrdup(opt->branch ? opt->branch : f->branch ? f->branch : "refs/heads/canon");
+    p->res->branch = xstrdup(p->branch);
+    static const char *const default_phases[] = { "build", "release" };
+    json_t *phases = json_object_get(f->pipeline, "phases");
+    if (json_is_array(phases) && json_array_size(phases)) {
+        p->phases = xcalloc(json_array_size(phases), sizeof(char *));
+        for (size_t i = 0; i < json_array_size(phases); i++)
+            if (json_is_string(json_array_get(phases, i)))
+                p->phases[p->n_phases++] = json_string_value(json_array_get(phases, i));
+    } else {
+        p->phases = xcalloc(2, sizeof(char *));
+        p->phases[0] = default_phases[0];
+        p->phases[1] = default_phases[1];
+        p->n_phases = 2;
+    }
+}
+
+/* The work directory and what goes in it: store, state, artifacts, the
+ * run's log, the bin directory, the checkouts, the parent map. */
+static int play_prepare(struct play *p, struct lk_error *err)
+{
+    int rc = make_work_dir(p, err);
+    if (rc == 0) {
+        p->store = xasprintf("%s/store", p->work);
+        p->state = xasprintf("%s/state", p->work);
+        p->bin = xasprintf("%s/bin", p->work);
+        p->artifacts = xasprintf("%s/artifacts", p->work);
+        p->rundir = xasprintf("%s/run", p->work);
+        p->log = xasprintf("%s/realisations.jsonl", p->rundir);
+        p->inputs = xasprintf("%s/inputs", p->work);
+        p->execdir = xasprintf("%s/exec", p->work);
+        const char *dirs[] = { p->store, p->state, p->artifacts, p->rundir, p->inputs, p->execdir };
+        for (size_t i = 0; i < 6 && rc == 0; i++)
+            rc = mkdir_one(dirs[i], err);
+    }
+    if (rc == 0)
+        rc = make_bin(p, err);
+    if (rc == 0)
+        rc = checkouts_make(&p->co, p->res->fixture, p->work, p->nagents, err);
+    if (rc == 0 && p->res->fixture->n_unchanged) {
+        p->parent_map = xasprintf("%s/parent-map.json", p->inputs);
+        rc = write_parent_map(p, p->parent_map, err);
+    }
+    bk_env_set(&p->upload_env, "BUILDKITE", "true");
+    bk_env_set(&p->upload_env, "CI", "true");
+    bk_env_set(&p->upload_env, "BUILDKITE_BRANCH", p->branch);
+    bk_env_set(&p->upload_env, "BUILDKITE_COMMIT", p->co.commit ? p->co.commit : "");
+    bk_env_set(&p->upload_env, "BUILDKITE_BUILD_ID", BUILD_ID);
+    return rc;
+}
+
+/* The build: the static pipeline uploaded and every step run. */
+static int play_build(struct play *p, struct lk_error *err)
+{
+    const struct sim_play_options *opt = p->opt;
+    const struct fixture *f = p->res->fixture;
+    struct bk_sched_options so = { p->branch, BK_UNBLOCK_NONE, NULL };
+    int unblock = opt->unblock >= 0 ? opt->unblock : f->run.unblock > 0 ? BK_UNBLOCK_ALL : BK_UNBLOCK_NONE;
+    so.unblock = (enum bk_unblock)unblock;
+    so.unblock_glob = opt->unblock_glob;
+    p->sched = bk_sched_new(&so);
+    bk_env_set(&p->extra_env, "NIXSIM_STORE", "/nix/store");
+    bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
+    bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
+    if (p->parent_map)
+        bk_env_set(&p->extra_env, "LAZYKITE_PARENT_MAP", p->parent_map);
+    /* the source tree (manifest.nix, generators under test) and the
+     * build directory (lazykite, nixsim) read-only */
+    const char *ro[] = { opt->root, opt->build, p->inputs, NULL };
+    const char *rw[] = { p->rundir, NULL };
+    struct bk_executor_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.nagents = p->nagents;
+    cfg.checkouts = (const char *const *)p->co.dirs;
+    cfg.store_dir = p->store;
+    cfg.state_dir = p->state;
+    cfg.bin_dir = p->bin;
+    cfg.ro_paths = ro;
+    cfg.rw_paths = rw;
+    cfg.work_dir = p->execdir;
+    cfg.branch = p->branch;
+    cfg.commit = p->co.commit;
+    cfg.build_id = BUILD_ID;
+    cfg.extra_env = &p->extra_env;
+    cfg.step_env = on_step_env;
+    cfg.step_done = on_step_done;
+    cfg.ctx = p;
+    p->ex = bk_executor_new(&cfg, p->sched);
+    struct bk_pipeline *pl = load_static(p, err);
+    int first = -1;
+    size_t count = 0;
+    if (!pl || bk_sched_upload(p->sched, -1, pl, &first, &count, err) != 0)
+        return -1;
+    p->gen_id = bk_sched_find(p->sched, GEN_KEY);
+    p->duck_id = bk_sched_find(p->sched, DUCK_KEY);
+    p->release_id = bk_sched_find(p->sched, RELEASE_KEY);
+    double t0 = now();
+    int rc = bk_executor_run(p->ex, err);
+    p->res->seconds = now() - t0;
+    return rc;
+}
+
+/* What the build did, and every check of it. */
+static int play_check(struct play *p, struct lk_error *err)
+{
+    struct sim_play_result *res = p->res;
+    observe(p, p->ex);
+    if (obs_read_log(&res->obs, p->log, err) != 0)
+        return -1;
+    schema_validate(p->opt->root, &res->obs, &res->schema_path);
+    inv_fill_built(&res->obs, res->depot);
+    inv_check_all(res->fixture, res->depot, &res->obs, &res->inv);
+    inv_expectations(res->fixture, res->depot, &res->obs, &res->inv);
+    res->ok = inv_report_ok(res->fixture, &res->inv);
+    return 0;
+}
+
+static void play_release(struct play *p)
+{
+    bk_executor_free(p->ex);
+    bk_sched_free(p->sched);
+    bk_env_release(&p->extra_env);
+    bk_env_release(&p->upload_env);
+    if (p->work && !p->opt->keep) {
+        file_remove_tree(p->work);
+        free(p->res->work_dir);
+        p->res->work_dir = NULL;
+        /* the chunks' paths pointed into the work dir */
+    }
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        free(p->nodes[i].step_name);
+        free(p->nodes[i].tree);
+        free(p->nodes[i].result_link);
+        free(p->nodes[i].script_link);
+        free(p->nodes[i].log_tail);
+    }
+    free(p->nodes);
+    checkouts_free(&p->co);
+    free(p->phases);
+    free(p->work);
+    free(p->store);
+    free(p->state);
+    free(p->bin);
+    free(p->artifacts);
+    free(p->log);
+    free(p->branch);
+    free(p->inputs);
+    free(p->parent_map);
+    free(p->execdir);
+    free(p->rundir);
+}
+
 int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, struct lk_error *err)
 {
     memset(res, 0, sizeof(*res));
@@ -788,156 +682,14 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         return -1;
     if (depot_from_fixture(res->fixture, &res->depot, err) < 0)
         return -1;
-    const struct fixture *f = res->fixture;
-    struct play p;
-    memset(&p, 0, sizeof p);
-    p.opt = opt;
-    p.res = res;
-    p.gen_id = p.duck_id = p.release_id = -1;
-    p.nagents = (size_t)(opt->agents > 0 ? opt->agents : f->run.agents > 0 ? f->run.agents : 1);
-    p.gc_drvs = opt->gc_drvs >= 0 ? opt->gc_drvs : f->run.gc_drvs > 0;
-    res->agents = (int)p.nagents;
-    p.branch = xstrdup(opt->branch ? opt->branch : f->branch ? f->branch : "refs/heads/canon");
-    res->branch = xstrdup(p.branch);
-    static const char *const default_phases[] = { "build", "release" };
-    json_t *phases = json_object_get(f->pipeline, "phases");
-    if (json_is_array(phases) && json_array_size(phases)) {
-        p.phases = xcalloc(json_array_size(phases), sizeof(char *));
-        for (size_t i = 0; i < json_array_size(phases); i++)
-            if (json_is_string(json_array_get(phases, i)))
-                p.phases[p.n_phases++] = json_string_value(json_array_get(phases, i));
-    } else {
-        p.phases = xcalloc(2, sizeof(char *));
-        p.phases[0] = default_phases[0];
-        p.phases[1] = default_phases[1];
-        p.n_phases = 2;
-    }
-    int rc = make_work_dir(&p, err);
-    char *inputs = NULL, *parent_map = NULL, *execdir = NULL, *rundir = NULL;
-    if (rc == 0) {
-        p.store = xasprintf("%s/store", p.work);
-        p.state = xasprintf("%s/state", p.work);
-        p.bin = xasprintf("%s/bin", p.work);
-        p.artifacts = xasprintf("%s/artifacts", p.work);
-        rundir = xasprintf("%s/run", p.work);
-        p.log = xasprintf("%s/realisations.jsonl", rundir);
-        inputs = xasprintf("%s/inputs", p.work);
-        execdir = xasprintf("%s/exec", p.work);
-        const char *dirs[] = { p.store, p.state, p.artifacts, rundir, inputs, execdir };
-        for (size_t i = 0; i < 6 && rc == 0; i++)
-            rc = mkdir_one(dirs[i], err);
-    }
+    struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT };
+    play_settings(&p);
+    int rc = play_prepare(&p, err);
     if (rc == 0)
-        rc = make_bin(&p, err);
+        rc = play_build(&p, err);
     if (rc == 0)
-        rc = make_checkouts(&p, err);
-    if (rc == 0 && f->n_unchanged) {
-        parent_map = xasprintf("%s/parent-map.json", inputs);
-        rc = write_parent_map(&p, parent_map, err);
-    }
-    struct bk_env extra = BK_ENV_INIT;
-    bk_env_set(&p.upload_env, "BUILDKITE", "true");
-    bk_env_set(&p.upload_env, "CI", "true");
-    bk_env_set(&p.upload_env, "BUILDKITE_BRANCH", p.branch);
-    bk_env_set(&p.upload_env, "BUILDKITE_COMMIT", p.commit ? p.commit : "");
-    bk_env_set(&p.upload_env, "BUILDKITE_BUILD_ID", BUILD_ID);
-    struct bk_executor *ex = NULL;
-    if (rc == 0) {
-        struct bk_sched_options so = { p.branch, BK_UNBLOCK_NONE, NULL };
-        int unblock = opt->unblock >= 0 ? opt->unblock : f->run.unblock > 0 ? BK_UNBLOCK_ALL : BK_UNBLOCK_NONE;
-        so.unblock = (enum bk_unblock)unblock;
-        so.unblock_glob = opt->unblock_glob;
-        p.sched = bk_sched_new(&so);
-        bk_env_set(&extra, "NIXSIM_STORE", "/nix/store");
-        bk_env_set(&extra, "NIXSIM_STATE", p.state);
-        bk_env_set(&extra, "LAZYKITE_LOG", p.log);
-        if (parent_map)
-            bk_env_set(&extra, "LAZYKITE_PARENT_MAP", parent_map);
-        /* the source tree (manifest.nix, generators under test) and the
-         * build directory (lazykite, nixsim) read-only */
-        const char *ro[] = { opt->root, opt->build, inputs, NULL };
-        const char *rw[] = { rundir, NULL };
-        struct bk_executor_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.nagents = p.nagents;
-        cfg.checkouts = (const char *const *)p.checkouts;
-        cfg.store_dir = p.store;
-        cfg.state_dir = p.state;
-        cfg.bin_dir = p.bin;
-        cfg.ro_paths = ro;
-        cfg.rw_paths = rw;
-        cfg.work_dir = execdir;
-        cfg.branch = p.branch;
-        cfg.commit = p.commit;
-        cfg.build_id = BUILD_ID;
-        cfg.extra_env = &extra;
-        cfg.step_env = on_step_env;
-        cfg.step_done = on_step_done;
-        cfg.ctx = &p;
-        ex = bk_executor_new(&cfg, p.sched);
-        struct bk_pipeline *pl = load_static(&p, err);
-        rc = pl ? 0 : -1;
-        int first = -1;
-        size_t count = 0;
-        if (rc == 0)
-            rc = bk_sched_upload(p.sched, -1, pl, &first, &count, err);
-        if (rc == 0) {
-            p.gen_id = bk_sched_find(p.sched, GEN_KEY);
-            p.duck_id = bk_sched_find(p.sched, DUCK_KEY);
-            p.release_id = bk_sched_find(p.sched, RELEASE_KEY);
-            double t0 = now();
-            rc = bk_executor_run(ex, err);
-            res->seconds = now() - t0;
-        }
-    }
-    if (rc == 0) {
-        observe(&p, ex);
-        rc = obs_read_log(&res->obs, p.log, err);
-    }
-    if (rc == 0) {
-        validate_schema(&p);
-        inv_fill_built(&res->obs, res->depot);
-        inv_check_all(f, res->depot, &res->obs, &res->inv);
-        inv_expectations(f, res->depot, &res->obs, &res->inv);
-        res->ok = inv_report_ok(f, &res->inv);
-    }
-    bk_executor_free(ex);
-    bk_sched_free(p.sched);
-    bk_env_release(&extra);
-    bk_env_release(&p.upload_env);
-    if (p.work && !opt->keep) {
-        file_remove_tree(p.work);
-        free(res->work_dir);
-        res->work_dir = NULL;
-        /* the chunks' paths pointed into the work dir */
-    }
-    for (size_t i = 0; i < p.n_nodes; i++) {
-        free(p.nodes[i].step_name);
-        free(p.nodes[i].tree);
-        free(p.nodes[i].result_link);
-        free(p.nodes[i].script_link);
-        free(p.nodes[i].log_tail);
-    }
-    free(p.nodes);
-    for (size_t i = 0; p.checkouts && i < p.nagents; i++) {
-        free(p.checkouts[i]);
-        tree_snap_free(p.clean[i]);
-    }
-    free(p.clean);
-    free(p.checkouts);
-    free(p.phases);
-    free(p.work);
-    free(p.store);
-    free(p.state);
-    free(p.bin);
-    free(p.artifacts);
-    free(p.log);
-    free(p.commit);
-    free(p.branch);
-    free(inputs);
-    free(parent_map);
-    free(execdir);
-    free(rundir);
+        rc = play_check(&p, err);
+    play_release(&p);
     return rc;
 }
 
