@@ -1,5 +1,6 @@
 /* bkpipeline — Buildkite pipeline documents: loading (JSON or YAML), upload
- * interpolation, the step model, and validation.
+ * interpolation and the step model. Validating the pipelines of a build
+ * together is bkvalidate.h.
  *
  * Contract: bk_pipeline_load() parses one uploaded pipeline document — a
  * mapping with `steps` (plus optional `env`, `agents`, `notify`,
@@ -97,14 +98,5 @@ void bk_pipeline_free(struct bk_pipeline *p);
 
 /* Does exit status `status` (0..255; -1 for a killed step) soft-fail? */
 bool bk_step_soft_fails(const struct bk_step *step, int status);
-
-/* Validate a set of pipelines that make up one build (e.g. the static
- * pipeline and every uploaded chunk): keys non-empty, at most BK_KEY_MAX
- * characters and unique across the set; every depends_on names a key of
- * the set; no dependency cycle (explicit depends_on, where depending on a
- * group means depending on each of its steps and a group's depends_on
- * applies to each of its steps). Returns 0, or -1 with the first problem
- * (bad input, placed at the offending step). */
-int bk_pipelines_validate(struct bk_pipeline *const *pipelines, size_t n, struct lk_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildkite/bkvalidate.h"
 #include "strbuf.h"
 #include "xalloc.h"
 

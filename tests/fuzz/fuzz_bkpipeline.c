@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildkite/bkvalidate.h"
 #include "buildkite/scheduler.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

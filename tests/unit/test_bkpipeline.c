@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buildkite/bkpipeline.h"
+#include "buildkite/bkvalidate.h"
 #include "xalloc.h"
 
 static struct bk_pipeline *load(const char *file, const char *text, const struct bk_env *env)
