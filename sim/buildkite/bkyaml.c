@@ -59,28 +59,14 @@ static json_t *yaml_node(struct bk_loader *L, const struct yamltree *doc,
     }
     switch (node->type) {
     case YAML_SCALAR_NODE: {
-        const char *s = node->scalar.value;
-        size_t n = node->scalar.length;
-        if (strlen(s) != n) {
-            bk_bad(L, ptr, "expected a string without NUL characters");
-            return NULL;
-        }
         /* Scalars mean what yamltree_resolve() says (YAML 1.2's core schema). */
-        struct yscalar sv;
-        switch (yamltree_resolve(node, &sv)) {
-        case YSCALAR_NULL: return json_null();
-        case YSCALAR_BOOL: return json_boolean(sv.boolean);
-        case YSCALAR_INT: return json_integer(sv.integer);
-        case YSCALAR_FLOAT:
-            if (!isfinite(sv.real)) { /* JSON has no infinity or NaN */
-                bk_bad(L, ptr, "expected a number JSON can hold, got %s", s);
-                return NULL;
-            }
-            return json_real(sv.real);
-        case YSCALAR_STRING: break;
-        }
-        json_t *v = json_stringn(s, n);
-        if (!v)
+        enum yscalar_problem why;
+        json_t *v = yamltree_scalar_json(node, &why);
+        if (!v && why == YSCALAR_NUL_BYTE)
+            bk_bad(L, ptr, "expected a string without NUL characters");
+        else if (!v && why == YSCALAR_NOT_FINITE)
+            bk_bad(L, ptr, "expected a number JSON can hold, got %s", node->scalar.value);
+        else if (!v)
             bk_bad(L, ptr, "expected valid UTF-8 text");
         return v;
     }

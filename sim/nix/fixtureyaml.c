@@ -251,26 +251,13 @@ json_t *fx_to_json(struct loader *L, struct ynode *n, int depth, const char *wha
     }
     switch (n->type) {
     case YAML_SCALAR_NODE: {
-        const char *s = fx_scalar(n);
-        if (strlen(s) != n->scalar.length) {
+        enum yscalar_problem why;
+        json_t *j = yamltree_scalar_json(n, &why);
+        if (!j && why == YSCALAR_NUL_BYTE)
             fx_fail(L, n, "%s: the string contains a NUL byte", what);
-            return NULL;
-        }
-        struct yscalar v;
-        switch (yamltree_resolve(n, &v)) {
-        case YSCALAR_NULL: return json_null();
-        case YSCALAR_BOOL: return json_boolean(v.boolean);
-        case YSCALAR_INT: return json_integer(v.integer);
-        case YSCALAR_FLOAT:
-            if (!isfinite(v.real)) { /* JSON has no infinity or NaN */
-                fx_fail(L, n, "%s: the number %s is out of range", what, s);
-                return NULL;
-            }
-            return json_real(v.real);
-        case YSCALAR_STRING: break;
-        }
-        json_t *j = json_stringn(s, n->scalar.length);
-        if (!j)
+        else if (!j && why == YSCALAR_NOT_FINITE)
+            fx_fail(L, n, "%s: the number %s is out of range", what, fx_scalar(n));
+        else if (!j)
             fx_fail(L, n, "%s: the string is not valid UTF-8", what);
         return j;
     }

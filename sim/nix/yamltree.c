@@ -338,3 +338,27 @@ enum yscalar_type yamltree_resolve(const struct ynode *n, struct yscalar *v)
     }
     return v->type;
 }
+
+json_t *yamltree_scalar_json(const struct ynode *n, enum yscalar_problem *why)
+{
+    if (strlen(n->scalar.value) != n->scalar.length) {
+        *why = YSCALAR_NUL_BYTE;
+        return NULL;
+    }
+    struct yscalar v;
+    switch (yamltree_resolve(n, &v)) {
+    case YSCALAR_NULL: return json_null();
+    case YSCALAR_BOOL: return json_boolean(v.boolean);
+    case YSCALAR_INT: return json_integer(v.integer);
+    case YSCALAR_FLOAT:
+        if (isfinite(v.real))
+            return json_real(v.real);
+        *why = YSCALAR_NOT_FINITE; /* JSON has no infinity or NaN */
+        return NULL;
+    case YSCALAR_STRING: break;
+    }
+    json_t *j = json_stringn(n->scalar.value, n->scalar.length);
+    if (!j)
+        *why = YSCALAR_NOT_UTF8;
+    return j;
+}

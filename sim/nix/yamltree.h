@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <yaml.h>
 
 #define YAMLTREE_MAX_DEPTH 256
@@ -91,5 +92,10 @@ struct yscalar {
     int integral;     /* YSCALAR_FLOAT from an integer too large for 64 bits */
 };
 enum yscalar_type yamltree_resolve(const struct ynode *n, struct yscalar *v);
+/* The scalar as a JSON value by those rules (a new reference), or NULL and
+ * *why: a NUL byte in it, a float JSON cannot hold, text that is not
+ * UTF-8 (callers word the error for their input). */
+enum yscalar_problem { YSCALAR_NUL_BYTE, YSCALAR_NOT_FINITE, YSCALAR_NOT_UTF8 };
+json_t *yamltree_scalar_json(const struct ynode *n, enum yscalar_problem *why);
 
 #endif
