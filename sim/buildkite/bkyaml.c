@@ -1,7 +1,6 @@
 /* bkyaml — one YAML pipeline document as the jansson tree a JSON one would
  * give, with a side table from JSON pointer to "line:column" so that every
  * later error can be placed in the YAML text. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>

@@ -4,7 +4,6 @@
  * node's position (fixture-loader.h). */
 #include "nix/fixture-loader.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
