@@ -13,7 +13,7 @@
 
 void sb_grow(struct strbuf *sb, size_t extra)
 {
-    size_t need = sb->len + extra + 1;
+    size_t need = st_add(st_add(sb->len, extra), 1);
     if (need > sb->alloc)
         XGROW(sb->buf, sb->alloc, need < SB_MIN_ALLOC ? SB_MIN_ALLOC : need);
 }
