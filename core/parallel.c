@@ -92,7 +92,7 @@ void background_start(struct background *b, void (*fn)(void *arg), void *arg)
 {
     b->fn = fn;
     b->arg = arg;
-    b->running = pthread_create(&b->thread, NULL, run_background, b) == 0;
+    b->running = parallel_cpus() > 1 && pthread_create(&b->thread, NULL, run_background, b) == 0;
     if (!b->running)
         fn(arg);
 }

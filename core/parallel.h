@@ -28,8 +28,8 @@ void parallel_run(size_t n, size_t n_jobs, void (*fn)(void *ctx, size_t job, siz
                   void *ctx);
 
 /* One piece of work running beside the calling thread: background_start()
- * runs fn(arg) on a thread of its own (or, when none can be started, at
- * once on the calling thread); background_wait() returns when it is done.
+ * runs fn(arg) on a thread of its own (or at once on the calling thread,
+ * when there is one processor to use or no thread can be started); background_wait() returns when it is done.
  * A started background must be waited for before it is started again. */
 struct background {
     void (*fn)(void *arg);

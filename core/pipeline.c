@@ -428,20 +428,6 @@ static int add_target_steps(const struct generate_request *req, struct target_in
     return rc;
 }
 
-/* target_info_init() for every target, in parallel. */
-struct infos_ctx {
-    const struct generate_request *req;
-    struct target_info *infos;
-};
-
-static void init_infos(void *ctx, size_t job, size_t from, size_t to)
-{
-    (void)job;
-    struct infos_ctx *c = ctx;
-    for (size_t i = from; i < to; i++)
-        target_info_init(&c->infos[i], &c->req->manifest->targets[i], c->req->parent_map);
-}
-
 /* Labels must be unique (drvmap.json maps each to its target), and the
  * targets naming one derivation share its step (a step key is made from the
  * drv: Buildkite rejects an upload with a key twice). */
@@ -492,8 +478,8 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
     }
 
     struct target_info *infos = xcalloc(m->n_targets ? m->n_targets : 1, sizeof(*infos));
-    struct infos_ctx ic = { req, infos };
-    parallel_run(m->n_targets, parallel_jobs(m->n_targets, MIN_TARGETS_PER_JOB), init_infos, &ic);
+    for (size_t i = 0; i < m->n_targets; i++)
+        target_info_init(&infos[i], &m->targets[i], req->parent_map);
     struct drvmap_job dj = { infos, m->n_targets, NULL };
     struct background drvmap = { 0 };
     int rc = share_steps(req, infos, err);

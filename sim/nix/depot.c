@@ -422,25 +422,18 @@ int depot_open(const char *depot_dir, struct depot **out, struct lk_error *err)
     return 0;
 }
 
-static void free_entries(void *ctx, size_t job, size_t from, size_t to)
-{
-    (void)job;
-    struct depot_entry *e = ctx;
-    for (size_t i = from; i < to; i++) {
-        free(e[i].outputs);
-        free(e[i].drv_path);
-        free(e[i].aterm);
-        free(e[i].ifd);
-        free(e[i].inputs);
-    }
-}
-
 void depot_free(struct depot *d)
 {
     if (!d)
         return;
-    /* on every processor, as they were made (10^5 entries, 5 blocks each) */
-    parallel_run(d->n, parallel_jobs(d->n, MIN_DRVS_PER_JOB), free_entries, d->e);
+    for (size_t i = 0; i < d->n; i++) {
+        struct depot_entry *e = &d->e[i];
+        free(e->outputs);
+        free(e->drv_path);
+        free(e->aterm);
+        free(e->ifd);
+        free(e->inputs);
+    }
     free(d->e);
     free(d->of_fixture);
     free(d->by_path);

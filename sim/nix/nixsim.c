@@ -39,7 +39,6 @@
 #include "nix/nixexpr.h"
 #include "nix/realise.h"
 #include "nix/store.h"
-#include "parallel.h"
 #include "strbuf.h"
 #include "version.h"
 #include "xalloc.h"
@@ -379,30 +378,6 @@ static char *instantiate_event(const struct depot *d, size_t i)
     return eventlog_format(&ev);
 }
 
-/* The instantiate events of batch items [from, from + n): formatted on every
- * processor, one line per item added (NULL for the others). */
-struct event_lines {
-    const struct depot *d;
-    const struct drv_batch *b;
-    size_t from;
-    char **lines; /* per item from `from` */
-};
-
-static void format_events(void *ctx, size_t job, size_t lo, size_t hi)
-{
-    (void)job;
-    struct event_lines *e = ctx;
-    for (size_t k = lo; k < hi; k++)
-        e->lines[k] = e->b->items[e->from + k].added
-                          ? instantiate_event(e->d, e->b->entries[e->from + k])
-                          : NULL;
-}
-
-#define MIN_EVENTS_PER_JOB 256
-/* Events are formatted and written this many at a time, so that a large
- * batch does not hold all its lines at once (10^5 lines are 25 MB). */
-#define EVENTS_PER_WINDOW 8192
-
 /* Write the files of the batch's entries not written yet and log an
  * instantiate event for each file added (in order); those entries are then
  * done. */
@@ -422,25 +397,17 @@ static int add_texts(struct evalctx *c, struct drv_batch *b, struct lk_error *er
      * (their validity is still written, by store_close()). */
     int rc = store_add_texts(c->s, b->items + from, b->n - from, err), erc = 0;
     int logging = eventlog_active();
-    char **lines = xcalloc(EVENTS_PER_WINDOW, sizeof *lines);
-    for (size_t w = from; w < b->n; w += EVENTS_PER_WINDOW) {
-        size_t n = b->n - w < EVENTS_PER_WINDOW ? b->n - w : EVENTS_PER_WINDOW;
-        struct event_lines e = { c->d, b, w, lines };
-        if (logging && erc == 0)
-            parallel_run(n, parallel_jobs(n, MIN_EVENTS_PER_JOB), format_events, &e);
-        for (size_t k = 0; k < n; k++) {
-            if (lines[k] && erc == 0) {
-                struct lk_error ignore = LK_ERROR_INIT;
-                erc = eventlog_write_lines(lines[k], strlen(lines[k]), rc == 0 ? err : &ignore);
-                lk_error_clear(&ignore);
-            }
-            free(lines[k]);
-            lines[k] = NULL;
-            if (rc == 0 && erc == 0)
-                c->done[b->entries[w + k]] = 1;
+    for (size_t k = from; k < b->n; k++) {
+        if (logging && erc == 0 && b->items[k].added) {
+            char *line = instantiate_event(c->d, b->entries[k]);
+            struct lk_error ignore = LK_ERROR_INIT;
+            erc = eventlog_write_lines(line, strlen(line), rc == 0 ? err : &ignore);
+            lk_error_clear(&ignore);
+            free(line);
         }
+        if (rc == 0 && erc == 0)
+            c->done[b->entries[k]] = 1;
     }
-    free(lines);
     return rc != 0 ? rc : erc;
 }
 
