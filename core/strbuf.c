@@ -1,6 +1,7 @@
 /* strbuf — see strbuf.h. */
 #include "strbuf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,19 @@
  * built piece by piece then need no reallocation. */
 #define SB_MIN_ALLOC 64
 
+char strbuf_empty[1];
+
 void sb_grow(struct strbuf *sb, size_t extra)
 {
     size_t need = st_add(st_add(sb->len, extra), 1);
-    if (need > sb->alloc)
-        XGROW(sb->buf, sb->alloc, need < SB_MIN_ALLOC ? SB_MIN_ALLOC : need);
+    if (need <= sb->alloc)
+        return;
+    bool fresh = sb->alloc == 0; /* buf is strbuf_empty or NULL: not ours */
+    if (fresh)
+        sb->buf = NULL;
+    XGROW(sb->buf, sb->alloc, need < SB_MIN_ALLOC ? SB_MIN_ALLOC : need);
+    if (fresh)
+        sb->buf[0] = '\0';
 }
 
 void sb_add(struct strbuf *sb, const void *data, size_t len)
@@ -85,15 +94,16 @@ void sb_truncate(struct strbuf *sb, size_t len)
 
 char *sb_detach(struct strbuf *sb)
 {
-    char *s = sb->buf ? sb->buf : xstrdup("");
-    sb->buf = NULL;
+    char *s = sb->alloc ? sb->buf : xstrdup("");
+    sb->buf = strbuf_empty;
     sb->len = sb->alloc = 0;
     return s;
 }
 
 void sb_release(struct strbuf *sb)
 {
-    free(sb->buf);
-    sb->buf = NULL;
+    if (sb->alloc)
+        free(sb->buf);
+    sb->buf = strbuf_empty;
     sb->len = sb->alloc = 0;
 }

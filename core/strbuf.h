@@ -1,8 +1,12 @@
 /* strbuf — a growable byte string, always NUL-terminated.
  *
- * Contract: a `struct strbuf` initialised with STRBUF_INIT owns `buf`
- * (possibly NULL while empty); sb_release() frees it, sb_detach() hands it
- * to the caller (never NULL). `buf` may contain NUL bytes; `len` counts
+ * Contract: a `struct strbuf` initialised with STRBUF_INIT has a `buf`
+ * that is never NULL: until its first growth it points at a shared empty
+ * string it does not own (`alloc` 0, never written), as git's strbuf does;
+ * after that it owns `buf`. A zeroed struct strbuf (inside a calloc'ed
+ * struct) is accepted everywhere too and reads as "" (sb_str). sb_release()
+ * frees what it owns and makes it empty again; sb_detach() hands the string
+ * to the caller (never NULL; a fresh "" for an empty one). `buf` may contain NUL bytes; `len` counts
  * them. Functions never fail (allocation aborts, see xalloc.h). */
 #ifndef LAZYKITE_STRBUF_H
 #define LAZYKITE_STRBUF_H
@@ -15,7 +19,8 @@ struct strbuf {
     size_t len;
     size_t alloc;
 };
-#define STRBUF_INIT { NULL, 0, 0 }
+extern char strbuf_empty[1]; /* the shared "" of empty strbufs */
+#define STRBUF_INIT { strbuf_empty, 0, 0 }
 
 void sb_grow(struct strbuf *sb, size_t extra);
 void sb_add(struct strbuf *sb, const void *data, size_t len);

@@ -32,9 +32,26 @@ static void test_strbuf(void **state)
     assert_string_equal(sb_str(&sb), "ab");
     char *s = sb_detach(&sb);
     assert_string_equal(s, "ab");
-    assert_null(sb.buf);
+    assert_non_null(sb.buf); /* empty again: "" it does not own */
+    assert_string_equal(sb.buf, "");
     free(s);
     sb_release(&sb);
+    /* STRBUF_INIT: buf is "" before any growth, and detaching gives a fresh "" */
+    struct strbuf e = STRBUF_INIT;
+    assert_non_null(e.buf);
+    assert_string_equal(e.buf, "");
+    char *d = sb_detach(&e);
+    assert_string_equal(d, "");
+    assert_true(d != strbuf_empty);
+    free(d);
+    /* a zeroed strbuf works too */
+    struct strbuf z;
+    memset(&z, 0, sizeof z);
+    assert_string_equal(sb_str(&z), "");
+    sb_adds(&z, "q");
+    assert_string_equal(z.buf, "q");
+    sb_release(&z);
+    assert_string_equal(z.buf, "");
 }
 
 static void test_error_format(void **state)
