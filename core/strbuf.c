@@ -43,7 +43,8 @@ void sb_adds(struct strbuf *sb, const char *s)
 
 void sb_addc(struct strbuf *sb, char c)
 {
-    sb_grow(sb, 1);
+    if (sb->len + 2 > sb->alloc) /* (len + 2 <= alloc cannot overflow) */
+        sb_grow(sb, 1);
     sb->buf[sb->len++] = c;
     sb->buf[sb->len] = '\0';
 }

@@ -35,26 +35,10 @@ void *xrealloc(void *ptr, size_t size)
     return p;
 }
 
-static void size_overflow(size_t a, size_t b, char op)
+void xalloc_size_overflow(size_t a, size_t b, char op)
 {
     fprintf(stderr, "lazykite: size overflow: %zu %c %zu\n", a, op, b);
     abort();
-}
-
-size_t st_add(size_t a, size_t b)
-{
-    size_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        size_overflow(a, b, '+');
-    return r;
-}
-
-size_t st_mult(size_t a, size_t b)
-{
-    size_t r;
-    if (__builtin_mul_overflow(a, b, &r))
-        size_overflow(a, b, '*');
-    return r;
 }
 
 void xgrow(void **ptr, size_t *alloc, size_t need, size_t elem_size)

@@ -10,8 +10,22 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-size_t st_add(size_t a, size_t b);
-size_t st_mult(size_t a, size_t b);
+/* (Prints the overflow and aborts.) */
+void xalloc_size_overflow(size_t a, size_t b, char op) __attribute__((noreturn));
+static inline size_t st_add(size_t a, size_t b)
+{
+    size_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        xalloc_size_overflow(a, b, '+');
+    return r;
+}
+static inline size_t st_mult(size_t a, size_t b)
+{
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        xalloc_size_overflow(a, b, '*');
+    return r;
+}
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);

@@ -306,6 +306,10 @@ enum yscalar_type yamltree_resolve(const struct ynode *n, struct yscalar *v)
     if (n->scalar.style != YAML_PLAIN_SCALAR_STYLE || strlen(n->scalar.value) != n->scalar.length)
         return v->type;
     const char *s = n->scalar.value;
+    /* Most scalars are names and scripts: only these first bytes can start
+     * anything but a string. */
+    if (*s && !strchr("~nNtTfF0123456789+-.", *s))
+        return v->type;
     const char *unsigned_part = s + (*s == '-' || *s == '+');
     if (is_one_of(s, nulls))
         v->type = YSCALAR_NULL;
