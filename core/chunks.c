@@ -40,8 +40,8 @@ struct chunk_writer {
     struct outdir od;
     bool begun;         /* od holds the temporary directory */
     struct strbuf text; /* reused for every file */
-    char **phase_names; /* chunks written so far, per phase */
-    size_t *phase_chunks;
+    char **phase_names; /* chunks and steps written so far, per phase */
+    size_t *phase_chunks, *phase_steps;
     size_t n_phases, phases_alloc;
 };
 
@@ -52,16 +52,31 @@ struct chunk_writer *chunk_writer_new(const char *out_dir)
     return w;
 }
 
-static size_t *chunk_counter(struct chunk_writer *w, const char *phase)
+/* The phase's index in the counters (added when new). */
+static size_t phase_index(struct chunk_writer *w, const char *phase)
 {
     for (size_t i = 0; i < w->n_phases; i++)
         if (!strcmp(w->phase_names[i], phase))
-            return &w->phase_chunks[i];
+            return i;
     XGROW(w->phase_names, w->phases_alloc, w->n_phases + 1);
     w->phase_chunks = xrealloc(w->phase_chunks, w->phases_alloc * sizeof *w->phase_chunks);
+    w->phase_steps = xrealloc(w->phase_steps, w->phases_alloc * sizeof *w->phase_steps);
     w->phase_names[w->n_phases] = xstrdup(phase);
-    w->phase_chunks[w->n_phases] = 0;
-    return &w->phase_chunks[w->n_phases++];
+    w->phase_chunks[w->n_phases] = w->phase_steps[w->n_phases] = 0;
+    return w->n_phases++;
+}
+
+size_t chunk_writer_n_phases(const struct chunk_writer *w)
+{
+    return w->n_phases;
+}
+
+void chunk_writer_phase(const struct chunk_writer *w, size_t i, const char **name, size_t *chunks,
+                        size_t *steps)
+{
+    *name = w->phase_names[i];
+    *chunks = w->phase_chunks[i];
+    *steps = w->phase_steps[i];
 }
 
 int chunk_writer_begin(struct chunk_writer *w, struct lk_error *err)
@@ -81,8 +96,10 @@ int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct ste
 {
     if (chunk_writer_begin(w, err) != 0)
         return -1;
-    size_t *id = chunk_counter(w, phase);
+    size_t phase_i = phase_index(w, phase);
+    size_t *id = &w->phase_chunks[phase_i];
     size_t n = steps->n;
+    w->phase_steps[phase_i] += n;
     struct strbuf *text = &w->text;
     for (size_t start = 0; start < n; start += CHUNK_MAX_STEPS) {
         sb_reset(text);
@@ -134,6 +151,7 @@ void chunk_writer_free(struct chunk_writer *w)
         free(w->phase_names[i]);
     free(w->phase_names);
     free(w->phase_chunks);
+    free(w->phase_steps);
     sb_release(&w->text);
     free(w->out_dir);
     free(w);

@@ -45,5 +45,10 @@ int chunk_writer_emit(void *writer, const char *phase, const struct step_list *s
                       struct lk_error *err);
 int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err);
 void chunk_writer_free(struct chunk_writer *w);
+/* What was written: for each phase that has chunk files (i from 0, in the
+ * order first written), its name, chunk files and steps. */
+size_t chunk_writer_n_phases(const struct chunk_writer *w);
+void chunk_writer_phase(const struct chunk_writer *w, size_t i, const char **name, size_t *chunks,
+                        size_t *steps);
 
 #endif

@@ -78,3 +78,12 @@ int cliopt_next(struct cliopt_state *st, const char **value, struct lk_error *er
     }
     return o->id;
 }
+
+int cliopt_second_value(struct cliopt_state *st, const char *name, const char **value,
+                        struct lk_error *err)
+{
+    if (st->next >= st->argc)
+        return lk_fail(err, LK_EXIT_INPUT, NULL, NULL, "option '--%s' needs two values", name);
+    *value = st->argv[st->next++];
+    return 0;
+}

@@ -44,5 +44,10 @@ enum { CLIOPT_END = -1, CLIOPT_ERROR = -2, CLIOPT_OPERAND = 0 };
 /* argv[0] (the command's name) is skipped. */
 void cliopt_init(struct cliopt_state *st, int argc, char **argv, const struct cliopt *opts);
 int cliopt_next(struct cliopt_state *st, const char **value, struct lk_error *err);
+/* For an option of two values (`--arg NAME EXPR`): the word after the one
+ * cliopt_next() gave; -1 with "option '--NAME' needs two values" when
+ * there is none. */
+int cliopt_second_value(struct cliopt_state *st, const char *name, const char **value,
+                        struct lk_error *err);
 
 #endif

@@ -15,14 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chunks.h"
 #include "cliopt.h"
 #include "error.h"
 #include "eval.h"
+#include "fileio.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "pipeline.h"
+#include "strbuf.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -35,14 +38,16 @@ static const char usage_text[] =
     "                         [--phases LIST] [--active-phases LIST] [--cancel-on-build-failing]\n"
     "                         [--additional-steps FILE] [--post-build-steps FILE]\n"
     "                         [--default-step-overrides FILE] [--store-dir DIR | --no-deps]\n"
-    "                         -o OUT_DIR\n"
+    "                         [--arg NAME EXPR] [--argstr NAME VALUE] [-I PATH]\n"
+    "                         [--option NAME VALUE] [--show-trace] [--nix-instantiate PATH]\n"
+    "                         [--quiet] -o OUT_DIR\n"
     "       lazykite --help | --version\n"
     "\n"
     "Turns a depot's target manifest into Buildkite pipeline chunks\n"
     "(<phase>-chunk-<n>.json) and drvmap.json in OUT_DIR.\n"
     "\n"
-    "  --manifest FILE            read the target manifest from FILE\n"
-    "  --eval DEPOT_DIR           evaluate the depot with nix-instantiate instead\n"
+    "  --manifest FILE            read the target manifest from FILE ('-': standard input)\n"
+    "  --eval DEPOT_DIR           evaluate the depot with nix-instantiate instead (any path)\n"
     "  --targets-attr ATTR        the depot attribute listing the targets (default ci.targets)\n"
     "  --parent-map FILE          drvmap.json of the parent commit: unchanged targets are skipped\n"
     "  --head-branch REF          the repository's head branch\n"
@@ -54,11 +59,22 @@ static const char usage_text[] =
     "  --default-step-overrides FILE  JSON object merged into every generated step\n"
     "  --store-dir DIR            read .drv files from DIR instead of /nix/store\n"
     "  --no-deps                  no inter-target depends_on (reads no .drv file)\n"
+    "  --arg NAME EXPR, --argstr NAME VALUE, -I PATH, --option NAME VALUE, --show-trace\n"
+    "                             passed to nix-instantiate, in order (with --eval)\n"
+    "  --nix-instantiate PATH     the nix-instantiate --eval runs (default:\n"
+    "                             $LAZYKITE_NIX_INSTANTIATE, else nix-instantiate on PATH)\n"
+    "  --quiet                    no summary line on success\n"
     "  -o, --output OUT_DIR       the output directory: absent, empty or a previous\n"
     "                             output (it holds " OUTDIR_MARKER "); replaced whole\n"
     "\n"
-    "Settings given here override the manifest's \"pipeline\" object. Bad input is\n"
-    "reported as one line, 'lazykite: FILE: PLACE: message', with exit status 2.\n";
+    "Settings given here override the manifest's \"pipeline\" object. On success one\n"
+    "line on stderr says what was written. Bad input, a Nix evaluation error\n"
+    "included, is reported as one line, 'lazykite: FILE: PLACE: message', with exit\n"
+    "status 2; a system failure has status 1.\n"
+    "\n"
+    "Environment: LAZYKITE_MANIFEST_NIX (the manifest.nix that --eval evaluates;\n"
+    "default: the one of this installation), LAZYKITE_NIX_INSTANTIATE, LAZYKITE_JOBS\n"
+    "(how many processors to use; default: those this process may run on).\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -87,12 +103,17 @@ struct options {
     const char *store_dir;
     bool no_deps;
     const char *out_dir;
+    const char **nix_args; /* words for nix-instantiate (--arg N E, -I P, ...) */
+    size_t n_nix_args;
+    const char *nix_instantiate;
+    bool quiet;
 };
 
 enum {
     OPT_MANIFEST = 1, OPT_EVAL, OPT_TARGETS_ATTR, OPT_PARENT_MAP, OPT_HEAD_BRANCH,
     OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
     OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_OUTPUT, OPT_HELP, OPT_VERSION,
+    OPT_ARG, OPT_ARGSTR, OPT_INCLUDE, OPT_OPTION, OPT_SHOW_TRACE, OPT_NIX_INSTANTIATE, OPT_QUIET,
 };
 
 static const struct cliopt generate_options[] = {
@@ -112,6 +133,13 @@ static const struct cliopt generate_options[] = {
     { "output", 'o', true, OPT_OUTPUT },
     { "help", 'h', false, OPT_HELP },
     { "version", 0, false, OPT_VERSION },
+    { "arg", 0, true, OPT_ARG },
+    { "argstr", 0, true, OPT_ARGSTR },
+    { NULL, 'I', true, OPT_INCLUDE },
+    { "option", 0, true, OPT_OPTION },
+    { "show-trace", 0, false, OPT_SHOW_TRACE },
+    { "nix-instantiate", 0, true, OPT_NIX_INSTANTIATE },
+    { "quiet", 0, false, OPT_QUIET },
     CLIOPT_TABLE_END,
 };
 
@@ -123,7 +151,13 @@ static int parse_options(int argc, char **argv, struct options *o)
     struct lk_error err = LK_ERROR_INIT;
     const char *v;
     int id;
+    o->nix_args = xcalloc((size_t)argc * 2 + 1, sizeof *o->nix_args); /* (2 words per 1 at most) */
     while ((id = cliopt_next(&st, &v, &err)) != CLIOPT_END) {
+        const char *v2 = NULL;
+        if ((id == OPT_ARG || id == OPT_ARGSTR || id == OPT_OPTION) &&
+            cliopt_second_value(&st, id == OPT_ARG ? "arg" : id == OPT_ARGSTR ? "argstr" : "option",
+                                &v2, &err) != 0)
+            id = CLIOPT_ERROR;
         switch (id) {
         case OPT_MANIFEST: o->manifest = v; break;
         case OPT_EVAL: o->eval_dir = v; break;
@@ -139,6 +173,20 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_STORE_DIR: o->store_dir = v; break;
         case OPT_NO_DEPS: o->no_deps = true; break;
         case OPT_OUTPUT: o->out_dir = v; break;
+        case OPT_ARG:
+        case OPT_ARGSTR:
+        case OPT_OPTION:
+            o->nix_args[o->n_nix_args++] = id == OPT_ARG ? "--arg" : id == OPT_ARGSTR ? "--argstr" : "--option";
+            o->nix_args[o->n_nix_args++] = v;
+            o->nix_args[o->n_nix_args++] = v2;
+            break;
+        case OPT_INCLUDE:
+            o->nix_args[o->n_nix_args++] = "-I";
+            o->nix_args[o->n_nix_args++] = v;
+            break;
+        case OPT_SHOW_TRACE: o->nix_args[o->n_nix_args++] = "--show-trace"; break;
+        case OPT_NIX_INSTANTIATE: o->nix_instantiate = v; break;
+        case OPT_QUIET: o->quiet = true; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
         case CLIOPT_OPERAND: return usage_error("unexpected argument '%s'", v);
@@ -153,6 +201,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         return usage_error("%s", "give exactly one of --manifest FILE and --eval DEPOT_DIR");
     if (o->targets_attr && !o->eval_dir)
         return usage_error("%s", "--targets-attr needs --eval");
+    if ((o->n_nix_args || o->nix_instantiate) && !o->eval_dir)
+        return usage_error("%s", "--arg, --argstr, -I, --option, --show-trace and --nix-instantiate need --eval");
     if (o->store_dir && o->no_deps)
         return usage_error("%s", "--store-dir and --no-deps cannot be given together");
     if (!o->out_dir)
@@ -208,15 +258,23 @@ static int load_manifest(const struct options *o, struct manifest *m, char **fil
                          struct lk_error *err)
 {
     memset(m, 0, sizeof(*m));
-    if (o->manifest) {
-        *file = xstrdup(o->manifest);
-        return manifest_load(o->manifest, m, err);
-    }
-    *file = xasprintf("%s (evaluated)", o->eval_dir);
     char *json;
     size_t len;
-    if (eval_depot_manifest(o->eval_dir, o->targets_attr, &json, &len, err) != 0)
-        return -1;
+    if (o->manifest && !strcmp(o->manifest, "-")) {
+        *file = xstrdup("(standard input)");
+        if (file_read("/dev/stdin", &json, &len, err) != 0) {
+            lk_error_prefix(err, "reading the manifest from standard input");
+            return -1;
+        }
+    } else if (o->manifest) {
+        *file = xstrdup(o->manifest);
+        return manifest_load(o->manifest, m, err);
+    } else {
+        *file = xasprintf("%s (evaluated)", o->eval_dir);
+        struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args };
+        if (eval_depot_manifest(o->eval_dir, &eo, &json, &len, err) != 0)
+            return -1;
+    }
     int rc = manifest_parse(json, len, *file, m, err);
     free(json);
     return rc;
@@ -240,11 +298,60 @@ static int check_output_against_inputs(const struct options *o, struct lk_error 
     return 0;
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1131 as "1,131". */
+static void add_count(struct strbuf *sb, size_t n)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n);
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            sb_addc(sb, ',');
+        sb_addc(sb, digits[i]);
+    }
+}
+
+/* "lazykite: wrote 6 build chunks (1,131 steps, 94 skipped), 1 release
+ * chunk (3 steps) and drvmap.json to pipeline in 0.41 s", on stderr (the
+ * Buildkite log). */
+static void print_summary(const struct chunk_writer *w, const struct pipeline *p, const char *out_dir,
+                          double seconds)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t n = chunk_writer_n_phases(w);
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        size_t chunks, steps;
+        chunk_writer_phase(w, i, &name, &chunks, &steps);
+        sb_adds(&sb, i == 0 ? "" : ", ");
+        add_count(&sb, chunks);
+        sb_addf(&sb, " %s chunk%s (", name, chunks == 1 ? "" : "s");
+        add_count(&sb, steps);
+        sb_addf(&sb, " step%s", steps == 1 ? "" : "s");
+        if (!strcmp(name, "build") && p->n_skipped) {
+            sb_adds(&sb, ", ");
+            add_count(&sb, p->n_skipped);
+            sb_adds(&sb, " skipped");
+        }
+        sb_addc(&sb, ')');
+    }
+    fprintf(stderr, PROG ": wrote %s and drvmap.json to %s in %.2f s\n", n ? sb.buf : "no chunk",
+            out_dir, seconds);
+    sb_release(&sb);
+}
+
 static int generate(const struct options *o, struct lk_error *err)
 {
     struct manifest m;
     struct parent_map pm = { NULL };
-    struct pipeline p = { NULL, 0, NULL };
+    struct pipeline p = { 0 };
+    double t0 = seconds_now();
     struct generate_request req = { 0 };
     struct chunk_writer *w = NULL;
     char *file = NULL;
@@ -276,6 +383,8 @@ static int generate(const struct options *o, struct lk_error *err)
     }
     if (rc == 0)
         rc = chunk_writer_finish(w, &p, err);
+    if (rc == 0 && !o->quiet)
+        print_summary(w, &p, o->out_dir, seconds_now() - t0);
     chunk_writer_free(w);
     pipeline_free(&p);
     parent_map_free(&pm);
@@ -301,17 +410,20 @@ static int run(int argc, char **argv)
 
     struct options o = { 0 };
     int status = parse_options(argc - 1, argv + 1, &o);
-    if (status >= 0)
+    if (status >= 0) {
+        free(o.nix_args);
         return status;
+    }
     outdir_cleanup_on_signals();
     struct lk_error err = LK_ERROR_INIT;
+    status = 0;
     if (generate(&o, &err) != 0) {
         lk_error_print(&err, PROG, stderr);
         status = err.status;
         lk_error_clear(&err);
-        return status;
     }
-    return 0;
+    free(o.nix_args);
+    return status;
 }
 
 int main(int argc, char **argv)

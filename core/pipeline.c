@@ -483,6 +483,9 @@ int pipeline_generate(const struct generate_request *req, struct pipeline *out,
     struct drvmap_job dj = { infos, m->n_targets, NULL };
     struct background drvmap = { 0 };
     int rc = share_steps(req, infos, err);
+    for (size_t i = 0; rc == 0 && req->parent_map && i < m->n_targets; i++)
+        if (infos[i].n_sharers > 0 && target_step_unchanged(&infos[i]))
+            out->n_skipped++;
     if (rc == 0) {
         background_start(&drvmap, make_drvmap_job, &dj);
         rc = add_target_steps(req, infos, out, err);

@@ -89,6 +89,7 @@ struct pipeline {
     struct phase_steps *phases; /* the enabled phases, in order (possibly without steps) */
     size_t n_phases;
     char *drvmap;       /* JSON object: label -> {"attrPath", "drvPath"} for every target, and "\n" */
+    size_t n_skipped;   /* target steps skipped: every target they serve is unchanged */
 };
 
 int pipeline_generate(const struct generate_request *req, struct pipeline *out,

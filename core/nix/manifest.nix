@@ -4,8 +4,11 @@
 #   nix-instantiate --eval --strict --json --read-write-mode manifest.nix \
 #     --arg depot /abs/path/to/depot --argstr targetsAttr ci.targets
 #
-# `depot` is the depot directory (imported as `import depot {}`) or the depot
-# attribute set itself. `targetsAttr` is the dot-separated attribute path of
+# `depot` is the depot directory or the depot attribute set itself. A
+# directory is imported; when that gives a function (a readTree depot's
+# `{ ... }: …`), it is called with every other argument given to this file
+# (`--arg NAME EXPR` / `--argstr NAME VALUE` of `lazykite generate --eval`),
+# none by default. `targetsAttr` is the dot-separated attribute path of
 # the target list (default `ci.targets`); every element is a derivation with
 # `__readTree` (list of strings), optionally `__subtarget` and `meta`. The
 # pipeline settings come from the depot's `ci.pipeline` attribute set, if any.
@@ -18,7 +21,7 @@
 # commands, not the overridden parents. Only the fields §3 names (and
 # `meta.timeout`) are kept; functions are dropped, paths become strings,
 # derivations inside free-form values become their (unbuilt) out paths.
-{ depot, targetsAttr ? "ci.targets" }:
+{ depot, targetsAttr ? "ci.targets", ... }@args:
 
 let
   inherit (builtins)
@@ -28,7 +31,11 @@ let
 
   tree =
     if isAttrs depot then depot
-    else import depot { };
+    else
+      let imported = import depot; in
+      if isFunction imported
+      then imported (removeAttrs args [ "depot" "targetsAttr" ])
+      else imported;
 
   attrPathOf = s: filter isString (split "\\." s);
 

@@ -255,6 +255,32 @@ int nixexpr_parse(const char *text, size_t len, struct nixexpr **out, struct lk_
     return 0;
 }
 
+int nixexpr_path(const char *text, char **path, struct lk_error *err)
+{
+    size_t len = strlen(text);
+    struct parser p = { text, len, 0, 0, err, 0, 1, 1 };
+    *path = NULL;
+    skip_ws(&p);
+    if (p.pos < len && text[p.pos] == '/' && !(p.pos + 1 < len && text[p.pos + 1] == '.')) {
+        *path = xstrdup(text + p.pos); /* a path literal */
+        return 0;
+    }
+    if (!(accept_word(&p, "/.") && accept_char(&p, '+'))) {
+        return fail_at(&p, p.pos, "expected a path: /abs/path or /. + \"/abs path\"");
+    }
+    skip_ws(&p);
+    char *s = NULL;
+    if (parse_string(&p, &s) != 0)
+        return -1;
+    skip_ws(&p);
+    if (p.pos < len || s[0] != '/') {
+        free(s);
+        return fail_at(&p, p.pos, "expected /. + \"/abs path\" and nothing else");
+    }
+    *path = s;
+    return 0;
+}
+
 void nixexpr_free(struct nixexpr *e)
 {
     /* An explicit stack: application chains can be as long as the input. */

@@ -39,6 +39,10 @@ struct nixexpr {
 
 int nixexpr_parse(const char *text, size_t len, struct nixexpr **out, struct lk_error *err);
 void nixexpr_free(struct nixexpr *e);
+/* The directory an `--arg depot` expression names: a path literal
+ * (`/abs/path`) or `/. + "<string>"` (what lazykite passes for a path with
+ * a space, `@` or other bytes a literal cannot hold). The caller frees. */
+int nixexpr_path(const char *text, char **path, struct lk_error *err);
 
 /* If `e` is a pure selection chain `getAttr aN (… (getAttr a1 (import ./. {})))`,
  * return 1 and the names a1…aN (borrowed from `e`; the array is the caller's,

@@ -839,7 +839,11 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-instantiate --eval is supported only as the manifest "
                        "call (--eval --strict --json --read-write-mode FILE --arg depot DIR)");
-    char *dir = eval ? xstrdup(depot_arg) : depot_dir_of(expr ? "." : file);
+    char *dir = NULL;
+    if (eval && nixexpr_path(depot_arg, &dir, err) != 0)
+        return -1;
+    if (!eval)
+        dir = depot_dir_of(expr ? "." : file);
     struct store s;
     struct evalctx c;
     rc = open_eval(&c, &s, dir, err);

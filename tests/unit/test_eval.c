@@ -16,6 +16,8 @@
 #include "fileio.h"
 #include "xalloc.h"
 
+static const struct eval_options no_opts = { NULL, NULL, NULL, 0 };
+
 struct fake {
     char *dir;      /* holds bin/nix-instantiate, args, depot/, manifest.nix */
     char *old_path;
@@ -49,6 +51,7 @@ static int setup(void **state)
              "#!/bin/sh\n"
              "for a in \"$0\" \"$@\"; do printf '%s\\n' \"$a\"; done > \"$FAKE_ARGS\"\n"
              "echo 'evaluating' >&2\n"
+             "if [ -n \"${FAKE_ERROR:-}\" ]; then printf 'warning: w\\n%s\\n       at x\\n' \"$FAKE_ERROR\" >&2; exit 1; fi\n"
              "if [ -n \"${FAKE_BYTES:-}\" ]; then head -c \"$FAKE_BYTES\" /dev/zero | tr '\\0' x;\n"
              "else printf '{\"version\":1,\"targets\":[]}'; fi\n"
              "exit \"${FAKE_EXIT:-0}\"\n",
@@ -63,6 +66,8 @@ static int setup(void **state)
     free(p);
     unsetenv("FAKE_EXIT");
     unsetenv("FAKE_BYTES");
+    unsetenv("FAKE_ERROR");
+    unsetenv("LAZYKITE_NIX_INSTANTIATE");
     const char *old = getenv("PATH");
     f->old_path = xstrdup(old ? old : "/usr/bin:/bin");
     p = xasprintf("%s/bin:%s", f->dir, f->old_path);
@@ -105,7 +110,7 @@ static void test_argv_and_output(void **state)
     char *json;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    int rc = eval_depot_manifest("./depot/", NULL, &json, &len, &err);
+    int rc = eval_depot_manifest("./depot/", &no_opts, &json, &len, &err);
     assert_int_equal(chdir(cwd), 0);
     if (rc != 0)
         fail_msg("eval_depot_manifest: %s", err.msg);
@@ -122,11 +127,16 @@ static void test_argv_and_output(void **state)
     free(args);
     free(want);
 
-    rc = eval_depot_manifest(f->dir, "my.ci.list", &json, &len, &err);
+    /* the targets attribute; pass-through words first, in order */
+    const char *extra[] = { "--argstr", "system", "x86_64-linux", "-I", "nixpkgs=/p", "--show-trace" };
+    struct eval_options o = { "my.ci.list", NULL, extra, 6 };
+    rc = eval_depot_manifest(f->dir, &o, &json, &len, &err);
     assert_int_equal(rc, 0);
     free(json);
     args = recorded_args(f);
     assert_non_null(strstr(args, "--argstr\ntargetsAttr\nmy.ci.list\n"));
+    assert_non_null(strstr(args, "/nix-instantiate\n--argstr\nsystem\nx86_64-linux\n-I\nnixpkgs=/p\n"
+                                 "--show-trace\n--eval\n"));
     free(args);
 }
 
@@ -139,7 +149,7 @@ static void test_large_output(void **state)
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
     char *depot = xasprintf("%s/depot", f->dir);
-    assert_int_equal(eval_depot_manifest(depot, NULL, &json, &len, &err), 0);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), 0);
     assert_int_equal(len, 1000000);
     assert_int_equal(strspn(json, "x"), 1000000);
     free(json);
@@ -155,7 +165,7 @@ static void test_nonzero_exit(void **state)
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
     char *depot = xasprintf("%s/depot", f->dir);
-    assert_int_equal(eval_depot_manifest(depot, NULL, &json, &len, &err), -1);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), -1);
     assert_null(json);
     assert_int_equal(err.status, LK_EXIT_FAIL);
     assert_non_null(strstr(err.msg, "nix-instantiate --eval --strict --json --read-write-mode"));
@@ -173,7 +183,7 @@ static void test_not_found(void **state)
     char *json;
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(eval_depot_manifest(depot, NULL, &json, &len, &err), -1);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_FAIL);
     assert_non_null(strstr(err.msg, "nix-instantiate"));
     lk_error_clear(&err);
@@ -188,32 +198,60 @@ static void test_bad_depot(void **state)
     size_t len;
     struct lk_error err = LK_ERROR_INIT;
     char *missing = xasprintf("%s/nope", f->dir);
-    assert_int_equal(eval_depot_manifest(missing, NULL, &json, &len, &err), -1);
+    assert_int_equal(eval_depot_manifest(missing, &no_opts, &json, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     assert_string_equal(err.file, missing);
     lk_error_clear(&err);
     free(missing);
 
     char *file = xasprintf("%s/manifest.nix", f->dir);
-    assert_int_equal(eval_depot_manifest(file, NULL, &json, &len, &err), -1);
+    assert_int_equal(eval_depot_manifest(file, &no_opts, &json, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_INPUT);
     lk_error_clear(&err);
     free(file);
 
-    char *spaced = xasprintf("%s/my depot", f->dir);
+    /* any depot path: one that cannot be a path literal goes as a string */
+    char *spaced = xasprintf("%s/my depot@x", f->dir);
     assert_int_equal(mkdir(spaced, 0755), 0);
-    assert_int_equal(eval_depot_manifest(spaced, NULL, &json, &len, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    assert_non_null(strstr(err.msg, "path literal"));
-    lk_error_clear(&err);
+    assert_int_equal(eval_depot_manifest(spaced, &no_opts, &json, &len, &err), 0);
+    free(json);
+    char *args = recorded_args(f);
+    char *want = xasprintf("--arg\ndepot\n/. + \"%s\"\n", spaced);
+    assert_non_null(strstr(args, want));
+    free(want);
+    free(args);
     free(spaced);
 
     char *depot = xasprintf("%s/depot", f->dir);
     setenv("LAZYKITE_MANIFEST_NIX", "/nonexistent/manifest.nix", 1);
-    assert_int_equal(eval_depot_manifest(depot, NULL, &json, &len, &err), -1);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), -1);
     assert_int_equal(err.status, LK_EXIT_FAIL);
     assert_non_null(strstr(err.msg, "LAZYKITE_MANIFEST_NIX"));
     lk_error_clear(&err);
+    free(depot);
+}
+
+/* An evaluation error is bad input, worded by Nix's first error line;
+ * LAZYKITE_NIX_INSTANTIATE names the program. */
+static void test_eval_error(void **state)
+{
+    struct fake *f = *state;
+    setenv("FAKE_ERROR", "error: attribute 'ci' missing", 1);
+    char *json;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    char *depot = xasprintf("%s/depot", f->dir);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.msg, "evaluating the depot's ci.targets: error: attribute 'ci' missing");
+    lk_error_clear(&err);
+    unsetenv("FAKE_ERROR");
+    char *prog = xasprintf("%s/bin/nix-instantiate", f->dir);
+    setenv("PATH", "/nonexistent", 1);
+    setenv("LAZYKITE_NIX_INSTANTIATE", prog, 1);
+    assert_int_equal(eval_depot_manifest(depot, &no_opts, &json, &len, &err), 0);
+    free(json);
+    free(prog);
     free(depot);
 }
 
@@ -225,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nonzero_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_depot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
