@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "version.h"
 #include "xalloc.h"
 
 static int expected_violation(const struct fixture *f, const char *id)
@@ -119,8 +120,8 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* The JSON report:
- * {"fixture", "depot", "branch", "agents", "generator" (null: the static
+/* The JSON report (every field described in sim/harness/report.schema.json):
+ * {"format": REPORT_FORMAT, "version", "fixture", "depot", "branch", "agents", "generator" (null: the static
  *  pipeline's), "gc_drvs", "seconds", "ok",
  *  "generation": {"exit_status", "uploaded_by": "generator"|"harness",
  *                 "chunks": [names in generation order], "upload_errors": [...]},
@@ -193,8 +194,8 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
     json_t *schema = json_pack("{s:b, s:o, s:o}", "validated", o->schema_state >= 0, "valid",
                                o->schema_state >= 0 ? json_boolean(o->schema_state == 0) : json_null(),
                                "note", str_or_null(o->schema_note));
-    return json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "fixture",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
                      res->seconds, "ok", res->ok, "generation", gen, "schema", schema, "steps", steps,

@@ -4,8 +4,9 @@
  * Contract: report_print() writes the table (step label, outcome, agent,
  * seconds, derivations it built), each invariant (held / violated /
  * not-checked, summary, evidence) and the unmet expectations to `to`.
- * report_json() builds the JSON report (format: report_json's comment in
- * report.c and the project README), report_write() writes it atomically.
+ * report_json() builds the JSON report (every field is described by
+ * sim/harness/report.schema.json, format REPORT_FORMAT), report_write()
+ * writes it atomically.
  * Nothing here changes the result.
  *
  * Ownership: report_json() returns a new reference the caller owns. */
@@ -16,6 +17,9 @@
 #include <stdio.h>
 
 #include "harness/play.h"
+
+/* The report's "format": its shape is sim/harness/report.schema.json. */
+#define REPORT_FORMAT "lazykite-sim-report/1"
 
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to);
 /* Only the invariants that are violated and the unmet expectations. */

@@ -21,3 +21,19 @@ need_tool() {
 }
 BUILDKITE_SCHEMA=${LAZYKITE_SCHEMA:-${LAZYKITE_ROOT:-.}/../shared/buildkite/schema.json}
 CONFORMANCE=${LAZYKITE_CONFORMANCE:-${LAZYKITE_ROOT:-.}/../shared/conformance}
+# reports_valid FILE...: every lazykite-sim JSON report against its schema
+# (sim/harness/report.schema.json); prints the problems and returns 1 when
+# one is invalid. Without python3's jsonschema it says so and returns 0,
+# or 1 under CI=true (ci/deps.sh installs it).
+reports_valid() {
+    _out=$(/usr/bin/python3 "${LAZYKITE_ROOT:-.}/sim/harness/schemacheck.py" \
+        "${LAZYKITE_ROOT:-.}/sim/harness/report.schema.json" "$@" 2>&1)
+    case $_out in
+    UNAVAILABLE*)
+        echo "note: reports not validated: ${_out#UNAVAILABLE: }"
+        [ "${CI:-}" != true ]
+        return ;;
+    "") return 0 ;;
+    *) printf '%s\n' "$_out"; return 1 ;;
+    esac
+}
