@@ -588,6 +588,12 @@ static int play_build(struct play *p, struct lk_error *err)
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
     if (p->parent_map)
         bk_env_set(&p->extra_env, "LAZYKITE_PARENT_MAP", p->parent_map);
+    /* lazykite --eval finds manifest.nix beside its binary in a source tree;
+     * a build directory elsewhere (LAZYKITE_BUILD) is told the tree's. */
+    char *manifest_nix = xasprintf("%s/core/nix/manifest.nix", opt->root);
+    if (access(manifest_nix, R_OK) == 0)
+        bk_env_set(&p->extra_env, "LAZYKITE_MANIFEST_NIX", manifest_nix);
+    free(manifest_nix);
     /* the source tree (manifest.nix, generators under test) and the
      * build directory (lazykite, nixsim) read-only */
     const char *ro[] = { opt->root, opt->build, p->inputs, NULL };
