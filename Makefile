@@ -57,7 +57,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
             $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim)
 
-.PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install clean fuzz tools deps
+.PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install uninstall clean fuzz tools deps FORCE
 all: $(PROGS) tools
 
 deps:
@@ -65,7 +65,14 @@ deps:
 
 tools: $(TOOL_BIN)
 
-$(B)/obj/%.o: %.c $(HDRS)
+# The configured directories are compiled in: a change of PREFIX (or
+# DATADIR, LIBEXECDIR) rewrites this file, and so rebuilds the objects.
+PATHS_STAMP := $(B)/paths.stamp
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(B); echo '$(DATADIR) $(LIBEXECDIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR) $(LIBEXECDIR)' > $@
+FORCE:
+
+$(B)/obj/%.o: %.c $(HDRS) $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -160,12 +167,30 @@ run: deps
 run-built: all
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./ci/run-default
 
+# What install writes, and uninstall removes (nothing else): the programs;
+# nixsim and its three tool names under LIBEXECDIR, with lazykite beside it
+# (what a simulated step runs); manifest.nix; and lazykite-sim's data in
+# DATADIR, laid out as in the source tree.
+INSTALL_DATA := ci/static-pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
+                sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml))
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin
 	install -m 755 $(B)/lazykite $(B)/lazykite-sim $(DESTDIR)$(BINDIR)/
-	install -m 755 $(B)/nixsim $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 $(B)/nixsim $(B)/lazykite $(DESTDIR)$(LIBEXECDIR)/
 	for n in nix-instantiate nix-store nix-build; do ln -sf ../nixsim $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
+	for f in $(INSTALL_DATA); do install -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lazykite $(DESTDIR)$(BINDIR)/lazykite-sim
+	rm -f $(DESTDIR)$(LIBEXECDIR)/nixsim $(DESTDIR)$(LIBEXECDIR)/lazykite
+	for n in nix-instantiate nix-store nix-build; do rm -f $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
+	rm -f $(DESTDIR)$(DATADIR)/manifest.nix
+	for f in $(INSTALL_DATA); do rm -f $(DESTDIR)$(DATADIR)/$$f; done
+	for d in $(DESTDIR)$(LIBEXECDIR)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/ci \
+	         $(DESTDIR)$(DATADIR)/core/nix $(DESTDIR)$(DATADIR)/core $(DESTDIR)$(DATADIR)/sim/harness \
+	         $(DESTDIR)$(DATADIR)/sim $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR); do \
+	    rmdir $$d 2>/dev/null || true; done
 
 clean:
 	rm -rf $(B) $(SANB)

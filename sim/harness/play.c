@@ -71,6 +71,22 @@ static struct node_state *node(struct play *p, int id)
     return &p->nodes[id];
 }
 
+#ifndef LAZYKITE_DATADIR
+#define LAZYKITE_DATADIR "/usr/local/share/lazykite"
+#endif
+#ifndef LAZYKITE_LIBEXECDIR
+#define LAZYKITE_LIBEXECDIR "/usr/local/libexec/lazykite"
+#endif
+
+/* `dir`/`rel` if it exists. */
+static bool has(const char *dir, const char *rel)
+{
+    char *p = xasprintf("%s/%s", dir, rel);
+    bool ok = access(p, F_OK) == 0;
+    free(p);
+    return ok;
+}
+
 int sim_locate(char **root, char **build, struct lk_error *err)
 {
     const char *r = getenv("LAZYKITE_ROOT"), *b = getenv("LAZYKITE_BUILD");
@@ -79,27 +95,44 @@ int sim_locate(char **root, char **build, struct lk_error *err)
     if (n < 0)
         return lk_fail_errno(err, LK_EXIT_FAIL, "/proc/self/exe", "readlink");
     exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    *slash = '\0';
-    char *build_dir = b && *b ? xstrdup(b) : xstrdup(exe);
-    char *root_dir;
-    if (r && *r)
+    *strrchr(exe, '/') = '\0'; /* the binary's directory */
+    char *up = xasprintf("%s/..", exe);
+    char *root_dir, *build_dir;
+    if (has(up, "core/nix/manifest.nix") && has(up, "ci/static-pipeline.yml")) {
+        /* a source tree: <root>/build/lazykite-sim */
+        root_dir = xstrdup(up);
+        build_dir = xstrdup(exe);
+    } else if (has(up, "share/lazykite/ci/static-pipeline.yml")) {
+        /* an installation, wherever it was moved: <prefix>/bin/lazykite-sim */
+        root_dir = xasprintf("%s/share/lazykite", up);
+        build_dir = xasprintf("%s/libexec/lazykite", up);
+    } else {
+        root_dir = xstrdup(LAZYKITE_DATADIR);
+        build_dir = xstrdup(LAZYKITE_LIBEXECDIR);
+    }
+    free(up);
+    if (r && *r) {
+        free(root_dir);
         root_dir = xstrdup(r);
-    else {
-        slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        root_dir = xstrdup(*exe ? exe : "/");
+    }
+    if (b && *b) {
+        free(build_dir);
+        build_dir = xstrdup(b);
     }
     char *rr = realpath(root_dir, NULL), *bb = realpath(build_dir, NULL);
-    free(root_dir);
-    free(build_dir);
-    if (!rr || !bb) {
+    if (!rr || !bb || !has(rr, "ci/static-pipeline.yml") || !has(bb, "nixsim")) {
+        lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                "cannot find lazykite-sim's data (%s: ci/static-pipeline.yml) and programs (%s: "
+                "nixsim, lazykite); set LAZYKITE_ROOT and LAZYKITE_BUILD",
+                root_dir, build_dir);
         free(rr);
         free(bb);
-        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                       "cannot find the source root and build directory (set LAZYKITE_ROOT and LAZYKITE_BUILD)");
+        free(root_dir);
+        free(build_dir);
+        return -1;
     }
+    free(root_dir);
+    free(build_dir);
     *root = rr;
     *build = bb;
     return 0;

@@ -60,8 +60,13 @@ struct sim_play_result {
 int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, struct lk_error *err);
 void sim_play_result_free(struct sim_play_result *res);
 
-/* The source root and build directory: $LAZYKITE_ROOT / $LAZYKITE_BUILD,
- * else from the running binary (<root>/build/lazykite-sim). Caller frees. */
+/* The data root (ci/static-pipeline.yml, core/nix/manifest.nix,
+ * sim/harness/schemacheck.py, fixtures/) and the directory of the programs
+ * the steps run (nixsim, lazykite): $LAZYKITE_ROOT / $LAZYKITE_BUILD, else
+ * from the running binary — a source tree (<root>/build/lazykite-sim), an
+ * installation wherever it is (<prefix>/bin/lazykite-sim: share/lazykite
+ * and libexec/lazykite), else the configured LAZYKITE_DATADIR and
+ * LAZYKITE_LIBEXECDIR. Caller frees. */
 int sim_locate(char **root, char **build, struct lk_error *err);
 
 #endif
