@@ -255,8 +255,9 @@ int sim_cmd_check(int argc, char **argv)
                 lk_error_print(&err, prog, stderr);
             if (err.status > status)
                 status = err.status;
-            lines[i].text = xasprintf("%-34s %-7s %7s  %s", base, err.status == LK_EXIT_INPUT ? "BAD" : "ERROR",
-                                      "-", "could not be played (see above)");
+            lines[i].text = xasprintf("%-34s %-7s %6s %6s %7s  %s", base,
+                                      err.status == LK_EXIT_INPUT ? "BAD" : "ERROR", "-", "-", "-",
+                                      "could not be played (see above)");
             lk_error_clear(&err);
         } else {
             char viol[512] = "";
@@ -264,10 +265,18 @@ int sim_cmd_check(int argc, char **argv)
             for (size_t k = 0; k < res.inv.n; k++)
                 if (res.inv.inv[k].verdict == INV_VIOLATED && vl < sizeof viol - 64)
                     vl += (size_t)snprintf(viol + vl, sizeof viol - vl, "%s%s", vl ? "," : "", res.inv.inv[k].id);
-            lines[i].text = xasprintf("%-34s %-7s %7.2f  violated: %s%s%zu unmet", base, res.ok ? "ok" : "FAILED",
-                                      res.seconds, vl ? viol : "none", "; ", res.inv.n_unmet);
+            size_t ran = 0, builds = 0;
+            for (size_t k = 0; k < res.obs.n_steps; k++)
+                ran += res.obs.steps[k].ran;
+            for (size_t k = 0; k < res.obs.n_events; k++)
+                builds += !strcmp(res.obs.events[k].event, "build");
+            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet", base,
+                                      res.ok ? "ok" : "FAILED", ran, builds, res.seconds,
+                                      vl ? viol : "none", "; ", res.inv.n_unmet);
+            /* a line as each fixture ends */
+            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s)\n", files[i], res.ok ? "ok" : "FAILED",
+                   res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s");
             if (!res.ok) {
-                printf("%s: FAILED\n", files[i]);
                 report_print_problems(&res, stdout);
                 if (status == 0)
                     status = LK_EXIT_FAIL;
@@ -278,7 +287,8 @@ int sim_cmd_check(int argc, char **argv)
         }
         sim_play_result_free(&res);
     }
-    printf("\n%-34s %-7s %7s  %s\n", "FIXTURE", "RESULT", "SECONDS", "INVARIANTS VIOLATED (expected or not)");
+    printf("\n%-34s %-7s %6s %6s %7s  %s\n", "FIXTURE", "RESULT", "STEPS", "BUILDS", "SECONDS",
+           "INVARIANTS VIOLATED (expected or not)");
     for (size_t i = 0; i < n; i++) {
         if (lines[i].text) /* NULL: not played (stopped before) */
             printf("%s\n", lines[i].text);
