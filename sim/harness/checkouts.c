@@ -17,11 +17,6 @@
 static const char *const gitignore =
     "result\nresult-*\n/" CHECKOUT_SCRIPT_LINK "\n/" CHECKOUT_SCRIPT_LINK "-*\n";
 
-static int write_text(const char *path, const char *text, struct lk_error *err)
-{
-    return file_write_atomic(path, text, strlen(text), err);
-}
-
 static int git(const char *dir, const char *const *args, char **out, struct lk_error *err)
 {
     static const char *const env[] = {
@@ -194,7 +189,7 @@ int checkouts_make(struct checkouts *c, const struct fixture *f, const char *wor
     char *gi = xasprintf("%s/.gitignore", src);
     int rc = exportnix_write(f, src, err);
     if (rc == 0)
-        rc = write_text(gi, gitignore, err);
+        rc = file_write_atomic(gi, gitignore, strlen(gitignore), err);
     static const char *const init[] = { "-c", "init.defaultBranch=canon", "init", "-q", NULL };
     static const char *const add[] = { "add", "-A", NULL };
     static const char *const commit[] = { "commit", "-q", "-m", "fixture depot", NULL };

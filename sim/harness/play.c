@@ -145,11 +145,6 @@ static int mkdir_one(const char *path, struct lk_error *err)
     return 0;
 }
 
-static int write_text(const char *path, const char *text, struct lk_error *err)
-{
-    return file_write_atomic(path, text, strlen(text), err);
-}
-
 static int make_bin(struct play *p, struct lk_error *err)
 {
     const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite" };
@@ -189,7 +184,7 @@ static int write_parent_map(struct play *p, const char *path, struct lk_error *e
     }
     char *text = json_dumps(map, JSON_SORT_KEYS | JSON_INDENT(2));
     json_decref(map);
-    int rc = write_text(path, text, err);
+    int rc = file_write_atomic(path, text, strlen(text), err);
     free(text);
     return rc;
 }

@@ -70,7 +70,7 @@ int temproots_add(const struct store *s, const char *const *paths, size_t n,
     struct strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < n; i++)
         sb_addf(&sb, "%s\n", paths[i]);
-    int rc = file_write_all(own_fd, sb.buf ? sb.buf : "", sb.len);
+    int rc = file_write_all(own_fd, sb_str(&sb), sb.len);
     sb_release(&sb);
     if (rc != 0)
         return lk_fail_errno(err, LK_EXIT_FAIL, "temproots", "cannot write the temporary roots");
