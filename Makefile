@@ -34,7 +34,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 SANB    := build-san
 SAN_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 
-MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c
+MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c sim/buildkite/buildkite-agent.c
 CORE_SRC  := $(filter-out core/lazykite.c,$(sort $(wildcard core/*.c)))
 SIM_SRC   := $(filter-out $(MAINS_SIM),$(sort $(wildcard sim/*/*.c)))
 HDRS      := $(wildcard core/*.h sim/*/*.h tests/unit/*.h)
@@ -55,7 +55,8 @@ UNIT_SANBIN := $(UNIT_SRC:tests/unit/%.c=$(B)/san/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
-            $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim)
+            $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim) \
+            $(if $(wildcard sim/buildkite/buildkite-agent.c),$(B)/buildkite-agent)
 
 .PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install uninstall clean fuzz tools deps FORCE
 all: $(PROGS) tools
@@ -102,6 +103,8 @@ $(B)/nixsim: sim/nix/nixsim.c $(LIBS) $(HDRS)
 	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/lazykite-sim: sim/harness/lazykite-sim.c $(LIBS) $(HDRS)
 	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(B)/buildkite-agent: sim/buildkite/buildkite-agent.c $(LIBS) $(HDRS)
+	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 $(B)/tests/%: tests/unit/%.c $(LIBS) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -129,9 +132,10 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzzobj/libfuzzlibs.a $(HDRS)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(B)/fuzzobj/libfuzzlibs.a $(PKG_LIBS) -o $@
 
 # The unit suites, plain and under AddressSanitizer + UndefinedBehaviorSanitizer.
-unit: $(UNIT_BIN)
+# (the executor's tests run the simulated buildkite-agent built beside them)
+unit: $(UNIT_BIN) $(B)/buildkite-agent
 	@./tests/run-unit $(UNIT_BIN)
-unit-san: $(UNIT_SANBIN)
+unit-san: $(UNIT_SANBIN) $(B)/buildkite-agent
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ./tests/run-unit $(UNIT_SANBIN)
 
@@ -139,7 +143,7 @@ unit-san: $(UNIT_SANBIN)
 # UndefinedBehaviorSanitizer, in $(SANB)/ (B=$(SANB): the same rules).
 san:
 	@$(MAKE) --no-print-directory B=$(SANB) CC=$(SAN_CC) OPT='-O1 -g $(SAN)' \
-	  $(SANB)/lazykite $(SANB)/nixsim $(SANB)/lazykite-sim
+	  $(SANB)/lazykite $(SANB)/nixsim $(SANB)/lazykite-sim $(SANB)/buildkite-agent
 
 # Every tests/*/run script, with the built tree on hand (LAZYKITE_BUILD, and
 # LAZYKITE_SANBUILD for the sanitized programs).
@@ -168,22 +172,22 @@ run-built: all
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) ./ci/run-default
 
 # What install writes, and uninstall removes (nothing else): the programs;
-# nixsim and its three tool names under LIBEXECDIR, with lazykite beside it
-# (what a simulated step runs); manifest.nix; and lazykite-sim's data in
+# nixsim and its three tool names under LIBEXECDIR, with lazykite and the
+# simulated buildkite-agent beside it (what a simulated step runs); manifest.nix; and lazykite-sim's data in
 # DATADIR, laid out as in the source tree.
-INSTALL_DATA := ci/static-pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
+INSTALL_DATA := ci/pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
                 sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml))
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin
 	install -m 755 $(B)/lazykite $(B)/lazykite-sim $(DESTDIR)$(BINDIR)/
-	install -m 755 $(B)/nixsim $(B)/lazykite $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 $(B)/nixsim $(B)/lazykite $(B)/buildkite-agent $(DESTDIR)$(LIBEXECDIR)/
 	for n in nix-instantiate nix-store nix-build; do ln -sf ../nixsim $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
 	for f in $(INSTALL_DATA); do install -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lazykite $(DESTDIR)$(BINDIR)/lazykite-sim
-	rm -f $(DESTDIR)$(LIBEXECDIR)/nixsim $(DESTDIR)$(LIBEXECDIR)/lazykite
+	rm -f $(DESTDIR)$(LIBEXECDIR)/nixsim $(DESTDIR)$(LIBEXECDIR)/lazykite $(DESTDIR)$(LIBEXECDIR)/buildkite-agent
 	for n in nix-instantiate nix-store nix-build; do rm -f $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	rm -f $(DESTDIR)$(DATADIR)/manifest.nix
 	for f in $(INSTALL_DATA); do rm -f $(DESTDIR)$(DATADIR)/$$f; done

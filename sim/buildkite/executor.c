@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildkite/agentserver.h"
 #include "buildkite/sandbox.h"
 #include "fileio.h"
 #include "strbuf.h"
@@ -34,14 +35,14 @@ struct agent {
     int pidfd; /* readable when the sandbox exits, or -1 (self-pipe mode) */
     struct bk_env env; /* the running step's environment (for uploads) */
     double start, deadline; /* deadline 0: none */
-    char *spool;
 };
 
 struct bk_executor {
     struct bk_sched *sched;
     struct agent *agents;
     size_t nagents;
-    char *store_dir, *state_dir, *bin_dir, *work_dir, *shim_dir;
+    char *store_dir, *state_dir, *bin_dir, *work_dir, *agent_dir;
+    struct bk_agent_server *agent;
     char **ro_paths, **rw_paths;
     char *branch, *commit, *build_id;
     struct bk_env extra_env;
@@ -58,36 +59,6 @@ struct bk_executor {
     bool self_pipe;       /* this run hears of exits through the SIGCHLD self-pipe */
     struct sigaction old_sigchld;
 };
-
-static const char SHIM[] =
-    "#!/bin/sh\n"
-    "# buildkite-agent of the simulated Buildkite: `pipeline upload` only.\n"
-    "# Each pipeline is spooled; the executor uploads it when the step ends.\n"
-    "set -eu\n"
-    "if [ \"$#\" -lt 2 ] || [ \"$1\" != pipeline ] || [ \"$2\" != upload ]; then\n"
-    "    echo \"buildkite-agent (simulated): only 'pipeline upload' is supported\" >&2; exit 2\n"
-    "fi\n"
-    "shift 2\n"
-    "interp=1\n"
-    "files=0\n"
-    "spool=\"${BUILDKITE_SIM_SPOOL:?not inside the simulated Buildkite}\"\n"
-    "put() { n=$(ls \"$spool\" | wc -l); n=$((n + 1));\n"
-    "        cp \"$1\" \"$spool/$(printf %04d \"$n\")-$interp-$(basename \"$2\")\"; }\n"
-    "for a in \"$@\"; do\n"
-    "    case \"$a\" in --no-interpolation) interp=0 ;; esac\n"
-    "done\n"
-    "for a in \"$@\"; do\n"
-    "    case \"$a\" in\n"
-    "    --no-interpolation) ;;\n"
-    "    -*) echo \"buildkite-agent (simulated): unsupported option $a\" >&2; exit 2 ;;\n"
-    "    *) [ -f \"$a\" ] || { echo \"buildkite-agent: $a: no such file\" >&2; exit 1; }\n"
-    "       put \"$a\" \"$a\"; files=$((files + 1)) ;;\n"
-    "    esac\n"
-    "done\n"
-    "if [ \"$files\" -eq 0 ]; then\n"
-    "    t=$(mktemp); cat > \"$t\"; put \"$t\" stdin.yml; rm -f \"$t\"\n"
-    "fi\n"
-    "echo \"buildkite-agent: pipeline upload queued\" >&2\n";
 
 static double now(void)
 {
@@ -134,7 +105,11 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     ex->state_dir = dupn(cfg->state_dir);
     ex->bin_dir = dupn(cfg->bin_dir);
     ex->work_dir = xstrdup(cfg->work_dir);
-    ex->shim_dir = xasprintf("%s/shim", cfg->work_dir);
+    ex->agent = cfg->agent;
+    if (ex->agent) { /* the socket's directory, bound into every sandbox */
+        ex->agent_dir = xstrdup(bk_agent_server_socket(ex->agent));
+        *strrchr(ex->agent_dir, '/') = '\0';
+    }
     ex->ro_paths = dup_list(cfg->ro_paths);
     ex->rw_paths = dup_list(cfg->rw_paths);
     ex->branch = xstrdup(cfg->branch ? cfg->branch : "");
@@ -168,7 +143,6 @@ void bk_executor_free(struct bk_executor *ex)
             close(a->pidfd);
         free(a->checkout);
         free(a->name);
-        free(a->spool);
         bk_env_release(&a->env);
     }
     free(ex->agents);
@@ -181,7 +155,7 @@ void bk_executor_free(struct bk_executor *ex)
     free(ex->state_dir);
     free(ex->bin_dir);
     free(ex->work_dir);
-    free(ex->shim_dir);
+    free(ex->agent_dir);
     free_list(ex->ro_paths);
     free_list(ex->rw_paths);
     free(ex->branch);
@@ -220,28 +194,9 @@ static int mkdir_p(const char *path, struct lk_error *err)
 
 static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
 {
-    char *logs = xasprintf("%s/logs", ex->work_dir), *spool = xasprintf("%s/spool", ex->work_dir);
+    char *logs = xasprintf("%s/logs", ex->work_dir);
     int rc = mkdir_p(logs, err);
-    if (rc == 0)
-        rc = mkdir_p(spool, err);
-    if (rc == 0)
-        rc = mkdir_p(ex->shim_dir, err);
-    if (rc == 0) {
-        char *shim = xasprintf("%s/buildkite-agent", ex->shim_dir);
-        rc = file_write_atomic(shim, SHIM, strlen(SHIM), err);
-        if (rc == 0 && chmod(shim, 0755) < 0)
-            rc = lk_fail_errno(err, LK_EXIT_FAIL, shim, "chmod");
-        free(shim);
-    }
-    for (size_t i = 0; i < ex->nagents && rc == 0; i++) {
-        struct agent *a = &ex->agents[i];
-        free(a->spool);
-        a->spool = xasprintf("%s/%s", spool, a->name);
-        file_remove_tree(a->spool);
-        rc = mkdir_p(a->spool, err);
-    }
     free(logs);
-    free(spool);
     return rc;
 }
 
@@ -274,26 +229,29 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
     bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
     bk_env_set(&a->env, "BUILDKITE_BUILD_CHECKOUT_PATH", a->checkout);
-    /* the agent's spool dir, emptied after each step (spooled_uploads) */
-    bk_env_set(&a->env, "BUILDKITE_SIM_SPOOL", a->spool);
+    if (ex->agent) { /* how its buildkite-agent reaches this build */
+        char *ep = xasprintf("unix:%s", bk_agent_server_socket(ex->agent));
+        bk_env_set(&a->env, "BUILDKITE_AGENT_ENDPOINT", ep);
+        bk_env_set(&a->env, "BUILDKITE_AGENT_ACCESS_TOKEN", bk_agent_server_job_begin(ex->agent, id));
+        free(ep);
+    }
     bk_env_merge(&a->env, &ex->extra_env);
     if (ex->step_env)
         ex->step_env(ex->ctx, st, id, ai, &a->env);
     char *log = xasprintf("%s/logs/%d.log", ex->work_dir, id);
     const char *rw[64];
     size_t nrw = 0;
-    rw[nrw++] = a->spool;
     for (size_t i = 0; ex->rw_paths[i] && nrw < 62; i++)
         rw[nrw++] = ex->rw_paths[i];
     rw[nrw] = NULL;
-    char *ro_shim = ex->shim_dir;
     const char **ro = xcalloc(2 + 1024, sizeof(char *));
     size_t nro = 0;
-    ro[nro++] = ro_shim;
+    if (ex->agent_dir)
+        ro[nro++] = ex->agent_dir;
     for (size_t i = 0; ex->ro_paths[i] && nro < 1024; i++)
         ro[nro++] = ex->ro_paths[i];
     struct bk_sandbox_spec spec = {
-        st->command, a->checkout, ex->store_dir, ex->state_dir, ex->bin_dir, ex->shim_dir,
+        st->command, a->checkout, ex->store_dir, ex->state_dir, ex->bin_dir, NULL,
         ro, rw, &a->env, log, ex->bwrap,
     };
     int rc = bk_sandbox_start(&spec, &a->proc, err);
@@ -315,57 +273,6 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     return 0;
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Upload what the step spooled; returns -1 with the reason in err. */
-static int spooled_uploads(struct bk_executor *ex, struct agent *a, struct lk_error *err)
-{
-    DIR *d = opendir(a->spool);
-    if (!d)
-        return 0;
-    char **names = NULL;
-    size_t n = 0, alloc = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        XGROW(names, alloc, n + 1);
-        names[n++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof(*names), cmp_str);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *path = xasprintf("%s/%s", a->spool, names[i]);
-        char *text;
-        size_t len;
-        /* NNNN-I-name */
-        const char *name = strlen(names[i]) > 7 ? names[i] + 7 : names[i];
-        bool interp = strlen(names[i]) > 5 && names[i][5] == '1';
-        if (file_read(path, &text, &len, err) == 0) {
-            struct bk_load_options o = { interp && !ex->no_interpolation, &a->env };
-            struct bk_pipeline *p = bk_pipeline_load(name, text, len, &o, err);
-            rc = p ? bk_sched_upload(ex->sched, a->id, p, NULL, NULL, err) : -1;
-            free(text);
-        } else {
-            rc = -1;
-        }
-        free(path);
-    }
-    for (size_t i = 0; i < n; i++) { /* the spool is empty for the agent's next step */
-        char *path = xasprintf("%s/%s", a->spool, names[i]);
-        file_remove_tree(path);
-        free(path);
-        free(names[i]);
-    }
-    free(names);
-    return rc;
-}
-
 static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status, bool timed_out,
                        struct lk_error *err)
 {
@@ -382,22 +289,12 @@ static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status,
     r->timed_out = timed_out;
     r->exit_status = timed_out ? -1 : exit_status;
     r->seconds = now() - a->start;
-    struct lk_error uerr = LK_ERROR_INIT;
-    int up = spooled_uploads(ex, a, &uerr);
-    r = result_slot(ex, id); /* uploads may have grown the table */
+    if (ex->agent)
+        bk_agent_server_job_end(ex->agent, id);
     int rc = 0;
     if (ex->step_done)
         rc = ex->step_done(ex->ctx, ex, id, r, err);
-    if (up < 0) {
-        char *why = lk_error_format(&uerr);
-        char *reason = xasprintf("pipeline upload failed: %s", why);
-        bk_sched_report(ex->sched, id, BK_FAILED, reason);
-        free(reason);
-        free(why);
-    } else {
-        bk_sched_report_exit(ex->sched, id, timed_out ? -1 : exit_status, timed_out);
-    }
-    lk_error_clear(&uerr);
+    bk_sched_report_exit(ex->sched, id, timed_out ? -1 : exit_status, timed_out);
     a->id = -1;
     return rc;
 }
@@ -417,6 +314,8 @@ static void kill_all(struct bk_executor *ex)
         bk_sandbox_finish(&a->proc, st, true, &ignored, &e);
         lk_error_clear(&e);
         bk_sched_report(ex->sched, a->id, BK_CANCELED, "the build was stopped");
+        if (ex->agent)
+            bk_agent_server_job_end(ex->agent, a->id);
         if (a->pidfd >= 0)
             close(a->pidfd);
         a->pidfd = -1;
@@ -551,10 +450,13 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
             continue; /* the scheduler had more to start */
         }
         /* sleep until a sandbox exits, bwrap reports, or a deadline passes */
-        struct pollfd *fds = xcalloc(2 * ex->nagents + 2, sizeof(*fds));
+        struct pollfd *fds = xcalloc(2 * ex->nagents + 3, sizeof(*fds));
         nfds_t nf = 0;
         if (stop_pipe[0] >= 0)
             fds[nf++] = (struct pollfd){ stop_pipe[0], POLLIN, 0 };
+        nfds_t agent_fd = nf;
+        if (ex->agent)
+            fds[nf++] = (struct pollfd){ bk_agent_server_fd(ex->agent), POLLIN, 0 };
         double t = now(), wait_s = -1;
         if (ex->self_pipe)
             fds[nf++] = (struct pollfd){ sigchld_pipe[0], POLLIN, 0 };
@@ -577,7 +479,10 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
         /* an exit is never missed: a pidfd stays readable, and the
          * self-pipe keeps the byte of a SIGCHLD that came before poll() */
         poll(fds, nf, wait_s < 0 ? -1 : (int)(wait_s * 1000) + 1);
+        bool agent_call = ex->agent && (fds[agent_fd].revents & POLLIN);
         free(fds);
+        if (agent_call) /* a job's buildkite-agent: answered while the job waits */
+            bk_agent_server_serve(ex->agent);
         if (ex->self_pipe)
             drain_self_pipe();
         t = now();

@@ -4,7 +4,7 @@
  *
  * Contract: bk_executor_new() borrows the scheduler (the caller frees it
  * after the executor) and copies the configuration's strings. It creates
- * `work_dir`/{logs,spool,shim} (work_dir must exist). bk_executor_run()
+ * `work_dir`/logs (work_dir must exist). bk_executor_run()
  * runs until the scheduler says the build is done: up to `nagents` steps at
  * once, agent i working in `checkouts[i]` (one shared store). Each command
  * step's environment, in increasing precedence: the step's `env`; the
@@ -16,15 +16,13 @@
  * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
  * (the sandbox is killed: outcome timed-out). Output goes to
  * work_dir/logs/<id>.log.
- * Uploads: the harness calls bk_executor_upload() (typically from the
- * `step_done` callback, which runs after a step exits and before the
- * scheduler hears its result). A step may also run `buildkite-agent
- * pipeline upload [--no-interpolation] [FILE...]` (stdin without FILE): a
- * shim on PATH (after bin_dir) copies each file to the step's spool dir;
- * after the step exits, before `step_done`, the executor uploads them in
- * order, each right after the step, interpolated with the step's
- * environment. A failed shim upload fails the step (as a failing `pipeline
- * upload` command would), reason "pipeline upload failed: ...".
+ * The agent: with an agent server (agentserver.h), every job's
+ * environment also has BUILDKITE_AGENT_ENDPOINT ("unix:" and the server's
+ * socket, whose directory is bound read-only into the sandbox) and its own
+ * BUILDKITE_AGENT_ACCESS_TOKEN, and the run loop answers the job's
+ * `buildkite-agent` calls as they come (a pipeline upload inserts its steps
+ * at once, right after the job, as on Buildkite). bk_executor_upload()
+ * uploads a pipeline from outside the build (the static pipeline).
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
  * (bwrap's message) or the system fails, or (128+N) when stopped by signal
  * N (bk_executor_request_stop()); step failures are outcomes. On every
@@ -42,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buildkite/agentserver.h"
 #include "buildkite/scheduler.h"
 
 struct bk_executor;
@@ -64,7 +63,8 @@ struct bk_executor_config {
     const char *bin_dir;            /* first on PATH (or NULL) */
     const char *const *ro_paths;    /* extra read-only binds (NULL-terminated) or NULL */
     const char *const *rw_paths;    /* extra read-write binds or NULL */
-    const char *work_dir;           /* absolute; logs, spools, shim */
+    const char *work_dir;           /* absolute; the step logs */
+    struct bk_agent_server *agent;  /* borrowed, or NULL: no buildkite-agent */
     const char *branch, *commit, *build_id;
     const struct bk_env *extra_env; /* or NULL */
     bool no_interpolation;          /* uploads are not interpolated */

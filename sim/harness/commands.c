@@ -63,14 +63,18 @@ static int usage_from(struct lk_error *perr, const char *cmd)
 }
 
 static const char run_help[] =
-    "usage: lazykite-sim run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]\n"
-    "                        [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]\n"
+    "usage: lazykite-sim run FIXTURE [--generator CMD | --generation-step CMD] [--agents N]\n"
+    "                        [--unblock all|none|GLOB] [--branch REF] [--gc-drvs]\n"
+    "                        [--report FILE] [--keep DIR] [--nix sim]\n"
     "Play FIXTURE end to end: a git checkout of its depot, the static pipeline\n"
-    "(ci/static-pipeline.yml) on the simulated Buildkite with the generator in the\n"
-    "construction phase, then check every invariant and the fixture's expectations.\n\n"
-    "  --generator CMD  the generation step's command (writes pipeline/<phase>-chunk-<n>.json;\n"
-    "                   may upload build chunks itself with buildkite-agent pipeline upload);\n"
-    "                   $LAZYKITE_PARENT_MAP names the parent target map when there is one\n"
+    "ci/pipeline.yml, unmodified, on the simulated Buildkite with its generation\n"
+    "step in the construction phase, then check every invariant and the fixture's\n"
+    "expectations.\n\n"
+    "  --generator CMD  run CMD where the pipeline runs `lazykite generate` (the same\n"
+    "                   arguments appended); it writes pipeline/<phase>-chunk-<n>.json and\n"
+    "                   the pipeline's own lines upload them\n"
+    "  --generation-step CMD  CMD is the whole generation step's command: it uploads\n"
+    "                   its chunks (buildkite-agent pipeline upload) and artifacts itself\n"
     "  --agents N       run N steps at once, each agent in its own checkout\n"
     "  --unblock WHAT   unblock all block steps, none, or those whose label matches GLOB\n"
     "  --branch REF     BUILDKITE_BRANCH (default: the fixture's branch)\n"
@@ -87,9 +91,10 @@ int sim_cmd_run(int argc, char **argv)
     opt.unblock = -1;
     opt.gc_drvs = -1;
     const char *report = NULL;
-    enum { R_GENERATOR = 1, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
+    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
     static const struct cliopt run_options[] = {
-        { "generator", 0, true, R_GENERATOR }, { "agents", 0, true, R_AGENTS },
+        { "generator", 0, true, R_GENERATOR }, { "generation-step", 0, true, R_GENSTEP },
+        { "agents", 0, true, R_AGENTS },
         { "unblock", 0, true, R_UNBLOCK },     { "branch", 0, true, R_BRANCH },
         { "gc-drvs", 0, false, R_GC_DRVS },    { "report", 0, true, R_REPORT },
         { "keep", 0, true, R_KEEP },           { "nix", 0, true, R_NIX },
@@ -107,6 +112,9 @@ int sim_cmd_run(int argc, char **argv)
             return 0;
         case R_GENERATOR:
             opt.generator = val;
+            break;
+        case R_GENSTEP:
+            opt.generation_step = val;
             break;
         case R_AGENTS: {
             char *end;
@@ -153,6 +161,8 @@ int sim_cmd_run(int argc, char **argv)
     }
     if (!opt.fixture_path)
         return usage("run", "%s", "expected a FIXTURE");
+    if (opt.generator && opt.generation_step)
+        return usage("run", "%s", "--generator and --generation-step exclude each other");
     struct lk_error err = LK_ERROR_INIT;
     char *root = NULL, *build = NULL;
     struct sim_play_result res;

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildkite/agentserver.h"
+#include "buildkite/artifacts.h"
 #include "buildkite/env.h"
 #include "buildkite/executor.h"
 #include "buildkite/bkpipeline.h"
@@ -18,14 +20,16 @@
 #include "harness/proc.h"
 #include "harness/schema.h"
 #include "harness/treesnap.h"
+#include "digest.h"
+#include "quote.h"
 #include "nix/eventlog.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
 #define GEN_KEY "pipeline-gen"
-#define DUCK_KEY ":duck:"
-#define RELEASE_KEY "release-upload"
+#define PIPELINE_FILE "ci/pipeline.yml"
 #define BUILD_ID "00000000-0000-4000-8000-000000000001"
+#define PARENT_BUILD_ID "00000000-0000-4000-8000-000000000000"
 
 /* What the callbacks record per scheduler node. */
 struct node_state {
@@ -42,11 +46,11 @@ struct play {
     const struct sim_play_options *opt;
     struct sim_play_result *res;
     struct bk_sched *sched;
-    char *work, *artifacts, *store, *state, *log, *bin;
+    char *work, *observed, *store, *state, *log, *bin;
     struct checkouts co; /* the agents' checkouts */
     size_t nagents;
     char *branch;
-    int gen_id, duck_id, release_id;
+    int gen_id;
     size_t count_at_gen_start, count_after_gen;
     bool gen_started;
     struct node_state *nodes;
@@ -56,7 +60,9 @@ struct play {
     bool gc_drvs;
     struct bk_env upload_env;  /* what an upload interpolates with */
     struct bk_env extra_env;   /* what every step gets beyond Buildkite's own */
-    char *rundir, *inputs, *execdir, *parent_map;
+    char *rundir, *execdir, *agent_dir;
+    struct bk_artifacts *artifacts;   /* every simulated build's */
+    struct bk_agent_server *agent;
     struct bk_executor *ex;
 };
 
@@ -98,11 +104,11 @@ int sim_locate(char **root, char **build, struct lk_error *err)
     *strrchr(exe, '/') = '\0'; /* the binary's directory */
     char *up = xasprintf("%s/..", exe);
     char *root_dir, *build_dir;
-    if (has(up, "core/nix/manifest.nix") && has(up, "ci/static-pipeline.yml")) {
+    if (has(up, "core/nix/manifest.nix") && has(up, "ci/pipeline.yml")) {
         /* a source tree: <root>/build/lazykite-sim */
         root_dir = xstrdup(up);
         build_dir = xstrdup(exe);
-    } else if (has(up, "share/lazykite/ci/static-pipeline.yml")) {
+    } else if (has(up, "share/lazykite/ci/pipeline.yml")) {
         /* an installation, wherever it was moved: <prefix>/bin/lazykite-sim */
         root_dir = xasprintf("%s/share/lazykite", up);
         build_dir = xasprintf("%s/libexec/lazykite", up);
@@ -120,9 +126,9 @@ int sim_locate(char **root, char **build, struct lk_error *err)
         build_dir = xstrdup(b);
     }
     char *rr = realpath(root_dir, NULL), *bb = realpath(build_dir, NULL);
-    if (!rr || !bb || !has(rr, "ci/static-pipeline.yml") || !has(bb, "nixsim")) {
+    if (!rr || !bb || !has(rr, "ci/pipeline.yml") || !has(bb, "nixsim")) {
         lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                "cannot find lazykite-sim's data (%s: ci/static-pipeline.yml) and programs (%s: "
+                "cannot find lazykite-sim's data (%s: ci/pipeline.yml) and programs (%s: "
                 "nixsim, lazykite); set LAZYKITE_ROOT and LAZYKITE_BUILD",
                 root_dir, build_dir);
         free(rr);
@@ -145,20 +151,42 @@ static int mkdir_one(const char *path, struct lk_error *err)
     return 0;
 }
 
+/* The programs every step finds first on PATH: nixsim's tool names,
+ * lazykite and the simulated buildkite-agent. With --generator CMD,
+ * `lazykite` is a wrapper that runs CMD (the arguments of `lazykite
+ * generate` appended) for `generate` and the real lazykite otherwise, so
+ * the pipeline's own line runs the generator under test. */
 static int make_bin(struct play *p, struct lk_error *err)
 {
-    const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite" };
-    const char *targets[] = { "nixsim", "nixsim", "nixsim", "lazykite" };
+    const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite", "buildkite-agent" };
+    const char *targets[] = { "nixsim", "nixsim", "nixsim", "lazykite", "buildkite-agent" };
     if (mkdir_one(p->bin, err) < 0)
         return -1;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
         char *link = xasprintf("%s/%s", p->bin, names[i]);
         int rc = 0;
-        if (access(target, X_OK) < 0)
+        if (access(target, X_OK) < 0) {
             rc = lk_fail(err, LK_EXIT_FAIL, target, NULL, "not built (run make)");
-        else if (symlink(target, link) < 0)
+        } else if (i == 3 && p->opt->generator) {
+            struct strbuf sh = STRBUF_INIT;
+            sb_adds(&sh, "#!/bin/sh\n# lazykite-sim --generator: `lazykite generate ARGS` runs the generator\n"
+                         "if [ \"${1-}\" = generate ] && [ -z \"${LAZYKITE_SIM_IN_GENERATOR-}\" ]; then\n"
+                         "    shift\n    export LAZYKITE_SIM_IN_GENERATOR=1\n    exec /bin/sh -c ");
+            struct strbuf cmd = STRBUF_INIT;
+            sb_addf(&cmd, "%s \"$@\"", p->opt->generator);
+            quote_shell_word(&sh, sb_str(&cmd));
+            sb_adds(&sh, " lazykite-generate \"$@\"\nfi\nexec ");
+            quote_shell_word(&sh, target);
+            sb_adds(&sh, " \"$@\"\n");
+            rc = file_write_atomic(link, sh.buf, sh.len, err);
+            if (rc == 0 && chmod(link, 0755) < 0)
+                rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "chmod");
+            sb_release(&sh);
+            sb_release(&cmd);
+        } else if (symlink(target, link) < 0) {
             rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "symlink");
+        }
         free(target);
         free(link);
         if (rc < 0)
@@ -167,7 +195,10 @@ static int make_bin(struct play *p, struct lk_error *err)
     return 0;
 }
 
-static int write_parent_map(struct play *p, const char *path, struct lk_error *err)
+/* The fixture's `unchanged:` targets as the drvmap.json of a passed parent
+ * build, in the artifact store: the generation step fetches it as it would
+ * on Buildkite (`buildkite-agent artifact download --build`). */
+static int seed_parent_build(struct play *p, struct lk_error *err)
 {
     const struct fixture *f = p->res->fixture;
     const struct depot *d = p->res->depot;
@@ -184,7 +215,8 @@ static int write_parent_map(struct play *p, const char *path, struct lk_error *e
     }
     char *text = json_dumps(map, JSON_SORT_KEYS | JSON_INDENT(2));
     json_decref(map);
-    int rc = file_write_atomic(path, text, strlen(text), err);
+    int rc = bk_artifacts_add(p->artifacts, PARENT_BUILD_ID, "0", GEN_KEY, ":llama:", "pipeline/drvmap.json",
+                              text, strlen(text), err);
     free(text);
     return rc;
 }
@@ -226,10 +258,12 @@ static int cmp_chunk(const void *a, const void *b)
     return x->number < y->number ? -1 : x->number > y->number;
 }
 
-/* Read <artifacts>/pipeline/<phase>-chunk-<n>.json into obs.chunks. */
-static void collect_chunks(struct play *p)
+/* Keep what the generation step left in its checkout's pipeline/ (read
+ * for the invariants, whatever the step uploaded) and read its chunks,
+ * <phase>-chunk-<n>.json, into obs.chunks. */
+static void collect_chunks(struct play *p, const char *checkout)
 {
-    char *dir = xasprintf("%s/pipeline", p->artifacts);
+    char *dir = xasprintf("%s/pipeline", checkout);
     DIR *dh = opendir(dir);
     if (dh) {
         struct dirent *de;
@@ -243,11 +277,19 @@ static void collect_chunks(struct play *p)
             if (ndig == 0 || num + ndig != name + len - 5)
                 continue;
             char *phase = xstrndup(name, (size_t)(mark - name));
-            char *path = xasprintf("%s/%s", dir, name);
-            json_t *doc = json_load_file(path, 0, NULL);
-            obs_chunk_add(&p->res->obs, name, phase, strtol(num, NULL, 10), doc, path);
+            char *from = xasprintf("%s/%s", dir, name), *kept = xasprintf("%s/%s", p->observed, name);
+            char *text = NULL;
+            size_t tlen = 0;
+            struct lk_error e = LK_ERROR_INIT;
+            json_t *doc = NULL;
+            if (file_read(from, &text, &tlen, &e) == 0 && file_write_atomic(kept, text, tlen, &e) == 0)
+                doc = json_loadb(text, tlen, 0, NULL);
+            lk_error_clear(&e);
+            obs_chunk_add(&p->res->obs, name, phase, strtol(num, NULL, 10), doc, kept);
+            free(text);
             free(phase);
-            free(path);
+            free(from);
+            free(kept);
         }
         closedir(dh);
     }
@@ -255,30 +297,6 @@ static void collect_chunks(struct play *p)
     sort_ctx = p;
     if (p->res->obs.n_chunks > 1)
         qsort(p->res->obs.chunks, p->res->obs.n_chunks, sizeof(struct obs_chunk), cmp_chunk);
-}
-
-/* Upload chunks whose phase is (build) or is not (release) "build", last-first, after `id`. */
-static void upload_chunks(struct play *p, struct bk_executor *ex, int id, bool build)
-{
-    struct sim_observed *o = &p->res->obs;
-    for (size_t k = o->n_chunks; k-- > 0;) {
-        const struct obs_chunk *c = &o->chunks[k];
-        if (!strcmp(c->phase, "build") != build)
-            continue;
-        char *text;
-        size_t len;
-        struct lk_error err = LK_ERROR_INIT;
-        if (file_read(c->path, &text, &len, &err) == 0) {
-            bk_executor_upload(ex, id, c->name, text, len, &p->upload_env, &err);
-            free(text);
-        }
-        if (err.status) {
-            char *m = lk_error_format(&err);
-            obs_strv_add(&o->upload_errors, &o->n_upload_errors, m);
-            free(m);
-        }
-        lk_error_clear(&err);
-    }
 }
 
 /* nix-store --delete every .drv of the depot that the store holds. */
@@ -334,14 +352,6 @@ static void on_step_env(void *ctx, const struct bk_step *step, int id, size_t ag
         p->gen_started = true;
         p->count_at_gen_start = bk_sched_count(p->sched);
     }
-    if (id == p->duck_id) {
-        size_t failed = 0, n = bk_sched_count(p->sched);
-        for (size_t i = 0; i < n; i++)
-            failed += bk_outcome_is_failure(bk_sched_outcome(p->sched, (int)i));
-        char num[32];
-        snprintf(num, sizeof num, "%zu", failed);
-        bk_env_set(env, "LAZYKITE_FAILED_JOBS", num);
-    }
 }
 
 /* Whether a step's output (len bytes) has an "error: " line of a nixsim
@@ -367,6 +377,7 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     struct node_state *ns = node(p, id);
     const char *checkout = p->co.dirs[r->agent];
     (void)err;
+    (void)ex;
     char *text = NULL;
     size_t len = 0;
     struct lk_error ignore = LK_ERROR_INIT;
@@ -391,27 +402,12 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
         o->gen_exit = r->exit_status;
         free(o->gen_output);
         o->gen_output = text ? xstrndup(text, len) : NULL;
-        /* the step's artifact: pipeline/ leaves the checkout */
-        char *from = xasprintf("%s/pipeline", checkout), *to = xasprintf("%s/pipeline", p->artifacts);
-        file_remove_tree(to);
-        struct stat sb;
-        if (lstat(from, &sb) == 0 && rename(from, to) < 0) {
-            char *m = xasprintf("cannot keep %s: %s", from, strerror(errno));
-            obs_strv_add(&o->upload_errors, &o->n_upload_errors, m);
-            free(m);
-        }
-        free(from);
-        free(to);
-        collect_chunks(p);
+        collect_chunks(p, checkout);
         o->generator_uploaded = bk_sched_count(p->sched) > p->count_at_gen_start;
-        if (r->exit_status == 0 && !o->generator_uploaded)
-            upload_chunks(p, ex, id, true);
         p->count_after_gen = bk_sched_count(p->sched);
         if (p->gc_drvs)
             delete_drvs(p);
     }
-    if (id == p->release_id && o->gen_exit == 0)
-        upload_chunks(p, ex, id, false);
     free(text);
     free(ns->result_link);
     free(ns->script_link);
@@ -423,12 +419,17 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     return 0;
 }
 
-/* The static pipeline, interpolated, with the generator command in place. */
+/* ci/pipeline.yml, interpolated, as the build's first upload: unmodified,
+ * but for the generation step's command under --generation-step. */
 static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
 {
-    char *path = xasprintf("%s/ci/static-pipeline.yml", p->opt->root);
+    char *path = xasprintf("%s/" PIPELINE_FILE, p->opt->root);
+    char *text = NULL;
+    size_t len = 0;
     struct bk_load_options lo = { true, &p->upload_env };
-    struct bk_pipeline *pl = bk_pipeline_load_file(path, &lo, err);
+    struct bk_pipeline *pl = NULL;
+    if (file_read(path, &text, &len, err) == 0)
+        pl = bk_pipeline_load(path, text, len, &lo, err);
     if (pl) {
         struct bk_step *gen = NULL;
         for (size_t i = 0; i < pl->nsteps; i++)
@@ -440,12 +441,18 @@ static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
             pl = NULL;
         } else {
             p->res->obs.static_pipeline = json_deep_copy(pl->raw);
-            if (p->opt->generator) {
+            char hex[SHA256_HEX_LEN + 1];
+            sha256_hex(text, len, hex);
+            const char *gs = p->opt->generation_step;
+            p->res->pipeline = json_pack("{s:s, s:s, s:o}", "file", PIPELINE_FILE, "sha256", hex,
+                                         "generation_step", gs ? json_string(gs) : json_null());
+            if (gs) {
                 free(gen->command);
-                gen->command = xstrdup(p->opt->generator);
+                gen->command = xstrdup(gs);
             }
         }
     }
+    free(text);
     free(path);
     return pl;
 }
@@ -546,7 +553,7 @@ static void play_settings(struct play *p)
 {
     const struct sim_play_options *opt = p->opt;
     const struct fixture *f = p->res->fixture;
-    p->gen_id = p->duck_id = p->release_id = -1;
+    p->gen_id = -1;
     p->nagents = (size_t)(opt->agents > 0 ? opt->agents : f->run.agents > 0 ? f->run.agents : 1);
     p->gc_drvs = opt->gc_drvs >= 0 ? opt->gc_drvs : f->run.gc_drvs > 0;
     p->res->agents = (int)p->nagents;
@@ -567,8 +574,10 @@ static void play_settings(struct play *p)
     }
 }
 
-/* The work directory and what goes in it: store, state, artifacts, the
- * run's log, the bin directory, the checkouts, the parent map. */
+/* The work directory and what goes in it: store, state, the artifact
+ * store (with the parent build's drvmap.json when the fixture lists
+ * unchanged targets), the agent's socket, the run's log, the bin
+ * directory, the checkouts. */
 static int play_prepare(struct play *p, struct lk_error *err)
 {
     int rc = make_work_dir(p, err);
@@ -576,23 +585,24 @@ static int play_prepare(struct play *p, struct lk_error *err)
         p->store = xasprintf("%s/store", p->work);
         p->state = xasprintf("%s/state", p->work);
         p->bin = xasprintf("%s/bin", p->work);
-        p->artifacts = xasprintf("%s/artifacts", p->work);
+        p->observed = xasprintf("%s/observed", p->work);
         p->rundir = xasprintf("%s/run", p->work);
         p->log = xasprintf("%s/realisations.jsonl", p->rundir);
-        p->inputs = xasprintf("%s/inputs", p->work);
         p->execdir = xasprintf("%s/exec", p->work);
-        const char *dirs[] = { p->store, p->state, p->artifacts, p->rundir, p->inputs, p->execdir };
-        for (size_t i = 0; i < 6 && rc == 0; i++)
+        p->agent_dir = xasprintf("%s/agent", p->work);
+        char *arts = xasprintf("%s/artifacts", p->work);
+        const char *dirs[] = { p->store, p->state, arts, p->observed, p->rundir, p->execdir, p->agent_dir };
+        for (size_t i = 0; i < 7 && rc == 0; i++)
             rc = mkdir_one(dirs[i], err);
+        p->artifacts = bk_artifacts_new(arts);
+        free(arts);
     }
     if (rc == 0)
         rc = make_bin(p, err);
     if (rc == 0)
         rc = checkouts_make(&p->co, p->res->fixture, p->work, p->nagents, err);
-    if (rc == 0 && p->res->fixture->n_unchanged) {
-        p->parent_map = xasprintf("%s/parent-map.json", p->inputs);
-        rc = write_parent_map(p, p->parent_map, err);
-    }
+    if (rc == 0 && p->res->fixture->n_unchanged)
+        rc = seed_parent_build(p, err);
     bk_env_set(&p->upload_env, "BUILDKITE", "true");
     bk_env_set(&p->upload_env, "CI", "true");
     bk_env_set(&p->upload_env, "BUILDKITE_BRANCH", p->branch);
@@ -611,11 +621,18 @@ static int play_build(struct play *p, struct lk_error *err)
     so.unblock = (enum bk_unblock)unblock;
     so.unblock_glob = opt->unblock_glob;
     p->sched = bk_sched_new(&so);
+    char *sock = xasprintf("%s/agent.sock", p->agent_dir);
+    p->agent = bk_agent_server_new(sock, BUILD_ID, p->sched, p->artifacts, err);
+    free(sock);
+    if (!p->agent)
+        return -1;
     bk_env_set(&p->extra_env, "NIXSIM_STORE", "/nix/store");
     bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
-    if (p->parent_map)
-        bk_env_set(&p->extra_env, "LAZYKITE_PARENT_MAP", p->parent_map);
+    /* the build's own variable naming its parent build, as a user or a
+     * trigger sets it when the build is created */
+    if (p->res->fixture->n_unchanged)
+        bk_env_set(&p->extra_env, "LAZYKITE_PARENT_BUILD", PARENT_BUILD_ID);
     /* lazykite --eval finds manifest.nix beside its binary in a source tree;
      * a build directory elsewhere (LAZYKITE_BUILD) is told the tree's. */
     char *manifest_nix = xasprintf("%s/core/nix/manifest.nix", opt->root);
@@ -624,7 +641,7 @@ static int play_build(struct play *p, struct lk_error *err)
     free(manifest_nix);
     /* the source tree (manifest.nix, generators under test) and the
      * build directory (lazykite, nixsim) read-only */
-    const char *ro[] = { opt->root, opt->build, p->inputs, NULL };
+    const char *ro[] = { opt->root, opt->build, NULL };
     const char *rw[] = { p->rundir, NULL };
     struct bk_executor_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -640,6 +657,7 @@ static int play_build(struct play *p, struct lk_error *err)
     cfg.commit = p->co.commit;
     cfg.build_id = BUILD_ID;
     cfg.extra_env = &p->extra_env;
+    cfg.agent = p->agent;
     cfg.step_env = on_step_env;
     cfg.step_done = on_step_done;
     cfg.ctx = p;
@@ -650,12 +668,36 @@ static int play_build(struct play *p, struct lk_error *err)
     if (!pl || bk_sched_upload(p->sched, -1, pl, &first, &count, err) != 0)
         return -1;
     p->gen_id = bk_sched_find(p->sched, GEN_KEY);
-    p->duck_id = bk_sched_find(p->sched, DUCK_KEY);
-    p->release_id = bk_sched_find(p->sched, RELEASE_KEY);
     double t0 = now();
     int rc = bk_executor_run(p->ex, err);
     p->res->seconds = now() - t0;
     return rc;
+}
+
+/* What the build's jobs did through buildkite-agent: the failed pipeline
+ * uploads (for pipeline-valid), and for the report the meta-data,
+ * annotations, calls and artifacts. */
+static void record_agent(struct play *p)
+{
+    struct sim_observed *o = &p->res->obs;
+    json_t *rec = bk_agent_server_record(p->agent), *call;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "calls"), i, call) {
+        const char *cmd = json_string_value(json_object_get(call, "command"));
+        const char *why = json_string_value(json_object_get(call, "error"));
+        if (cmd && !strcmp(cmd, "pipeline-upload") && why)
+            obs_strv_add(&o->upload_errors, &o->n_upload_errors, why);
+    }
+    size_t n;
+    const struct bk_artifact *all = bk_artifacts_all(p->artifacts, &n);
+    json_t *arts = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append_new(arts, json_pack("{s:s, s:s, s:o, s:s, s:I}", "build", all[i].build_id, "job",
+                                              all[i].job_id, "step", all[i].step_key ? json_string(all[i].step_key) : json_null(),
+                                              "path", all[i].path, "size", (json_int_t)all[i].size));
+    json_object_set_new(rec, "artifacts", arts);
+    json_decref(p->res->agent);
+    p->res->agent = rec;
 }
 
 /* What the build did, and every check of it. */
@@ -663,6 +705,7 @@ static int play_check(struct play *p, struct lk_error *err)
 {
     struct sim_play_result *res = p->res;
     observe(p, p->ex);
+    record_agent(p);
     if (obs_read_log(&res->obs, p->log, err) != 0)
         return -1;
     schema_validate(p->opt->root, &res->obs, &res->schema_path);
@@ -676,6 +719,8 @@ static int play_check(struct play *p, struct lk_error *err)
 static void play_release(struct play *p)
 {
     bk_executor_free(p->ex);
+    bk_agent_server_free(p->agent);
+    bk_artifacts_free(p->artifacts);
     bk_sched_free(p->sched);
     bk_env_release(&p->extra_env);
     bk_env_release(&p->upload_env);
@@ -699,11 +744,10 @@ static void play_release(struct play *p)
     free(p->store);
     free(p->state);
     free(p->bin);
-    free(p->artifacts);
+    free(p->observed);
+    free(p->agent_dir);
     free(p->log);
     free(p->branch);
-    free(p->inputs);
-    free(p->parent_map);
     free(p->execdir);
     free(p->rundir);
 }
@@ -736,5 +780,7 @@ void sim_play_result_free(struct sim_play_result *res)
     free(res->branch);
     free(res->work_dir);
     free(res->schema_path);
+    json_decref(res->pipeline);
+    json_decref(res->agent);
     memset(res, 0, sizeof(*res));
 }

@@ -1,6 +1,8 @@
 /* play — one fixture played end to end: git checkouts of the fixture depot,
- * the static pipeline (ci/static-pipeline.yml) on the simulated Buildkite
- * with the generator in the construction phase, then every invariant.
+ * the static pipeline ci/pipeline.yml, unmodified, on the simulated
+ * Buildkite (its generation step, key "pipeline-gen", in the construction
+ * phase), then every invariant. The harness uploads nothing itself: the
+ * pipeline's own commands do, through the simulated buildkite-agent.
  *
  * Contract: sim_play() loads the fixture (bad input: status 2, placed),
  * makes a fresh work dir (`keep`, which must not exist or be empty, or a
@@ -8,10 +10,13 @@
  *   src/            the exported depot (default.nix, depot.yaml, .gitignore), a git repo
  *   agent-<i>/      one clone per agent (its build directory)
  *   store/ state/   the nixsim store and state; run/realisations.jsonl the event log
- *   bin/            nix-store, nix-build, nix-instantiate -> nixsim; lazykite
- *   inputs/         parent-map.json (read-only in the sandbox)
- *   artifacts/pipeline/  the generated chunks, taken from the generation step
- *   exec/           the executor's logs and spools
+ *   bin/            nix-store, nix-build, nix-instantiate -> nixsim; lazykite (with
+ *                   --generator, a wrapper running the generator for `generate`);
+ *                   buildkite-agent (the simulated agent)
+ *   artifacts/      the artifact store of the build (and of its parent build)
+ *   agent/          the socket the jobs' buildkite-agent talks to
+ *   observed/       the chunks the generation step left in its checkout's pipeline/
+ *   exec/           the executor's step logs
  * plays the build (steps in bwrap sandboxes: see executor.h), observes it
  * (observed.h) and computes the invariants and expectations (invariants.h)
  * into `res`. Returns 0 when the build could be played (whatever it found),
@@ -33,7 +38,8 @@
 
 struct sim_play_options {
     const char *fixture_path;
-    const char *generator;     /* NULL: the static pipeline's own command */
+    const char *generator;     /* NULL: lazykite; else runs for `lazykite generate` */
+    const char *generation_step; /* NULL: the pipeline's; else the generation step's command */
     int agents;                /* 0: the fixture's run.agents (default 1) */
     int unblock;               /* -1: the fixture's; else an enum bk_unblock */
     const char *unblock_glob;  /* BK_UNBLOCK_GLOB */
@@ -55,12 +61,14 @@ struct sim_play_result {
     char *work_dir;            /* NULL once removed */
     char *schema_path;
     double seconds;            /* wall time of the build */
+    json_t *pipeline;          /* {"file", "sha256", "generation_step"} as played (report) */
+    json_t *agent;             /* what the jobs did through buildkite-agent (report) */
 };
 
 int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, struct lk_error *err);
 void sim_play_result_free(struct sim_play_result *res);
 
-/* The data root (ci/static-pipeline.yml, core/nix/manifest.nix,
+/* The data root (ci/pipeline.yml, core/nix/manifest.nix,
  * sim/harness/schemacheck.py, fixtures/) and the directory of the programs
  * the steps run (nixsim, lazykite): $LAZYKITE_ROOT / $LAZYKITE_BUILD, else
  * from the running binary — a source tree (<root>/build/lazykite-sim), an

@@ -123,8 +123,10 @@ static json_t *str_or_null(const char *s)
 /* The JSON report (every field described in sim/harness/report.schema.json):
  * {"format": REPORT_FORMAT, "version", "fixture", "depot", "branch", "agents", "generator" (null: the static
  *  pipeline's), "gc_drvs", "seconds", "ok",
- *  "generation": {"exit_status", "uploaded_by": "generator"|"harness",
- *                 "chunks": [names in generation order], "upload_errors": [...]},
+ *  "pipeline": {"file", "sha256", "generation_step" (null: the file's)},
+ *  "generation": {"exit_status", "chunks": [names in generation order],
+ *                 "upload_errors": [...]},
+ *  "agent": {"meta_data", "annotations", "calls", "artifacts"},
  *  "schema": {"validated": bool, "valid": bool|null, "note"},
  *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
  *             "outcome", "reason", "agent", "seconds", "exit_status",
@@ -187,18 +189,20 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
         json_array_append_new(chunks, json_string(o->chunks[i].name));
     for (size_t i = 0; i < o->n_upload_errors; i++)
         json_array_append_new(uerr, json_string(o->upload_errors[i]));
-    json_t *gen = json_pack("{s:o, s:s, s:o, s:o}", "exit_status",
+    json_t *gen = json_pack("{s:o, s:o, s:o}", "exit_status",
                             o->gen_ran && o->gen_exit >= 0 ? json_integer(o->gen_exit) : json_null(),
-                            "uploaded_by", o->generator_uploaded ? "generator" : "harness", "chunks", chunks,
-                            "upload_errors", uerr);
+                            "chunks", chunks, "upload_errors", uerr);
     json_t *schema = json_pack("{s:b, s:o, s:o}", "validated", o->schema_state >= 0, "valid",
                                o->schema_state >= 0 ? json_boolean(o->schema_state == 0) : json_null(),
                                "note", str_or_null(o->schema_note));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    json_t *agent = res->agent ? json_deep_copy(res->agent) : json_null();
+    json_t *pipeline = res->pipeline ? json_deep_copy(res->pipeline) : json_null();
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
-                     res->seconds, "ok", res->ok, "generation", gen, "schema", schema, "steps", steps,
+                     res->seconds, "ok", res->ok, "pipeline", pipeline, "generation", gen, "agent", agent,
+                     "schema", schema, "steps", steps,
                      "invariants", invs, "not_checked", not_checked, "failure",
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
 }

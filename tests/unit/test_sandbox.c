@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildkite/artifacts.h"
 #include "buildkite/executor.h"
 #include "buildkite/sandbox.h"
 #include "fileio.h"
@@ -46,7 +47,7 @@ static int setup(void **state)
     snprintf(root, sizeof(root), "/tmp/lk-sandbox-test-XXXXXX");
     if (!mkdtemp(root))
         return -1;
-    const char *dirs[] = { "co1", "co2", "store", "state", "bin", "work", NULL };
+    const char *dirs[] = { "co1", "co2", "store", "state", "bin", "work", "agent", "artifacts", NULL };
     for (const char **d = dirs; *d; d++) {
         char *p = path(*d);
         mkdir(p, 0755);
@@ -64,7 +65,33 @@ static int setup(void **state)
     fclose(f);
     free(host);
     setenv("LK_HOST_ONLY", "leak", 1);
-    return 0;
+    /* the simulated buildkite-agent, built beside the unit tests
+     * (build/tests/ or build/san/tests/) */
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return -1;
+    exe[n] = '\0';
+    char *agent = NULL;
+    for (int up = 1; up <= 2 && !agent; up++) {
+        *strrchr(exe, '/') = '\0';
+        char *cand = xasprintf("%s/../buildkite-agent", exe);
+        if (access(cand, X_OK) == 0)
+            agent = cand;
+        else
+            free(cand);
+    }
+    /* a copy: the build directory is not in the sandbox */
+    char *copy = path("bin/buildkite-agent"), *data = NULL;
+    size_t len;
+    struct lk_error err = LK_ERROR_INIT;
+    int rc = agent && file_read(agent, &data, &len, &err) == 0 &&
+             file_write_atomic(copy, data, len, &err) == 0 && chmod(copy, 0755) == 0 ? 0 : -1;
+    lk_error_clear(&err);
+    free(data);
+    free(agent);
+    free(copy);
+    return rc;
 }
 
 static int teardown(void **state)
@@ -77,6 +104,8 @@ static int teardown(void **state)
 struct run {
     struct bk_sched *sched;
     struct bk_executor *ex;
+    struct bk_artifacts *arts;
+    struct bk_agent_server *agent;
     int rc;
     struct lk_error err;
     double seconds;
@@ -119,11 +148,20 @@ static void run_pipeline(struct run *r, const char *json, size_t agents, const c
     const char *cos[] = { co1, co2 };
     struct bk_env extra = BK_ENV_INIT;
     bk_env_set(&extra, "NIXSIM_STORE", st);
+    char *arts = path("artifacts"), *sock = path("agent/agent.sock");
+    unlink(sock);
+    r->arts = bk_artifacts_new(arts);
+    struct lk_error aerr = LK_ERROR_INIT;
+    r->agent = bk_agent_server_new(sock, "b-1", r->sched, r->arts, &aerr);
+    if (!r->agent)
+        fail_msg("agent server: %s", aerr.msg);
+    free(arts);
+    free(sock);
     struct bk_executor_config cfg = {
         .nagents = agents, .checkouts = cos, .store_dir = st, .state_dir = state, .bin_dir = bin,
         .work_dir = work, .branch = "refs/heads/canon", .commit = "0123abcd", .build_id = "b-1",
         .extra_env = &extra, .bwrap = bwrap, .minute_seconds = 1.0, .step_env = step_env,
-        .step_done = upload_hook, .no_pidfd = no_pidfd,
+        .step_done = upload_hook, .no_pidfd = no_pidfd, .agent = r->agent,
     };
     r->ex = bk_executor_new(&cfg, r->sched);
     struct lk_error err = LK_ERROR_INIT;
@@ -140,6 +178,8 @@ static void run_pipeline(struct run *r, const char *json, size_t agents, const c
 static void run_free(struct run *r)
 {
     bk_executor_free(r->ex);
+    bk_agent_server_free(r->agent);
+    bk_artifacts_free(r->arts);
     bk_sched_free(r->sched);
     lk_error_clear(&r->err);
 }
@@ -348,8 +388,14 @@ static void test_uploads(void **state)
     assert_string_equal(s, "from api /tmp\n");
     free(s);
     int bad = bk_sched_find(r.sched, "bad-upload");
-    assert_int_equal(bk_sched_outcome(r.sched, bad), BK_FAILED);
-    assert_non_null(strstr(bk_sched_reason(r.sched, bad), "pipeline upload failed: stdin.yml: /0/command"));
+    assert_int_equal(bk_sched_outcome(r.sched, bad), BK_FAILED); /* the agent exited 1 */
+    char *log = xstrdup(bk_executor_result(r.ex, bad)->log_path), *text;
+    size_t len;
+    struct lk_error e = LK_ERROR_INIT;
+    assert_int_equal(file_read(log, &text, &len, &e), 0);
+    assert_non_null(strstr(text, "fatal: Pipeline parsing of \"(stdin)\" failed ((stdin): /0/command"));
+    free(text);
+    free(log);
     assert_int_equal(outcome(&r, "last"), BK_WAITING_FAILED);
     run_free(&r);
 }
