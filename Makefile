@@ -173,10 +173,12 @@ run-built: all
 
 # What install writes, and uninstall removes (nothing else): the programs;
 # nixsim and its three tool names under LIBEXECDIR, with lazykite and the
-# simulated buildkite-agent beside it (what a simulated step runs); manifest.nix; and lazykite-sim's data in
-# DATADIR, laid out as in the source tree.
+# simulated buildkite-agent beside it (what a simulated step runs);
+# manifest.nix; lazykite-sim's data and the example depot (ci/example,
+# without its source-tree script) in DATADIR, laid out as in the source tree.
 INSTALL_DATA := ci/pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
-                sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml))
+                sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml)) \
+                ci/example/default.nix ci/example/.gitignore
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin
 	install -m 755 $(B)/lazykite $(B)/lazykite-sim $(DESTDIR)$(BINDIR)/
@@ -191,7 +193,7 @@ uninstall:
 	for n in nix-instantiate nix-store nix-build; do rm -f $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	rm -f $(DESTDIR)$(DATADIR)/manifest.nix
 	for f in $(INSTALL_DATA); do rm -f $(DESTDIR)$(DATADIR)/$$f; done
-	for d in $(DESTDIR)$(LIBEXECDIR)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/ci \
+	for d in $(DESTDIR)$(LIBEXECDIR)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/ci/example $(DESTDIR)$(DATADIR)/ci \
 	         $(DESTDIR)$(DATADIR)/core/nix $(DESTDIR)$(DATADIR)/core $(DESTDIR)$(DATADIR)/sim/harness \
 	         $(DESTDIR)$(DATADIR)/sim $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR); do \
 	    rmdir $$d 2>/dev/null || true; done
