@@ -115,7 +115,7 @@ let
             needsOutput = true;
           };
           # Release phase: uploaded once the build passed
-          # (ci/static-pipeline.yml); runs on main only, after someone
+          # (ci/pipeline.yml); runs on main only, after someone
           # answers the prompt.
           deploy = {
             label = "Deploy";

@@ -153,9 +153,10 @@ static int mkdir_one(const char *path, struct lk_error *err)
 
 /* The programs every step finds first on PATH: nixsim's tool names,
  * lazykite and the simulated buildkite-agent. With --generator CMD,
- * `lazykite` is a wrapper that runs CMD (the arguments of `lazykite
- * generate` appended) for `generate` and the real lazykite otherwise, so
- * the pipeline's own line runs the generator under test. */
+ * `lazykite` is a wrapper that runs `sh -c CMD` (the arguments of
+ * `lazykite generate` its positional parameters) for `generate` and the
+ * real lazykite otherwise, so the pipeline's own line runs the generator
+ * under test. */
 static int make_bin(struct play *p, struct lk_error *err)
 {
     const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite", "buildkite-agent" };
@@ -173,9 +174,7 @@ static int make_bin(struct play *p, struct lk_error *err)
             sb_adds(&sh, "#!/bin/sh\n# lazykite-sim --generator: `lazykite generate ARGS` runs the generator\n"
                          "if [ \"${1-}\" = generate ] && [ -z \"${LAZYKITE_SIM_IN_GENERATOR-}\" ]; then\n"
                          "    shift\n    export LAZYKITE_SIM_IN_GENERATOR=1\n    exec /bin/sh -c ");
-            struct strbuf cmd = STRBUF_INIT;
-            sb_addf(&cmd, "%s \"$@\"", p->opt->generator);
-            quote_shell_word(&sh, sb_str(&cmd));
+            quote_shell_word(&sh, p->opt->generator);
             sb_adds(&sh, " lazykite-generate \"$@\"\nfi\nexec ");
             quote_shell_word(&sh, target);
             sb_adds(&sh, " \"$@\"\n");
@@ -183,7 +182,6 @@ static int make_bin(struct play *p, struct lk_error *err)
             if (rc == 0 && chmod(link, 0755) < 0)
                 rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "chmod");
             sb_release(&sh);
-            sb_release(&cmd);
         } else if (symlink(target, link) < 0) {
             rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "symlink");
         }

@@ -1,28 +1,43 @@
 # lib.sh — shared by the negative-control generators in tests/mutants/.
 #
 # Each mutant is a pipeline generator for `lazykite-sim run --generator`:
-# it runs in the fixture's checkout (the current directory) with lazykite,
-# the fake Nix and buildkite-agent on PATH, lets the real generator write
-# its chunks into pipeline/, and then re-introduces one known bug with a
-# small text transformation. Only POSIX sh, sed and awk are used (the step
-# sandbox may have no python3 and no jq).
+# it runs where ci/pipeline.yml runs `lazykite generate` (in the fixture's
+# checkout, with lazykite, the fake Nix and buildkite-agent on PATH, and
+# that command's arguments), lets the real generator write its chunks into
+# pipeline/, and then re-introduces one known bug with a small text
+# transformation; the pipeline's own lines upload what it wrote. A mutant
+# run with `--generation-step` is the whole generation step and uploads
+# itself. Only POSIX sh, sed and awk are used (the step sandbox may have no
+# python3 and no jq).
 #
 # Functions:
-#   mutant_generate        lazykite generate --eval . -o pipeline, with
-#                          --parent-map "$LAZYKITE_PARENT_MAP" when that is set
-#                          (as ci/static-pipeline.yml does); exits on failure
+#   mutant_generate        lazykite generate with the arguments the pipeline
+#                          gave (--eval . -o pipeline [--parent-map FILE]), or
+#                          `--eval . -o pipeline` when run as the whole step;
+#                          exits on failure
 #   chunk_steps FILE       print each top-level step of a chunk file (lazykite's
 #                          one-line `{"steps":[...]}`) as one line of JSON
 #   chunk_join             read step lines on stdin, print `{"steps":[a,b,...]}`
 
 set -eu
 
+# The mutant's own arguments (those of `lazykite generate`), one a line.
+mutant_args=$(printf '%s\n' "$@")
+
 mutant_generate() {
-    if [ -n "${LAZYKITE_PARENT_MAP-}" ]; then
-        lazykite generate --eval . -o pipeline --parent-map "$LAZYKITE_PARENT_MAP"
-    else
+    if [ -z "$mutant_args" ]; then
         lazykite generate --eval . -o pipeline
+        return
     fi
+    old_ifs=$IFS
+    IFS='
+'
+    set -f
+    # shellcheck disable=SC2086
+    set -- $mutant_args
+    set +f
+    IFS=$old_ifs
+    lazykite generate "$@"
 }
 
 # Splits at the commas of the top-level `steps` array: depth counts `{` and
