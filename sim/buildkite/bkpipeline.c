@@ -74,55 +74,73 @@ void bk_pipeline_free(struct bk_pipeline *p)
 
 static const char *const TOP_KEYS[] = { "steps", "env", "agents", "notify", "priority", NULL };
 
-struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t len,
-                                     const struct bk_load_options *opts, struct lk_error *err)
+/* Text to tree, its top level checked and (opts->interpolate) interpolated:
+ * a new reference, or NULL with the error reported. L->marks is the
+ * caller's to release, either way. */
+static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
+                         const struct bk_load_options *opts)
 {
-    struct bk_loader L = { file, NULL, 0, err };
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
-    size_t fl = strlen(file);
-    bool json = (fl >= 5 && !strcmp(file + fl - 5, ".json")) || (i < len && (text[i] == '{' || text[i] == '['));
-    json_t *root = json ? load_json(&L, text, len) : bk_yaml_tree(&L, text, len);
-    if (!root) {
-        json_decref(L.marks);
+    size_t fl = strlen(L->file);
+    bool json = (fl >= 5 && !strcmp(L->file + fl - 5, ".json")) || (i < len && (text[i] == '{' || text[i] == '['));
+    json_t *root = json ? load_json(L, text, len) : bk_yaml_tree(L, text, len);
+    if (!root)
         return NULL;
-    }
-    struct bk_pipeline *p = xcalloc(1, sizeof(*p));
-    p->file = xstrdup(file);
-    json_t *steps = NULL;
     if (json_is_object(root)) {
         const char *k;
         json_t *x;
         json_object_foreach(root, k, x) {
             if (!bk_name_in_list(TOP_KEYS, k)) {
                 char *cp = lk_pointer_join("", k);
-                bk_bad(&L, cp, "unknown top-level key \"%s\" (expected steps, env, agents, notify, priority)", k);
+                bk_bad(L, cp, "unknown top-level key \"%s\" (expected steps, env, agents, notify, priority)", k);
                 free(cp);
                 goto fail;
             }
         }
-        steps = json_object_get(root, "steps");
+        json_t *steps = json_object_get(root, "steps");
         if (!json_is_array(steps)) {
-            bk_bad(&L, steps ? "/steps" : "", "expected a list of steps under \"steps\"");
+            bk_bad(L, steps ? "/steps" : "", "expected a list of steps under \"steps\"");
             goto fail;
         }
     } else if (!json_is_array(root)) {
-        bk_bad(&L, "", "expected a pipeline: a mapping with \"steps\" or a list of steps");
+        bk_bad(L, "", "expected a pipeline: a mapping with \"steps\" or a list of steps");
         goto fail;
     }
     if (opts && opts->interpolate) {
-        json_t *n = bk_interpolate_document(&L, root, opts->env);
-        if (!n)
-            goto fail;
+        json_t *n = bk_interpolate_document(L, root, opts->env);
         json_decref(root);
-        root = n;
-        steps = json_is_object(root) ? json_object_get(root, "steps") : root;
-    } else if (!steps) {
-        steps = root;
+        return n;
     }
+    return root;
+fail:
+    json_decref(root);
+    return NULL;
+}
+
+json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
+                              const struct bk_load_options *opts, struct lk_error *err)
+{
+    struct bk_loader L = { file, NULL, 0, err };
+    json_t *root = load_tree(&L, text, len, opts);
+    json_decref(L.marks);
+    return root;
+}
+
+struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t len,
+                                     const struct bk_load_options *opts, struct lk_error *err)
+{
+    struct bk_loader L = { file, NULL, 0, err };
+    json_t *root = load_tree(&L, text, len, opts);
+    if (!root) {
+        json_decref(L.marks);
+        return NULL;
+    }
+    struct bk_pipeline *p = xcalloc(1, sizeof(*p));
+    p->file = xstrdup(file);
     p->raw = root;
-    root = NULL;
+    json_t *steps = json_is_object(root) ? json_object_get(root, "steps") : root;
     if (json_is_object(p->raw) && bk_get_env(&L, p->raw, "env", "", &p->env) < 0)
         goto fail;
     p->steps = xcalloc(json_array_size(steps) + 1, sizeof(*p->steps));
@@ -140,7 +158,6 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     json_decref(L.marks);
     return p;
 fail:
-    json_decref(root);
     json_decref(L.marks);
     bk_pipeline_free(p);
     return NULL;

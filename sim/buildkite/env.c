@@ -50,6 +50,18 @@ void bk_env_merge_missing(struct bk_env *dst, const struct bk_env *src)
             bk_env_set(dst, src->names[i], src->values[i]);
 }
 
+void bk_env_set_envp(struct bk_env *env, char *const *envp)
+{
+    for (; envp && *envp; envp++) {
+        const char *eq = strchr(*envp, '=');
+        if (!eq)
+            continue;
+        char *name = xstrndup(*envp, (size_t)(eq - *envp));
+        bk_env_set(env, name, eq + 1);
+        free(name);
+    }
+}
+
 char **bk_env_to_envp(const struct bk_env *env)
 {
     char **envp = xcalloc(env->n + 1, sizeof(*envp));

@@ -159,6 +159,49 @@ static void test_interpolation_values(void **state)
              "u.yml: 3:14: interpolation failed: $NEED: please set it");
 }
 
+/* The document alone: interpolated as bk_pipeline_load() does, steps the
+ * simulation does not run kept; the top level still checked. */
+static void test_load_tree(void **state)
+{
+    (void)state;
+    struct bk_env env = BK_ENV_INIT;
+    char *envp[] = { "WHO=world", "EMPTY=", "A=b=c", "NOEQUALS", NULL };
+    bk_env_set_envp(&env, envp);
+    assert_int_equal(env.n, 3);
+    assert_string_equal(bk_env_get(&env, "WHO"), "world");
+    assert_string_equal(bk_env_get(&env, "EMPTY"), "");
+    assert_string_equal(bk_env_get(&env, "A"), "b=c");
+    assert_null(bk_env_get(&env, "NOEQUALS"));
+    const char *text = "{\"env\": {\"E\": \"$WHO!\"}, \"steps\": [{\"command\": \"echo $$HOME $E\", "
+                       "\"plugins\": [{\"docker#v5\": {\"image\": \"$A\"}}], \"if\": \"x\"}]}";
+    struct bk_load_options o = { true, &env };
+    struct lk_error err = LK_ERROR_INIT;
+    json_t *doc = bk_pipeline_load_tree("t.json", text, strlen(text), &o, &err);
+    assert_non_null(doc);
+    char *got = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(got, "{\"env\":{\"E\":\"world!\"},\"steps\":[{\"command\":\"echo $HOME world!\","
+                             "\"if\":\"x\",\"plugins\":[{\"docker#v5\":{\"image\":\"b=c\"}}]}]}");
+    free(got);
+    json_decref(doc);
+    o.interpolate = false;
+    doc = bk_pipeline_load_tree("t.json", text, strlen(text), &o, &err);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "steps"), 0),
+                                                          "command")), "echo $$HOME $E");
+    json_decref(doc);
+    o.interpolate = true;
+    const char *yaml = "steps: [{command: \"${NOPE?}\"}]\n";
+    assert_null(bk_pipeline_load_tree("t.yml", yaml, strlen(yaml), &o, &err));
+    char *line = lk_error_format(&err);
+    assert_string_equal(line, "t.yml: 1:19: interpolation failed: $NOPE: not set");
+    free(line);
+    lk_error_clear(&err);
+    const char *bad = "{\"stepz\": []}";
+    assert_null(bk_pipeline_load_tree("t.json", bad, strlen(bad), &o, &err));
+    assert_non_null(strstr(err.msg, "unknown top-level key"));
+    lk_error_clear(&err);
+    bk_env_release(&env);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -262,7 +305,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_steps), cmocka_unit_test(test_yaml),
-        cmocka_unit_test(test_interpolation_values),
+        cmocka_unit_test(test_interpolation_values), cmocka_unit_test(test_load_tree),
         cmocka_unit_test(test_errors), cmocka_unit_test(test_deep_yaml),
         cmocka_unit_test(test_validate),
     };
