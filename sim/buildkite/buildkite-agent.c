@@ -44,6 +44,8 @@
 
 #define PROG "buildkite-agent"
 
+extern char **environ;
+
 static const char usage_text[] =
     "usage: buildkite-agent pipeline upload [FILE...] [--no-interpolation] [--dry-run]\n"
     "       buildkite-agent artifact upload PATTERNS\n"
@@ -161,7 +163,7 @@ static int upload_one(const char *name, char *text, size_t len, bool interpolate
 {
     if (dry_run) {
         struct bk_env env = BK_ENV_INIT;
-        bk_env_from_environ(&env);
+        bk_env_set_envp(&env, environ);
         struct bk_load_options o = { interpolate, &env };
         struct lk_error err = LK_ERROR_INIT;
         struct bk_pipeline *p = bk_pipeline_load(name, text, len, &o, &err);
@@ -182,18 +184,15 @@ static int upload_one(const char *name, char *text, size_t len, bool interpolate
     fprintf(stderr, "Reading pipeline config from \"%s\"\n", name);
     struct msg req = { json_pack("{s:s, s:s, s:b}", "command", "pipeline-upload", "name", name,
                                  "interpolate", interpolate), NULL, 0, 0 };
+    struct bk_env penv = BK_ENV_INIT; /* the agent interpolates with its job's environment */
+    bk_env_set_envp(&penv, environ);
     json_t *env = json_object();
-    extern char **environ;
-    for (char **e = environ; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        char *k = eq ? xstrndup(*e, (size_t)(eq - *e)) : NULL;
-        json_t *v = eq ? json_string(eq + 1) : NULL;
-        if (k && v)
-            json_object_set_new(env, k, v);
-        else
-            json_decref(v);
-        free(k);
+    for (size_t i = 0; i < penv.n; i++) {
+        json_t *v = json_string(penv.values[i]); /* NULL for a value that is not UTF-8: left out */
+        if (v)
+            json_object_set_new(env, penv.names[i], v);
     }
+    bk_env_release(&penv);
     json_object_set_new(req.hdr, "env", env);
     msg_blob(&req, text, len);
     return request(&req);

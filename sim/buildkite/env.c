@@ -90,17 +90,3 @@ void bk_env_release(struct bk_env *env)
     env->names = env->values = NULL;
     env->n = env->alloc = 0;
 }
-
-extern char **environ;
-
-void bk_env_from_environ(struct bk_env *env)
-{
-    for (char **e = environ; *e; e++) {
-        const char *eq = strchr(*e, '=');
-        if (!eq)
-            continue;
-        char *name = xstrndup(*e, (size_t)(eq - *e));
-        bk_env_set(env, name, eq + 1);
-        free(name);
-    }
-}

@@ -30,7 +30,5 @@ void bk_env_merge_missing(struct bk_env *dst, const struct bk_env *src);
 char **bk_env_to_envp(const struct bk_env *env);
 void bk_envp_free(char **envp);
 void bk_env_release(struct bk_env *env);
-/* Set every variable of this process's environment in `env`. */
-void bk_env_from_environ(struct bk_env *env);
 
 #endif

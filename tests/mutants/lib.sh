@@ -12,8 +12,9 @@
 #
 # Functions:
 #   mutant_generate        lazykite generate with the arguments the pipeline
-#                          gave (--eval . -o pipeline [--parent-map FILE]), or
-#                          `--eval . -o pipeline` when run as the whole step;
+#                          gave (--eval . -o pipeline [--parent-map FILE]); run
+#                          as the whole step, `--eval . -o pipeline` and the
+#                          parent build's map as ci/pipeline.yml fetches it;
 #                          exits on failure
 #   chunk_steps FILE       print each top-level step of a chunk file (lazykite's
 #                          one-line `{"steps":[...]}`) as one line of JSON
@@ -25,8 +26,16 @@ set -eu
 mutant_args=$(printf '%s\n' "$@")
 
 mutant_generate() {
-    if [ -z "$mutant_args" ]; then
-        lazykite generate --eval . -o pipeline
+    if [ -z "$mutant_args" ]; then # the whole step: fetch the parent map as ci/pipeline.yml does
+        set -- --eval . -o pipeline
+        if [ -n "${LAZYKITE_PARENT_BUILD-}" ]; then
+            parent=$(mktemp -d)
+            if buildkite-agent artifact download pipeline/drvmap.json "$parent" \
+                --build "$LAZYKITE_PARENT_BUILD" --step pipeline-gen; then
+                set -- "$@" --parent-map "$parent/pipeline/drvmap.json"
+            fi
+        fi
+        lazykite generate "$@"
         return
     fi
     old_ifs=$IFS
