@@ -188,16 +188,17 @@ install: all
 	for n in nix-instantiate nix-store nix-build; do ln -sf ../nixsim $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
 	for f in $(INSTALL_DATA); do install -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
+	install -D -m 755 sim/nix/post-build-hook $(DESTDIR)$(DATADIR)/sim/nix/post-build-hook
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lazykite $(DESTDIR)$(BINDIR)/lazykite-sim
 	rm -f $(DESTDIR)$(LIBEXECDIR)/nixsim $(DESTDIR)$(LIBEXECDIR)/lazykite $(DESTDIR)$(LIBEXECDIR)/buildkite-agent
 	for n in nix-instantiate nix-store nix-build; do rm -f $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	rm -f $(DESTDIR)$(DATADIR)/manifest.nix
-	for f in $(INSTALL_DATA); do rm -f $(DESTDIR)$(DATADIR)/$$f; done
+	for f in $(INSTALL_DATA) sim/nix/post-build-hook; do rm -f $(DESTDIR)$(DATADIR)/$$f; done
 	for d in $(DESTDIR)$(LIBEXECDIR)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/ci/example $(DESTDIR)$(DATADIR)/ci \
 	         $(DESTDIR)$(DATADIR)/core/nix $(DESTDIR)$(DATADIR)/core $(DESTDIR)$(DATADIR)/sim/harness \
-	         $(DESTDIR)$(DATADIR)/sim $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR); do \
+	         $(DESTDIR)$(DATADIR)/sim/nix $(DESTDIR)$(DATADIR)/sim $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR); do \
 	    rmdir $$d 2>/dev/null || true; done
 
 clean:

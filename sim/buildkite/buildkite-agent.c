@@ -292,9 +292,12 @@ static bool glob_match(const char *pat, const char *path)
     return glob_match(pat + pl + 1, path + sl + 1);
 }
 
-/* Every regular file under `dir` ("" for the working directory). */
-static void walk(const char *dir, char ***out, size_t *n, size_t *alloc)
+/* Every regular file under `dir` ("" for the working directory),
+ * following links to directories (at most 32 deep). */
+static void walk(const char *dir, char ***out, size_t *n, size_t *alloc, int depth)
 {
+    if (depth > 32)
+        return;
     DIR *d = opendir(*dir ? dir : ".");
     struct dirent *de;
     while (d && (de = readdir(d))) {
@@ -302,10 +305,10 @@ static void walk(const char *dir, char ***out, size_t *n, size_t *alloc)
             continue;
         char *p = *dir ? xasprintf("%s/%s", dir, de->d_name) : xstrdup(de->d_name);
         struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            walk(p, out, n, alloc);
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            walk(p, out, n, alloc, depth + 1);
             free(p);
-        } else if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        } else if (S_ISREG(sb.st_mode)) {
             XGROW(*out, *alloc, *n + 1);
             (*out)[(*n)++] = p;
         } else {
@@ -339,7 +342,7 @@ static int artifact_upload(int argc, char **argv)
             return not_simulated("artifact upload of an absolute path");
         }
         if (!walked) {
-            walk("", &all, &nall, &aall);
+            walk("", &all, &nall, &aall, 0);
             qsort(all, nall, sizeof(*all), cmp_str);
             walked = true;
         }

@@ -41,7 +41,7 @@ struct bk_executor {
     struct bk_sched *sched;
     struct agent *agents;
     size_t nagents;
-    char *store_dir, *state_dir, *bin_dir, *work_dir, *agent_dir;
+    char *store_dir, *store_at, *state_dir, *bin_dir, *work_dir, *agent_dir;
     struct bk_agent_server *agent;
     char **ro_paths, **rw_paths;
     char *branch, *commit, *build_id;
@@ -102,6 +102,7 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
         ex->agents[i].pidfd = -1;
     }
     ex->store_dir = dupn(cfg->store_dir);
+    ex->store_at = dupn(cfg->store_at);
     ex->state_dir = dupn(cfg->state_dir);
     ex->bin_dir = dupn(cfg->bin_dir);
     ex->work_dir = xstrdup(cfg->work_dir);
@@ -152,6 +153,7 @@ void bk_executor_free(struct bk_executor *ex)
     }
     free(ex->results);
     free(ex->store_dir);
+    free(ex->store_at);
     free(ex->state_dir);
     free(ex->bin_dir);
     free(ex->work_dir);
@@ -251,7 +253,7 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     for (size_t i = 0; ex->ro_paths[i] && nro < 1024; i++)
         ro[nro++] = ex->ro_paths[i];
     struct bk_sandbox_spec spec = {
-        st->command, a->checkout, ex->store_dir, ex->state_dir, ex->bin_dir, NULL,
+        st->command, a->checkout, ex->store_dir, ex->store_at, ex->state_dir, ex->bin_dir, NULL,
         ro, rw, &a->env, log, ex->bwrap,
     };
     int rc = bk_sandbox_start(&spec, &a->proc, err);

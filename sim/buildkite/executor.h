@@ -58,7 +58,8 @@ struct bk_step_result {
 struct bk_executor_config {
     size_t nagents;
     const char *const *checkouts;   /* nagents absolute directories */
-    const char *store_dir;          /* bound at /nix/store (or NULL) */
+    const char *store_dir;          /* bound at store_at (or NULL) */
+    const char *store_at;           /* NULL: /nix/store; "/nix" for a real Nix tree */
     const char *state_dir;          /* or NULL */
     const char *bin_dir;            /* first on PATH (or NULL) */
     const char *const *ro_paths;    /* extra read-only binds (NULL-terminated) or NULL */

@@ -100,7 +100,7 @@ int bk_sandbox_start(const struct bk_sandbox_spec *spec, struct bk_sandbox_proc 
     for (const char *const *d = sysdirs; *d; d++)
         system_dir(&a, *d);
     if (spec->store_dir)
-        args3(&a, "--bind", spec->store_dir, "/nix/store");
+        args3(&a, "--bind", spec->store_dir, spec->store_at ? spec->store_at : "/nix/store");
     if (spec->state_dir)
         args3(&a, "--bind", spec->state_dir, spec->state_dir);
     /* the read-only binds, each but those inside another (a bind mount

@@ -8,7 +8,7 @@
  * other namespaces shared), --die-with-parent, --new-session, a fresh
  * /proc and /dev, a private tmpfs /tmp; /usr and /etc read-only, /bin,
  * /sbin, /lib* read-only (or as the same symlinks); the store directory
- * read-write at /nix/store; the state directory, the checkout and every
+ * read-write at /nix/store (or `store_at`); the state directory, the checkout and every
  * `rw_paths` read-write at their own paths; the bin directory, `ro_paths`
  * read-only at their own paths (one below another is not bound again: it
  * is already there, read-only); the checkout is the working directory.
@@ -37,7 +37,8 @@
 struct bk_sandbox_spec {
     const char *command;
     const char *checkout;          /* required, absolute */
-    const char *store_dir;         /* at /nix/store, or NULL */
+    const char *store_dir;         /* bound at store_at, or NULL */
+    const char *store_at;          /* NULL: /nix/store (nixsim); /nix for real Nix's whole tree */
     const char *state_dir;         /* or NULL */
     const char *bin_dir;           /* first on PATH, or NULL */
     const char *path_extra;        /* more PATH entries (":"-separated), or NULL */

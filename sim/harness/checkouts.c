@@ -15,7 +15,7 @@
 #include "xalloc.h"
 
 static const char *const gitignore =
-    "result\nresult-*\n/" CHECKOUT_SCRIPT_LINK "\n/" CHECKOUT_SCRIPT_LINK "-*\n/pipeline/\n";
+    "result\nresult-*\n/" CHECKOUT_SCRIPT_LINK "\n/" CHECKOUT_SCRIPT_LINK "-*\n/pipeline\n";
 
 static int git(const char *dir, const char *const *args, char **out, struct lk_error *err)
 {

@@ -9,6 +9,7 @@
 
 #include "buildkite/executor.h"
 #include "cliopt.h"
+#include "harness/backends.h"
 #include "harness/play.h"
 #include "harness/report.h"
 #include "xalloc.h"
@@ -65,7 +66,7 @@ static int usage_from(struct lk_error *perr, const char *cmd)
 static const char run_help[] =
     "usage: lazykite-sim run FIXTURE [--generator CMD | --generation-step CMD] [--agents N]\n"
     "                        [--unblock all|none|GLOB] [--branch REF] [--gc-drvs]\n"
-    "                        [--report FILE] [--keep DIR] [--nix sim]\n"
+    "                        [--report FILE] [--keep DIR] [--nix sim|real|both]\n"
     "Play FIXTURE end to end: a git checkout of its depot, the static pipeline\n"
     "ci/pipeline.yml, unmodified, on the simulated Buildkite with its generation\n"
     "step in the construction phase, then check every invariant and the fixture's\n"
@@ -81,7 +82,10 @@ static const char run_help[] =
     "  --gc-drvs        delete the .drv files after construction (the gc-fallback check)\n"
     "  --report FILE    write the JSON report to FILE (atomically)\n"
     "  --keep DIR       keep the work dir (checkouts, store, logs, chunks) in DIR\n"
-    "  --nix sim        the simulated Nix (the only one `run` supports)\n"
+    "                   (with --nix both: DIR/sim and DIR/real)\n"
+    "  --nix WHICH      sim: nixsim (the default); real: Debian's Nix over a private store of\n"
+    "                   the run; both: nixsim, then real Nix, and every difference between\n"
+    "                   the two (chunks, outcomes, builds, verdicts) is a failure\n"
     "Defaults for --agents, --unblock and --gc-drvs come from the fixture's `run`.\n"
     "Exit status: 0 all expectations met, 1 a violation or unmet expectation, 2 bad input.\n";
 
@@ -91,6 +95,7 @@ int sim_cmd_run(int argc, char **argv)
     opt.unblock = -1;
     opt.gc_drvs = -1;
     const char *report = NULL;
+    int nix = SIM_NIX_SIM;
     enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
     static const struct cliopt run_options[] = {
         { "generator", 0, true, R_GENERATOR }, { "generation-step", 0, true, R_GENSTEP },
@@ -147,8 +152,8 @@ int sim_cmd_run(int argc, char **argv)
             opt.keep = val;
             break;
         case R_NIX:
-            if (strcmp(val, "sim"))
-                return usage("run", "--nix: only 'sim' is supported by run, got '%s'", val);
+            if ((nix = backends_parse(val)) < 0)
+                return usage("run", "--nix: expected sim, real or both, got '%s'", val);
             break;
         case CLIOPT_OPERAND:
             if (opt.fixture_path)
@@ -165,7 +170,7 @@ int sim_cmd_run(int argc, char **argv)
         return usage("run", "%s", "--generator and --generation-step exclude each other");
     struct lk_error err = LK_ERROR_INIT;
     char *root = NULL, *build = NULL;
-    struct sim_play_result res;
+    struct backends_result res;
     memset(&res, 0, sizeof res);
     int status;
     catch_stop_signals();
@@ -175,23 +180,36 @@ int sim_cmd_run(int argc, char **argv)
     } else {
         opt.root = root;
         opt.build = build;
-        if (sim_play(&opt, &res, &err) < 0) {
+        if (backends_play(&opt, (enum sim_nix)nix, &res, &err) < 0) {
             if (!bk_executor_stop_signal())
                 lk_error_print(&err, prog, stderr);
             status = err.status;
         } else if (bk_executor_stop_signal()) {
             status = 0;
         } else {
-            report_print(&res, opt.generator, stdout);
             status = res.ok ? 0 : LK_EXIT_FAIL;
-            if (report && report_write(&res, opt.generator, report, &err) < 0) {
+            if (res.played_sim && res.played_real && !res.sim.ok) { /* the real run's table follows */
+                printf("on nixsim:\n");
+                report_print(&res.sim, opt.generator, stdout);
+                printf("\non real Nix:\n");
+            }
+            if (res.shown)
+                report_print(res.shown, opt.generator, stdout);
+            if (res.not_on_real)
+                printf("%s: not run on real Nix: %s\n", opt.fixture_path, res.not_on_real);
+            for (size_t i = 0; i < res.n_diffs; i++)
+                printf("%s%s\n", i ? "  " : "\nnixsim and real Nix differ:\n  ", res.diffs[i]);
+            if (res.played_sim && res.played_real && !res.n_diffs)
+                printf("nixsim and real Nix agree: the same chunks, outcomes, builds and verdicts\n");
+            if (report && res.shown &&
+                report_write(res.shown, opt.generator, res.diffs, report, &err) < 0) {
                 lk_error_print(&err, prog, stderr);
                 status = err.status;
             }
         }
     }
     fflush(stdout);
-    sim_play_result_free(&res);
+    backends_free(&res);
     lk_error_clear(&err);
     free(root);
     free(build);
@@ -200,8 +218,10 @@ int sim_cmd_run(int argc, char **argv)
 
 int sim_cmd_check(int argc, char **argv)
 {
-    enum { C_HELP = 1 };
-    static const struct cliopt check_options[] = { { "help", 'h', false, C_HELP }, CLIOPT_TABLE_END };
+    enum { C_HELP = 1, C_NIX };
+    static const struct cliopt check_options[] = { { "help", 'h', false, C_HELP }, { "nix", 0, true, C_NIX },
+                                                   CLIOPT_TABLE_END };
+    int nix = SIM_NIX_SIM;
     struct cliopt_state st;
     cliopt_init(&st, argc, argv, check_options);
     struct lk_error perr = LK_ERROR_INIT;
@@ -214,11 +234,18 @@ int sim_cmd_check(int argc, char **argv)
             operands[n_operands++] = (char *)val;
             continue;
         }
+        if (id == C_NIX && (nix = backends_parse(val)) >= 0)
+            continue;
         free(operands);
+        if (id == C_NIX)
+            return usage("check", "--nix: expected sim, real or both, got '%s'", val);
         if (id == C_HELP) {
-            printf("usage: %s check [FIXTURE...]\n"
+            printf("usage: %s check [--nix sim|real|both] [FIXTURE...]\n"
                    "Run every fixture (default: fixtures/*.yaml of the source tree) and print a\n"
-                   "summary; exit 0 only if every fixture meets its expectations.\n",
+                   "summary; exit 0 only if every fixture meets its expectations.\n"
+                   "  --nix WHICH  sim (the default), real, or both and compared (see run -h); a\n"
+                   "               fixture that real Nix does not play (run.nix: [sim]) is\n"
+                   "               listed with its reason, never counted as passed on real Nix\n",
                    prog);
             return 0;
         }
@@ -248,7 +275,7 @@ int sim_cmd_check(int argc, char **argv)
         n = g.gl_pathc;
     }
     int status = 0;
-    size_t passed = 0;
+    size_t passed = 0, not_on_real = 0;
     struct strbuf_line { char *text; } *lines = xcalloc(n + 1, sizeof(*lines));
     catch_stop_signals();
     for (size_t i = 0; i < n && !bk_executor_stop_signal(); i++) {
@@ -258,9 +285,9 @@ int sim_cmd_check(int argc, char **argv)
         opt.gc_drvs = -1;
         opt.root = root;
         opt.build = build;
-        struct sim_play_result res;
+        struct backends_result both;
         const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
-        if (sim_play(&opt, &res, &err) < 0) {
+        if (backends_play(&opt, (enum sim_nix)nix, &both, &err) < 0) {
             if (!bk_executor_stop_signal())
                 lk_error_print(&err, prog, stderr);
             if (err.status > status)
@@ -269,7 +296,13 @@ int sim_cmd_check(int argc, char **argv)
                                       err.status == LK_EXIT_INPUT ? "BAD" : "ERROR", "-", "-", "-",
                                       "could not be played (see above)");
             lk_error_clear(&err);
+        } else if (!both.shown) { /* --nix real, a fixture real Nix does not play */
+            not_on_real++;
+            lines[i].text = xasprintf("%-34s %-7s %6s %6s %7s  not run on real Nix: %s", base, "-", "-", "-", "-",
+                                      both.not_on_real);
+            printf("%s: not run on real Nix: %s\n", files[i], both.not_on_real);
         } else {
+            const struct sim_play_result res = *both.shown;
             char viol[512] = "";
             size_t vl = 0;
             for (size_t k = 0; k < res.inv.n; k++)
@@ -280,14 +313,25 @@ int sim_cmd_check(int argc, char **argv)
                 ran += res.obs.steps[k].ran;
             for (size_t k = 0; k < res.obs.n_events; k++)
                 builds += !strcmp(res.obs.events[k].event, "build");
-            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet", base,
-                                      res.ok ? "ok" : "FAILED", ran, builds, res.seconds,
-                                      vl ? viol : "none", "; ", res.inv.n_unmet);
+            char *also = both.n_diffs ? xasprintf("; %zu difference(s) between nixsim and real Nix", both.n_diffs)
+                         : both.not_on_real ? xasprintf("; nixsim only: %s", both.not_on_real)
+                         : both.played_sim && both.played_real ? xstrdup("; nixsim and real Nix agree")
+                                                               : xstrdup("");
+            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet%s", base,
+                                      both.ok ? "ok" : "FAILED", ran, builds, res.seconds,
+                                      vl ? viol : "none", "; ", res.inv.n_unmet, also);
             /* a line as each fixture ends */
-            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s)\n", files[i], res.ok ? "ok" : "FAILED",
-                   res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s");
-            if (!res.ok) {
+            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s%s%s)\n", files[i], both.ok ? "ok" : "FAILED",
+                   res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s",
+                   both.played_real ? ", real Nix" : "", also);
+            free(also);
+            if (both.played_sim && both.played_real && !both.sim.ok)
+                report_print_problems(&both.sim, stdout);
+            if (!res.ok)
                 report_print_problems(&res, stdout);
+            for (size_t k = 0; k < both.n_diffs; k++)
+                printf("  differs: %s\n", both.diffs[k]);
+            if (!both.ok) {
                 if (status == 0)
                     status = LK_EXIT_FAIL;
             } else {
@@ -295,7 +339,7 @@ int sim_cmd_check(int argc, char **argv)
             }
             fflush(stdout);
         }
-        sim_play_result_free(&res);
+        backends_free(&both);
     }
     printf("\n%-34s %-7s %6s %6s %7s  %s\n", "FIXTURE", "RESULT", "STEPS", "BUILDS", "SECONDS",
            "INVARIANTS VIOLATED (expected or not)");
@@ -304,7 +348,10 @@ int sim_cmd_check(int argc, char **argv)
             printf("%s\n", lines[i].text);
         free(lines[i].text);
     }
-    printf("\n%zu of %zu fixture(s) met their expectations\n", passed, n);
+    printf("\n%zu of %zu fixture(s) met their expectations", passed, n);
+    if (not_on_real)
+        printf("; %zu not run on real Nix (listed above with their reasons)", not_on_real);
+    printf("\n");
     free(lines);
     if (n == 0) {
         fprintf(stderr, "%s: check: no fixtures found\n", prog);

@@ -65,6 +65,7 @@ void obs_free(struct sim_observed *o)
         free(o->chunks[i].name);
         free(o->chunks[i].phase);
         free(o->chunks[i].path);
+        free(o->chunks[i].sha256);
         json_decref(o->chunks[i].doc);
     }
     free(o->chunks);

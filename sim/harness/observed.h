@@ -66,6 +66,7 @@ struct obs_chunk {
     long number;     /* n */
     json_t *doc;     /* parsed JSON, or NULL when it is not JSON */
     char *path;      /* where it was kept (for schema validation) */
+    char *sha256;    /* of its bytes (hex), or NULL when it could not be read */
 };
 
 struct sim_observed {

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "harness/checkouts.h"
 #include "harness/proc.h"
+#include "harness/realnix.h"
 #include "harness/schema.h"
 #include "harness/treesnap.h"
 #include "digest.h"
@@ -62,6 +63,8 @@ struct play {
     struct bk_env extra_env;   /* what every step gets beyond Buildkite's own */
     char *rundir, *execdir, *agent_dir;
     struct bk_artifacts *artifacts;   /* every simulated build's */
+    bool real;                        /* --nix real */
+    struct realnix rn;
     struct bk_agent_server *agent;
     struct bk_executor *ex;
 };
@@ -163,7 +166,7 @@ static int make_bin(struct play *p, struct lk_error *err)
     const char *targets[] = { "nixsim", "nixsim", "nixsim", "lazykite", "buildkite-agent" };
     if (mkdir_one(p->bin, err) < 0)
         return -1;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = p->real ? 3 : 0; i < 5; i++) { /* real Nix: its own programs, on PATH */
         char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
         char *link = xasprintf("%s/%s", p->bin, names[i]);
         int rc = 0;
@@ -261,7 +264,12 @@ static int cmp_chunk(const void *a, const void *b)
  * <phase>-chunk-<n>.json, into obs.chunks. */
 static void collect_chunks(struct play *p, const char *checkout)
 {
-    char *dir = xasprintf("%s/pipeline", checkout);
+    /* pipeline/ may be a link into the store (a Nix generator's out-link) */
+    char *link = read_link(p, checkout, "pipeline");
+    char *dir = link && !strncmp(link, "/nix/store/", 11)
+                    ? xasprintf("%s/%s", p->real ? p->rn.store : p->store, link + 11)
+                    : xasprintf("%s/pipeline", checkout);
+    free(link);
     DIR *dh = opendir(dir);
     if (dh) {
         struct dirent *de;
@@ -280,10 +288,15 @@ static void collect_chunks(struct play *p, const char *checkout)
             size_t tlen = 0;
             struct lk_error e = LK_ERROR_INIT;
             json_t *doc = NULL;
-            if (file_read(from, &text, &tlen, &e) == 0 && file_write_atomic(kept, text, tlen, &e) == 0)
+            char hex[SHA256_HEX_LEN + 1] = "";
+            if (file_read(from, &text, &tlen, &e) == 0 && file_write_atomic(kept, text, tlen, &e) == 0) {
                 doc = json_loadb(text, tlen, 0, NULL);
+                sha256_hex(text, tlen, hex);
+            }
             lk_error_clear(&e);
             obs_chunk_add(&p->res->obs, name, phase, strtol(num, NULL, 10), doc, kept);
+            if (*hex)
+                p->res->obs.chunks[p->res->obs.n_chunks - 1].sha256 = xstrdup(hex);
             free(text);
             free(phase);
             free(from);
@@ -309,7 +322,7 @@ static void delete_drvs(struct play *p)
     argv[k++] = "--delete";
     for (size_t i = n; i-- > 0;) { /* dependants first */
         const char *path = depot_drv_at(d, i)->drv_path;
-        char *host = xasprintf("%s/%s", p->store, path + 11);
+        char *host = xasprintf("%s/%s", p->real ? p->rn.store : p->store, path + 11);
         if (access(host, F_OK) == 0)
             argv[k++] = path;
         free(host);
@@ -322,7 +335,8 @@ static void delete_drvs(struct play *p)
     char *out = NULL;
     struct lk_error err = LK_ERROR_INIT;
     if (k > 2) {
-        int st = proc_run(argv, p->work, env, &out, &err);
+        int st = p->real ? realnix_delete(&p->rn, argv + 2, k - 2, &out, &err)
+                         : proc_run(argv, p->work, env, &out, &err);
         if (st != 0) {
             free(o->gc_error);
             o->gc_error = st < 0 ? lk_error_format(&err) : xstrdup(out ? out : "");
@@ -411,6 +425,11 @@ static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct 
     free(ns->script_link);
     ns->result_link = read_link(p, checkout, "result");
     ns->script_link = read_link(p, checkout, CHECKOUT_SCRIPT_LINK);
+    if (p->real) { /* what real Nix does not log, from its store */
+        const char *links[] = { ns->result_link, ns->script_link };
+        realnix_step_done(&p->rn, p->log, id == p->gen_id ? "construction" : "execution", ns->step_name,
+                          links, 2);
+    }
     ns->tree_checked = true;
     free(ns->tree);
     ns->tree = checkouts_check_tree(&p->co, r->agent, &ns->tree_by_git);
@@ -552,6 +571,8 @@ static void play_settings(struct play *p)
     const struct sim_play_options *opt = p->opt;
     const struct fixture *f = p->res->fixture;
     p->gen_id = -1;
+    p->real = opt->real_nix;
+    p->res->nix = p->real ? "real" : "sim";
     p->nagents = (size_t)(opt->agents > 0 ? opt->agents : f->run.agents > 0 ? f->run.agents : 1);
     p->gc_drvs = opt->gc_drvs >= 0 ? opt->gc_drvs : f->run.gc_drvs > 0;
     p->res->agents = (int)p->nagents;
@@ -580,7 +601,7 @@ static int play_prepare(struct play *p, struct lk_error *err)
 {
     int rc = make_work_dir(p, err);
     if (rc == 0) {
-        p->store = xasprintf("%s/store", p->work);
+        p->store = xasprintf("%s/store", p->work); /* nixsim's (real Nix: realnix.h) */
         p->state = xasprintf("%s/state", p->work);
         p->bin = xasprintf("%s/bin", p->work);
         p->observed = xasprintf("%s/observed", p->work);
@@ -595,6 +616,8 @@ static int play_prepare(struct play *p, struct lk_error *err)
         p->artifacts = bk_artifacts_new(arts);
         free(arts);
     }
+    if (rc == 0 && p->real)
+        rc = realnix_init(&p->rn, p->work, p->res->depot, err);
     if (rc == 0)
         rc = make_bin(p, err);
     if (rc == 0)
@@ -624,8 +647,15 @@ static int play_build(struct play *p, struct lk_error *err)
     free(sock);
     if (!p->agent)
         return -1;
-    bk_env_set(&p->extra_env, "NIXSIM_STORE", "/nix/store");
-    bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
+    if (p->real) {
+        char *hook = xasprintf("%s/sim/nix/post-build-hook", opt->root), *conf = realnix_config(hook);
+        bk_env_set(&p->extra_env, "NIX_CONFIG", conf);
+        free(hook);
+        free(conf);
+    } else {
+        bk_env_set(&p->extra_env, "NIXSIM_STORE", "/nix/store");
+        bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
+    }
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
     /* the build's own variable naming its parent build, as a user or a
      * trigger sets it when the build is created */
@@ -645,8 +675,9 @@ static int play_build(struct play *p, struct lk_error *err)
     memset(&cfg, 0, sizeof cfg);
     cfg.nagents = p->nagents;
     cfg.checkouts = (const char *const *)p->co.dirs;
-    cfg.store_dir = p->store;
-    cfg.state_dir = p->state;
+    cfg.store_dir = p->real ? p->rn.nix_dir : p->store;
+    cfg.store_at = p->real ? "/nix" : NULL;
+    cfg.state_dir = p->real ? NULL : p->state;
     cfg.bin_dir = p->bin;
     cfg.ro_paths = ro;
     cfg.rw_paths = rw;
@@ -719,6 +750,8 @@ static void play_release(struct play *p)
     bk_executor_free(p->ex);
     bk_agent_server_free(p->agent);
     bk_artifacts_free(p->artifacts);
+    if (p->real)
+        realnix_free(&p->rn);
     bk_sched_free(p->sched);
     bk_env_release(&p->extra_env);
     bk_env_release(&p->upload_env);
@@ -756,6 +789,11 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
     obs_init(&res->obs);
     if (fixture_load(opt->fixture_path, &res->fixture, err) < 0)
         return -1;
+    res->nix = opt->real_nix ? "real" : "sim";
+    if (opt->real_nix && !res->fixture->run.nix_real) {
+        res->not_played = res->fixture->run.nix_reason;
+        return 0;
+    }
     if (depot_from_fixture(res->fixture, &res->depot, err) < 0)
         return -1;
     struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT };

@@ -23,6 +23,9 @@
  * -1 with `err` when it could not (bad fixture or options: status 2; a
  * system or sandbox failure: status 1).
  *
+ * With `real_nix`, a fixture whose run.nix leaves real Nix out is not
+ * played: 0, and res->not_played says why.
+ *
  * Ownership: `res` owns everything in it (sim_play_result_free()); the
  * options are borrowed. */
 #ifndef LAZYKITE_SIM_PLAY_H
@@ -40,6 +43,7 @@ struct sim_play_options {
     const char *fixture_path;
     const char *generator;     /* NULL: lazykite; else runs for `lazykite generate` */
     const char *generation_step; /* NULL: the pipeline's; else the generation step's command */
+    bool real_nix;             /* --nix real: Debian's Nix over a private store (realnix.h) */
     int agents;                /* 0: the fixture's run.agents (default 1) */
     int unblock;               /* -1: the fixture's; else an enum bk_unblock */
     const char *unblock_glob;  /* BK_UNBLOCK_GLOB */
@@ -62,6 +66,9 @@ struct sim_play_result {
     char *schema_path;
     double seconds;            /* wall time of the build */
     json_t *pipeline;          /* {"file", "sha256", "generation_step"} as played (report) */
+    const char *nix;           /* "sim" or "real" (static) */
+    const char *not_played;    /* real Nix and a fixture that says `nix: [sim]`: its reason
+                                  (nothing was played; borrowed from the fixture) */
     json_t *agent;             /* what the jobs did through buildkite-agent (report) */
 };
 

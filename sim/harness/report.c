@@ -121,7 +121,8 @@ static json_t *str_or_null(const char *s)
 }
 
 /* The JSON report (every field described in sim/harness/report.schema.json):
- * {"format": REPORT_FORMAT, "version", "fixture", "depot", "branch", "agents", "generator" (null: the static
+ * {"format": REPORT_FORMAT, "version", "fixture", "depot", "nix": "sim"|"real",
+ *  "comparison": {"with": "sim", "differences": [...]} or null, "branch", "agents", "generator" (null: the static
  *  pipeline's), "gc_drvs", "seconds", "ok",
  *  "pipeline": {"file", "sha256", "generation_step" (null: the file's)},
  *  "generation": {"exit_status", "chunks": [names in generation order],
@@ -137,7 +138,7 @@ static json_t *str_or_null(const char *s)
  *  "not_checked": [ids of the invariants not checked],
  *  "failure": why the run failed whatever the invariants say, or null,
  *  "unmet": [...], "work_dir": kept dir or null} */
-json_t *report_json(const struct sim_play_result *res, const char *generator)
+json_t *report_json(const struct sim_play_result *res, const char *generator, char *const *diffs)
 {
     const struct sim_observed *o = &res->obs;
     json_t *steps = json_array();
@@ -197,9 +198,17 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                                "note", str_or_null(o->schema_note));
     json_t *agent = res->agent ? json_deep_copy(res->agent) : json_null();
     json_t *pipeline = res->pipeline ? json_deep_copy(res->pipeline) : json_null();
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    json_t *comparison = json_null();
+    if (diffs) {
+        json_t *list = json_array();
+        for (size_t i = 0; diffs[i]; i++)
+            json_array_append_new(list, json_string(diffs[i]));
+        comparison = json_pack("{s:s, s:o}", "with", "sim", "differences", list);
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
-                     res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
+                     res->fixture->path, "depot", res->fixture->depot, "nix", res->nix, "comparison", comparison,
+                     "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
                      res->seconds, "ok", res->ok, "pipeline", pipeline, "generation", gen, "agent", agent,
                      "schema", schema, "steps", steps,
@@ -207,10 +216,12 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
 }
 
-int report_write(const struct sim_play_result *res, const char *generator, const char *path,
-                 struct lk_error *err)
+int report_write(const struct sim_play_result *res, const char *generator, char *const *diffs,
+                 const char *path, struct lk_error *err)
 {
-    json_t *j = report_json(res, generator);
+    json_t *j = report_json(res, generator, diffs);
+    if (!j) /* a field json_pack could not take (not UTF-8): say so rather than write half */
+        return lk_fail(err, LK_EXIT_FAIL, path, NULL, "the report could not be encoded as JSON");
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     json_decref(j);
     size_t len = strlen(text);

@@ -24,8 +24,10 @@
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to);
 /* Only the invariants that are violated and the unmet expectations. */
 void report_print_problems(const struct sim_play_result *res, FILE *to);
-json_t *report_json(const struct sim_play_result *res, const char *generator);
-int report_write(const struct sim_play_result *res, const char *generator, const char *path,
-                 struct lk_error *err);
+/* `diffs`: the differences from the other Nix backend's run of the same
+ * fixture (NULL-terminated; NULL when there was no other run). */
+json_t *report_json(const struct sim_play_result *res, const char *generator, char *const *diffs);
+int report_write(const struct sim_play_result *res, const char *generator, char *const *diffs,
+                 const char *path, struct lk_error *err);
 
 #endif

@@ -197,8 +197,8 @@ static int load_expect(struct loader *L, struct ynode *n)
 
 static int load_run(struct loader *L, struct ynode *n)
 {
-    static const char *const fields[] = { "agents", "unblock", "gc_drvs", NULL };
-    struct ynode *v[3];
+    static const char *const fields[] = { "agents", "unblock", "gc_drvs", "nix", "nix_reason", NULL };
+    struct ynode *v[5];
     if (fx_get_fields(L, n, "run", fields, v) < 0)
         return -1;
     if (v[0]) {
@@ -211,6 +211,37 @@ static int load_run(struct loader *L, struct ynode *n)
         return -1;
     if (v[2] && fx_get_bool(L, v[2], "gc_drvs", &L->f->run.gc_drvs) < 0)
         return -1;
+    if (v[3]) {
+        char **names;
+        size_t k;
+        if (fx_get_string_list(L, v[3], "nix", &names, &k) < 0)
+            return -1;
+        int sim = 0, real = 0, bad = -1;
+        for (size_t i = 0; i < k; i++) {
+            if (!strcmp(names[i], "sim"))
+                sim = 1;
+            else if (!strcmp(names[i], "real"))
+                real = 1;
+            else if (bad < 0)
+                bad = (int)i;
+        }
+        char *word = bad >= 0 ? xstrdup(names[bad]) : NULL;
+        fx_free_strings(names, k);
+        if (word) {
+            int rc = fx_fail(L, v[3], "run.nix: unknown Nix '%s' (expected sim, real)", word);
+            free(word);
+            return rc;
+        }
+        if (!sim)
+            return fx_fail(L, v[3], "run.nix: every fixture plays on nixsim ('sim' must be listed)");
+        L->f->run.nix_real = real;
+    }
+    if (v[4] && fx_get_string(L, v[4], "nix_reason", &L->f->run.nix_reason) < 0)
+        return -1;
+    if (!L->f->run.nix_real && (!L->f->run.nix_reason || !*L->f->run.nix_reason))
+        return fx_fail(L, v[3], "run.nix: a fixture real Nix does not play needs run.nix_reason (why)");
+    if (L->f->run.nix_real && v[4])
+        return fx_fail(L, v[4], "run.nix_reason: only for a fixture that real Nix does not play (run.nix: [sim])");
     return 0;
 }
 
@@ -298,6 +329,7 @@ static int load_root(struct loader *L, struct ynode *root)
     }
     if (v[F_EXPECT] && load_expect(L, v[F_EXPECT]) < 0)
         return -1;
+    f->run.nix_real = 1; /* real Nix plays every fixture unless it says otherwise */
     if (v[F_RUN] && load_run(L, v[F_RUN]) < 0)
         return -1;
     if (fx_resolve_and_check(L) < 0)
@@ -442,6 +474,7 @@ void fixture_free(struct fixture *f)
     free(f->depot);
     free(f->description);
     free(f->branch);
+    free(f->run.nix_reason);
     for (size_t i = 0; i < f->n_drvs; i++)
         free_drv(&f->drvs[i]);
     free(f->drvs);

@@ -130,6 +130,8 @@ struct fixture_run {
     int agents;             /* default 1 */
     int unblock;            /* unblock every block step; default 0 */
     int gc_drvs;            /* the gc-fallback check; default 0 */
+    int nix_real;           /* real Nix plays it too (`nix: [sim, real]`, the default) */
+    char *nix_reason;       /* why not, when `nix: [sim]` (required then) */
 };
 
 /* The invariant ids (DESIGN §6), NULL-terminated. */

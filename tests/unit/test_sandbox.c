@@ -282,7 +282,7 @@ static void test_nested_ro_and_leftovers(void **state)
                           inner, inner, inner);
     const char *ro_paths[] = { inner, ro, inner, NULL };
     struct bk_env env = BK_ENV_INIT;
-    struct bk_sandbox_spec spec = { cmd, co, NULL, NULL, NULL, NULL, ro_paths, NULL, &env, log, NULL };
+    struct bk_sandbox_spec spec = { cmd, co, NULL, NULL, NULL, NULL, NULL, ro_paths, NULL, &env, log, NULL };
     struct bk_sandbox_proc proc;
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(bk_sandbox_start(&spec, &proc, &err), 0);
