@@ -2,6 +2,7 @@
 #include "buildkite/agentwire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,10 +65,11 @@ int aw_recv(int fd, json_t **hdr, struct aw_blob **blobs, size_t *n, struct lk_e
             return lk_fail_errno(err, LK_EXIT_FAIL, NULL, "receiving a message");
         }
         if (r == 0) {
+            bool partial = line.len > 0;
             sb_release(&line);
             return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
-                           line.len ? "the other side closed the connection mid-message"
-                                    : "the other side closed the connection without a message");
+                           partial ? "the other side closed the connection mid-message"
+                                   : "the other side closed the connection without a message");
         }
         char *nl = memchr(buf, '\n', (size_t)r);
         size_t take = nl ? (size_t)(nl - buf) : (size_t)r;
