@@ -122,6 +122,7 @@ static json_t *str_or_null(const char *s)
 
 /* The JSON report (every field described in sim/harness/report.schema.json):
  * {"format": REPORT_FORMAT, "version", "fixture", "depot", "nix": "sim"|"real",
+ *  "facts": {"build", "instantiate", "valid"}: how each kind of event was obtained,
  *  "comparison": {"with": "sim", "differences": [...]} or null, "branch", "agents", "generator" (null: the static
  *  pipeline's), "gc_drvs", "seconds", "ok",
  *  "pipeline": {"file", "sha256", "generation_step" (null: the file's)},
@@ -198,6 +199,17 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
                                "note", str_or_null(o->schema_note));
     json_t *agent = res->agent ? json_deep_copy(res->agent) : json_null();
     json_t *pipeline = res->pipeline ? json_deep_copy(res->pipeline) : json_null();
+    /* how each kind of fact in the realisation log was obtained */
+    bool real = !strcmp(res->nix, "real");
+    json_t *facts = json_pack(
+        "{s:s, s:s, s:s}", "build",
+        real ? "Nix's post-build-hook (sim/nix/post-build-hook), after each build" : "nixsim, as it builds",
+        "instantiate",
+        real ? "derived: the .drv files that appeared in the store during each step (a listing after it)"
+             : "nixsim, as it writes each .drv file",
+        "valid",
+        real ? "derived: the links a step left in its checkout (result, the script link) point at the output"
+             : "nixsim, when a realisation finds the output valid");
     json_t *comparison = json_null();
     if (diffs) {
         json_t *list = json_array();
@@ -205,9 +217,9 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
             json_array_append_new(list, json_string(diffs[i]));
         comparison = json_pack("{s:s, s:o}", "with", "sim", "differences", list);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
-                     res->fixture->path, "depot", res->fixture->depot, "nix", res->nix, "comparison", comparison,
+                     res->fixture->path, "depot", res->fixture->depot, "nix", res->nix, "facts", facts, "comparison", comparison,
                      "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
                      res->seconds, "ok", res->ok, "pipeline", pipeline, "generation", gen, "agent", agent,
