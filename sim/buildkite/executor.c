@@ -52,6 +52,7 @@ struct bk_executor {
     void (*step_env)(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env);
     int (*step_done)(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
                      struct lk_error *err);
+    void (*step_ended)(void *ctx, int id);
     void *ctx;
     struct bk_step_result *results;
     size_t nresults;
@@ -122,6 +123,7 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     ex->bwrap = dupn(cfg->bwrap);
     ex->step_env = cfg->step_env;
     ex->step_done = cfg->step_done;
+    ex->step_ended = cfg->step_ended;
     ex->ctx = cfg->ctx;
     ex->force_self_pipe = cfg->no_pidfd;
     return ex;
@@ -298,6 +300,8 @@ static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status,
         rc = ex->step_done(ex->ctx, ex, id, r, err);
     bk_sched_report_exit(ex->sched, id, timed_out ? -1 : exit_status, timed_out);
     a->id = -1;
+    if (ex->step_ended)
+        ex->step_ended(ex->ctx, id);
     return rc;
 }
 

@@ -79,6 +79,9 @@ struct bk_executor_config {
      * Returning -1 (with err set) stops the run with that error. */
     int (*step_done)(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
                      struct lk_error *err);
+    /* Optional: the scheduler has the outcome of a step that ran (for
+     * live progress). */
+    void (*step_ended)(void *ctx, int id);
     void *ctx;
 };
 

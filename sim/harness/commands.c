@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildkite/executor.h"
 #include "cliopt.h"
@@ -86,8 +87,12 @@ static const char run_help[] =
     "  --nix WHICH      sim: nixsim (the default); real: Debian's Nix over a private store of\n"
     "                   the run; both: nixsim, then real Nix, and every difference between\n"
     "                   the two (chunks, outcomes, builds, verdicts) is a failure\n"
+    "  --quiet          print only the verdict (no rows as steps end, no table)\n"
+    "Each step's row is printed as it ends (on a terminal a status line follows them),\n"
+    "then the steps that did not run, the totals per outcome and the invariants.\n"
     "Defaults for --agents, --unblock and --gc-drvs come from the fixture's `run`.\n"
-    "Exit status: 0 all expectations met, 1 a violation or unmet expectation, 2 bad input.\n";
+    "Exit status: 0 all expectations met, 1 a violation or unmet expectation (or,\n"
+    "with --nix real, a fixture real Nix does not play), 2 bad input.\n";
 
 int sim_cmd_run(int argc, char **argv)
 {
@@ -96,14 +101,17 @@ int sim_cmd_run(int argc, char **argv)
     opt.gc_drvs = -1;
     const char *report = NULL;
     int nix = SIM_NIX_SIM;
-    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
+    bool quiet = false;
+    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX,
+           R_QUIET, R_HELP };
     static const struct cliopt run_options[] = {
         { "generator", 0, true, R_GENERATOR }, { "generation-step", 0, true, R_GENSTEP },
         { "agents", 0, true, R_AGENTS },
         { "unblock", 0, true, R_UNBLOCK },     { "branch", 0, true, R_BRANCH },
         { "gc-drvs", 0, false, R_GC_DRVS },    { "report", 0, true, R_REPORT },
         { "keep", 0, true, R_KEEP },           { "nix", 0, true, R_NIX },
-        { "help", 'h', false, R_HELP },        CLIOPT_TABLE_END,
+        { "quiet", 0, false, R_QUIET },        { "help", 'h', false, R_HELP },
+        CLIOPT_TABLE_END,
     };
     struct cliopt_state st;
     cliopt_init(&st, argc, argv, run_options);
@@ -120,6 +128,9 @@ int sim_cmd_run(int argc, char **argv)
             break;
         case R_GENSTEP:
             opt.generation_step = val;
+            break;
+        case R_QUIET:
+            quiet = true;
             break;
         case R_AGENTS: {
             char *end;
@@ -180,6 +191,9 @@ int sim_cmd_run(int argc, char **argv)
     } else {
         opt.root = root;
         opt.build = build;
+        struct progress live;
+        progress_init(&live, stdout, isatty(STDOUT_FILENO));
+        opt.progress = quiet ? NULL : &live;
         if (backends_play(&opt, (enum sim_nix)nix, &res, &err) < 0) {
             if (!bk_executor_stop_signal())
                 lk_error_print(&err, prog, stderr);
@@ -188,19 +202,21 @@ int sim_cmd_run(int argc, char **argv)
             status = 0;
         } else {
             status = res.ok ? 0 : LK_EXIT_FAIL;
-            if (res.played_sim && res.played_real && !res.sim.ok) { /* the real run's table follows */
-                printf("on nixsim:\n");
-                report_print(&res.sim, opt.generator, stdout);
+            if (!quiet && res.played_sim && res.played_real && !res.sim.ok) {
+                printf("\non nixsim:\n"); /* the real run's table follows */
+                report_print(&res.sim, opt.generator, false, stdout);
                 printf("\non real Nix:\n");
             }
-            if (res.shown)
-                report_print(res.shown, opt.generator, stdout);
+            if (!quiet && res.shown)
+                report_print(res.shown, opt.generator, true, stdout);
             if (res.not_on_real)
                 printf("%s: not run on real Nix: %s\n", opt.fixture_path, res.not_on_real);
             for (size_t i = 0; i < res.n_diffs; i++)
                 printf("%s%s\n", i ? "  " : "\nnixsim and real Nix differ:\n  ", res.diffs[i]);
-            if (res.played_sim && res.played_real && !res.n_diffs)
+            if (!quiet && res.played_sim && res.played_real && !res.n_diffs)
                 printf("nixsim and real Nix agree: the same chunks, outcomes, builds and verdicts\n");
+            if (quiet && res.shown)
+                printf("%s: %s (%.2f s)\n", opt.fixture_path, res.ok ? "ok" : "FAILED", res.shown->seconds);
             if (report && res.shown &&
                 report_write(res.shown, opt.generator, res.diffs, report, &err) < 0) {
                 lk_error_print(&err, prog, stderr);

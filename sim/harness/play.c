@@ -18,6 +18,8 @@
 #include "fileio.h"
 #include "harness/checkouts.h"
 #include "harness/proc.h"
+#include "harness/progress.h"
+#include "harness/report.h"
 #include "harness/realnix.h"
 #include "harness/schema.h"
 #include "harness/treesnap.h"
@@ -65,6 +67,10 @@ struct play {
     struct bk_artifacts *artifacts;   /* every simulated build's */
     bool real;                        /* --nix real */
     struct realnix rn;
+    /* live progress: build lines of the log not yet shown in a row */
+    size_t live_offset;
+    struct live_build { char *step, *name; } *live;
+    size_t n_live, alloc_live;
     struct bk_agent_server *agent;
     struct bk_executor *ex;
 };
@@ -351,6 +357,83 @@ static void delete_drvs(struct play *p)
     free(argv);
 }
 
+/* The build lines the log gained since the last call (whole lines only),
+ * each kept as (step, what was built) until its step's row is printed. */
+static void live_read(struct play *p)
+{
+    FILE *f = fopen(p->log, "r");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    if (fseek(f, (long)p->live_offset, SEEK_SET) == 0)
+        while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+            p->live_offset += (size_t)n;
+            json_t *o = json_loadb(line, (size_t)n, 0, NULL);
+            const char *ev = json_string_value(json_object_get(o, "event"));
+            const char *step = json_string_value(json_object_get(o, "step"));
+            const char *drv = json_string_value(json_object_get(o, "drv"));
+            size_t i;
+            if (ev && !strcmp(ev, "build") && step) {
+                XGROW(p->live, p->alloc_live, p->n_live + 1);
+                p->live[p->n_live].step = xstrdup(step);
+                p->live[p->n_live++].name = xstrdup(drv && depot_find_drv_path(p->res->depot, drv, &i) == 0
+                                                        ? depot_drv_at(p->res->depot, i)->key
+                                                        : drv ? drv : "?");
+            }
+            json_decref(o);
+        }
+    free(line);
+    fclose(f);
+}
+
+/* What `step` built, as the final table shows it (the lines taken). */
+static char *live_built(struct play *p, const char *step)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_live; i++) {
+        if (step && !strcmp(p->live[i].step, step)) {
+            sb_addf(&sb, "%s%s", sb.len ? " " : "", p->live[i].name);
+            free(p->live[i].step);
+            free(p->live[i].name);
+        } else {
+            p->live[k++] = p->live[i];
+        }
+    }
+    p->n_live = k;
+    return sb_detach(&sb);
+}
+
+static void live_status(struct play *p)
+{
+    size_t n = bk_sched_count(p->sched), done = 0, running = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum bk_outcome o = bk_sched_outcome(p->sched, (int)i);
+        running += o == BK_RUNNING;
+        done += o != BK_RUNNING && o != BK_PENDING;
+    }
+    progress_status(p->opt->progress, done, running, n - done - running);
+}
+
+/* A step that ran has its outcome: its row, then the status line. */
+static void on_step_ended(void *ctx, int id)
+{
+    struct play *p = ctx;
+    if (!p->opt->progress)
+        return;
+    const struct bk_step *st = bk_sched_step(p->sched, id);
+    const struct bk_step_result *r = bk_executor_result(p->ex, id);
+    live_read(p);
+    char *built = live_built(p, node(p, id)->step_name);
+    const char *name = st->label ? st->label : st->key ? st->key : bk_step_type_name(st->type);
+    progress_row(p->opt->progress, name, bk_sched_parent(p->sched, id) >= 0, bk_sched_outcome(p->sched, id),
+                 r ? r->agent_name : NULL, r ? r->seconds : -1, built);
+    free(built);
+    live_status(p);
+}
+
 static void on_step_env(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env)
 {
     struct play *p = ctx;
@@ -364,6 +447,8 @@ static void on_step_env(void *ctx, const struct bk_step *step, int id, size_t ag
         p->gen_started = true;
         p->count_at_gen_start = bk_sched_count(p->sched);
     }
+    if (p->opt->progress)
+        live_status(p);
 }
 
 /* Whether a step's output (len bytes) has an "error: " line of a nixsim
@@ -689,6 +774,7 @@ static int play_build(struct play *p, struct lk_error *err)
     cfg.agent = p->agent;
     cfg.step_env = on_step_env;
     cfg.step_done = on_step_done;
+    cfg.step_ended = on_step_ended;
     cfg.ctx = p;
     p->ex = bk_executor_new(&cfg, p->sched);
     struct bk_pipeline *pl = load_static(p, err);
@@ -700,6 +786,8 @@ static int play_build(struct play *p, struct lk_error *err)
     double t0 = now();
     int rc = bk_executor_run(p->ex, err);
     p->res->seconds = now() - t0;
+    if (p->opt->progress)
+        progress_done(p->opt->progress);
     return rc;
 }
 
@@ -777,6 +865,11 @@ static void play_release(struct play *p)
     free(p->bin);
     free(p->observed);
     free(p->agent_dir);
+    for (size_t i = 0; i < p->n_live; i++) {
+        free(p->live[i].step);
+        free(p->live[i].name);
+    }
+    free(p->live);
     free(p->log);
     free(p->branch);
     free(p->execdir);
@@ -798,6 +891,10 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         return -1;
     struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT };
     play_settings(&p);
+    if (opt->progress) {
+        report_print_heading(res, opt->generator ? opt->generator : opt->generation_step, opt->progress->to);
+        fflush(opt->progress->to);
+    }
     int rc = play_prepare(&p, err);
     if (rc == 0)
         rc = play_build(&p, err);

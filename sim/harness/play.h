@@ -34,6 +34,7 @@
 #include <stdbool.h>
 
 #include "buildkite/scheduler.h"
+#include "harness/progress.h"
 #include "harness/invariants.h"
 #include "harness/observed.h"
 #include "nix/depot.h"
@@ -44,6 +45,7 @@ struct sim_play_options {
     const char *generator;     /* NULL: lazykite; else runs for `lazykite generate` */
     const char *generation_step; /* NULL: the pipeline's; else the generation step's command */
     bool real_nix;             /* --nix real: Debian's Nix over a private store (realnix.h) */
+    struct progress *progress; /* live rows and status (progress.h), or NULL */
     int agents;                /* 0: the fixture's run.agents (default 1) */
     int unblock;               /* -1: the fixture's; else an enum bk_unblock */
     const char *unblock_glob;  /* BK_UNBLOCK_GLOB */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "harness/progress.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -75,24 +76,40 @@ static void print_result(const struct sim_play_result *res, const struct inv_res
         fprintf(to, "      %s\n", r->evidence[k]);
 }
 
-void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
+void report_print_heading(const struct sim_play_result *res, const char *generator, FILE *to)
+{
+    fprintf(to, "fixture %s (%s), branch %s, %d agent(s), %s Nix, generator: %s\n\n", res->fixture->path,
+            res->fixture->depot, res->branch, res->agents, !strcmp(res->nix, "real") ? "real" : "simulated",
+            generator ? generator : "lazykite (ci/pipeline.yml)");
+}
+
+void report_print(const struct sim_play_result *res, const char *generator, bool rows_shown, FILE *to)
 {
     const struct sim_observed *o = &res->obs;
-    fprintf(to, "fixture %s (%s), branch %s, %d agent(s), generator: %s\n\n", res->fixture->path,
-            res->fixture->depot, res->branch, res->agents, generator ? generator : "lazykite (static pipeline)");
-    fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
+    size_t count[BK_ABSENT + 1] = { 0 }, shown = 0;
+    if (!rows_shown)
+        report_print_heading(res, generator, to);
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
-        const char *name = step_name(s);
-        char label[64];
-        snprintf(label, sizeof label, "%s%.*s%s", s->group >= 0 ? "  " : "",
-                 (int)(s->group >= 0 ? 47 : 49), name, strlen(name) > (s->group >= 0 ? 47u : 49u) ? "..." : "");
-        char secs[32] = "-";
-        if (s->ran)
-            snprintf(secs, sizeof secs, "%.2f", s->seconds);
-        fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(s->outcome),
-                s->agent ? s->agent : "-", secs, s->built ? s->built : "");
+        count[s->outcome]++;
+        if (rows_shown && s->ran)
+            continue; /* its row came as it ended */
+        if (!shown++) {
+            if (rows_shown)
+                fprintf(to, "\nthe steps that did not run:\n");
+            else
+                progress_header(to);
+        }
+        progress_format_row(to, step_name(s), s->group >= 0, s->outcome, s->agent, s->ran ? s->seconds : -1,
+                            s->built);
     }
+    fprintf(to, "\ntotals:");
+    for (int k = 0, first = 1; k <= BK_ABSENT; k++)
+        if (count[k]) {
+            fprintf(to, "%s %zu %s", first ? "" : ",", count[k], bk_outcome_name((enum bk_outcome)k));
+            first = 0;
+        }
+    fprintf(to, " (%zu step%s)\n", o->n_steps, o->n_steps == 1 ? "" : "s");
     /* what was checked, then (on its own) what was not */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0, first = 1; i < res->inv.n; i++) {

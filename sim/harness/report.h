@@ -2,7 +2,7 @@
  * and unmet expectations as text, and the JSON report.
  *
  * Contract: report_print() writes the table (step label, outcome, agent,
- * seconds, derivations it built), each invariant (held / violated /
+ * seconds, derivations it built), the totals per outcome, each invariant (held / violated /
  * not-checked, summary, evidence) and the unmet expectations to `to`.
  * report_json() builds the JSON report (every field is described by
  * sim/harness/report.schema.json, format REPORT_FORMAT), report_write()
@@ -14,6 +14,7 @@
 #define LAZYKITE_SIM_REPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "harness/play.h"
@@ -21,7 +22,11 @@
 /* The report's "format": its shape is sim/harness/report.schema.json. */
 #define REPORT_FORMAT "lazykite-sim-report/2"
 
-void report_print(const struct sim_play_result *res, const char *generator, FILE *to);
+/* The heading line: fixture, depot, branch, agents, Nix, generator. */
+void report_print_heading(const struct sim_play_result *res, const char *generator, FILE *to);
+/* rows_shown: the rows of the steps that ran were printed as they ended
+ * (progress.h); only the others are, then the totals per outcome. */
+void report_print(const struct sim_play_result *res, const char *generator, bool rows_shown, FILE *to);
 /* Only the invariants that are violated and the unmet expectations. */
 void report_print_problems(const struct sim_play_result *res, FILE *to);
 /* `diffs`: the differences from the other Nix backend's run of the same

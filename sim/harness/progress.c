@@ -1,0 +1,73 @@
+/* progress — see progress.h. */
+#include "harness/progress.h"
+
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void progress_init(struct progress *p, FILE *to, bool tty)
+{
+    memset(p, 0, sizeof(*p));
+    p->to = to;
+    p->tty = tty;
+    p->t0 = now();
+}
+
+void progress_header(FILE *to)
+{
+    fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
+}
+
+void progress_format_row(FILE *to, const char *name, bool in_group, enum bk_outcome outcome,
+                         const char *agent, double seconds, const char *built)
+{
+    char label[64];
+    int room = in_group ? 47 : 49;
+    snprintf(label, sizeof label, "%s%.*s%s", in_group ? "  " : "", room, name,
+             strlen(name) > (size_t)room ? "..." : "");
+    char secs[32] = "-";
+    if (seconds >= 0)
+        snprintf(secs, sizeof secs, "%.2f", seconds);
+    fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(outcome), agent ? agent : "-", secs,
+            built ? built : "");
+}
+
+static void erase_status(struct progress *p)
+{
+    if (p->status_shown)
+        fputs("\r\033[K", p->to);
+    p->status_shown = false;
+}
+
+void progress_row(struct progress *p, const char *name, bool in_group, enum bk_outcome outcome,
+                  const char *agent, double seconds, const char *built)
+{
+    erase_status(p);
+    if (!p->header_done)
+        progress_header(p->to);
+    p->header_done = true;
+    progress_format_row(p->to, name, in_group, outcome, agent, seconds, built);
+    fflush(p->to);
+}
+
+void progress_status(struct progress *p, size_t done, size_t running, size_t waiting)
+{
+    if (!p->tty)
+        return;
+    erase_status(p);
+    fprintf(p->to, "[%zu done, %zu running, %zu waiting, %.1f s]", done, running, waiting, now() - p->t0);
+    fflush(p->to);
+    p->status_shown = true;
+}
+
+void progress_done(struct progress *p)
+{
+    erase_status(p);
+    fflush(p->to);
+}
