@@ -118,6 +118,7 @@ void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, 
     c->number = number;
     c->doc = doc;
     c->path = dup_or_null(path);
+    c->sha256 = NULL; /* the player sets it when it has the bytes */
 }
 
 static const char *str_field(json_t *obj, const char *name)
