@@ -179,7 +179,8 @@ run-built: all
 # manifest.nix; lazykite-sim's data and the example depot (ci/example,
 # without its source-tree script) in DATADIR, laid out as in the source tree.
 INSTALL_DATA := ci/pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
-                sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml)) \
+                sim/harness/report.schema.json sim/harness/htmlreport.js sim/harness/htmlreport.css \
+                fixtures/README.md $(sort $(wildcard fixtures/*.yaml)) \
                 ci/example/default.nix ci/example/.gitignore
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin

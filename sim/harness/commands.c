@@ -9,6 +9,8 @@
 
 #include "buildkite/executor.h"
 #include "cliopt.h"
+#include "harness/htmlreport.h"
+#include "harness/mdreport.h"
 #include "harness/play.h"
 #include "harness/report.h"
 #include "xalloc.h"
@@ -65,7 +67,8 @@ static int usage_from(struct lk_error *perr, const char *cmd)
 static const char run_help[] =
     "usage: lazykite-sim run FIXTURE [--generator CMD | --generation-step CMD] [--agents N]\n"
     "                        [--unblock all|none|GLOB] [--branch REF] [--gc-drvs]\n"
-    "                        [--report FILE] [--keep DIR] [--nix sim]\n"
+    "                        [--report FILE] [--html FILE] [--markdown FILE] [--keep DIR]\n"
+    "                        [--nix sim]\n"
     "Play FIXTURE end to end: a git checkout of its depot, the static pipeline\n"
     "ci/pipeline.yml, unmodified, on the simulated Buildkite with its generation\n"
     "step in the construction phase, then check every invariant and the fixture's\n"
@@ -80,6 +83,12 @@ static const char run_help[] =
     "  --branch REF     BUILDKITE_BRANCH (default: the fixture's branch)\n"
     "  --gc-drvs        delete the .drv files after construction (the gc-fallback check)\n"
     "  --report FILE    write the JSON report to FILE (atomically)\n"
+    "  --html FILE      write the run as one self-contained HTML page to FILE: the pipeline\n"
+    "                   as a graph of steps coloured by outcome, each derivation build in\n"
+    "                   its step (construction or execution, violations in red), a\n"
+    "                   timeline per agent, the invariants (no network; open it in a browser)\n"
+    "  --markdown FILE  write a short Markdown summary to FILE, for buildkite-agent annotate:\n"
+    "                   verdict, invariants, violations, the slowest steps\n"
     "  --keep DIR       keep the work dir (checkouts, store, logs, chunks) in DIR\n"
     "  --nix sim        the simulated Nix (the only one `run` supports)\n"
     "Defaults for --agents, --unblock and --gc-drvs come from the fixture's `run`.\n"
@@ -90,13 +99,15 @@ int sim_cmd_run(int argc, char **argv)
     struct sim_play_options opt = { 0 };
     opt.unblock = -1;
     opt.gc_drvs = -1;
-    const char *report = NULL;
-    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX, R_HELP };
+    const char *report = NULL, *html = NULL, *markdown = NULL;
+    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_HTML, R_MARKDOWN,
+           R_KEEP, R_NIX, R_HELP };
     static const struct cliopt run_options[] = {
         { "generator", 0, true, R_GENERATOR }, { "generation-step", 0, true, R_GENSTEP },
         { "agents", 0, true, R_AGENTS },
         { "unblock", 0, true, R_UNBLOCK },     { "branch", 0, true, R_BRANCH },
         { "gc-drvs", 0, false, R_GC_DRVS },    { "report", 0, true, R_REPORT },
+        { "html", 0, true, R_HTML },           { "markdown", 0, true, R_MARKDOWN },
         { "keep", 0, true, R_KEEP },           { "nix", 0, true, R_NIX },
         { "help", 'h', false, R_HELP },        CLIOPT_TABLE_END,
     };
@@ -143,6 +154,12 @@ int sim_cmd_run(int argc, char **argv)
         case R_REPORT:
             report = val;
             break;
+        case R_HTML:
+            html = val;
+            break;
+        case R_MARKDOWN:
+            markdown = val;
+            break;
         case R_KEEP:
             opt.keep = val;
             break;
@@ -188,6 +205,18 @@ int sim_cmd_run(int argc, char **argv)
                 lk_error_print(&err, prog, stderr);
                 status = err.status;
             }
+            json_t *j = html || markdown ? report_json(&res, opt.generator) : NULL;
+            if (html && htmlreport_write(j, root, html, &err) < 0) {
+                lk_error_print(&err, prog, stderr);
+                lk_error_clear(&err);
+                status = LK_EXIT_FAIL;
+            }
+            if (markdown && mdreport_write(j, markdown, &err) < 0) {
+                lk_error_print(&err, prog, stderr);
+                lk_error_clear(&err);
+                status = LK_EXIT_FAIL;
+            }
+            json_decref(j);
         }
     }
     fflush(stdout);
