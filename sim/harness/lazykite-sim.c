@@ -56,7 +56,8 @@ static int cmd_export_nix(int argc, char **argv)
             printf("usage: %s export-nix FIXTURE -o DIR\n"
                    "Write the fixture as a real Nix depot: DIR/default.nix and DIR/depot.yaml\n"
                    "(DIR is replaced as a whole, atomically; see lazykite's -o for what may be\n"
-                   "replaced).\n",
+                   "replaced).\n\n"
+                   "  -o, --output DIR  the directory to write\n",
                    prog);
             return 0;
         case CLIOPT_OPERAND:
