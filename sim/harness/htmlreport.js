@@ -240,8 +240,10 @@
         var mx = (a.x + b.x) / 2;
         d = "M" + a.x + "," + a.y + " C" + mx + "," + a.y + " " + mx + "," + b.y + " " + b.x + "," + b.y;
       }
-      var p = svg("path", { d: d, fill: "none", stroke: "#7a8794", "stroke-width": 1.2, "marker-end": "url(#arrow)",
-        "data-from": e.from.id, "data-to": e.to.id });
+      // a wait or block behind many steps: its edges faint, so that the rest reads
+      var faint = (e.to.type === "wait" || e.to.type === "block") && e.to.depends_on.length > 8;
+      var p = svg("path", { d: d, fill: "none", stroke: "#7a8794", "stroke-width": faint ? 0.8 : 1.2,
+        "stroke-opacity": faint ? 0.25 : 1, "marker-end": "url(#arrow)", "data-from": e.from.id, "data-to": e.to.id });
       lines.appendChild(p);
     });
     var wrap = el("div", { "class": "scroll" });
