@@ -9,11 +9,15 @@
 #   tests/*/run               -> a test suite run by `make check` (sorted), after the unit tests
 #                                (except tests/bench/run)
 #   tests/bench/run           -> `make bench`
+#   doc/NAME.N.scd            -> build/man/NAME.N (scdoc; `make man`), installed in man/manN
+#   doc/completion/PROGRAM    -> bash completion, installed in share/bash-completion/completions
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/lazykite
 LIBEXECDIR ?= $(PREFIX)/libexec/lazykite
+MANDIR  ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC      ?= cc
@@ -42,6 +46,8 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 SUITES    := $(sort $(filter-out tests/bench/run,$(wildcard tests/*/run)))
+MAN_SRC   := $(sort $(wildcard doc/*.scd))
+COMPLETIONS := $(sort $(wildcard doc/completion/*))
 
 B := build
 # An archive, possibly empty (ar refuses to create one with no members).
@@ -54,17 +60,25 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_SANBIN := $(UNIT_SRC:tests/unit/%.c=$(B)/san/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+MAN_OUT  := $(MAN_SRC:doc/%.scd=$(B)/man/%)
 PROGS    := $(if $(wildcard core/lazykite.c),$(B)/lazykite) $(if $(wildcard sim/nix/nixsim.c),$(B)/nixsim) \
             $(if $(wildcard sim/harness/lazykite-sim.c),$(B)/lazykite-sim) \
             $(if $(wildcard sim/buildkite/buildkite-agent.c),$(B)/buildkite-agent)
 
-.PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install uninstall clean fuzz tools deps FORCE
+.PHONY: all check check-built unit unit-san san suites bench bench-built run run-built install uninstall clean fuzz tools deps man FORCE
 all: $(PROGS) tools
 
 deps:
 	@./ci/deps.sh
 
 tools: $(TOOL_BIN)
+
+# The manual pages, roff from scdoc sources (not part of `all`: scdoc is
+# needed only by `make man`, `make check` and `make install`).
+man: $(MAN_OUT)
+$(B)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp$$$$ && mv -f $@.tmp$$$$ $@ || { rm -f $@.tmp$$$$; exit 1; }
 
 # The configured directories are compiled in: a change of PREFIX (or
 # DATADIR, LIBEXECDIR) rewrites this file, and so rebuilds the objects.
@@ -148,8 +162,9 @@ san:
 	  $(SANB)/lazykite $(SANB)/nixsim $(SANB)/lazykite-sim $(SANB)/buildkite-agent
 
 # Every tests/*/run script, with the built tree on hand (LAZYKITE_BUILD, and
-# LAZYKITE_SANBUILD for the sanitized programs).
-suites: all san $(FUZZ_BIN)
+# LAZYKITE_SANBUILD for the sanitized programs; the manual pages in
+# LAZYKITE_BUILD/man).
+suites: all man san $(FUZZ_BIN)
 	@LAZYKITE_ROOT=$(CURDIR) LAZYKITE_BUILD=$(CURDIR)/$(B) LAZYKITE_SANBUILD=$(CURDIR)/$(SANB) \
 	  ./tests/run-suites $(SUITES)
 
@@ -158,7 +173,7 @@ suites: all san $(FUZZ_BIN)
 # so that pkg-config sees the installed libraries.
 check: deps
 	@$(MAKE) --no-print-directory check-built
-check-built: all unit unit-san suites
+check-built: all man unit unit-san suites
 
 fuzz: $(FUZZ_BIN)
 	@LAZYKITE_BUILD=$(CURDIR)/$(B) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} ./tests/fuzz/run
@@ -177,11 +192,13 @@ run-built: all
 # nixsim and its three tool names under LIBEXECDIR, with lazykite and the
 # simulated buildkite-agent beside it (what a simulated step runs);
 # manifest.nix; lazykite-sim's data and the example depot (ci/example,
-# without its source-tree script) in DATADIR, laid out as in the source tree.
+# without its source-tree script) in DATADIR, laid out as in the source tree;
+# the manual pages in MANDIR/manN; the bash completions in COMPLETIONDIR.
 INSTALL_DATA := ci/pipeline.yml core/nix/manifest.nix sim/harness/schemacheck.py \
-                sim/harness/report.schema.json fixtures/README.md $(sort $(wildcard fixtures/*.yaml)) \
+                sim/harness/report.schema.json sim/harness/htmlreport.js sim/harness/htmlreport.css \
+                fixtures/README.md $(sort $(wildcard fixtures/*.yaml)) \
                 ci/example/default.nix ci/example/.gitignore
-install: all
+install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)/bin
 	install -m 755 $(B)/lazykite $(B)/lazykite-sim $(DESTDIR)$(BINDIR)/
 	install -m 755 $(B)/nixsim $(B)/lazykite $(B)/buildkite-agent $(DESTDIR)$(LIBEXECDIR)/
@@ -189,6 +206,8 @@ install: all
 	install -m 644 core/nix/manifest.nix $(DESTDIR)$(DATADIR)/
 	for f in $(INSTALL_DATA); do install -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
 	install -D -m 755 sim/nix/post-build-hook $(DESTDIR)$(DATADIR)/sim/nix/post-build-hook
+	for m in $(MAN_OUT); do install -D -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	for c in $(COMPLETIONS); do install -D -m 644 $$c $(DESTDIR)$(COMPLETIONDIR)/$${c##*/}; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lazykite $(DESTDIR)$(BINDIR)/lazykite-sim
@@ -196,6 +215,8 @@ uninstall:
 	for n in nix-instantiate nix-store nix-build; do rm -f $(DESTDIR)$(LIBEXECDIR)/bin/$$n; done
 	rm -f $(DESTDIR)$(DATADIR)/manifest.nix
 	for f in $(INSTALL_DATA) sim/nix/post-build-hook; do rm -f $(DESTDIR)$(DATADIR)/$$f; done
+	for m in $(MAN_OUT); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	for c in $(COMPLETIONS); do rm -f $(DESTDIR)$(COMPLETIONDIR)/$${c##*/}; done
 	for d in $(DESTDIR)$(LIBEXECDIR)/bin $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/ci/example $(DESTDIR)$(DATADIR)/ci \
 	         $(DESTDIR)$(DATADIR)/core/nix $(DESTDIR)$(DATADIR)/core $(DESTDIR)$(DATADIR)/sim/harness \
 	         $(DESTDIR)$(DATADIR)/sim/nix $(DESTDIR)$(DATADIR)/sim $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR); do \

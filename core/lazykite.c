@@ -104,7 +104,7 @@ static const char overview_text[] =
 static const char upload_usage_text[] =
     "usage: lazykite upload [--phase NAME]... [--dir DIR] [--dry-run] [--quiet]\n"
     "\n"
-    "Uploads the pipeline chunks that 'lazykite generate -o DIR' wrote\n"
+    "Uploads the pipeline chunks that 'lazykite generate' wrote into DIR\n"
     "(<phase>-chunk-<n>.json) to the running Buildkite build: one\n"
     "'buildkite-agent pipeline upload FILE' per chunk. An upload inserts its steps\n"
     "right after the uploading step, so the chunks go up last-first (the last\n"

@@ -273,6 +273,7 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
         return -1;
     a->id = id;
     a->start = now();
+    r->start = a->start;
     a->deadline = st->timeout_in_minutes ? a->start + ex->minute_seconds * (double)st->timeout_in_minutes : 0;
     return 0;
 }

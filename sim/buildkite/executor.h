@@ -51,6 +51,7 @@ struct bk_step_result {
     char *agent_name;
     int exit_status;   /* -1 when timed out */
     bool timed_out;
+    double start;      /* when it started: CLOCK_MONOTONIC seconds */
     double seconds;
     char *log_path;
 };

@@ -532,6 +532,56 @@ int bk_sched_find(const struct bk_sched *s, const char *key)
     return v == STRINDEX_NONE ? -1 : (int)v;
 }
 
+int *bk_sched_edges(struct bk_sched *s, int id, size_t *n)
+{
+    size_t count;
+    bk_sched_order(s, &count); /* (sets prev_barrier) */
+    int *out = NULL;
+    size_t alloc = 0;
+    *n = 0;
+    const struct node *nd = &s->nodes[id];
+    const struct bk_step *st = nd->step;
+    if (st->has_depends_on) {
+        for (size_t i = 0; i < st->ndeps; i++) {
+            size_t t = strindex_get(&s->keys, st->deps[i].key);
+            if (t != STRINDEX_NONE) {
+                XGROW(out, alloc, *n + 1);
+                out[(*n)++] = (int)t;
+            }
+        }
+        return out;
+    }
+    if (st->type == BK_STEP_INPUT)
+        return out;
+    if (is_barrier(nd)) {
+        const int *ids;
+        size_t len;
+        int fc;
+        list_of(s, id, &ids, &len, &fc);
+        size_t pos = 0;
+        while (pos < len && LIST_AT(ids, fc, pos) != id)
+            pos++;
+        size_t from = pos;
+        while (from > 0 && LIST_AT(ids, fc, from - 1) != nd->prev_barrier)
+            from--;
+        for (size_t i = from ? from - 1 : 0; i < pos; i++) {
+            const struct node *on = &s->nodes[LIST_AT(ids, fc, i)];
+            if (on->outcome == BK_FILTERED || on->step->type == BK_STEP_INPUT)
+                continue;
+            XGROW(out, alloc, *n + 1);
+            out[(*n)++] = LIST_AT(ids, fc, i);
+        }
+    } else if (nd->prev_barrier >= 0) {
+        XGROW(out, alloc, *n + 1);
+        out[(*n)++] = nd->prev_barrier;
+    }
+    if (nd->uploader >= 0) {
+        XGROW(out, alloc, *n + 1);
+        out[(*n)++] = nd->uploader;
+    }
+    return out;
+}
+
 bool bk_sched_failing(const struct bk_sched *s)
 {
     for (size_t i = 0; i < s->n; i++)

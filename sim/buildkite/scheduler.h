@@ -93,6 +93,14 @@ int bk_sched_find(const struct bk_sched *s, const char *key);  /* node id or -1 
 /* The build's steps in order (groups followed by their steps); *n set.
  * The array is owned by the scheduler, valid until the next upload. */
 const int *bk_sched_order(struct bk_sched *s, size_t *n);
+/* The nodes node `id` depends on directly, as a picture draws them: its
+ * explicit depends_on keys that exist (group or step nodes), else its
+ * implicit ones — the closest wait/block before it in its list; for a
+ * wait/block, the steps since the previous one and that one (the rest
+ * follows transitively) — and the step that uploaded it. Its group's
+ * dependencies are the group's, not repeated. Caller frees; *n set (the
+ * array may be NULL when *n is 0). */
+int *bk_sched_edges(struct bk_sched *s, int id, size_t *n);
 /* Has any step failed (bk_outcome_is_failure)? */
 bool bk_sched_failing(const struct bk_sched *s);
 size_t bk_sched_running(const struct bk_sched *s);

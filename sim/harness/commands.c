@@ -11,6 +11,8 @@
 #include "buildkite/executor.h"
 #include "cliopt.h"
 #include "harness/backends.h"
+#include "harness/htmlreport.h"
+#include "harness/mdreport.h"
 #include "harness/play.h"
 #include "harness/report.h"
 #include "xalloc.h"
@@ -67,7 +69,8 @@ static int usage_from(struct lk_error *perr, const char *cmd)
 static const char run_help[] =
     "usage: lazykite-sim run FIXTURE [--generator CMD | --generation-step CMD] [--agents N]\n"
     "                        [--unblock all|none|GLOB] [--branch REF] [--gc-drvs]\n"
-    "                        [--report FILE] [--keep DIR] [--nix sim|real|both]\n"
+    "                        [--report FILE] [--html FILE] [--markdown FILE]\n"
+    "                        [--keep DIR] [--nix sim|real|both] [--quiet]\n"
     "Play FIXTURE end to end: a git checkout of its depot, the static pipeline\n"
     "ci/pipeline.yml, unmodified, on the simulated Buildkite with its generation\n"
     "step in the construction phase, then check every invariant and the fixture's\n"
@@ -82,6 +85,14 @@ static const char run_help[] =
     "  --branch REF     BUILDKITE_BRANCH (default: the fixture's branch)\n"
     "  --gc-drvs        delete the .drv files after construction (the gc-fallback check)\n"
     "  --report FILE    write the JSON report to FILE (atomically)\n"
+    "  --html FILE      write the run as one self-contained HTML page (atomically):\n"
+    "                   the pipeline as a graph of steps coloured by outcome, each\n"
+    "                   derivation build in its step (construction or execution,\n"
+    "                   violations in red), a timeline per agent, the invariants;\n"
+    "                   it loads nothing from elsewhere: open it in a browser\n"
+    "  --markdown FILE  write a short Markdown summary (atomically), for\n"
+    "                   buildkite-agent annotate: verdict, invariants, violations,\n"
+    "                   the slowest steps\n"
     "  --keep DIR       keep the work dir (checkouts, store, logs, chunks) in DIR\n"
     "                   (with --nix both: DIR/sim and DIR/real)\n"
     "  --nix WHICH      sim: nixsim (the default); real: Debian's Nix over a private store of\n"
@@ -99,16 +110,17 @@ int sim_cmd_run(int argc, char **argv)
     struct sim_play_options opt = { 0 };
     opt.unblock = -1;
     opt.gc_drvs = -1;
-    const char *report = NULL;
+    const char *report = NULL, *html = NULL, *markdown = NULL;
     int nix = SIM_NIX_SIM;
     bool quiet = false;
-    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_KEEP, R_NIX,
-           R_QUIET, R_HELP };
+    enum { R_GENERATOR = 1, R_GENSTEP, R_AGENTS, R_UNBLOCK, R_BRANCH, R_GC_DRVS, R_REPORT, R_HTML, R_MARKDOWN,
+           R_KEEP, R_NIX, R_QUIET, R_HELP };
     static const struct cliopt run_options[] = {
         { "generator", 0, true, R_GENERATOR }, { "generation-step", 0, true, R_GENSTEP },
         { "agents", 0, true, R_AGENTS },
         { "unblock", 0, true, R_UNBLOCK },     { "branch", 0, true, R_BRANCH },
         { "gc-drvs", 0, false, R_GC_DRVS },    { "report", 0, true, R_REPORT },
+        { "html", 0, true, R_HTML },           { "markdown", 0, true, R_MARKDOWN },
         { "keep", 0, true, R_KEEP },           { "nix", 0, true, R_NIX },
         { "quiet", 0, false, R_QUIET },        { "help", 'h', false, R_HELP },
         CLIOPT_TABLE_END,
@@ -158,6 +170,12 @@ int sim_cmd_run(int argc, char **argv)
             break;
         case R_REPORT:
             report = val;
+            break;
+        case R_HTML:
+            html = val;
+            break;
+        case R_MARKDOWN:
+            markdown = val;
             break;
         case R_KEEP:
             opt.keep = val;
@@ -222,6 +240,18 @@ int sim_cmd_run(int argc, char **argv)
                 lk_error_print(&err, prog, stderr);
                 status = err.status;
             }
+            json_t *j = (html || markdown) && res.shown ? report_json(res.shown, opt.generator, res.diffs) : NULL;
+            if (html && j && htmlreport_write(j, root, html, &err) < 0) {
+                lk_error_print(&err, prog, stderr);
+                lk_error_clear(&err);
+                status = LK_EXIT_FAIL;
+            }
+            if (markdown && j && mdreport_write(j, markdown, &err) < 0) {
+                lk_error_print(&err, prog, stderr);
+                lk_error_clear(&err);
+                status = LK_EXIT_FAIL;
+            }
+            json_decref(j);
         }
     }
     fflush(stdout);

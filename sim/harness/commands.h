@@ -7,8 +7,11 @@
  * 128+N when signal N (SIGINT, SIGTERM, SIGHUP; one the caller ignores stays
  * ignored) stopped it: the build's sandboxes are killed and waited for and
  * the work directory removed (unless --keep) before it returns.
- *   run FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB]
- *       [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]
+ *   run FIXTURE [--generator CMD | --generation-step CMD] [--agents N]
+ *       [--unblock all|none|GLOB] [--branch REF] [--gc-drvs] [--report FILE]
+ *       [--html FILE] [--markdown FILE] [--keep DIR] [--nix sim]
+ *       (each described in run_help, the text of `run -h`; the HTML page
+ *       and the Markdown summary are htmlreport.h's and mdreport.h's)
  *   check [FIXTURE...]     (default: <source root>/fixtures/ *.yaml) */
 #ifndef LAZYKITE_SIM_COMMANDS_H
 #define LAZYKITE_SIM_COMMANDS_H

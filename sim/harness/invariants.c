@@ -48,6 +48,19 @@ static __attribute__((format(printf, 2, 3))) void violation(struct inv_result *r
     r->verdict = INV_VIOLATED;
 }
 
+/* The realisation event `e` / the step `s` (of o) is what a violation is about. */
+static void flag_event(struct inv_result *r, size_t e)
+{
+    r->events = xrealloc(r->events, (r->n_events + 1) * sizeof(*r->events));
+    r->events[r->n_events++] = e;
+}
+
+static void flag_step(struct inv_result *r, const struct sim_observed *o, const struct obs_step *s)
+{
+    r->steps = xrealloc(r->steps, (r->n_steps + 1) * sizeof(*r->steps));
+    r->steps[r->n_steps++] = (size_t)(s - o->steps);
+}
+
 static void summary(struct inv_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void summary(struct inv_result *r, const char *fmt, ...)
 {
@@ -150,6 +163,7 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
         char *by = describe_by(o, ev);
         violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
                   ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "", mark[i]);
+        flag_event(r, e);
         free(what);
         free(by);
     }
@@ -191,6 +205,7 @@ static void check_construction_builds(const struct fixture *f, const struct depo
             char *by = describe_by(o, ev);
             violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
                       what, ev->event, by, ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "");
+            flag_event(r, e);
             free(what);
             free(by);
         }
@@ -251,9 +266,15 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
                           bk_outcome_name(s->outcome), cmd->key, cmd->drv_path,
                           earlier ? "; it was built during construction" : "");
+                flag_step(r, o, s);
+                for (size_t e = 0; e < o->n_events; e++)
+                    if (o->events[e].drv && !strcmp(o->events[e].drv, cmd->drv_path) &&
+                        is_construction_build(&o->events[e]))
+                        flag_event(r, e);
             } else if (!ran_script && s->outcome == BK_PASSED) {
                 violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
                              "no script link)", label, cmd->key, cmd->drv_path);
+                flag_step(r, o, s);
             } else {
                 checked++;
             }
@@ -298,6 +319,8 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
             size_t parent = dix(d, st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv);
             size_t cmd = dix(d, st->command);
             checked++;
+            if (!is_output_of(d, parent, s->result_link) || !is_output_of(d, cmd, s->script_link))
+                flag_step(r, o, s);
             if (!is_output_of(d, parent, s->result_link))
                 violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
                           s->agent ? s->agent : "?", s->result_link ? s->result_link : "nothing",
@@ -332,6 +355,7 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
                     sb_adds(&sb, "; ");
             }
             char *one = sb_detach(&sb);
+            flag_step(r, o, s);
             violation(r, "after '%s' on %s, git status --porcelain: %s",
                       s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
             free(one);
@@ -494,10 +518,12 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
         const struct obs_step *s = obs_step_by_label(o, label);
         if (s) {
             checked++;
-            if (effective_skip(o, s) != parent_skip)
+            if (effective_skip(o, s) != parent_skip) {
                 violation(r, "'%s' is %s but the target is %s", label,
                           effective_skip(o, s) ? "skipped" : "not skipped",
                           parent_skip ? "unchanged (in the parent map with the same drv)" : "changed");
+                flag_step(r, o, s);
+            }
         }
         free(label);
         for (size_t si = 0; si < tg->n_steps; si++) {
@@ -514,9 +540,11 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
             s = obs_step_by_label(o, label);
             if (s) {
                 checked++;
-                if (effective_skip(o, s) != want)
+                if (effective_skip(o, s) != want) {
                     violation(r, "'%s' is %s but should %sbe (%s)", label,
                               effective_skip(o, s) ? "skipped" : "not skipped", want ? "" : "not ", why);
+                    flag_step(r, o, s);
+                }
             }
             free(label);
         }
@@ -547,6 +575,8 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
         if (s && s->ran && !expect_other) {
             size_t i = dix(d, tg->drv);
             checked++;
+            if (s->outcome != BK_PASSED || !is_output_of(d, i, s->result_link))
+                flag_step(r, o, s);
             if (s->outcome != BK_PASSED)
                 violation(r, "'%s' %s on %s after the .drv files were deleted", label,
                           bk_outcome_name(s->outcome), s->agent ? s->agent : "?");
@@ -589,6 +619,7 @@ static void check_log_lost(const char *id, const struct sim_observed *o, struct 
         int gen = (int)i == o->gen_step;
         if (!s->log_lost || (construction && !gen) || (execution && gen))
             continue;
+        flag_step(r, o, s);
         violation(r, "step '%s' could not write to the realisation log: what it built is not "
                   "all in the log", s->label ? s->label : s->key ? s->key : "?");
     }
@@ -743,6 +774,8 @@ void inv_result_free(struct inv_result *res)
     for (size_t i = 0; i < res->n_evidence; i++)
         free(res->evidence[i]);
     free(res->evidence);
+    free(res->events);
+    free(res->steps);
     memset(res, 0, sizeof(*res));
 }
 

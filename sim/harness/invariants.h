@@ -6,7 +6,8 @@
  * that order, then INV_SCHEMA (the Buildkite schema check, listed on its
  * own); each result is held, violated or not checked, with evidence lines
  * naming the derivation (fixture key and .drv path), the step that built it
- * and the phase. Each counts what it checked: nothing checked and nothing
+ * and the phase; a violation also lists the events and steps it is about
+ * (`events`, `steps`, for the report's pictures). Each counts what it checked: nothing checked and nothing
  * violated is not-checked, never held. inv_expectations() compares the build with the fixture's `expect`
  * (step outcomes, built_by, the expected violations, the generator's exit
  * status and message) and lists what is unmet; a generator that exited 0
@@ -38,6 +39,10 @@ struct inv_result {
     char **evidence;         /* violations (or notes), one line each */
     size_t n_evidence;
     size_t n_checked;        /* things checked; 0 and nothing violated: not-checked */
+    size_t *events;          /* the realisation events (indices into o->events) and */
+    size_t n_events;
+    size_t *steps;           /* the steps (indices into o->steps) a violation names */
+    size_t n_steps;
 };
 
 #define INV_MAX 16

@@ -5,7 +5,8 @@
  * as one line `lazykite-sim: <file>: <place>: <message>` on stderr (exit 2
  * for bad input or usage, 1 for other failures). Subcommands so far:
  *   export-nix FIXTURE -o DIR   write the fixture as a real Nix depot
- *   run, check                  play fixtures (sim/harness/commands.h)
+ *   run, check                  play fixtures (sim/harness/commands.h; the options
+ *                               of run are described once, in its -h)
  * New subcommands (run, check) add a function and a table row. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ static int cmd_export_nix(int argc, char **argv)
             printf("usage: %s export-nix FIXTURE -o DIR\n"
                    "Write the fixture as a real Nix depot: DIR/default.nix and DIR/depot.yaml\n"
                    "(DIR is replaced as a whole, atomically; see lazykite's -o for what may be\n"
-                   "replaced).\n",
+                   "replaced).\n\n"
+                   "  -o, --output DIR  the directory to write\n",
                    prog);
             return 0;
         case CLIOPT_OPERAND:
@@ -87,7 +89,7 @@ static int cmd_export_nix(int argc, char **argv)
 static const struct command commands[] = {
     { "export-nix", "FIXTURE -o DIR", "write FIXTURE as a real Nix depot (default.nix, depot.yaml)",
       cmd_export_nix },
-    { "run", "FIXTURE [--generator CMD] [--agents N] [--unblock all|none|GLOB] [--branch REF] [--gc-drvs] [--report FILE] [--keep DIR] [--nix sim]",
+    { "run", "FIXTURE [OPTIONS]",
       "play FIXTURE end to end on the simulated Buildkite and check every invariant", sim_cmd_run },
     { "check", "[FIXTURE...]", "run every fixture (default: fixtures/*.yaml); the regression gate",
       sim_cmd_check },

@@ -49,6 +49,7 @@ void obs_free(struct sim_observed *o)
         free(s->result_link);
         free(s->script_link);
         free(s->built);
+        free(s->deps);
     }
     free(o->steps);
     for (size_t i = 0; i < o->n_events; i++) {

@@ -42,6 +42,7 @@ struct obs_step {
     char *reason;            /* the scheduler's reason, or NULL */
     bool ran;
     char *agent;             /* agent name, when it ran */
+    double started;          /* when it started, seconds after the build did (when it ran) */
     double seconds;
     int exit_status;         /* -1 unless it ran to an exit */
     char *log_path;          /* the step's output, when it ran */
@@ -57,6 +58,8 @@ struct obs_step {
     char *result_link;       /* /nix/store path `result` pointed at after it ran, or NULL */
     char *script_link;       /* ditto for nix-buildkite-extra-step-command-script */
     char *built;             /* derivation keys it built, space-separated (report) */
+    int *deps;               /* the scheduler ids it depends on directly (bk_sched_edges) */
+    size_t n_deps;
 };
 
 /* A generated chunk file, e.g. build-chunk-2.json. */

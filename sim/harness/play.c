@@ -73,6 +73,7 @@ struct play {
     size_t n_live, alloc_live;
     struct bk_agent_server *agent;
     struct bk_executor *ex;
+    double t0;                 /* when the build started (CLOCK_MONOTONIC) */
 };
 
 static struct node_state *node(struct play *p, int id)
@@ -581,6 +582,7 @@ static void observe(struct play *p, struct bk_executor *ex)
         int parent = bk_sched_parent(p->sched, id);
         s->group = parent >= 0 ? index_of[parent] : -1;
         s->skip = st->skip;
+        s->deps = bk_sched_edges(p->sched, id, &s->n_deps);
         s->outcome = bk_sched_outcome(p->sched, id);
         const char *reason = bk_sched_reason(p->sched, id);
         s->reason = reason ? xstrdup(reason) : NULL;
@@ -588,6 +590,7 @@ static void observe(struct play *p, struct bk_executor *ex)
         if (r && r->ran) {
             s->ran = true;
             s->agent = r->agent_name ? xstrdup(r->agent_name) : NULL;
+            s->started = r->start > p->t0 ? r->start - p->t0 : 0;
             s->seconds = r->seconds;
             s->exit_status = r->exit_status;
             s->log_path = r->log_path ? xstrdup(r->log_path) : NULL;
@@ -783,9 +786,9 @@ static int play_build(struct play *p, struct lk_error *err)
     if (!pl || bk_sched_upload(p->sched, -1, pl, &first, &count, err) != 0)
         return -1;
     p->gen_id = bk_sched_find(p->sched, GEN_KEY);
-    double t0 = now();
+    p->t0 = now();
     int rc = bk_executor_run(p->ex, err);
-    p->res->seconds = now() - t0;
+    p->res->seconds = now() - p->t0;
     if (p->opt->progress)
         progress_done(p->opt->progress);
     return rc;

@@ -137,6 +137,49 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* The ids of the violated invariants whose violation is about step (what
+ * 's') or realisation event ('e') number `index` of the observed build. */
+static json_t *violations_naming(const struct sim_play_result *res, char what, size_t index)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < res->inv.n; i++) {
+        const struct inv_result *r = &res->inv.inv[i];
+        const size_t *v = what == 's' ? r->steps : r->events;
+        size_t n = what == 's' ? r->n_steps : r->n_events;
+        for (size_t k = 0; k < n; k++)
+            if (v[k] == index && r->verdict == INV_VIOLATED) {
+                json_array_append_new(ids, json_string(r->id));
+                break;
+            }
+    }
+    return ids;
+}
+
+/* What the builders did: every build (or failed build) and every
+ * derivation found valid, with the step whose process asked (LAZYKITE_STEP)
+ * and the phase. */
+static json_t *builds_json(const struct sim_play_result *res)
+{
+    const struct sim_observed *o = &res->obs;
+    json_t *builds = json_array();
+    for (size_t e = 0; e < o->n_events; e++) {
+        const struct obs_event *ev = &o->events[e];
+        if (strcmp(ev->event, "build") && strcmp(ev->event, "fail") && strcmp(ev->event, "valid"))
+            continue;
+        size_t i;
+        const char *key = ev->drv && res->depot && depot_find_drv_path(res->depot, ev->drv, &i) == 0
+                              ? depot_drv_at(res->depot, i)->key : NULL;
+        const struct obs_step *s = obs_step_by_name(o, ev->step);
+        json_array_append_new(builds, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "event", ev->event,
+                                                "drv", str_or_null(key), "drv_path", str_or_null(ev->drv),
+                                                "phase", str_or_null(ev->phase), "step",
+                                                s ? json_integer(s->id) : json_null(), "cause",
+                                                str_or_null(ev->cause), "violates",
+                                                violations_naming(res, 'e', e)));
+    }
+    return builds;
+}
+
 /* The JSON report (every field described in sim/harness/report.schema.json):
  * {"format": REPORT_FORMAT, "version", "fixture", "depot", "nix": "sim"|"real",
  *  "facts": {"build", "instantiate", "valid"}: how each kind of event was obtained,
@@ -149,7 +192,10 @@ static json_t *str_or_null(const char *s)
  *  "schema": {"validated": bool, "valid": bool|null, "note"},
  *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
  *             "outcome", "reason", "agent", "seconds", "exit_status",
- *             "built": [fixture keys], "log_tail" (only after a non-zero exit)}],
+ *             "built": [fixture keys], "depends_on": [ids], "started", "violates": [ids],
+ *             "log_tail" (only after a non-zero exit)}],
+ *  "builds": [{"event": "build"|"fail"|"valid", "drv" (key), "drv_path", "phase", "step" (id),
+ *              "cause", "violates": [invariant ids]}],
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
  *                  "expected_violation", "checked" (how many things), "summary",
  *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
@@ -179,6 +225,13 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
                              s->ran ? json_real(s->seconds) : json_null(), "exit_status",
                              s->ran && s->exit_status >= 0 ? json_integer(s->exit_status) : json_null(),
                              "built", built));
+        json_t *js = json_array_get(steps, json_array_size(steps) - 1);
+        json_t *deps = json_array();
+        for (size_t k = 0; k < s->n_deps; k++)
+            json_array_append_new(deps, json_integer(s->deps[k]));
+        json_object_set_new(js, "depends_on", deps);
+        json_object_set_new(js, "started", s->ran ? json_real(s->started) : json_null());
+        json_object_set_new(js, "violates", violations_naming(res, 's', i));
         if (s->tree_checked)
             json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "tree_check",
                                 json_string(s->tree_by_git ? "git" : "snapshot"));
@@ -234,13 +287,13 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
             json_array_append_new(list, json_string(diffs[i]));
         comparison = json_pack("{s:s, s:o}", "with", "sim", "differences", list);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "nix", res->nix, "facts", facts, "comparison", comparison,
                      "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
                      res->seconds, "ok", res->ok, "pipeline", pipeline, "generation", gen, "agent", agent,
-                     "schema", schema, "steps", steps,
+                     "schema", schema, "steps", steps, "builds", builds_json(res),
                      "invariants", invs, "not_checked", not_checked, "failure",
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
 }

@@ -897,16 +897,16 @@ int main(int argc, char **argv)
         tool = argv[0];
     }
     /* --help and --version first, as every lazykite program (Nix's own
-     * --help opens a manual page; nixsim has none). */
+     * --help opens a manual page; nixsim's says what it is and names its
+     * page, nixsim(1)). */
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "--version"))) {
         if (!strcmp(argv[1], "--version"))
             printf("%s (nixsim, lazykite %s; the forms of Nix 2.8 that a pipeline uses)\n", tool,
                    LAZYKITE_VERSION);
         else
             printf("usage: nix-store|nix-build|nix-instantiate ARGS... (or nixsim TOOL ARGS...)\n"
-                   "The simulated Nix of lazykite-sim. The forms each tool implements are listed\n"
-                   "in the header of sim/nix/nixsim.c; the README's 'nixsim on its own' says how\n"
-                   "to run them outside the harness.\n");
+                   "The simulated Nix of lazykite-sim. nixsim(1) lists the forms each tool\n"
+                   "implements and says how to run them outside the harness.\n");
         int status = lk_finish_stdout(tool, 0);
         free(copy);
         return status;

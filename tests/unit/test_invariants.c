@@ -174,6 +174,31 @@ static void test_no_early_extra_step_build(void **state)
                      INV_VIOLATED);
 }
 
+/* A violation lists the events and steps it is about (the report's pictures). */
+static void test_violations_name_events_and_steps(void **state)
+{
+    struct world *w = *state;
+    good_build(w);
+    size_t early = w->o.n_events;
+    obs_event_add(&w->o, "build", drv(w, "tools/exp"), "construction", "pipeline-gen", NULL, NULL);
+    struct inv_result r;
+    assert_int_equal(inv_check("no-early-extra-step-build", w->f, w->d, &w->o, &r), 0);
+    assert_int_equal(r.n_events, 1);
+    assert_int_equal(r.events[0], early);
+    assert_int_equal(r.n_steps, 0);
+    inv_result_free(&r);
+    free(w->o.steps[1].tree_status);
+    w->o.steps[1].tree_status = xstrdup("?? junk\n");
+    assert_int_equal(inv_check("tree-clean", w->f, w->d, &w->o, &r), 0);
+    assert_int_equal(r.n_steps, 1);
+    assert_int_equal(r.steps[0], 1);
+    assert_int_equal(r.n_events, 0);
+    inv_result_free(&r);
+    assert_int_equal(inv_check("skip-consistent", w->f, w->d, &w->o, &r), 0);
+    assert_int_equal(r.n_steps + r.n_events, 0); /* held: nothing named */
+    inv_result_free(&r);
+}
+
 static void test_no_early_needs_output_parent(void **state)
 {
     struct world *w = *state;
@@ -651,6 +676,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good_build_holds_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_violations_name_events_and_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_early_extra_step_build, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_early_needs_output_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_construction_builds, setup, teardown),

@@ -359,6 +359,60 @@ static void test_concurrency_and_cancel(void **state)
     bk_sched_free(s);
 }
 
+/* bk_sched_edges as "k1 k2" (keys, "?" for a step without one). */
+static char *edges(struct bk_sched *s, const char *key)
+{
+    size_t n;
+    int *e = bk_sched_edges(s, bk_sched_find(s, key), &n);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = bk_sched_step(s, e[i])->key;
+        sb_addf(&sb, "%s%s", sb.len ? " " : "", k ? k : "?");
+    }
+    free(e);
+    return sb_detach(&sb);
+}
+
+static void expect_edges(struct bk_sched *s, const char *key, const char *want)
+{
+    char *got = edges(s, key);
+    if (strcmp(got, want))
+        fail_msg("%s depends on \"%s\", want \"%s\"", key, got, want);
+    free(got);
+}
+
+static void test_edges(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" C("a", "") "," C("b", "") ", {\"wait\": null, \"key\": \"w1\"}," C("c", "") ","
+        C("d", ", \"depends_on\": [\"a\", \"nope\"]") "," C("free", ", \"depends_on\": []") ","
+        "{\"wait\": null, \"key\": \"w2\"},"
+        "{\"group\": \"G\", \"key\": \"g\", \"depends_on\": \"c\", \"steps\": ["
+        "{\"block\": \"B\", \"key\": \"bl\"}," C("in", "") "]},"
+        C("x", ", \"branches\": \"other\"") "," "{\"wait\": null, \"key\": \"w3\"}]");
+    expect_edges(s, "a", "");
+    expect_edges(s, "w1", "a b");
+    expect_edges(s, "c", "w1");
+    expect_edges(s, "d", "a");          /* explicit, the missing key left out */
+    expect_edges(s, "free", "");
+    expect_edges(s, "w2", "w1 c d free");
+    expect_edges(s, "g", "c");
+    expect_edges(s, "bl", "");          /* the group's dependencies are the group's */
+    expect_edges(s, "in", "bl");
+    expect_edges(s, "w3", "w2 g");      /* a filtered step is no dependency */
+    bk_sched_free(s);
+
+    /* an uploaded step depends on its uploader too */
+    s = sched("main", BK_UNBLOCK_NONE, NULL, "[" C("gen", "") ", \"wait\", " C("after", "") "]");
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_sched_upload(s, bk_sched_find(s, "gen"), pl("[" C("up", "") "," C("up2", ", \"depends_on\": \"up\"") "]"),
+                                     NULL, NULL, &err), 0);
+    expect_edges(s, "up", "gen");
+    expect_edges(s, "up2", "up");
+    bk_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,7 +421,7 @@ int main(void)
         cmocka_unit_test(test_groups),   cmocka_unit_test(test_branches),
         cmocka_unit_test(test_empty_upload),
         cmocka_unit_test(test_uploads),  cmocka_unit_test(test_missing_and_cycles),
-        cmocka_unit_test(test_concurrency_and_cancel),
+        cmocka_unit_test(test_concurrency_and_cancel), cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
