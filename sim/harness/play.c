@@ -894,11 +894,11 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
         return -1;
     struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT };
     play_settings(&p);
-    if (opt->progress) {
+    int rc = play_prepare(&p, err);
+    if (rc == 0 && opt->progress) { /* the run can be played: its heading, then the rows */
         report_print_heading(res, opt->generator ? opt->generator : opt->generation_step, opt->progress->to);
         fflush(opt->progress->to);
     }
-    int rc = play_prepare(&p, err);
     if (rc == 0)
         rc = play_build(&p, err);
     if (rc == 0)
