@@ -4,7 +4,9 @@
  * DESIGN §4) with libyaml, validates all of it and returns the model below,
  * with every reference resolved to an index: build-script references
  * (`@{key}`, `@{key^output}`), `deps`, `ifd`, target `drv`, extra-step
- * `command` and `parentOverride`, `unchanged` labels, `expect` keys. Bad
+ * `command` and `parentOverride`, `unchanged` labels, `expect` keys; a
+ * `parent:` becomes the parent commit's fixture (f->parent, see
+ * fixtureparent.c), loaded with it. Bad
  * input (unknown or duplicate keys at any level, wrong types, missing
  * references, dependency cycles, a command with several outputs, duplicate
  * labels, invalid Nix names, NUL bytes) fails with ONE error (status
@@ -125,11 +127,15 @@ struct fixture_expect {
     char *generate_error;   /* substring its stderr must contain; NULL: none */
 };
 
+/* What the simulated REST API does for the fixture's build (run.api). */
+enum fixture_api { FIXTURE_API_OK, FIXTURE_API_GARBAGE, FIXTURE_API_WRONG_TOKEN };
+
 /* How the harness runs the fixture (all optional). */
 struct fixture_run {
     int agents;             /* default 1 */
     int unblock;            /* unblock every block step; default 0 */
     int gc_drvs;            /* the gc-fallback check; default 0 */
+    enum fixture_api api;   /* default ok */
 };
 
 /* The invariant ids (DESIGN §6), NULL-terminated. */
@@ -149,6 +155,8 @@ struct fixture {
     size_t n_targets;
     size_t *unchanged;      /* target indices */
     size_t n_unchanged;
+    struct fixture *parent; /* the parent commit's depot (`parent:`), or NULL; its
+                               path "<path> (parent)", its text the YAML written out */
     json_t *pipeline;       /* object with the pipeline settings that are set */
     struct fixture_expect expect;
     struct fixture_run run;
