@@ -75,11 +75,37 @@ static void print_result(const struct sim_play_result *res, const struct inv_res
         fprintf(to, "      %s\n", r->evidence[k]);
 }
 
+/* The builds before the fixture's, one line each, and which map the
+ * generation step fetched. */
+static void print_parents(const struct sim_play_result *res, FILE *to)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(res->parents, i, b) {
+        const json_t *v = json_object_get(b, "violated");
+        fprintf(to, "parent build #%lld (%s) of %s: %s%s%s\n", json_integer_value(json_object_get(b, "number")),
+                json_string_value(json_object_get(b, "fixture")), json_string_value(json_object_get(b, "branch")),
+                json_string_value(json_object_get(b, "state")),
+                json_is_true(json_object_get(b, "synthetic")) ? " (made up from unchanged:)" : "",
+                json_array_size(v) ? " (its own build violated invariants)" : "");
+    }
+    const struct obs_parent_map *pm = &res->obs.parent;
+    if (pm->on_default_branch)
+        fprintf(to, "parent map: none (a build of the default branch %s builds every target)\n", pm->default_branch);
+    else if (pm->fetched_build)
+        fprintf(to, "parent map: the generation step fetched the map of build #%ld%s%s\n", pm->fetched_build,
+                pm->fetched_problem ? ", not a drvmap: " : "", pm->fetched_problem ? pm->fetched_problem : "");
+    else if (pm->default_branch)
+        fprintf(to, "parent map: none fetched%s\n", pm->expected_build ? "" : " (no build has one)");
+    fputc('\n', to);
+}
+
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
 {
     const struct sim_observed *o = &res->obs;
     fprintf(to, "fixture %s (%s), branch %s, %d agent(s), generator: %s\n\n", res->fixture->path,
             res->fixture->depot, res->branch, res->agents, generator ? generator : "lazykite (static pipeline)");
+    print_parents(res, to);
     fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
@@ -135,6 +161,11 @@ static json_t *str_or_null(const char *s)
  *                  "expected_violation", "checked" (how many things), "summary",
  *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
  *  "not_checked": [ids of the invariants not checked],
+ *  "parents": [the builds before it: {"number", "id", "branch", "commit", "state",
+ *              "synthetic", "fixture", "seconds", "violated", "steps", ("unchanged")}],
+ *  "parent_map": {"default_branch", "on_default_branch", "api_usable", "fetched_build",
+ *                 "fetched_problem", "expected_build"},
+ *  "api": {"url", "fault", "default_branch", "requests": [the REST API's log]},
  *  "failure": why the run failed whatever the invariants say, or null,
  *  "unmet": [...], "work_dir": kept dir or null} */
 json_t *report_json(const struct sim_play_result *res, const char *generator)
@@ -197,7 +228,14 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                                "note", str_or_null(o->schema_note));
     json_t *agent = res->agent ? json_deep_copy(res->agent) : json_null();
     json_t *pipeline = res->pipeline ? json_deep_copy(res->pipeline) : json_null();
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    const struct obs_parent_map *pm = &o->parent;
+    json_t *parent_map = json_pack("{s:o, s:b, s:b, s:o, s:o, s:o}", "default_branch",
+                                   str_or_null(pm->default_branch), "on_default_branch", pm->on_default_branch,
+                                   "api_usable", pm->api_usable, "fetched_build",
+                                   pm->fetched_build ? json_integer(pm->fetched_build) : json_null(),
+                                   "fetched_problem", str_or_null(pm->fetched_problem), "expected_build",
+                                   pm->expected_build ? json_integer(pm->expected_build) : json_null());
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
@@ -205,6 +243,10 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                      "schema", schema, "steps", steps,
                      "invariants", invs, "not_checked", not_checked, "failure",
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
+    json_object_set_new(j, "parents", res->parents ? json_deep_copy(res->parents) : json_array());
+    json_object_set_new(j, "parent_map", parent_map);
+    json_object_set_new(j, "api", res->api ? json_deep_copy(res->api) : json_null());
+    return j;
 }
 
 int report_write(const struct sim_play_result *res, const char *generator, const char *path,

@@ -19,7 +19,7 @@
 #include "harness/play.h"
 
 /* The report's "format": its shape is sim/harness/report.schema.json. */
-#define REPORT_FORMAT "lazykite-sim-report/2"
+#define REPORT_FORMAT "lazykite-sim-report/3"
 
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to);
 /* Only the invariants that are violated and the unmet expectations. */

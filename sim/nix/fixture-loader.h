@@ -129,9 +129,10 @@ void fx_sort_steps(struct fixture_target *t);
 /* ---- the whole document (fixture.c) ------------------------------------ */
 
 /* A fixture from an already parsed document `doc` (borrowed: its nodes'
- * marks place the errors in `path`); `text` becomes the fixture's text. */
-int fx_load_tree(const char *path, struct yamltree *doc, const char *text, size_t len, struct fixture **out,
-                 struct lk_error *err);
+ * marks place the errors in `path`), named `name` (its path); `text`
+ * becomes the fixture's text. */
+int fx_load_tree(const char *path, const char *name, struct yamltree *doc, const char *text, size_t len,
+                 struct fixture **out, struct lk_error *err);
 
 /* ---- the parent commit (fixtureparent.c) ------------------------------- */
 

@@ -354,15 +354,15 @@ static void release_pending(struct loader *L)
     free(L->pend);
 }
 
-int fx_load_tree(const char *path, struct yamltree *doc, const char *text, size_t len, struct fixture **out,
-                 struct lk_error *err)
+int fx_load_tree(const char *path, const char *name, struct yamltree *doc, const char *text, size_t len,
+                 struct fixture **out, struct lk_error *err)
 {
     struct loader L;
     memset(&L, 0, sizeof L);
     L.path = path;
     L.err = err;
     L.doc = *doc; /* borrowed */
-    L.f = new_fixture(path, text, len);
+    L.f = new_fixture(name, text, len);
     *out = NULL;
     int rc = load_root(&L, doc->root);
     release_pending(&L);

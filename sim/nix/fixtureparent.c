@@ -17,6 +17,7 @@
  * fixture the harness plays is loaded from that text, so both read the
  * same bytes, and its `parent` is the grandparent loaded from the tree. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -348,12 +349,18 @@ int fx_load_parent(struct loader *L, struct ynode *root, struct ynode *pnode, st
         derived_free(&d);
         return -1;
     }
-    char *path = xasprintf("%s (parent)", L->path);
+    /* its name: "<file> (parent 1)", its parent's "<file> (parent 2)", ... */
+    int generation = 1;
+    const char *mark = strstr(L->f->path, " (parent ");
+    if (mark && sscanf(mark, " (parent %d)", &generation) == 1)
+        generation++;
+    char *path = xasprintf("%.*s (parent %d)", mark ? (int)(mark - L->f->path) : (int)strlen(L->f->path),
+                           L->f->path, generation);
     struct fixture *from_tree = NULL, *from_text = NULL;
     size_t len = 0;
     const char *problem = NULL;
     char *text = NULL;
-    int rc = fx_load_tree(L->path, &d.tree, "", 0, &from_tree, L->err);
+    int rc = fx_load_tree(L->path, path, &d.tree, "", 0, &from_tree, L->err);
     if (rc < 0)
         lk_error_prefix(L->err, "in the parent depot (parent:)");
     if (rc == 0 && !(text = emit(&d.tree, &len, &problem)))
