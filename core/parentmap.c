@@ -59,14 +59,14 @@ static char *sanitize(const struct search *s, const char *text)
 
 /* Why an answer with status `status` is no good: the status, what it
  * means for this command, and the API's own "message" when it gave one. */
-static int bad_status(struct search *s, const char *url, const struct http_response *resp)
+static int bad_status(struct search *s, const char *url, const struct http_response *resp, bool builds_list)
 {
     const char *meaning = "";
     if (resp->status == 401)
         meaning = " (the API refused the token)";
     else if (resp->status == 403)
         meaning = " (the token may not read builds and artifacts: it needs read_builds and read_artifacts)";
-    else if (resp->status == 404)
+    else if (resp->status == 404 && builds_list)
         meaning = " (check the organization and pipeline slugs)";
     char *msg = NULL;
     json_t *j = json_loadb(resp->body.buf, resp->body.len, 0, NULL);
@@ -82,7 +82,7 @@ static int bad_status(struct search *s, const char *url, const struct http_respo
 
 /* GET an API URL with the token; 0 with the parsed JSON answer in *out
  * (the caller decrefs), or 1 with why. */
-static int api_get(struct search *s, const char *url, json_t **out)
+static int api_get(struct search *s, const char *url, bool builds_list, json_t **out)
 {
     struct http_response resp = { 0 };
     struct lk_error herr = LK_ERROR_INIT;
@@ -95,7 +95,7 @@ static int api_get(struct search *s, const char *url, json_t **out)
     }
     int rc = 0;
     if (resp.status != 200) {
-        rc = bad_status(s, url, &resp);
+        rc = bad_status(s, url, &resp, builds_list);
     } else {
         json_error_t je;
         *out = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, &je);
@@ -154,7 +154,7 @@ static int download(struct search *s, long number, const char *build_id, const c
             continue;
         }
         if (resp.status != 200)
-            rc = bad_status(s, url, &resp);
+            rc = bad_status(s, url, &resp, false);
         break;
     }
     lk_error_clear(&herr);
@@ -198,7 +198,7 @@ static int job_artifact(struct search *s, long number, const char *build_id, con
         char *url = xasprintf("%s/builds/%ld/jobs/%s/artifacts?per_page=100&page=%d", s->pipeline_url,
                               number, job, page);
         json_t *list = NULL;
-        rc = api_get(s, url, &list);
+        rc = api_get(s, url, false, &list);
         if (rc == 0 && !json_is_array(list))
             rc = malformed(s, url, "(root)", "expected an array of artifacts");
         size_t i;
@@ -289,7 +289,7 @@ static int search_builds(struct search *s)
         char *url = xasprintf("%s/builds?branch=%s&state%%5B%%5D=passed&state%%5B%%5D=running"
                               "&per_page=%ld&page=%d", s->pipeline_url, branch, per_page, page);
         json_t *list = NULL;
-        rc = api_get(s, url, &list);
+        rc = api_get(s, url, true, &list);
         if (rc == 0 && !json_is_array(list))
             rc = malformed(s, url, "(root)", "expected an array of builds");
         size_t i;

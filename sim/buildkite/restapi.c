@@ -366,8 +366,7 @@ static enum MHD_Result download(struct req *r, const struct bk_artifact *a)
     if (api->fault == BK_API_DOWNLOAD_404)
         return not_found(r);
     char *sig = signature(api, a->number);
-    char *to = api->fault == BK_API_REDIRECT_LOOP ? xasprintf("%s%s", r->host, r->url)
-                                                  : xasprintf("%s/_storage/%zu?signature=%s", r->host, a->number, sig);
+    char *to = xasprintf("%s/_storage/%zu?signature=%s", r->host, a->number, sig);
     json_t *body = json_pack("{s:s}", "url", to);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
@@ -399,6 +398,13 @@ static enum MHD_Result storage(struct req *r, const char *number)
         return answer_message(r, MHD_HTTP_FORBIDDEN, "Access Denied");
     if (api->fault == BK_API_HUGE_MAP)
         return answer_huge(r, (size_t)300 << 20, '0', true);
+    if (api->fault == BK_API_REDIRECT_LOOP) { /* the storage sends you back to itself */
+        char *to = xasprintf("%s%s?signature=%s", r->host, r->url, given);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(resp, "Location", to);
+        free(to);
+        return queue(r, MHD_HTTP_FOUND, resp, 0);
+    }
     int fd = open(a->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return answer_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the artifact's file is gone");
