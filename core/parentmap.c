@@ -159,10 +159,10 @@ static int download(struct search *s, long number, const char *build_id, const c
     }
     lk_error_clear(&herr);
     if (rc == 0) {
-        struct parent_map pm = { NULL };
+        size_t n_labels = 0;
         struct lk_error perr = LK_ERROR_INIT;
         char *what = xasprintf("build #%ld's %s", number, o->artifact);
-        if (parent_map_parse(resp.body.buf, resp.body.len, what, &pm, &perr) != 0) {
+        if (parent_map_check(resp.body.buf, resp.body.len, what, &n_labels, &perr) != 0) {
             char *m = lk_error_format(&perr);
             rc = no_map(s, "%s is not a drvmap (%s)", what, m);
             free(m);
@@ -174,12 +174,11 @@ static int download(struct search *s, long number, const char *build_id, const c
             r->build_number = number;
             r->build_id = xstrdup(build_id);
             r->build_state = xstrdup(state ? state : "?");
-            r->n_targets = json_object_size(pm.drvs);
+            r->n_targets = n_labels;
             r->bytes = resp.body.len;
             rc = 1;
         }
         lk_error_clear(&perr);
-        parent_map_free(&pm);
         free(what);
     }
     http_response_release(&resp);

@@ -17,9 +17,10 @@
  * page the artifact list). Each build has the jobs `:init:` (1), the
  * generation job (2) and a waiter (3).
  * --synthetic N adds N builds instead: on branches main and others, in
- * states passed, failed, running, canceled; the K-th newest passed build
- * of main (--map-at, default 1) has a map of --map-target targets, the
- * newer passed builds of main have the generation job without it.
+ * states passed, failed, running, canceled; the K-th newest passed or
+ * running build of main (--map-at, default 1: as `lazykite parent-map`
+ * counts them) has a map of --map-targets targets, the newer ones have the
+ * generation job without it.
  *
  * It listens (writing the TCP port to --port-file, atomically, or making
  * the socket), prints "ready" and serves (a thread per connection) until
@@ -199,10 +200,11 @@ int main(int argc, char **argv)
         static const char *const states[] = { "passed", "failed", "passed", "running", "canceled", "passed" };
         size_t map_len = 0;
         char *map = synthetic_map(map_targets, &map_len);
-        /* which build gets the map: the map_at-th newest passed build of main */
-        long passed_main = 0, with_map = -1;
+        /* which build gets the map: the map_at-th newest passed or running build of main */
+        long counted = 0, with_map = -1;
         for (long i = synthetic; i-- > 0;)
-            if (i % 3 != 2 && !strcmp(states[i % 6], "passed") && ++passed_main == map_at)
+            if (i % 3 != 2 && (!strcmp(states[i % 6], "passed") || !strcmp(states[i % 6], "running")) &&
+                ++counted == map_at)
                 with_map = i;
         for (long i = 0; i < synthetic && status == 0; i++) {
             struct spec s = { i % 3 == 2 ? "other" : "main", states[i % 6], NULL, "pipeline-gen",
