@@ -186,7 +186,7 @@ static int merge_targets(struct loader *L, struct derived *d, const struct ynode
     free_labels(lm, nm);
     free_labels(lt, nt);
     if (rc == 0) {
-        *out = new_node(d, YAML_SEQUENCE_NODE, (mine ? mine : theirs)->start_mark);
+        *out = new_node(d, YAML_SEQUENCE_NODE, (mine ? mine : theirs ? theirs : absent)->start_mark);
         t->nodes[*out].items.start = items;
         t->nodes[*out].items.top = items + k;
     }
@@ -213,7 +213,7 @@ static int derive(struct loader *L, struct yamltree *src, struct ynode *root, st
             return -1;
         fx_free_strings(labels, n);
     }
-    memset(d, 0, sizeof *d);
+    /* room for the new nodes (at most three): node pointers stay valid */
     d->alloc = src->n_nodes + 8;
     d->tree.nodes = xcalloc(d->alloc, sizeof *d->tree.nodes);
     memcpy(d->tree.nodes, src->nodes, src->n_nodes * sizeof *src->nodes);
@@ -256,11 +256,12 @@ static int derive(struct loader *L, struct yamltree *src, struct ynode *root, st
     }
     if (!had_drvs && theirs_drvs)
         pairs[k++] = (struct ynode_pair){ theirs_drvs_key, merge_derivations(d, NULL, theirs_drvs) };
-    if (!had_targets && theirs_targets) {
+    if (!had_targets && (theirs_targets || absent)) {
         size_t id;
         if (merge_targets(L, d, NULL, theirs_targets, absent, &id) < 0)
             return -1;
-        pairs[k++] = (struct ynode_pair){ theirs_targets_key, id };
+        if (theirs_targets)
+            pairs[k++] = (struct ynode_pair){ theirs_targets_key, id };
     }
     size_t nroot = new_node(d, YAML_MAPPING_NODE, t->nodes[root_id].start_mark);
     t->nodes[nroot].pairs.start = pairs;
@@ -344,6 +345,7 @@ static char *emit(struct yamltree *t, size_t *len, const char **problem)
 int fx_load_parent(struct loader *L, struct ynode *root, struct ynode *pnode, struct fixture **out)
 {
     struct derived d;
+    memset(&d, 0, sizeof d);
     *out = NULL;
     if (derive(L, &L->doc, root, pnode, &d) < 0) {
         derived_free(&d);
