@@ -283,10 +283,13 @@ static int search_builds(struct search *s)
     const struct parentmap_options *o = s->o;
     char *branch = http_escape(o->branch);
     long per_page = o->max_builds < PARENTMAP_PAGE ? o->max_builds : PARENTMAP_PAGE;
+    /* (pages enough for max_builds builds, and more for an API that lists
+     * builds the query did not ask for; but not forever) */
+    long max_pages = 10 * (o->max_builds / per_page + 1);
     int rc = 0;
-    for (int page = 1; rc == 0; page++) {
+    for (long page = 1; rc == 0; page++) {
         char *url = xasprintf("%s/builds?branch=%s&state%%5B%%5D=passed&state%%5B%%5D=running"
-                              "&per_page=%ld&page=%d", s->pipeline_url, branch, per_page, page);
+                              "&per_page=%ld&page=%ld", s->pipeline_url, branch, per_page, page);
         json_t *list = NULL;
         rc = api_get(s, url, true, &list);
         if (rc == 0 && !json_is_array(list))
@@ -305,6 +308,9 @@ static int search_builds(struct search *s)
             else
                 rc = no_map(s, "no passed or running build of %s in %s/%s%s", o->branch, o->org, o->pipeline,
                             o->self_build_id ? " but this one" : "");
+        } else if (rc == 0 && page == max_pages) {
+            rc = no_map(s, "%ld pages of builds listed only %zu passed or running builds of %s, none with %s's %s",
+                        max_pages, s->r->builds_seen, o->branch, o->step_key, o->artifact);
         }
         json_decref(list);
         free(url);
