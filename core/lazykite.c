@@ -20,7 +20,6 @@
  * `--version` print to stdout and exit 0. */
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,6 @@
 #include "error.h"
 #include "eval.h"
 #include "fileio.h"
-#include "http.h"
 #include "manifest.h"
 #include "outdir.h"
 #include "parentmap.h"
@@ -704,13 +702,6 @@ struct parent_map_cli {
     bool require, quiet;
 };
 
-/* A variable's value when set and non-empty, else NULL. */
-static const char *env_value(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 /* Parse the words after "parent-map". Returns -1 to go on, else an exit status. */
 static int parse_parent_map_options(int argc, char **argv, struct parent_map_cli *c)
 {
@@ -738,106 +729,21 @@ static int parse_parent_map_options(int argc, char **argv, struct parent_map_cli
         case POPT_HELP: fputs(parent_map_usage_text, stdout); return 0;
         case POPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
         case CLIOPT_OPERAND: return parent_map_usage_error("unexpected argument '%s'", v);
-        default: { /* CLIOPT_ERROR */
-            int status = parent_map_usage_error("%s", err.msg);
-            lk_error_clear(&err);
-            return status;
+        default: break; /* CLIOPT_ERROR: said below */
         }
-        }
+        if (id == CLIOPT_ERROR)
+            break;
     }
-    if (!o->out_path || !*o->out_path)
-        return parent_map_usage_error("%s", "missing -o FILE");
-    static const struct { const char *what, *var; size_t off; } from_env[] = {
-        { "--org", "BUILDKITE_ORGANIZATION_SLUG", offsetof(struct parentmap_options, org) },
-        { "--pipeline", "BUILDKITE_PIPELINE_SLUG", offsetof(struct parentmap_options, pipeline) },
-        { "--branch", "BUILDKITE_PIPELINE_DEFAULT_BRANCH", offsetof(struct parentmap_options, branch) },
-    };
-    for (size_t i = 0; i < sizeof from_env / sizeof from_env[0]; i++) {
-        const char **slot = (const char **)((char *)o + from_env[i].off);
-        if (!*slot)
-            *slot = env_value(from_env[i].var);
-        if (!*slot || !**slot)
-            return parent_map_usage_error("%s not given and %s not set", from_env[i].what, from_env[i].var);
+    if (!err.msg && (!o->out_path || !*o->out_path))
+        lk_bad_input(&err, NULL, NULL, "missing -o FILE");
+    if (!err.msg)
+        parentmap_settle(o, max_builds, timeout, &err);
+    if (err.msg) {
+        int status = parent_map_usage_error("%s", err.msg);
+        lk_error_clear(&err);
+        return status;
     }
-    if (!o->step_key)
-        o->step_key = "pipeline-gen";
-    if (!o->artifact)
-        o->artifact = "pipeline/drvmap.json";
-    if (!*o->step_key || !*o->artifact)
-        return parent_map_usage_error("%s", "--step-key and --artifact must not be empty");
-    if (!o->api)
-        o->api = env_value("LAZYKITE_BUILDKITE_API");
-    if (!o->api)
-        o->api = PARENTMAP_DEFAULT_API;
-    char *origin = http_origin(o->api);
-    free(origin);
-    if (!origin)
-        return parent_map_usage_error("--api: expected an http:// or https:// URL, not '%s'", o->api);
-    if (!o->unix_socket)
-        o->unix_socket = env_value("LAZYKITE_BUILDKITE_API_SOCKET");
-    else if (!*o->unix_socket)
-        return parent_map_usage_error("%s", "--unix-socket: expected a path, not ''");
-    o->max_builds = 50;
-    if (max_builds) {
-        char *end;
-        long n = strtol(max_builds, &end, 10);
-        if (!*max_builds || *end || n < 1 || n > 100000)
-            return parent_map_usage_error("--max-builds: expected a whole number from 1 to 100000, not '%s'",
-                                          max_builds);
-        o->max_builds = n;
-    }
-    o->timeout = 60;
-    if (timeout) {
-        char *end;
-        double t = strtod(timeout, &end);
-        if (!*timeout || *end || !(t > 0 && t <= 86400))
-            return parent_map_usage_error("--timeout: expected seconds (more than 0, at most 86400), not '%s'",
-                                          timeout);
-        o->timeout = t;
-    }
-    o->self_build_id = env_value("BUILDKITE_BUILD_ID");
     return -1;
-}
-
-/* The token from --token-file or BUILDKITE_API_TOKEN: 0 with *token (the
- * caller frees; NULL when there is none), -1 with err for an unreadable
- * file or a token no header can carry. The token is never in a message. */
-static int read_token(const struct parent_map_cli *c, char **token, struct lk_error *err)
-{
-    *token = NULL;
-    const char *from = "BUILDKITE_API_TOKEN";
-    if (c->token_file) {
-        char *text;
-        size_t len;
-        if (file_read(c->token_file, &text, &len, err) != 0) {
-            lk_error_prefix(err, "--token-file");
-            return -1;
-        }
-        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' ||
-                       text[len - 1] == '\t'))
-            len--;
-        text[len] = '\0';
-        *token = text;
-        from = c->token_file;
-        if (strlen(text) != len) {
-            free(text);
-            *token = NULL;
-            return lk_bad_input(err, c->token_file, NULL, "the token file holds a NUL byte");
-        }
-    } else if (env_value("BUILDKITE_API_TOKEN")) {
-        *token = xstrdup(env_value("BUILDKITE_API_TOKEN"));
-    }
-    if (*token && !**token) {
-        free(*token);
-        *token = NULL;
-    }
-    for (const char *p = *token; p && *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-            free(*token);
-            *token = NULL;
-            return lk_bad_input(err, from, NULL, "the API token holds a space or a control character");
-        }
-    return 0;
 }
 
 /* The exit status: 0 with the map written, or none found (then 1 with
@@ -845,7 +751,7 @@ static int read_token(const struct parent_map_cli *c, char **token, struct lk_er
 static int parent_map(const struct parent_map_cli *c, struct lk_error *err)
 {
     char *token;
-    if (read_token(c, &token, err) != 0)
+    if (parentmap_read_token(c->token_file, &token, err) != 0)
         return -1;
     struct parentmap_options o = c->o;
     struct parentmap_result r = { 0 };

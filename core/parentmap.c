@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -349,6 +350,106 @@ int parentmap_fetch(const struct parentmap_options *o, struct parentmap_result *
         r->found = false;
         return -1;
     }
+    return 0;
+}
+
+/* A variable's value when set and non-empty, else NULL. */
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int parentmap_settle(struct parentmap_options *o, const char *max_builds, const char *timeout,
+                     struct lk_error *err)
+{
+    static const struct { const char *what, *var; size_t off; } from_env[] = {
+        { "--org", "BUILDKITE_ORGANIZATION_SLUG", offsetof(struct parentmap_options, org) },
+        { "--pipeline", "BUILDKITE_PIPELINE_SLUG", offsetof(struct parentmap_options, pipeline) },
+        { "--branch", "BUILDKITE_PIPELINE_DEFAULT_BRANCH", offsetof(struct parentmap_options, branch) },
+    };
+    for (size_t i = 0; i < sizeof from_env / sizeof from_env[0]; i++) {
+        const char **slot = (const char **)((char *)o + from_env[i].off);
+        if (!*slot)
+            *slot = env_value(from_env[i].var);
+        if (!*slot || !**slot)
+            return lk_bad_input(err, NULL, NULL, "%s not given and %s not set", from_env[i].what, from_env[i].var);
+    }
+    if (!o->step_key)
+        o->step_key = "pipeline-gen";
+    if (!o->artifact)
+        o->artifact = "pipeline/drvmap.json";
+    if (!*o->step_key || !*o->artifact)
+        return lk_bad_input(err, NULL, NULL, "--step-key and --artifact must not be empty");
+    if (!o->api)
+        o->api = env_value("LAZYKITE_BUILDKITE_API");
+    if (!o->api)
+        o->api = PARENTMAP_DEFAULT_API;
+    char *origin = http_origin(o->api);
+    free(origin);
+    if (!origin)
+        return lk_bad_input(err, NULL, NULL, "--api: expected an http:// or https:// URL, not '%s'", o->api);
+    if (!o->unix_socket)
+        o->unix_socket = env_value("LAZYKITE_BUILDKITE_API_SOCKET");
+    else if (!*o->unix_socket)
+        return lk_bad_input(err, NULL, NULL, "--unix-socket: expected a path, not ''");
+    o->max_builds = 50;
+    if (max_builds) {
+        char *end;
+        long n = strtol(max_builds, &end, 10);
+        if (!*max_builds || *end || n < 1 || n > 100000)
+            return lk_bad_input(err, NULL, NULL, "--max-builds: expected a whole number from 1 to 100000, not '%s'",
+                                max_builds);
+        o->max_builds = n;
+    }
+    o->timeout = 60;
+    if (timeout) {
+        char *end;
+        double t = strtod(timeout, &end);
+        if (!*timeout || *end || !(t > 0 && t <= 86400))
+            return lk_bad_input(err, NULL, NULL, "--timeout: expected seconds (more than 0, at most 86400), not '%s'",
+                                timeout);
+        o->timeout = t;
+    }
+    o->self_build_id = env_value("BUILDKITE_BUILD_ID");
+    return 0;
+}
+
+int parentmap_read_token(const char *token_file, char **token, struct lk_error *err)
+{
+    const char *from = "BUILDKITE_API_TOKEN";
+    *token = NULL;
+    if (token_file) {
+        char *text;
+        size_t len;
+        if (file_read(token_file, &text, &len, err) != 0) {
+            lk_error_prefix(err, "--token-file");
+            return -1;
+        }
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' ||
+                       text[len - 1] == '\n'))
+            len--;
+        text[len] = '\0';
+        *token = text;
+        from = token_file;
+        if (memchr(text, '\0', len)) {
+            free(text);
+            *token = NULL;
+            return lk_bad_input(err, token_file, NULL, "the token file holds a NUL byte");
+        }
+    } else if (env_value("BUILDKITE_API_TOKEN")) {
+        *token = xstrdup(env_value("BUILDKITE_API_TOKEN"));
+    }
+    if (*token && !**token) {
+        free(*token);
+        *token = NULL;
+    }
+    for (const char *p = *token; p && *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            free(*token);
+            *token = NULL;
+            return lk_bad_input(err, from, NULL, "the API token holds a space or a control character");
+        }
     return 0;
 }
 

@@ -67,6 +67,25 @@ struct parentmap_result {
     char *why;                /* when !found: why there is no usable map */
 };
 
+/* The options completed as `lazykite parent-map` takes them: org,
+ * pipeline and branch from BUILDKITE_ORGANIZATION_SLUG,
+ * BUILDKITE_PIPELINE_SLUG and BUILDKITE_PIPELINE_DEFAULT_BRANCH when not
+ * given (then required), step_key "pipeline-gen", artifact
+ * "pipeline/drvmap.json", api from LAZYKITE_BUILDKITE_API else
+ * PARENTMAP_DEFAULT_API (an http or https URL), unix_socket from
+ * LAZYKITE_BUILDKITE_API_SOCKET, self_build_id from BUILDKITE_BUILD_ID,
+ * max_builds (1..100000, default 50) and timeout (seconds, (0, 86400],
+ * default 60) from their texts (NULL: the default). -1 with a bad-input
+ * error saying what is missing or wrong. Strings point into the
+ * environment or the arguments. */
+int parentmap_settle(struct parentmap_options *o, const char *max_builds, const char *timeout,
+                     struct lk_error *err);
+/* The API token from `token_file` (its trailing whitespace dropped), or
+ * else BUILDKITE_API_TOKEN: 0 and *token (the caller frees; NULL when
+ * there is none or it is empty), or -1 with a bad-input error for an
+ * unreadable file, a NUL byte, or a token no header can carry (a space or
+ * a control character). No message holds the token. */
+int parentmap_read_token(const char *token_file, char **token, struct lk_error *err);
 int parentmap_fetch(const struct parentmap_options *o, struct parentmap_result *r, struct lk_error *err);
 void parentmap_result_release(struct parentmap_result *r);
 
