@@ -21,9 +21,11 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1 libcrypto
+PKGS    := jansson yaml-0.1 libcrypto libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# (--as-needed: a program links only the libraries it uses — nixsim, run by
+# every step, does not load libcurl or libmicrohttpd)
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE

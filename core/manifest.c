@@ -779,7 +779,8 @@ static int read_parent_entry(struct reader *r, json_t *v, const char *ptr, json_
         if (rc != 0)
             return -1;
     }
-    json_object_set(drvs, label, drv);
+    if (drvs)
+        json_object_set(drvs, label, drv);
     return 0;
 }
 
@@ -811,6 +812,55 @@ int parent_map_parse(const char *text, size_t len, const char *file, struct pare
     }
     pm->drvs = drvs;
     return 0;
+}
+
+int parent_map_check(const char *text, size_t len, const char *file, size_t *n_labels, struct lk_error *err)
+{
+    struct json_member_span *members;
+    size_t n;
+    *n_labels = 0;
+    int rc = 1;
+    if (jsonscan_object(text, len, &members, &n) == 0) {
+        struct strindex seen = STRINDEX_INIT;
+        json_t **keys = xcalloc(n ? n : 1, sizeof(*keys));
+        struct reader r = { file, err };
+        rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            keys[i] = load_span(text, members[i].key);
+            const char *key = json_string_value(keys[i]);
+            if (!key || strindex_get(&seen, key) != STRINDEX_NONE) {
+                rc = 1; /* a duplicate label: jansson rejects it */
+                break;
+            }
+            strindex_put(&seen, key, i);
+            json_t *v = load_span(text, members[i].value);
+            if (!v) {
+                rc = 1;
+            } else {
+                char *ep = lk_pointer_join("", key);
+                rc = read_parent_entry(&r, v, ep, NULL, key);
+                free(ep);
+                json_decref(v);
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            json_decref(keys[i]);
+        free(keys);
+        free(members);
+        strindex_release(&seen);
+        if (rc == 0)
+            *n_labels = n;
+    }
+    if (rc != 0) { /* not valid JSON, or a bad entry: the whole reading's own error, which
+                      * also puts malformed JSON anywhere before a bad entry */
+        lk_error_clear(err);
+        struct parent_map pm = { NULL };
+        rc = parent_map_parse(text, len, file, &pm, err);
+        if (rc == 0)
+            *n_labels = json_object_size(pm.drvs);
+        parent_map_free(&pm);
+    }
+    return rc;
 }
 
 int parent_map_load(const char *path, struct parent_map *pm, struct lk_error *err)

@@ -107,6 +107,11 @@ struct parent_map {
 int parent_map_parse(const char *text, size_t len, const char *file, struct parent_map *pm,
                      struct lk_error *err);
 int parent_map_load(const char *path, struct parent_map *pm, struct lk_error *err);
+/* Check text as parent_map_parse() reads it — the same verdict and the
+ * same error — without keeping the map: a valid map is read entry by entry
+ * (jsonscan.h), so it costs little more memory than its text; anything
+ * else is read whole for the error. *n_labels: how many labels it has. */
+int parent_map_check(const char *text, size_t len, const char *file, size_t *n_labels, struct lk_error *err);
 /* The drv path recorded for `label`, or NULL (also for an empty map). */
 const char *parent_map_drv(const struct parent_map *pm, const char *label);
 void parent_map_free(struct parent_map *pm);

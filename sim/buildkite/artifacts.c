@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "fileio.h"
 #include "xalloc.h"
 
@@ -70,7 +71,8 @@ int bk_artifacts_add(struct bk_artifacts *a, const char *build_id, const char *j
     if (!path_ok(path))
         return lk_fail(err, LK_EXIT_INPUT, path, NULL,
                        "an artifact path must be relative, with no empty, '.' or '..' part");
-    char *file = xasprintf("%s/%zu", a->dir, a->seq);
+    size_t number = a->seq;
+    char *file = xasprintf("%s/%zu", a->dir, number);
     if (file_write_atomic(file, data, len, err) < 0) {
         free(file);
         return -1;
@@ -86,8 +88,10 @@ int bk_artifacts_add(struct bk_artifacts *a, const char *build_id, const char *j
         }
     }
     XGROW(a->items, a->alloc, a->n + 1);
-    a->items[a->n++] = (struct bk_artifact){ xstrdup(build_id), xstrdup(job_id), dupn(step_key),
-                                             dupn(label), xstrdup(path), file, len };
+    struct bk_artifact *it = &a->items[a->n++];
+    *it = (struct bk_artifact){ xstrdup(build_id), xstrdup(job_id), dupn(step_key), dupn(label), xstrdup(path),
+                                file, len, number, "" };
+    sha1_hex(data, len, it->sha1);
     return 0;
 }
 
@@ -120,6 +124,14 @@ const struct bk_artifact **bk_artifacts_find(const struct bk_artifacts *a, const
     }
     *n = k;
     return out;
+}
+
+const struct bk_artifact *bk_artifacts_by_number(const struct bk_artifacts *a, size_t number)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->items[i].number == number)
+            return &a->items[i];
+    return NULL;
 }
 
 const struct bk_artifact *bk_artifacts_all(const struct bk_artifacts *a, size_t *n)

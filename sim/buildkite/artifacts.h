@@ -13,7 +13,10 @@
  * when `step` is not NULL, whose job has that step key, label or job id;
  * in upload order, a path uploaded by several jobs once (the latest).
  * The returned array is the caller's to free (not its elements, which the
- * store owns until bk_artifacts_free()). */
+ * store owns until bk_artifacts_free()). Each artifact has a number
+ * unique in the store (an upload that replaces one gets a new number: the
+ * simulated REST API's artifact id) and the SHA-1 of its bytes.
+ * bk_artifacts_by_number() finds one (NULL: none). */
 #ifndef LAZYKITE_BK_ARTIFACTS_H
 #define LAZYKITE_BK_ARTIFACTS_H
 
@@ -26,6 +29,8 @@ struct bk_artifact {
     char *path;
     char *file; /* where the bytes are */
     size_t size;
+    size_t number;
+    char sha1[41];
 };
 
 struct bk_artifacts;
@@ -37,6 +42,7 @@ int bk_artifacts_add(struct bk_artifacts *a, const char *build_id, const char *j
                      size_t len, struct lk_error *err);
 const struct bk_artifact **bk_artifacts_find(const struct bk_artifacts *a, const char *build_id,
                                              const char *step, const char *query, size_t *n);
+const struct bk_artifact *bk_artifacts_by_number(const struct bk_artifacts *a, size_t number);
 /* All artifacts, in upload order (for the report). */
 const struct bk_artifact *bk_artifacts_all(const struct bk_artifacts *a, size_t *n);
 

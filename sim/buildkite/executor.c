@@ -43,8 +43,11 @@ struct bk_executor {
     size_t nagents;
     char *store_dir, *store_at, *state_dir, *bin_dir, *work_dir, *agent_dir;
     struct bk_agent_server *agent;
+    struct bk_rest_api *api;
     char **ro_paths, **rw_paths;
     char *branch, *commit, *build_id;
+    long build_number;
+    char *org_slug, *pipeline_slug, *default_branch;
     struct bk_env extra_env;
     bool no_interpolation;
     double minute_seconds;
@@ -117,6 +120,11 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     ex->branch = xstrdup(cfg->branch ? cfg->branch : "");
     ex->commit = xstrdup(cfg->commit ? cfg->commit : "");
     ex->build_id = xstrdup(cfg->build_id ? cfg->build_id : "");
+    ex->build_number = cfg->build_number;
+    ex->org_slug = dupn(cfg->org_slug);
+    ex->pipeline_slug = dupn(cfg->pipeline_slug);
+    ex->default_branch = dupn(cfg->default_branch);
+    ex->api = cfg->api;
     bk_env_merge(&ex->extra_env, cfg->extra_env);
     ex->no_interpolation = cfg->no_interpolation;
     ex->minute_seconds = cfg->minute_seconds > 0 ? cfg->minute_seconds : 60.0;
@@ -160,6 +168,9 @@ void bk_executor_free(struct bk_executor *ex)
     free(ex->bin_dir);
     free(ex->work_dir);
     free(ex->agent_dir);
+    free(ex->org_slug);
+    free(ex->pipeline_slug);
+    free(ex->default_branch);
     free_list(ex->ro_paths);
     free_list(ex->rw_paths);
     free(ex->branch);
@@ -233,6 +244,17 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
     bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
     bk_env_set(&a->env, "BUILDKITE_BUILD_CHECKOUT_PATH", a->checkout);
+    if (ex->build_number > 0) {
+        char num[32];
+        snprintf(num, sizeof num, "%ld", ex->build_number);
+        bk_env_set(&a->env, "BUILDKITE_BUILD_NUMBER", num);
+    }
+    if (ex->org_slug)
+        bk_env_set(&a->env, "BUILDKITE_ORGANIZATION_SLUG", ex->org_slug);
+    if (ex->pipeline_slug)
+        bk_env_set(&a->env, "BUILDKITE_PIPELINE_SLUG", ex->pipeline_slug);
+    if (ex->default_branch)
+        bk_env_set(&a->env, "BUILDKITE_PIPELINE_DEFAULT_BRANCH", ex->default_branch);
     if (ex->agent) { /* how its buildkite-agent reaches this build */
         char *ep = xasprintf("unix:%s", bk_agent_server_socket(ex->agent));
         bk_env_set(&a->env, "BUILDKITE_AGENT_ENDPOINT", ep);
@@ -457,7 +479,7 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
             continue; /* the scheduler had more to start */
         }
         /* sleep until a sandbox exits, bwrap reports, or a deadline passes */
-        struct pollfd *fds = xcalloc(2 * ex->nagents + 3, sizeof(*fds));
+        struct pollfd *fds = xcalloc(2 * ex->nagents + 4, sizeof(*fds));
         nfds_t nf = 0;
         if (stop_pipe[0] >= 0)
             fds[nf++] = (struct pollfd){ stop_pipe[0], POLLIN, 0 };
@@ -465,6 +487,12 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
         if (ex->agent)
             fds[nf++] = (struct pollfd){ bk_agent_server_fd(ex->agent), POLLIN, 0 };
         double t = now(), wait_s = -1;
+        if (ex->api) { /* the REST API: its socket, and how soon it must run anyway */
+            fds[nf++] = (struct pollfd){ bk_rest_api_fd(ex->api), POLLIN, 0 };
+            int ms = bk_rest_api_timeout_ms(ex->api);
+            if (ms >= 0)
+                wait_s = ms / 1000.0;
+        }
         if (ex->self_pipe)
             fds[nf++] = (struct pollfd){ sigchld_pipe[0], POLLIN, 0 };
         for (size_t i = 0; i < ex->nagents; i++) {
@@ -490,6 +518,8 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
         free(fds);
         if (agent_call) /* a job's buildkite-agent: answered while the job waits */
             bk_agent_server_serve(ex->agent);
+        if (ex->api) /* whatever is due: new requests, answers to write, timeouts */
+            bk_rest_api_serve(ex->api);
         if (ex->self_pipe)
             drain_self_pipe();
         t = now();

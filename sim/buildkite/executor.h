@@ -11,7 +11,9 @@
  * agent's variables BUILDKITE=true, CI=true, BUILDKITE_BRANCH,
  * BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, BUILDKITE_JOB_ID (the node id),
  * BUILDKITE_STEP_KEY (key or ""), BUILDKITE_LABEL (label or ""),
- * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH;
+ * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH,
+ * and when configured BUILDKITE_BUILD_NUMBER, BUILDKITE_ORGANIZATION_SLUG,
+ * BUILDKITE_PIPELINE_SLUG, BUILDKITE_PIPELINE_DEFAULT_BRANCH;
  * `extra_env`; whatever the `step_env` callback sets; then the sandbox's
  * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
  * (the sandbox is killed: outcome timed-out). Output goes to
@@ -23,6 +25,8 @@
  * `buildkite-agent` calls as they come (a pipeline upload inserts its steps
  * at once, right after the job, as on Buildkite). bk_executor_upload()
  * uploads a pipeline from outside the build (the static pipeline).
+ * With a REST API (restapi.h), the run loop answers its requests too, as
+ * they come (a job's `lazykite parent-map` waits for them).
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
  * (bwrap's message) or the system fails, or (128+N) when stopped by signal
  * N (bk_executor_request_stop()); step failures are outcomes. On every
@@ -41,6 +45,7 @@
 #include <stddef.h>
 
 #include "buildkite/agentserver.h"
+#include "buildkite/restapi.h"
 #include "buildkite/scheduler.h"
 
 struct bk_executor;
@@ -67,7 +72,10 @@ struct bk_executor_config {
     const char *const *rw_paths;    /* extra read-write binds or NULL */
     const char *work_dir;           /* absolute; the step logs */
     struct bk_agent_server *agent;  /* borrowed, or NULL: no buildkite-agent */
+    struct bk_rest_api *api;        /* borrowed, or NULL: none served */
     const char *branch, *commit, *build_id;
+    long build_number;              /* 0: BUILDKITE_BUILD_NUMBER not set */
+    const char *org_slug, *pipeline_slug, *default_branch; /* NULL: not set */
     const struct bk_env *extra_env; /* or NULL */
     bool no_interpolation;          /* uploads are not interpolated */
     const char *bwrap;              /* NULL: "bwrap" */

@@ -500,20 +500,37 @@ static int effective_skip(const struct sim_observed *o, const struct obs_step *s
     return s->skip || (s->group >= 0 && (size_t)s->group < o->n_steps && o->steps[s->group].skip);
 }
 
-static int in_unchanged(const struct fixture *f, size_t t)
+/* Is target `t` unchanged in the parent map the build used: the same drv
+ * path under its label in the map its generation step fetched (none on
+ * the default branch, where every target is built)? */
+static int in_parent_map(const struct depot *d, const struct sim_observed *o, const struct fixture_target *t)
 {
-    for (size_t i = 0; i < f->n_unchanged; i++)
-        if (f->unchanged[i] == t)
-            return 1;
-    return 0;
+    const json_t *map = o->parent.on_default_branch ? NULL : o->parent.fetched;
+    const char *drv = json_string_value(json_object_get(map, t->label));
+    return drv && !strcmp(drv, depot_drv_at(d, dix(d, t->drv))->drv_path);
 }
 
-static void check_skip(const struct fixture *f, const struct sim_observed *o, struct inv_result *r)
+static void check_skip(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
+                       struct inv_result *r)
 {
+    const struct obs_parent_map *pm = &o->parent;
     size_t checked = 0;
+    /* the map itself: the newest parent build's, fetched when there is one */
+    if (!pm->on_default_branch && pm->fetched_build && pm->expected_build) {
+        checked++;
+        if (pm->fetched_build != pm->expected_build)
+            violation(r, "the generation step fetched the parent map of build #%ld, but the newest passed or "
+                         "running build of %s with one is #%ld", pm->fetched_build,
+                      pm->default_branch ? pm->default_branch : "the default branch", pm->expected_build);
+    } else if (!pm->on_default_branch && pm->api_usable && pm->expected_build && !pm->fetched_build &&
+               o->gen_ran) {
+        checked++;
+        violation(r, "the generation step fetched no parent map, but build #%ld of %s has one", pm->expected_build,
+                  pm->default_branch ? pm->default_branch : "the default branch");
+    }
     for (size_t t = 0; t < f->n_targets; t++) {
         const struct fixture_target *tg = &f->targets[t];
-        int parent_skip = in_unchanged(f, t);
+        int parent_skip = in_parent_map(d, o, tg);
         char *label = inv_target_label(tg);
         const struct obs_step *s = obs_step_by_label(o, label);
         if (s) {
@@ -550,7 +567,17 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
         }
     }
     r->n_checked = checked;
-    summary(r, "%zu step(s) checked against the parent map", checked);
+    if (pm->on_default_branch)
+        summary(r, "%zu step(s) checked: on the default branch %s no parent map is used", checked,
+                pm->default_branch);
+    else if (pm->fetched_build && pm->fetched)
+        summary(r, "%zu step(s) checked against the parent map fetched from build #%ld", checked,
+                pm->fetched_build);
+    else if (pm->fetched_build)
+        summary(r, "%zu step(s) checked: build #%ld's map was no drvmap (%s), so no parent map", checked,
+                pm->fetched_build, pm->fetched_problem ? pm->fetched_problem : "?");
+    else
+        summary(r, "%zu step(s) checked: no parent map was fetched", checked);
 }
 
 static void check_gc(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
@@ -650,7 +677,7 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
     else if (!strcmp(id, "pipeline-valid"))
         check_pipeline_valid(f, o, out);
     else if (!strcmp(id, "skip-consistent"))
-        check_skip(f, o, out);
+        check_skip(f, d, o, out);
     else if (!strcmp(id, "gc-fallback"))
         check_gc(f, d, o, out);
     else

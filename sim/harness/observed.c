@@ -77,6 +77,9 @@ void obs_free(struct sim_observed *o)
     free(o->schema_note);
     strv_free(o->schema_errors, o->n_schema_errors);
     free(o->gc_error);
+    free(o->parent.default_branch);
+    json_decref(o->parent.fetched);
+    free(o->parent.fetched_problem);
     obs_init(o);
 }
 

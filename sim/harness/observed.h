@@ -72,6 +72,19 @@ struct obs_chunk {
     char *sha256;    /* of its bytes (hex), or NULL when it could not be read */
 };
 
+/* The parent map of the build: what its generation step fetched through
+ * the REST API, and what it should have fetched (harness/parents.h). */
+struct obs_parent_map {
+    bool on_default_branch;  /* the build is on the pipeline's default branch: no parent map */
+    char *default_branch;    /* or NULL */
+    bool api_usable;         /* the API served the build's token the truth (no fault) */
+    long fetched_build;      /* the build whose map the step downloaded last, or 0 */
+    json_t *fetched;         /* that map (label -> drvPath string) when it is a drvmap, else NULL */
+    char *fetched_problem;   /* why the download is no drvmap, or NULL */
+    long expected_build;     /* the newest passed or running build of the default branch whose
+                                generation job has a map (the current build aside), or 0 */
+};
+
 struct sim_observed {
     struct obs_step *steps;  /* in build order */
     size_t n_steps, alloc_steps;
@@ -97,6 +110,8 @@ struct sim_observed {
     char *schema_note;       /* why not validated / the schema path */
     char **schema_errors;
     size_t n_schema_errors;
+
+    struct obs_parent_map parent;
 
     bool gc_drvs;            /* the run deleted the .drv files after construction */
     char *gc_error;          /* nix-store --delete failed: its output */

@@ -17,12 +17,14 @@
 #include "buildkite/bkpipeline.h"
 #include "fileio.h"
 #include "harness/checkouts.h"
+#include "harness/parents.h"
 #include "harness/proc.h"
 #include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/realnix.h"
 #include "harness/schema.h"
 #include "harness/treesnap.h"
+#include "harness/world.h"
 #include "digest.h"
 #include "quote.h"
 #include "nix/eventlog.h"
@@ -31,8 +33,6 @@
 
 #define GEN_KEY "pipeline-gen"
 #define PIPELINE_FILE "ci/pipeline.yml"
-#define BUILD_ID "00000000-0000-4000-8000-000000000001"
-#define PARENT_BUILD_ID "00000000-0000-4000-8000-000000000000"
 
 /* What the callbacks record per scheduler node. */
 struct node_state {
@@ -64,7 +64,7 @@ struct play {
     struct bk_env upload_env;  /* what an upload interpolates with */
     struct bk_env extra_env;   /* what every step gets beyond Buildkite's own */
     char *rundir, *execdir, *agent_dir;
-    struct bk_artifacts *artifacts;   /* every simulated build's */
+    struct bk_artifacts *artifacts;   /* every simulated build's (the world's) */
     bool real;                        /* --nix real */
     struct realnix rn;
     /* live progress: build lines of the log not yet shown in a row */
@@ -74,6 +74,8 @@ struct play {
     struct bk_agent_server *agent;
     struct bk_executor *ex;
     double t0;                 /* when the build started (CLOCK_MONOTONIC) */
+    struct sim_world own_world, *world; /* the run's (world.h): own, or a parent's child's */
+    struct bk_build *build;           /* this build in the world's records */
 };
 
 static struct node_state *node(struct play *p, int id)
@@ -201,32 +203,6 @@ static int make_bin(struct play *p, struct lk_error *err)
             return -1;
     }
     return 0;
-}
-
-/* The fixture's `unchanged:` targets as the drvmap.json of a passed parent
- * build, in the artifact store: the generation step fetches it as it would
- * on Buildkite (`buildkite-agent artifact download --build`). */
-static int seed_parent_build(struct play *p, struct lk_error *err)
-{
-    const struct fixture *f = p->res->fixture;
-    const struct depot *d = p->res->depot;
-    json_t *map = json_object();
-    for (size_t i = 0; i < f->n_unchanged; i++) {
-        const struct fixture_target *t = &f->targets[f->unchanged[i]];
-        json_t *attr = json_array();
-        for (size_t k = 0; k < t->n_attr_path; k++)
-            json_array_append_new(attr, json_string(t->attr_path[k]));
-        if (t->subtarget)
-            json_array_append_new(attr, json_string(t->subtarget));
-        const struct depot_drv *dd = depot_drv_at(d, depot_index_of_fixture_drv(d, t->drv));
-        json_object_set_new(map, t->label, json_pack("{s:s, s:o}", "drvPath", dd->drv_path, "attrPath", attr));
-    }
-    char *text = json_dumps(map, JSON_SORT_KEYS | JSON_INDENT(2));
-    json_decref(map);
-    int rc = bk_artifacts_add(p->artifacts, PARENT_BUILD_ID, "0", GEN_KEY, ":llama:", "pipeline/drvmap.json",
-                              text, strlen(text), err);
-    free(text);
-    return rc;
 }
 
 /* "/nix/store/…" for a link in the checkout, or NULL. */
@@ -681,43 +657,67 @@ static void play_settings(struct play *p)
     }
 }
 
-/* The work directory and what goes in it: store, state, the artifact
- * store (with the parent build's drvmap.json when the fixture lists
- * unchanged targets), the agent's socket, the run's log, the bin
- * directory, the checkouts. */
+/* The work directory and what goes in it: the world (world.h: store,
+ * state, artifact store, REST API — the run's, or the one a parent build
+ * is played in), the agent's socket, the run's log, the bin directory,
+ * the checkouts; then, for a run's own fixture, the builds before it
+ * (parents.h). */
 static int play_prepare(struct play *p, struct lk_error *err)
 {
     int rc = make_work_dir(p, err);
+    bool own = !p->opt->world;
+    p->world = own ? &p->own_world : p->opt->world;
+    if (rc == 0 && own) {
+        enum fixture_api api = p->res->fixture->run.api;
+        rc = world_open(p->world, p->work, p->res->fixture->depot,
+                        api == FIXTURE_API_GARBAGE ? BK_API_GARBAGE : BK_API_OK, err);
+    }
     if (rc == 0) {
-        p->store = xasprintf("%s/store", p->work); /* nixsim's (real Nix: realnix.h) */
-        p->state = xasprintf("%s/state", p->work);
-        p->bin = xasprintf("%s/bin", p->work);
+        p->store = xstrdup(p->world->store);
+        p->state = xstrdup(p->world->state);
+        p->bin = xstrdup(p->world->bin);
+        p->artifacts = p->world->artifacts;
         p->observed = xasprintf("%s/observed", p->work);
         p->rundir = xasprintf("%s/run", p->work);
         p->log = xasprintf("%s/realisations.jsonl", p->rundir);
         p->execdir = xasprintf("%s/exec", p->work);
         p->agent_dir = xasprintf("%s/agent", p->work);
-        char *arts = xasprintf("%s/artifacts", p->work);
-        const char *dirs[] = { p->store, p->state, arts, p->observed, p->rundir, p->execdir, p->agent_dir };
-        for (size_t i = 0; i < 7 && rc == 0; i++)
+        const char *dirs[] = { p->observed, p->rundir, p->execdir, p->agent_dir };
+        for (size_t i = 0; i < 4 && rc == 0; i++)
             rc = mkdir_one(dirs[i], err);
-        p->artifacts = bk_artifacts_new(arts);
-        free(arts);
     }
-    if (rc == 0 && p->real)
-        rc = realnix_init(&p->rn, p->work, p->res->depot, err);
-    if (rc == 0)
+    if (rc == 0 && p->real) { /* real Nix's store beside the world's nixsim store: shared with parent builds */
+        char *dir = xstrdup(p->world->store);
+        *strrchr(dir, '/') = '\0';
+        rc = realnix_init(&p->rn, dir, p->res->depot, err);
+        free(dir);
+    }
+    if (rc == 0 && own)
         rc = make_bin(p, err);
     if (rc == 0)
         rc = checkouts_make(&p->co, p->res->fixture, p->work, p->nagents, err);
-    if (rc == 0 && p->res->fixture->n_unchanged)
-        rc = seed_parent_build(p, err);
+    if (rc == 0 && own)
+        rc = parents_play(p->world, p->opt, p->res->fixture, p->res->depot, p->work, &p->res->parents, err);
     bk_env_set(&p->upload_env, "BUILDKITE", "true");
     bk_env_set(&p->upload_env, "CI", "true");
     bk_env_set(&p->upload_env, "BUILDKITE_BRANCH", p->branch);
     bk_env_set(&p->upload_env, "BUILDKITE_COMMIT", p->co.commit ? p->co.commit : "");
-    bk_env_set(&p->upload_env, "BUILDKITE_BUILD_ID", BUILD_ID);
     return rc;
+}
+
+/* This build in the world's records (running, its jobs the scheduler's
+ * steps), and the REST API told whose jobs are running. */
+static void register_build(struct play *p)
+{
+    struct sim_world *w = p->world;
+    char *id = xasprintf("00000000-0000-4000-8000-%012zu", bk_builds_count(w->builds) + 1);
+    p->build = bk_builds_add(w->builds, id, p->branch, p->co.commit, "running");
+    bk_build_live(p->build, p->sched);
+    bk_rest_api_set_build(w->api, p->build->number);
+    bk_env_set(&p->upload_env, "BUILDKITE_BUILD_ID", id);
+    p->res->build_number = p->build->number;
+    p->res->build_id = id;
+    p->res->commit = xstrdup(p->co.commit ? p->co.commit : "");
 }
 
 /* The build: the static pipeline uploaded and every step run. */
@@ -730,8 +730,10 @@ static int play_build(struct play *p, struct lk_error *err)
     so.unblock = (enum bk_unblock)unblock;
     so.unblock_glob = opt->unblock_glob;
     p->sched = bk_sched_new(&so);
+    register_build(p);
+    struct sim_world *w = p->world;
     char *sock = xasprintf("%s/agent.sock", p->agent_dir);
-    p->agent = bk_agent_server_new(sock, BUILD_ID, p->sched, p->artifacts, err);
+    p->agent = bk_agent_server_new(sock, p->build->id, p->sched, p->artifacts, err);
     free(sock);
     if (!p->agent)
         return -1;
@@ -745,10 +747,13 @@ static int play_build(struct play *p, struct lk_error *err)
         bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
     }
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
-    /* the build's own variable naming its parent build, as a user or a
-     * trigger sets it when the build is created */
-    if (p->res->fixture->n_unchanged)
-        bk_env_set(&p->extra_env, "LAZYKITE_PARENT_BUILD", PARENT_BUILD_ID);
+    /* the REST API and a token for it, as an agent's environment hook sets
+     * them (the pipeline names none of them): the API's Unix socket, bound
+     * into every sandbox, stands for its host */
+    bk_env_set(&p->extra_env, "LAZYKITE_BUILDKITE_API", SIM_API_URL);
+    bk_env_set(&p->extra_env, "LAZYKITE_BUILDKITE_API_SOCKET", w->api_socket);
+    bool wrong_token = p->res->fixture->run.api == FIXTURE_API_WRONG_TOKEN;
+    bk_env_set(&p->extra_env, "BUILDKITE_API_TOKEN", wrong_token ? "not-the-token-the-api-knows" : w->token);
     /* lazykite --eval finds manifest.nix beside its binary in a source tree;
      * a build directory elsewhere (LAZYKITE_BUILD) is told the tree's. */
     char *manifest_nix = xasprintf("%s/core/nix/manifest.nix", opt->root);
@@ -757,7 +762,7 @@ static int play_build(struct play *p, struct lk_error *err)
     free(manifest_nix);
     /* the source tree (manifest.nix, generators under test) and the
      * build directory (lazykite, nixsim) read-only */
-    const char *ro[] = { opt->root, opt->build, NULL };
+    const char *ro[] = { opt->root, opt->build, w->api_dir, NULL };
     const char *rw[] = { p->rundir, NULL };
     struct bk_executor_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -772,7 +777,12 @@ static int play_build(struct play *p, struct lk_error *err)
     cfg.work_dir = p->execdir;
     cfg.branch = p->branch;
     cfg.commit = p->co.commit;
-    cfg.build_id = BUILD_ID;
+    cfg.build_id = p->build->id;
+    cfg.build_number = p->build->number;
+    cfg.org_slug = bk_builds_org(w->builds);
+    cfg.pipeline_slug = bk_builds_pipeline(w->builds);
+    cfg.default_branch = SIM_DEFAULT_BRANCH;
+    cfg.api = w->api;
     cfg.extra_env = &p->extra_env;
     cfg.agent = p->agent;
     cfg.step_env = on_step_env;
@@ -791,6 +801,9 @@ static int play_build(struct play *p, struct lk_error *err)
     p->res->seconds = now() - p->t0;
     if (p->opt->progress)
         progress_done(p->opt->progress);
+    bk_build_finish(p->build);
+    bk_rest_api_set_build(w->api, 0);
+    p->res->build_state = xstrdup(p->build->state);
     return rc;
 }
 
@@ -828,6 +841,12 @@ static int play_check(struct play *p, struct lk_error *err)
     record_agent(p);
     if (obs_read_log(&res->obs, p->log, err) != 0)
         return -1;
+    parents_observe(p->world, p->build->number, p->branch,
+                    res->fixture->run.api != FIXTURE_API_WRONG_TOKEN, &res->obs);
+    if (p->world == &p->own_world)
+        res->api = json_pack("{s:s, s:s, s:s, s:o}", "url", SIM_API_URL, "fault",
+                             bk_rest_api_fault_name(p->world->fault), "default_branch", SIM_DEFAULT_BRANCH,
+                             "requests", bk_rest_api_requests(p->world->api));
     schema_validate(p->opt->root, &res->obs, &res->schema_path);
     inv_fill_built(&res->obs, res->depot);
     inv_check_all(res->fixture, res->depot, &res->obs, &res->inv);
@@ -839,11 +858,14 @@ static int play_check(struct play *p, struct lk_error *err)
 static void play_release(struct play *p)
 {
     bk_executor_free(p->ex);
-    bk_agent_server_free(p->agent);
-    bk_artifacts_free(p->artifacts);
+    bk_agent_server_free(p->agent); /* (the artifacts are the world's) */
     if (p->real)
         realnix_free(&p->rn);
+    if (p->build && p->build->live) /* (a build that could not be played) */
+        bk_build_finish(p->build);
     bk_sched_free(p->sched);
+    if (p->world == &p->own_world)
+        world_close(&p->own_world);
     bk_env_release(&p->extra_env);
     bk_env_release(&p->upload_env);
     if (p->work && !p->opt->keep) {
@@ -883,7 +905,10 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
 {
     memset(res, 0, sizeof(*res));
     obs_init(&res->obs);
-    if (fixture_load(opt->fixture_path, &res->fixture, err) < 0)
+    /* (a parent's fixture: its own copy, from the text its checkout holds) */
+    if (opt->fixture ? fixture_load_bytes(opt->fixture->path, opt->fixture->text, opt->fixture->text_len,
+                                          &res->fixture, err) < 0
+                     : fixture_load(opt->fixture_path, &res->fixture, err) < 0)
         return -1;
     res->nix = opt->real_nix ? "real" : "sim";
     if (opt->real_nix && !res->fixture->run.nix_real) {
@@ -918,5 +943,10 @@ void sim_play_result_free(struct sim_play_result *res)
     free(res->schema_path);
     json_decref(res->pipeline);
     json_decref(res->agent);
+    json_decref(res->parents);
+    json_decref(res->api);
+    free(res->build_id);
+    free(res->build_state);
+    free(res->commit);
     memset(res, 0, sizeof(*res));
 }

@@ -13,11 +13,15 @@
  *   bin/            nix-store, nix-build, nix-instantiate -> nixsim; lazykite (with
  *                   --generator, a wrapper running the generator for `generate`);
  *                   buildkite-agent (the simulated agent)
- *   artifacts/      the artifact store of the build (and of its parent build)
+ *   artifacts/      the artifact store of the builds (the run's world: world.h)
+ *   api/            the REST API's socket (world.h)
+ *   parent-<k>/     the k-th parent commit's build (a work dir of its own but for the
+ *                   world's store, state, bin, artifacts and API), with `parent:`
  *   agent/          the socket the jobs' buildkite-agent talks to
  *   observed/       the chunks the generation step left in its checkout's pipeline/
  *   exec/           the executor's step logs
- * plays the build (steps in bwrap sandboxes: see executor.h), observes it
+ * plays the builds before the fixture's (parents.h), then the fixture's own
+ * build (steps in bwrap sandboxes: see executor.h), observes it
  * (observed.h) and computes the invariants and expectations (invariants.h)
  * into `res`. Returns 0 when the build could be played (whatever it found),
  * -1 with `err` when it could not (bad fixture or options: status 2; a
@@ -40,8 +44,13 @@
 #include "nix/depot.h"
 #include "nix/fixture.h"
 
+struct sim_world;
+
 struct sim_play_options {
     const char *fixture_path;
+    const struct fixture *fixture; /* NULL: load fixture_path; else play a copy of this one */
+    struct sim_world *world;   /* NULL: the run's own (world.h) and the builds before the
+                                  fixture's (parents.h); else play in this one, alone */
     const char *generator;     /* NULL: lazykite; else runs for `lazykite generate` */
     const char *generation_step; /* NULL: the pipeline's; else the generation step's command */
     bool real_nix;             /* --nix real: Debian's Nix over a private store (realnix.h) */
@@ -72,6 +81,10 @@ struct sim_play_result {
     const char *not_played;    /* real Nix and a fixture that says `nix: [sim]`: its reason
                                   (nothing was played; borrowed from the fixture) */
     json_t *agent;             /* what the jobs did through buildkite-agent (report) */
+    long build_number;         /* the build in the world's records */
+    char *build_id, *build_state, *commit;
+    json_t *parents;           /* the builds before it (parents.h), or NULL */
+    json_t *api;               /* the REST API and its requests (report), or NULL */
 };
 
 int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, struct lk_error *err);

@@ -24,7 +24,7 @@ static int mkdir_one(const char *path, struct lk_error *err)
     return 0;
 }
 
-int realnix_init(struct realnix *rn, const char *work, const struct depot *d, struct lk_error *err)
+int realnix_init(struct realnix *rn, const char *dir, const struct depot *d, struct lk_error *err)
 {
     memset(rn, 0, sizeof(*rn));
     rn->depot = d;
@@ -37,11 +37,24 @@ int realnix_init(struct realnix *rn, const char *work, const struct depot *d, st
         return lk_fail(err, LK_EXIT_INPUT, NULL, NULL,
                        "--nix real: Nix is not installed (nix-store, nix-instantiate and nix-build on "
                        "PATH; Debian's nix-bin)");
-    rn->root = xasprintf("%s/nix-root", work);
+    rn->root = xasprintf("%s/nix-root", dir);
     rn->nix_dir = xasprintf("%s/nix", rn->root);
     rn->store = xasprintf("%s/store", rn->nix_dir);
     if (mkdir_one(rn->root, err) < 0 || mkdir_one(rn->nix_dir, err) < 0 || mkdir_one(rn->store, err) < 0)
         return -1;
+    /* what the store already holds (a parent build's) is not this run's */
+    DIR *dh = opendir(rn->store);
+    struct dirent *de;
+    while (dh && (de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        XGROW(rn->seen, rn->alloc_seen, rn->n_seen + 1);
+        rn->seen[rn->n_seen] = xstrdup(de->d_name);
+        strindex_put(&rn->seen_idx, rn->seen[rn->n_seen], rn->n_seen);
+        rn->n_seen++;
+    }
+    if (dh)
+        closedir(dh);
     for (size_t i = 0; i < depot_n_drvs(d); i++) {
         const struct depot_drv *dd = depot_drv_at(d, i);
         for (size_t k = 0; k < dd->n_outputs; k++)

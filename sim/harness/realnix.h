@@ -2,7 +2,9 @@
  * Nix 2.8 over a private store of the run, and what the harness derives
  * from that store where real Nix logs less than nixsim.
  *
- * Contract: realnix_init() makes <work>/nix-root/nix, the tree every
+ * Contract: realnix_init() makes <dir>/nix-root/nix (dir: where the run's
+ * builds share their stores, parent builds included; what the store
+ * already holds is taken as seen), the tree every
  * sandbox gets at /nix (store, database, roots: nothing is read from or
  * written to the machine's own /nix), and looks for the Nix programs
  * (`nix-store` on PATH, else an error naming what is missing: status 2).
@@ -39,7 +41,7 @@ struct realnix {
     const struct depot *depot;
 };
 
-int realnix_init(struct realnix *rn, const char *work, const struct depot *d, struct lk_error *err);
+int realnix_init(struct realnix *rn, const char *dir, const struct depot *d, struct lk_error *err);
 char *realnix_config(const char *hook);
 /* phase, step: the step's LAZYKITE_PHASE and LAZYKITE_STEP; links: the
  * /nix/store paths its `result` and script links point at (or NULL). */

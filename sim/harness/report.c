@@ -76,6 +76,34 @@ static void print_result(const struct sim_play_result *res, const struct inv_res
         fprintf(to, "      %s\n", r->evidence[k]);
 }
 
+/* The builds before the fixture's, one line each, and which map the
+ * generation step fetched. */
+static size_t print_parents(const struct sim_play_result *res, FILE *to)
+{
+    size_t lines = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(res->parents, i, b) {
+        const json_t *v = json_object_get(b, "violated");
+        lines++;
+        fprintf(to, "parent build #%lld (%s) of %s: %s%s%s\n", json_integer_value(json_object_get(b, "number")),
+                json_string_value(json_object_get(b, "fixture")), json_string_value(json_object_get(b, "branch")),
+                json_string_value(json_object_get(b, "state")),
+                json_is_true(json_object_get(b, "synthetic")) ? " (made up from unchanged:)" : "",
+                json_array_size(v) ? " (its own build violated invariants)" : "");
+    }
+    const struct obs_parent_map *pm = &res->obs.parent;
+    lines += pm->on_default_branch || pm->fetched_build || pm->default_branch;
+    if (pm->on_default_branch)
+        fprintf(to, "parent map: none (a build of the default branch %s builds every target)\n", pm->default_branch);
+    else if (pm->fetched_build)
+        fprintf(to, "parent map: the generation step fetched the map of build #%ld%s%s\n", pm->fetched_build,
+                pm->fetched_problem ? ", not a drvmap: " : "", pm->fetched_problem ? pm->fetched_problem : "");
+    else if (pm->default_branch)
+        fprintf(to, "parent map: none fetched%s\n", pm->expected_build ? "" : " (no build has one)");
+    return lines;
+}
+
 void report_print_heading(const struct sim_play_result *res, const char *generator, FILE *to)
 {
     fprintf(to, "fixture %s (%s), branch %s, %d agent(s), %s Nix, generator: %s\n\n", res->fixture->path,
@@ -89,6 +117,10 @@ void report_print(const struct sim_play_result *res, const char *generator, bool
     size_t count[BK_ABSENT + 1] = { 0 }, shown = 0;
     if (!rows_shown)
         report_print_heading(res, generator, to);
+    else
+        fputc('\n', to);
+    if (print_parents(res, to) && !rows_shown)
+        fputc('\n', to);
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
         count[s->outcome]++;
@@ -200,6 +232,11 @@ static json_t *builds_json(const struct sim_play_result *res)
  *                  "expected_violation", "checked" (how many things), "summary",
  *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
  *  "not_checked": [ids of the invariants not checked],
+ *  "parents": [the builds before it: {"number", "id", "branch", "commit", "state",
+ *              "synthetic", "fixture", "seconds", "violated", "steps", ("unchanged")}],
+ *  "parent_map": {"default_branch", "on_default_branch", "api_usable", "fetched_build",
+ *                 "fetched_problem", "expected_build"},
+ *  "api": {"url", "fault", "default_branch", "requests": [the REST API's log]},
  *  "failure": why the run failed whatever the invariants say, or null,
  *  "unmet": [...], "work_dir": kept dir or null} */
 json_t *report_json(const struct sim_play_result *res, const char *generator, char *const *diffs)
@@ -287,7 +324,14 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
             json_array_append_new(list, json_string(diffs[i]));
         comparison = json_pack("{s:s, s:o}", "with", "sim", "differences", list);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    const struct obs_parent_map *pm = &o->parent;
+    json_t *parent_map = json_pack("{s:o, s:b, s:b, s:o, s:o, s:o}", "default_branch",
+                                   str_or_null(pm->default_branch), "on_default_branch", pm->on_default_branch,
+                                   "api_usable", pm->api_usable, "fetched_build",
+                                   pm->fetched_build ? json_integer(pm->fetched_build) : json_null(),
+                                   "fetched_problem", str_or_null(pm->fetched_problem), "expected_build",
+                                   pm->expected_build ? json_integer(pm->expected_build) : json_null());
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "nix", res->nix, "facts", facts, "comparison", comparison,
                      "branch", res->branch, "agents",
@@ -296,6 +340,10 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
                      "schema", schema, "steps", steps, "builds", builds_json(res),
                      "invariants", invs, "not_checked", not_checked, "failure",
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
+    json_object_set_new(j, "parents", res->parents ? json_deep_copy(res->parents) : json_array());
+    json_object_set_new(j, "parent_map", parent_map);
+    json_object_set_new(j, "api", res->api ? json_deep_copy(res->api) : json_null());
+    return j;
 }
 
 int report_write(const struct sim_play_result *res, const char *generator, char *const *diffs,

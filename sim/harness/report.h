@@ -20,7 +20,7 @@
 #include "harness/play.h"
 
 /* The report's "format": its shape is sim/harness/report.schema.json. */
-#define REPORT_FORMAT "lazykite-sim-report/2"
+#define REPORT_FORMAT "lazykite-sim-report/3"
 
 /* The heading line: fixture, depot, branch, agents, Nix, generator. */
 void report_print_heading(const struct sim_play_result *res, const char *generator, FILE *to);

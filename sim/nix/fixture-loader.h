@@ -126,6 +126,21 @@ int fx_load_targets(struct loader *L, struct ynode *n);
 /* Sort a target's extra steps by name (once their references are resolved). */
 void fx_sort_steps(struct fixture_target *t);
 
+/* ---- the whole document (fixture.c) ------------------------------------ */
+
+/* A fixture from an already parsed document `doc` (borrowed: its nodes'
+ * marks place the errors in `path`), named `name` (its path); `text`
+ * becomes the fixture's text. */
+int fx_load_tree(const char *path, const char *name, struct yamltree *doc, const char *text, size_t len,
+                 struct fixture **out, struct lk_error *err);
+
+/* ---- the parent commit (fixtureparent.c) ------------------------------- */
+
+/* The parent depot of the fixture whose root mapping is `root`, from its
+ * `parent:` mapping `pnode`: loaded (errors placed in the fixture file),
+ * its text written out, and its own parent, if any, loaded too. */
+int fx_load_parent(struct loader *L, struct ynode *root, struct ynode *pnode, struct fixture **out);
+
 /* ---- resolution and checks (fixtureresolve.c) ------------------------- */
 
 /* Index keys and labels, resolve the pending references, order the

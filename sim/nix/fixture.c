@@ -1,7 +1,7 @@
 /* fixture — loads and validates a fixture depot file (see fixture.h and
  * fixtures/README.md for the format): the top level (fixture_load, the
  * root mapping, pipeline settings, `unchanged`, `expect`, `run`), the
- * lookups and fixture_free().
+ * lookups and fixture_free(). `parent:` is fixtureparent.c's.
  *
  * The file is parsed with libyaml into the nodes of yamltree.h (libyaml's
  * own document, the same nodes, was several times slower to build for large
@@ -16,8 +16,9 @@
  *
  * The loader's other parts, sharing fixture-loader.h: fixtureyaml.c (typed
  * accessors, values to JSON), fixturedrv.c (derivations, build scripts),
- * fixturetarget.c (targets, meta, extra steps) and fixtureresolve.c
- * (references, order, cycle and tree checks). */
+ * fixturetarget.c (targets, meta, extra steps), fixtureresolve.c
+ * (references, order, cycle and tree checks) and fixtureparent.c (the
+ * parent commit's depot). */
 #include "nix/fixture.h"
 
 #include <ctype.h>
@@ -197,8 +198,8 @@ static int load_expect(struct loader *L, struct ynode *n)
 
 static int load_run(struct loader *L, struct ynode *n)
 {
-    static const char *const fields[] = { "agents", "unblock", "gc_drvs", "nix", "nix_reason", NULL };
-    struct ynode *v[5];
+    static const char *const fields[] = { "agents", "unblock", "gc_drvs", "nix", "nix_reason", "api", NULL };
+    struct ynode *v[6];
     if (fx_get_fields(L, n, "run", fields, v) < 0)
         return -1;
     if (v[0]) {
@@ -242,6 +243,19 @@ static int load_run(struct loader *L, struct ynode *n)
         return fx_fail(L, v[3], "run.nix: a fixture real Nix does not play needs run.nix_reason (why)");
     if (L->f->run.nix_real && v[4])
         return fx_fail(L, v[4], "run.nix_reason: only for a fixture that real Nix does not play (run.nix: [sim])");
+    if (v[5]) {
+        static const char *const apis[] = { "ok", "garbage", "wrong-token" };
+        char *s = NULL;
+        if (fx_get_string(L, v[5], "api", &s) < 0)
+            return -1;
+        int k = 0;
+        while (k < 3 && strcmp(apis[k], s))
+            k++;
+        free(s);
+        if (k == 3)
+            return fx_fail(L, v[5], "api: expected ok, garbage or wrong-token, found '%s'", fx_scalar(v[5]));
+        L->f->run.api = (enum fixture_api)k;
+    }
     return 0;
 }
 
@@ -271,11 +285,11 @@ static int load_root(struct loader *L, struct ynode *root)
 {
     static const char *const fields[] = {
         "depot", "description", "branch", "derivations", "targets", "unchanged", "expect", "run",
-        "headBranch", "phases", "activePhases", "cancelOnBuildFailing", "additionalSteps",
+        "parent", "headBranch", "phases", "activePhases", "cancelOnBuildFailing", "additionalSteps",
         "postBuildSteps", "defaultStepOverrides", NULL,
     };
-    enum { F_DEPOT, F_DESC, F_BRANCH, F_DRVS, F_TARGETS, F_UNCHANGED, F_EXPECT, F_RUN,
-           F_PIPE0, F_N = 15 };
+    enum { F_DEPOT, F_DESC, F_BRANCH, F_DRVS, F_TARGETS, F_UNCHANGED, F_EXPECT, F_RUN, F_PARENT,
+           F_PIPE0, F_N = 16 };
     struct ynode *v[F_N];
     struct fixture *f = L->f;
     if (root->type != YAML_MAPPING_NODE)
@@ -343,6 +357,52 @@ static int load_root(struct loader *L, struct ynode *root)
                 return fx_fail(L, fx_node(L, items[i]), "unchanged: label '%s' listed twice",
                                f->targets[f->unchanged[i]].label);
             }
+    if (v[F_PARENT] && v[F_UNCHANGED])
+        return fx_fail(L, v[F_PARENT], "parent: a fixture has either a parent or an unchanged list, not both");
+    if (v[F_PARENT] && fx_load_parent(L, root, v[F_PARENT], &f->parent) < 0)
+        return -1;
+    return 0;
+}
+
+static struct fixture *new_fixture(const char *path, const char *data, size_t len)
+{
+    struct fixture *f = xcalloc(1, sizeof *f);
+    f->path = xstrdup(path);
+    f->text = xmalloc(len + 1);
+    memcpy(f->text, data, len);
+    f->text[len] = 0;
+    f->text_len = len;
+    f->pipeline = json_object();
+    f->run.agents = 1;
+    return f;
+}
+
+static void release_pending(struct loader *L)
+{
+    for (size_t i = 0; i < L->n_pend; i++) {
+        free(L->pend[i].key);
+        free(L->pend[i].output);
+    }
+    free(L->pend);
+}
+
+int fx_load_tree(const char *path, const char *name, struct yamltree *doc, const char *text, size_t len,
+                 struct fixture **out, struct lk_error *err)
+{
+    struct loader L;
+    memset(&L, 0, sizeof L);
+    L.path = path;
+    L.err = err;
+    L.doc = *doc; /* borrowed */
+    L.f = new_fixture(name, text, len);
+    *out = NULL;
+    int rc = load_root(&L, doc->root);
+    release_pending(&L);
+    if (rc < 0) {
+        fixture_free(L.f);
+        return -1;
+    }
+    *out = L.f;
     return 0;
 }
 
@@ -354,15 +414,8 @@ int fixture_load_bytes(const char *path, const char *data, size_t len, struct fi
     L.path = path;
     L.err = err;
     *out = NULL;
-    struct fixture *f = xcalloc(1, sizeof *f);
+    struct fixture *f = new_fixture(path, data, len);
     L.f = f;
-    f->path = xstrdup(path);
-    f->text = xmalloc(len + 1);
-    memcpy(f->text, data, len);
-    f->text[len] = 0;
-    f->text_len = len;
-    f->pipeline = json_object();
-    f->run.agents = 1;
 
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
@@ -404,11 +457,7 @@ out:
     yamltree_free(&second);
     yamltree_free(&L.doc);
     yaml_parser_delete(&parser);
-    for (size_t i = 0; i < L.n_pend; i++) {
-        free(L.pend[i].key);
-        free(L.pend[i].output);
-    }
-    free(L.pend);
+    release_pending(&L);
     if (rc < 0) {
         fixture_free(f);
         return -1;
@@ -483,6 +532,7 @@ void fixture_free(struct fixture *f)
         free_target(&f->targets[i]);
     free(f->targets);
     free(f->unchanged);
+    fixture_free(f->parent);
     json_decref(f->pipeline);
     free(f->expect.construction_builds);
     for (size_t i = 0; i < f->expect.n_steps; i++)

@@ -4,7 +4,9 @@
  * DESIGN §4) with libyaml, validates all of it and returns the model below,
  * with every reference resolved to an index: build-script references
  * (`@{key}`, `@{key^output}`), `deps`, `ifd`, target `drv`, extra-step
- * `command` and `parentOverride`, `unchanged` labels, `expect` keys. Bad
+ * `command` and `parentOverride`, `unchanged` labels, `expect` keys; a
+ * `parent:` becomes the parent commit's fixture (f->parent, see
+ * fixtureparent.c), loaded with it. Bad
  * input (unknown or duplicate keys at any level, wrong types, missing
  * references, dependency cycles, a command with several outputs, duplicate
  * labels, invalid Nix names, NUL bytes) fails with ONE error (status
@@ -125,6 +127,9 @@ struct fixture_expect {
     char *generate_error;   /* substring its stderr must contain; NULL: none */
 };
 
+/* What the simulated REST API does for the fixture's build (run.api). */
+enum fixture_api { FIXTURE_API_OK, FIXTURE_API_GARBAGE, FIXTURE_API_WRONG_TOKEN };
+
 /* How the harness runs the fixture (all optional). */
 struct fixture_run {
     int agents;             /* default 1 */
@@ -132,6 +137,7 @@ struct fixture_run {
     int gc_drvs;            /* the gc-fallback check; default 0 */
     int nix_real;           /* real Nix plays it too (`nix: [sim, real]`, the default) */
     char *nix_reason;       /* why not, when `nix: [sim]` (required then) */
+    enum fixture_api api;   /* default ok */
 };
 
 /* The invariant ids (DESIGN §6), NULL-terminated. */
@@ -151,6 +157,8 @@ struct fixture {
     size_t n_targets;
     size_t *unchanged;      /* target indices */
     size_t n_unchanged;
+    struct fixture *parent; /* the parent commit's depot (`parent:`), or NULL; its
+                               path "<path> (parent)", its text the YAML written out */
     json_t *pipeline;       /* object with the pipeline settings that are set */
     struct fixture_expect expect;
     struct fixture_run run;

@@ -14,8 +14,9 @@
 #   mutant_generate        lazykite generate with the arguments the pipeline
 #                          gave (--eval . -o pipeline [--parent-map FILE]); run
 #                          as the whole step, `--eval . -o pipeline` and the
-#                          parent build's map as ci/pipeline.yml fetches it;
-#                          exits on failure
+#                          parent map as ci/pipeline.yml fetches it (`lazykite
+#                          parent-map`, but on the default branch); exits on
+#                          failure
 #   chunk_steps FILE       print each top-level step of a chunk file (lazykite's
 #                          one-line `{"steps":[...]}`) as one line of JSON
 #   chunk_join             read step lines on stdin, print `{"steps":[a,b,...]}`
@@ -28,11 +29,11 @@ mutant_args=$(printf '%s\n' "$@")
 mutant_generate() {
     if [ -z "$mutant_args" ]; then # the whole step: fetch the parent map as ci/pipeline.yml does
         set -- --eval . -o pipeline
-        if [ -n "${LAZYKITE_PARENT_BUILD-}" ]; then
-            parent=$(mktemp -d)
-            if buildkite-agent artifact download pipeline/drvmap.json "$parent" \
-                --build "$LAZYKITE_PARENT_BUILD" --step pipeline-gen; then
-                set -- "$@" --parent-map "$parent/pipeline/drvmap.json"
+        if [ "$BUILDKITE_BRANCH" != "${BUILDKITE_PIPELINE_DEFAULT_BRANCH-}" ]; then
+            parent="$(mktemp -d)/drvmap.json"
+            lazykite parent-map -o "$parent"
+            if [ -f "$parent" ]; then
+                set -- "$@" --parent-map "$parent"
             fi
         fi
         lazykite generate "$@"

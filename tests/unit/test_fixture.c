@@ -1,5 +1,7 @@
 /* Unit tests: the fixture loader — every field, `@{}` parsing, dependency
- * order, and every kind of bad input with its message and line:column. */
+ * order, `parent:` (the parent commit's depot: what it replaces, adds and
+ * leaves out, written out and loaded again, its own parent), and every kind
+ * of bad input with its message and line:column. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,6 +362,19 @@ static const struct bad_case bad_cases[] = {
     { "depot: x\nexpect: { what: 1 }\n", "2:11", "expect: unknown key 'what'" },
     { "depot: x\nrun: { agents: 0 }\n", "2:16", "agents: expected an integer from 1 to 64" },
     { "depot: x\nrun: { fast: true }\n", "2:8", "run: unknown key 'fast'" },
+    { "depot: x\nrun: { api: flaky }\n", "2:13", "api: expected ok, garbage or wrong-token, found 'flaky'" },
+    { "depot: x\ntargets:\n  - { attrPath: [a], build: x }\nunchanged: [a]\nparent: {}\n", "5:9",
+      "parent: a fixture has either a parent or an unchanged list, not both" },
+    { "depot: x\nparent: { derivations: [1] }\n", "2:24", "parent.derivations: expected a mapping, found a list" },
+    { "depot: x\nparent: { targets: {} }\n", "2:20", "parent.targets: expected a list, found a mapping" },
+    { "depot: x\nparent: { colour: red }\n", "2:11", "parent: unknown key 'colour'" },
+    { "depot: x\nparent: { targets: [ { build: x } ] }\n", "2:22", "parent.targets: expected a target with an attrPath list" },
+    { "depot: x\nparent: { absent: [a] }\n", "2:20", "parent.absent: 'a' is not a target of this depot" },
+    /* errors in the parent depot are placed in the file */
+    { "depot: x\ntargets:\n  - { attrPath: [a], build: x }\nparent:\n  targets:\n    - { attrPath: [a], deps: [nope], build: y }\n",
+      "6:31", "in the parent depot (parent:): deps: no derivation has the key 'nope'" },
+    { "depot: x\nparent:\n  parent:\n    derivations: { d: { deps: [e] } }\n", "4:32",
+      "in the parent depot (parent:): in the parent depot (parent:): deps: no derivation has the key 'e'" },
     { "depot: x\ndefaultStepOverrides: &a { x: *a }\n", "2:23", "defaultStepOverrides: nested deeper than 64 levels" },
     { "depot: x\ndefaultStepOverrides: { priority: -1E999 }\n", "2:35", "defaultStepOverrides: the number -1E999 is out of range" },
     { "depot: x\ndefaultStepOverrides: { priority: .inf }\n", "2:35", "defaultStepOverrides: the number .inf is out of range" },
@@ -387,6 +402,87 @@ static void test_bad_input(void **state)
         lk_error_clear(&err);
     }
     assert_int_equal(failures, 0);
+}
+
+/* The text of derivation `key` of f, or "". */
+static const char *build_of(const struct fixture *f, const char *key)
+{
+    size_t i = fixture_find_drv(f, key);
+    return i == FIXTURE_NONE || !f->drvs[i].build ? "" : f->drvs[i].build;
+}
+
+static void test_parent(void **state)
+{
+    (void)state;
+    struct fixture *f = load_ok("depot: p\n"
+                "branch: refs/heads/change\n"
+                "derivations:\n"
+                "  d1: { build: 'echo one > $out' }\n"
+                "  d2: { build: \"echo 'two' > $out\" }\n"
+                "targets:\n"
+                "  - attrPath: [a]\n"
+                "    drv: d1\n"
+                "  - attrPath: [b]\n"
+                "    build: |\n"
+                "      echo b2 > $out\n"
+                "      echo 42\n"
+                "  - attrPath: [new]\n"
+                "    build: echo new > $out\n"
+                "  - attrPath: [c]\n"
+                "    subtarget: s\n"
+                "    drv: d2\n"
+                "run: { agents: 2 }\n"
+                "expect: { steps: { x: passed } }\n"
+                "parent:\n"
+                "  derivations:\n"
+                "    d1: { build: 'echo uno > $out' }\n"
+                "    old: { build: 'echo old > $out' }\n"
+                "  targets:\n"
+                "    - attrPath: [b]\n"
+                "      build: echo b1 > $out\n"
+                "    - attrPath: [gone]\n"
+                "      drv: old\n"
+                "  absent: [new]\n"
+                "  parent:\n"
+                "    derivations:\n"
+                "      d2: { build: 'echo deux > $out' }\n");
+    const struct fixture *p = f->parent, *pp;
+    assert_non_null(p);
+    assert_string_equal(p->path, "t.yaml (parent 1)");
+    assert_string_equal(p->depot, "p");
+    assert_string_equal(p->branch, "refs/heads/canon"); /* branch: dropped */
+    assert_int_equal(p->expect.n_steps, 0);              /* expect: dropped */
+    assert_int_equal(p->run.agents, 2);                  /* run: kept */
+    assert_string_equal(build_of(p, "d1"), "echo uno > $out");
+    assert_string_equal(build_of(p, "d2"), "echo 'two' > $out");
+    assert_string_equal(build_of(p, "old"), "echo old > $out");
+    assert_string_equal(build_of(f, "d1"), "echo one > $out");
+    /* the fixture's targets, b replaced, new left out, gone added */
+    assert_int_equal(p->n_targets, 4);
+    assert_string_equal(p->targets[0].label, "a");
+    assert_string_equal(p->targets[1].label, "b");
+    assert_string_equal(build_of(p, "b"), "echo b1 > $out");
+    assert_string_equal(p->targets[2].label, "c:s");
+    assert_string_equal(p->targets[3].label, "gone");
+    /* its text is what it was loaded from, without the grandparent */
+    assert_null(strstr(p->text, "\nparent:"));
+    assert_non_null(strstr(p->text, "depot: p"));
+    /* the multi-line script survived being written out */
+    assert_string_equal(build_of(f, "b"), "echo b2 > $out\necho 42\n");
+    pp = p->parent;
+    assert_non_null(pp);
+    assert_string_equal(pp->path, "t.yaml (parent 2)");
+    assert_string_equal(build_of(pp, "d2"), "echo deux > $out");
+    assert_string_equal(build_of(pp, "d1"), "echo uno > $out");
+    assert_string_equal(build_of(pp, "b"), "echo b1 > $out");
+    assert_int_equal(pp->n_targets, 4);
+    assert_null(pp->parent);
+    fixture_free(f);
+    /* a parent that changes nothing */
+    f = load_ok("depot: x\nparent: { absent: [] }\n");
+    assert_non_null(f->parent);
+    assert_int_equal(f->parent->n_targets, 0);
+    fixture_free(f);
 }
 
 static void test_alias_bomb(void **state)
@@ -427,7 +523,7 @@ int main(void)
         cmocka_unit_test(test_every_field), cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_order),       cmocka_unit_test(test_script_refs),
         cmocka_unit_test(test_bad_input),   cmocka_unit_test(test_alias_bomb),
-        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file),   cmocka_unit_test(test_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,6 +125,12 @@ static void good_build(struct world *w)
     obs_event_add(&w->o, "build", drv(w, "tools/exp"), "execution", "extra-1", NULL, out(w, "tools/exp"));
     obs_event_add(&w->o, "build", drv(w, "web/script"), "execution", "extra-1", NULL, out(w, "web/script"));
     obs_event_add(&w->o, "build", drv(w, "web/rel"), "execution", "extra-2", NULL, out(w, "web/rel"));
+    /* its generation step fetched the parent build's map: tools/exp is
+     * unchanged (the fixture's unchanged: list, as the harness makes it) */
+    w->o.parent.default_branch = xstrdup("refs/heads/canon");
+    w->o.parent.api_usable = true;
+    w->o.parent.fetched_build = w->o.parent.expected_build = 1;
+    w->o.parent.fetched = json_pack("{s:s}", "tools/exp", drv(w, "tools/exp"));
     /* the generator ran and wrote a (release) chunk */
     w->o.gen_ran = true;
     w->o.gen_exit = 0;
@@ -396,8 +402,10 @@ static void test_nothing_checked_is_not_held(void **state)
     assert_non_null(strstr(r.failure, "produced no pipeline"));
     assert_false(inv_report_ok(w->f, &r));
     inv_report_free(&r);
-    /* a failing generator is the expectations' business, not a failure of the run */
+    /* a generator the fixture expects to fail (generate_exit) is the
+     * expectations' business, not a failure of the run */
     w->o.gen_exit = 1;
+    w->f->expect.generate_exit = 1;
     inv_check_all(w->f, w->d, &w->o, &r);
     inv_expectations(w->f, w->d, &w->o, &r);
     assert_null(r.failure);
@@ -419,6 +427,38 @@ static void test_skip_consistent(void **state)
     g->skip = true;
     w->o.steps[2].group = 4;
     assert_int_equal(verdict(w, "skip-consistent", "should not be"), INV_VIOLATED);
+}
+
+/* The skips follow the map the build fetched; that map must be the newest
+ * parent build's, and fetched when there is one; none on the default branch. */
+static void test_skip_consistent_parent_map(void **state)
+{
+    struct world *w = *state;
+    good_build(w);
+    assert_int_equal(verdict(w, "skip-consistent", NULL), INV_HELD);
+    w->o.parent.expected_build = 2; /* a newer build had a map */
+    assert_int_equal(verdict(w, "skip-consistent", "fetched the parent map of build #1, but the newest"),
+                     INV_VIOLATED);
+    w->o.parent.fetched_build = 0; /* fetched nothing at all */
+    json_decref(w->o.parent.fetched);
+    w->o.parent.fetched = NULL;
+    assert_int_equal(verdict(w, "skip-consistent", "fetched no parent map, but build #2"), INV_VIOLATED);
+    w->o.parent.api_usable = false; /* the API could not give it: every target built is right */
+    w->o.steps[0].skip = false;
+    assert_int_equal(verdict(w, "skip-consistent", NULL), INV_HELD);
+    w->o.steps[0].skip = true; /* skipped without a map */
+    assert_int_equal(verdict(w, "skip-consistent", "is skipped but the target is changed"), INV_VIOLATED);
+    /* a map with another drv for the label: changed */
+    w->o.parent.fetched_build = 2;
+    w->o.parent.fetched = json_pack("{s:s}", "tools/exp", drv(w, "web/rel"));
+    assert_int_equal(verdict(w, "skip-consistent", "is skipped but the target is changed"), INV_VIOLATED);
+    /* on the default branch the map is not used */
+    json_decref(w->o.parent.fetched);
+    w->o.parent.fetched = json_pack("{s:s}", "tools/exp", drv(w, "tools/exp"));
+    w->o.parent.on_default_branch = true;
+    assert_int_equal(verdict(w, "skip-consistent", "is skipped but the target is changed"), INV_VIOLATED);
+    w->o.steps[0].skip = false;
+    assert_int_equal(verdict(w, "skip-consistent", NULL), INV_HELD);
 }
 
 static void test_gc_fallback(void **state)
@@ -689,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipeline_invalid_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_checked_is_not_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_consistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_consistent_parent_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_fallback, setup, teardown),
         cmocka_unit_test(test_expectations),
         cmocka_unit_test(test_outcome_names),

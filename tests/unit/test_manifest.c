@@ -1,6 +1,8 @@
 /* Unit tests: the manifest read piece by piece (and in parallel) gives what
  * reading it whole with jansson gives — the same manifest, the same first
- * error, malformed JSON anywhere before any other error. */
+ * error, malformed JSON anywhere before any other error; and a parent map
+ * checked entry by entry (parent_map_check) gets parent_map_parse's verdict
+ * and error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +166,57 @@ static int count_batches(void *ctx, const char *phase, const struct step_list *s
     return 0;
 }
 
+/* parent_map_check's verdict and line, then parent_map_parse's must be the same. */
+static void check_map(const char *text, int want_rc, size_t want_labels, const char *want_error)
+{
+    struct lk_error e1 = LK_ERROR_INIT, e2 = LK_ERROR_INIT;
+    size_t n = 99;
+    int rc = parent_map_check(text, strlen(text), "p.json", &n, &e1);
+    struct parent_map pm = { NULL };
+    int rc2 = parent_map_parse(text, strlen(text), "p.json", &pm, &e2);
+    assert_int_equal(rc, want_rc);
+    assert_int_equal(rc2, want_rc);
+    if (rc == 0) {
+        assert_int_equal(n, want_labels);
+        assert_int_equal(json_object_size(pm.drvs), want_labels);
+    } else {
+        char *l1 = lk_error_format(&e1), *l2 = lk_error_format(&e2);
+        assert_string_equal(l1, want_error);
+        assert_string_equal(l2, want_error);
+        free(l1);
+        free(l2);
+    }
+    parent_map_free(&pm);
+    lk_error_clear(&e1);
+    lk_error_clear(&e2);
+}
+
+static void test_parent_map_check(void **state)
+{
+    (void)state;
+    check_map("{}", 0, 0, NULL);
+    check_map(" {\"a\": {\"drvPath\": \"/nix/store/x.drv\", \"attrPath\": [\"a\"]}, \"b:c\": {\"drvPath\": \"d\"}} ",
+              0, 2, NULL);
+    check_map("[]", -1, 0, "p.json: (root): expected an object, found an array");
+    check_map("this is not a drvmap", -1, 0, "p.json: 1:4: malformed JSON: '[' or '{' expected near 'this'");
+    check_map("{\"a\": {\"drvPath\": 7}}", -1, 0, "p.json: /a/drvPath: expected a string, found an integer");
+    check_map("{\"a/b\": {}}", -1, 0, "p.json: /a~1b/drvPath: missing (expected a string)");
+    check_map("{\"a\": {\"drvPath\": \"d\", \"attrPath\": [1]}}", -1, 0,
+              "p.json: /a/attrPath/0: expected a string, found an integer");
+    check_map("{\"a\": {\"drvPath\": \"d\"}, \"a\": {\"drvPath\": \"d\"}}", -1, 0,
+              "p.json: 1:27: malformed JSON: duplicate object key near '\"a\"'");
+    /* a bad entry first, malformed JSON after it: the JSON error */
+    check_map("{\"a\": 1, \"b\": {\"drvPath\": tru}}", -1, 0, "p.json: 1:29: malformed JSON: invalid token near 'tru'");
+    /* a large one */
+    struct strbuf sb = STRBUF_INIT;
+    sb_addc(&sb, '{');
+    for (int i = 0; i < 5000; i++)
+        sb_addf(&sb, "%s\"t%d\": {\"drvPath\": \"/nix/store/%032d-t.drv\", \"attrPath\": [\"t%d\"]}", i ? "," : "", i, i, i);
+    sb_addc(&sb, '}');
+    check_map(sb.buf, 0, 5000, NULL);
+    sb_release(&sb);
+}
+
 static void test_emitted_in_order(void **state)
 {
     (void)state;
@@ -201,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_malformed_json_first),
         cmocka_unit_test(test_top_level_shapes),
         cmocka_unit_test(test_emitted_in_order),
+        cmocka_unit_test(test_parent_map_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
