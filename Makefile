@@ -17,7 +17,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/lazykite
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1 libcrypto
+PKGS    := jansson yaml-0.1 libcrypto libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

@@ -72,11 +72,9 @@ void bk_pipeline_free(struct bk_pipeline *p)
     free(p);
 }
 
-static const char *const TOP_KEYS[] = { "steps", "env", "agents", "notify", "priority", NULL };
-
-/* Text to tree, its top level checked and (opts->interpolate) interpolated:
- * a new reference, or NULL with the error reported. L->marks is the
- * caller's to release, either way. */
+/* Text to tree, interpolated (opts->interpolate) and checked against the
+ * schema: a new reference, or NULL with the error reported. L->marks is
+ * the caller's to release, either way. */
 static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
                          const struct bk_load_options *opts)
 {
@@ -88,35 +86,21 @@ static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
     json_t *root = json ? load_json(L, text, len) : bk_yaml_tree(L, text, len);
     if (!root)
         return NULL;
-    if (json_is_object(root)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach(root, k, x) {
-            if (!bk_name_in_list(TOP_KEYS, k)) {
-                char *cp = lk_pointer_join("", k);
-                bk_bad(L, cp, "unknown top-level key \"%s\" (expected steps, env, agents, notify, priority)", k);
-                free(cp);
-                goto fail;
-            }
-        }
-        json_t *steps = json_object_get(root, "steps");
-        if (!json_is_array(steps)) {
-            bk_bad(L, steps ? "/steps" : "", "expected a list of steps under \"steps\"");
-            goto fail;
-        }
-    } else if (!json_is_array(root)) {
+    if (!json_is_object(root) && !json_is_array(root)) {
         bk_bad(L, "", "expected a pipeline: a mapping with \"steps\" or a list of steps");
-        goto fail;
+        json_decref(root);
+        return NULL;
     }
     if (opts && opts->interpolate) {
         json_t *n = bk_interpolate_document(L, root, opts->env);
         json_decref(root);
-        return n;
+        root = n;
+    }
+    if (root && bk_schema_check(L, root) < 0) {
+        json_decref(root);
+        return NULL;
     }
     return root;
-fail:
-    json_decref(root);
-    return NULL;
 }
 
 json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
@@ -141,15 +125,18 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     p->file = xstrdup(file);
     p->raw = root;
     json_t *steps = json_is_object(root) ? json_object_get(root, "steps") : root;
-    if (json_is_object(p->raw) && bk_get_env(&L, p->raw, "env", "", &p->env) < 0)
-        goto fail;
+    bk_get_env(p->raw, "env", &p->env, NULL, NULL);
+    p->notify = json_object_get(p->raw, "notify");
+    struct bk_pipe_ctx pc = { &p->env, json_object_get(p->raw, "agents"), json_object_get(p->raw, "priority"),
+                              json_object_get(p->raw, "image") != NULL,
+                              json_object_get(p->raw, "secrets") != NULL };
     p->steps = xcalloc(json_array_size(steps) + 1, sizeof(*p->steps));
     const char *sbase = json_is_object(p->raw) ? "/steps" : "";
     size_t n;
     json_t *e;
     json_array_foreach(steps, n, e) {
         char *ep = lk_pointer_index(sbase, n);
-        int rc = bk_step_load(&L, e, ep, false, &p->steps[p->nsteps], &p->env);
+        int rc = bk_step_load(&L, e, ep, false, &p->steps[p->nsteps], &pc);
         free(ep);
         p->nsteps++; /* a partly loaded step is released with the rest */
         if (rc < 0)

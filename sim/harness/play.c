@@ -614,7 +614,7 @@ static int play_build(struct play *p, struct lk_error *err)
 {
     const struct sim_play_options *opt = p->opt;
     const struct fixture *f = p->res->fixture;
-    struct bk_sched_options so = { p->branch, BK_UNBLOCK_NONE, NULL };
+    struct bk_sched_options so = { p->branch, BK_UNBLOCK_NONE, NULL, NULL };
     int unblock = opt->unblock >= 0 ? opt->unblock : f->run.unblock > 0 ? BK_UNBLOCK_ALL : BK_UNBLOCK_NONE;
     so.unblock = (enum bk_unblock)unblock;
     so.unblock_glob = opt->unblock_glob;

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     } else {
         bk_pipelines_validate(&p, 1, &err);
-        struct bk_sched_options so = { "refs/heads/canon", BK_UNBLOCK_GLOB, "*a*" };
+        struct bk_sched_options so = { "refs/heads/canon", BK_UNBLOCK_GLOB, "*a*", NULL };
         struct bk_sched *s = bk_sched_new(&so);
         if (bk_sched_upload(s, -1, p, NULL, NULL, &err) == 0) {
             int id, rounds = 0;
