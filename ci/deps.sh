@@ -3,7 +3,7 @@
 # Idempotent; quiet when everything is already present.
 set -eu
 PKGS="build-essential pkg-config git libjansson-dev libyaml-dev libcmocka-dev
-libssl-dev bubblewrap nix-bin python3 python3-jsonschema clang
+libssl-dev libpcre2-dev bubblewrap nix-bin python3 python3-jsonschema clang
 libclang-rt-14-dev valgrind time bc strace"
 missing=""
 for p in $PKGS; do

@@ -10,7 +10,9 @@
  * step's environment, in increasing precedence: the step's `env`; the
  * agent's variables BUILDKITE=true, CI=true, BUILDKITE_BRANCH,
  * BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, BUILDKITE_JOB_ID (the node id),
- * BUILDKITE_STEP_KEY (key or ""), BUILDKITE_LABEL (label or ""),
+ * BUILDKITE_STEP_KEY (the step's key, a job's its step's, or ""),
+ * BUILDKITE_RETRY_COUNT (0, or which retry the job is), BUILDKITE_LABEL
+ * (label or ""),
  * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH;
  * `extra_env`; whatever the `step_env` callback sets; then the sandbox's
  * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
@@ -21,7 +23,9 @@
  * socket, whose directory is bound read-only into the sandbox) and its own
  * BUILDKITE_AGENT_ACCESS_TOKEN, and the run loop answers the job's
  * `buildkite-agent` calls as they come (a pipeline upload inserts its steps
- * at once, right after the job, as on Buildkite). bk_executor_upload()
+ * at once, right after the job, as on Buildkite); after a job with
+ * `artifact_paths` its files are uploaded to the build's artifact store
+ * (agentserver.h), the upload's lines appended to its output. bk_executor_upload()
  * uploads a pipeline from outside the build (the static pipeline).
  * bk_executor_run() fails (status 1) only when a sandbox cannot be set up
  * (bwrap's message) or the system fails, or (128+N) when stopped by signal

@@ -280,12 +280,21 @@ int sim_cmd_check(int argc, char **argv)
                 ran += res.obs.steps[k].ran;
             for (size_t k = 0; k < res.obs.n_events; k++)
                 builds += !strcmp(res.obs.events[k].event, "build");
-            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet", base,
+            size_t ns = report_not_simulated_steps(&res);
+            char nsim[64] = "";
+            if (ns)
+                snprintf(nsim, sizeof nsim, ", %zu not simulated", ns);
+            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet%s", base,
                                       res.ok ? "ok" : "FAILED", ran, builds, res.seconds,
-                                      vl ? viol : "none", "; ", res.inv.n_unmet);
+                                      vl ? viol : "none", "; ", res.inv.n_unmet, ns ? "; " : "");
+            if (ns) {
+                char *t = xasprintf("%s%zu step%s not simulated", lines[i].text, ns, ns == 1 ? "" : "s");
+                free(lines[i].text);
+                lines[i].text = t;
+            }
             /* a line as each fixture ends */
-            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s)\n", files[i], res.ok ? "ok" : "FAILED",
-                   res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s");
+            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s%s)\n", files[i], res.ok ? "ok" : "FAILED",
+                   res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s", nsim);
             if (!res.ok) {
                 report_print_problems(&res, stdout);
                 if (status == 0)

@@ -357,6 +357,43 @@ static char *step_id_of_json(json_t *st)
     return xstrdup("step:command");
 }
 
+/* Every key, id and identifier of a pipeline's steps (nested forms and
+ * group steps included) that breaks the schema's key rule, each reported;
+ * how many. */
+static size_t key_problems(const char *name, json_t *steps, const char *ptr, struct inv_result *r)
+{
+    static const char *const keys[] = { "key", "id", "identifier" };
+    static const char *const wrappers[] = { "command", "commands", "script", "wait", "waiter", "block", "input",
+                                            "trigger" };
+    size_t found = 0, i;
+    json_t *st;
+    json_array_foreach(steps, i, st) {
+        char *sp = lk_pointer_index(ptr, i);
+        for (size_t w = 0; w <= 8; w++) {
+            json_t *o = w == 8 ? st : json_object_get(st, wrappers[w]);
+            if (!json_is_object(o))
+                continue;
+            char *op = w == 8 ? xstrdup(sp) : lk_pointer_join(sp, wrappers[w]);
+            for (size_t k = 0; k < 3; k++) {
+                const char *key = json_string_value(json_object_get(o, keys[k]));
+                const char *why = key ? bk_key_problem(key) : NULL;
+                if (why) {
+                    violation(r, "%s: %s/%s: key \"%s\": %s", name, op, keys[k], key, why);
+                    found++;
+                }
+            }
+            free(op);
+        }
+        if (json_is_array(json_object_get(st, "steps"))) {
+            char *gp = lk_pointer_join(sp, "steps");
+            found += key_problems(name, json_object_get(st, "steps"), gp, r);
+            free(gp);
+        }
+        free(sp);
+    }
+    return found;
+}
+
 static void check_pipeline_valid(const struct fixture *f, const struct sim_observed *o,
                                  struct inv_result *r)
 {
@@ -406,12 +443,13 @@ static void check_pipeline_valid(const struct fixture *f, const struct sim_obser
                 free(id);
             }
         }
+        size_t bad_keys = key_problems(ch->name, steps, "/steps", r);
         char *text = json_dumps(ch->doc, JSON_SORT_KEYS);
         struct lk_error err = LK_ERROR_INIT;
         ps[np] = bk_pipeline_load(ch->name, text, strlen(text), &lo, &err);
         if (ps[np])
             np++;
-        else {
+        else if (!bad_keys || !strstr(err.msg, "expected a key")) { /* (a key: reported above) */
             char *m = lk_error_format(&err);
             violation(r, "%s", m);
             free(m);
@@ -702,13 +740,29 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
                   who.len ? sb_str(&who) : "no step");
         sb_release(&who);
     }
+    for (size_t i = 0; i < o->n_not_simulated; i++) {
+        size_t k = 0;
+        while (k < f->expect.n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
+            k++;
+        if (k == f->expect.n_not_simulated)
+            unmet(r, "not simulated: %s (a step asked for it; expect.not_simulated does not list it)",
+                  o->not_simulated[i]);
+    }
+    for (size_t k = 0; k < f->expect.n_not_simulated; k++) {
+        size_t i = 0;
+        while (i < o->n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
+            i++;
+        if (i == o->n_not_simulated)
+            unmet(r, "expect.not_simulated lists %s, which no step of the build asked for", f->expect.not_simulated[k]);
+    }
     for (size_t i = 0; i < r->n; i++) {
         int want = expected_violation(f, r->inv[i].id);
         if (want && r->inv[i].verdict != INV_VIOLATED)
             unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
                   inv_verdict_name(r->inv[i].verdict));
     }
-    if (o->gen_ran && f->expect.generate_exit == 0 && !o->n_chunks && !o->generator_uploaded && !r->failure)
+    if (o->gen_ran && o->gen_exit == 0 && f->expect.generate_exit == 0 && !o->n_chunks && !o->generator_uploaded &&
+        !r->failure)
         r->failure = xstrdup("the generation step produced no pipeline: no chunk in pipeline/ "
                              "and nothing uploaded");
     if (o->gen_step >= 0 || o->gen_ran) {

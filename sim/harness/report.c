@@ -75,6 +75,22 @@ static void print_result(const struct sim_play_result *res, const struct inv_res
         fprintf(to, "      %s\n", r->evidence[k]);
 }
 
+size_t report_not_simulated_steps(const struct sim_play_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->obs.n_steps; i++)
+        n += res->obs.steps[i].n_not_simulated && res->obs.steps[i].outcome != BK_FILTERED;
+    return n;
+}
+
+static void print_list(FILE *to, const char *head, char *const *v, size_t n)
+{
+    fprintf(to, "%s", head);
+    for (size_t k = 0; k < n; k++)
+        fprintf(to, "%s%s", k ? ", " : "", v[k]);
+    fputc('\n', to);
+}
+
 void report_print(const struct sim_play_result *res, const char *generator, FILE *to)
 {
     const struct sim_observed *o = &res->obs;
@@ -83,7 +99,8 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
     fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
-        const char *name = step_name(s);
+        char *shown = s->attempt ? xasprintf("%s (retry %d)", step_name(s), s->attempt) : xstrdup(step_name(s));
+        const char *name = shown;
         char label[64];
         snprintf(label, sizeof label, "%s%.*s%s", s->group >= 0 ? "  " : "",
                  (int)(s->group >= 0 ? 47 : 49), name, strlen(name) > (s->group >= 0 ? 47u : 49u) ? "..." : "");
@@ -92,6 +109,15 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
             snprintf(secs, sizeof secs, "%.2f", s->seconds);
         fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(s->outcome),
                 s->agent ? s->agent : "-", secs, s->built ? s->built : "");
+        free(shown);
+        if (s->n_not_simulated && s->outcome != BK_FILTERED)
+            print_list(to, s->group >= 0 ? "      not simulated: " : "    not simulated: ", s->not_simulated,
+                       s->n_not_simulated);
+    }
+    size_t nsim = report_not_simulated_steps(res);
+    if (nsim) {
+        fprintf(to, "\nnot simulated (%zu step%s; accepted and recorded, not run): ", nsim, nsim == 1 ? "" : "s");
+        print_list(to, "", o->not_simulated, o->n_not_simulated);
     }
     /* what was checked, then (on its own) what was not */
     for (int pass = 0; pass < 2; pass++)
@@ -112,7 +138,11 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
             fprintf(to, "  %s\n", res->inv.unmet[i]);
     }
     print_failed_logs(res, to);
-    fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
+    if (nsim)
+        fprintf(to, "\n%s: %s (%.2f s, %zu step%s not simulated)\n", res->fixture->path, res->ok ? "ok" : "FAILED",
+                res->seconds, nsim, nsim == 1 ? "" : "s");
+    else
+        fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
 }
 
 static json_t *str_or_null(const char *s)
@@ -130,7 +160,10 @@ static json_t *str_or_null(const char *s)
  *  "schema": {"validated": bool, "valid": bool|null, "note"},
  *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
  *             "outcome", "reason", "agent", "seconds", "exit_status",
- *             "built": [fixture keys], "log_tail" (only after a non-zero exit)}],
+ *             "built": [fixture keys], "log_tail" (only after a non-zero exit),
+ *             "not_simulated": [...], "attempt", "retried", "recorded" (when any)}],
+ *  "not_simulated": {what: how many steps (in the build) asked for it},
+ *  "notify": [{"pipeline", "notify"}] (the uploaded pipelines' notify, recorded),
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
  *                  "expected_violation", "checked" (how many things), "summary",
  *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
@@ -163,9 +196,25 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
         if (s->tree_checked)
             json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "tree_check",
                                 json_string(s->tree_by_git ? "git" : "snapshot"));
+        json_t *js = json_array_get(steps, json_array_size(steps) - 1);
         if (s->log_tail)
-            json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "log_tail",
-                                json_string(s->log_tail));
+            json_object_set_new(js, "log_tail", json_string(s->log_tail));
+        json_t *ns = json_array();
+        for (size_t k = 0; k < s->n_not_simulated; k++)
+            json_array_append_new(ns, json_string(s->not_simulated[k]));
+        json_object_set_new(js, "not_simulated", ns);
+        json_object_set_new(js, "attempt", json_integer(s->attempt));
+        json_object_set_new(js, "retried", json_boolean(s->retried_by >= 0));
+        if (s->recorded)
+            json_object_set_new(js, "recorded", json_deep_copy(s->recorded));
+    }
+    json_t *not_simulated = json_object();
+    for (size_t k = 0; k < o->n_not_simulated; k++) {
+        size_t count = 0;
+        for (size_t i = 0; i < o->n_steps; i++)
+            for (size_t j = 0; j < o->steps[i].n_not_simulated && o->steps[i].outcome != BK_FILTERED; j++)
+                count += !strcmp(o->steps[i].not_simulated[j], o->not_simulated[k]);
+        json_object_set_new(not_simulated, o->not_simulated[k], json_integer((json_int_t)count));
     }
     json_t *invs = json_array(), *not_checked = json_array();
     for (size_t i = 0; i < res->inv.n; i++) {
@@ -197,7 +246,7 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                                "note", str_or_null(o->schema_note));
     json_t *agent = res->agent ? json_deep_copy(res->agent) : json_null();
     json_t *pipeline = res->pipeline ? json_deep_copy(res->pipeline) : json_null();
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    json_t *rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:f, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "format", REPORT_FORMAT, "version", LAZYKITE_VERSION, "fixture",
                      res->fixture->path, "depot", res->fixture->depot, "branch", res->branch, "agents",
                      res->agents, "generator", str_or_null(generator), "gc_drvs", o->gc_drvs, "seconds",
@@ -205,6 +254,9 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
                      "schema", schema, "steps", steps,
                      "invariants", invs, "not_checked", not_checked, "failure",
                      str_or_null(res->inv.failure), "unmet", unmet, "work_dir", str_or_null(res->work_dir));
+    json_object_set_new(rep, "not_simulated", not_simulated);
+    json_object_set_new(rep, "notify", o->notify ? json_deep_copy(o->notify) : json_array());
+    return rep;
 }
 
 int report_write(const struct sim_play_result *res, const char *generator, const char *path,

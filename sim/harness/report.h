@@ -1,9 +1,13 @@
 /* report — what `lazykite-sim run` tells: the step table, the invariants
  * and unmet expectations as text, and the JSON report.
  *
- * Contract: report_print() writes the table (step label, outcome, agent,
- * seconds, derivations it built), each invariant (held / violated /
- * not-checked, summary, evidence) and the unmet expectations to `to`.
+ * Contract: report_print() writes the table (step label — a retry's with
+ * " (retry N)" —, outcome, agent, seconds, derivations it built; under a
+ * step that asked for what the simulation does not do, a line
+ * `not simulated: plugins docker#v5, cache`), the list of what was not
+ * simulated, each invariant (held / violated / not-checked, summary,
+ * evidence), the unmet expectations, and a last line with the verdict
+ * (and how many steps had something not simulated) to `to`.
  * report_json() builds the JSON report (every field is described by
  * sim/harness/report.schema.json, format REPORT_FORMAT), report_write()
  * writes it atomically.
@@ -25,6 +29,8 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
 /* Only the invariants that are violated and the unmet expectations. */
 void report_print_problems(const struct sim_play_result *res, FILE *to);
 json_t *report_json(const struct sim_play_result *res, const char *generator);
+/* How many steps of the build (filtered ones aside) asked for something not simulated. */
+size_t report_not_simulated_steps(const struct sim_play_result *res);
 int report_write(const struct sim_play_result *res, const char *generator, const char *path,
                  struct lk_error *err);
 

@@ -121,8 +121,21 @@ struct fixture_expect {
     size_t n_built_by;
     char **violations;      /* invariant ids the run must report; default none */
     size_t n_violations;
+    char **not_simulated;   /* what the run may report as not simulated ("plugins docker#v5", …) */
+    size_t n_not_simulated;
     int generate_exit;      /* expected exit status of the generator (default 0) */
     char *generate_error;   /* substring its stderr must contain; NULL: none */
+};
+
+/* The simulated build as conditions see it (`build:`, all optional; NULL /
+ * -1: unset, the harness's default). */
+struct fixture_build {
+    char *message, *tag, *source, *default_branch, *pipeline_slug;
+    int has_pull_request;
+    char *pr_id, *pr_base_branch, *pr_repository;
+    int pr_draft;           /* FIXTURE_UNSET / 0 / 1 */
+    char **pr_labels;
+    size_t n_pr_labels;
 };
 
 /* How the harness runs the fixture (all optional). */
@@ -150,6 +163,10 @@ struct fixture {
     size_t *unchanged;      /* target indices */
     size_t n_unchanged;
     json_t *pipeline;       /* object with the pipeline settings that are set */
+    struct fixture_build build;
+    char **changed_files;   /* the files the build's commit changes (if_changed) */
+    size_t n_changed_files;
+    int has_changed_files;  /* `changed_files:` given (even empty) */
     struct fixture_expect expect;
     struct fixture_run run;
     struct strindex drv_by_key_; /* internal: drv indices by key */
