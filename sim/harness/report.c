@@ -99,7 +99,9 @@ void report_print(const struct sim_play_result *res, const char *generator, FILE
     fprintf(to, "%-52s %-26s %-8s %8s  %s\n", "STEP", "OUTCOME", "AGENT", "SECONDS", "BUILT");
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
-        char *shown = s->attempt ? xasprintf("%s (retry %d)", step_name(s), s->attempt) : xstrdup(step_name(s));
+        char *shown = s->attempt && s->retried_by >= 0 ? xasprintf("%s (retry %d, retried)", step_name(s), s->attempt)
+                      : s->attempt ? xasprintf("%s (retry %d)", step_name(s), s->attempt)
+                      : s->retried_by >= 0 ? xasprintf("%s (retried)", step_name(s)) : xstrdup(step_name(s));
         const char *name = shown;
         char label[64];
         snprintf(label, sizeof label, "%s%.*s%s", s->group >= 0 ? "  " : "",

@@ -2,7 +2,7 @@
  * and unmet expectations as text, and the JSON report.
  *
  * Contract: report_print() writes the table (step label — a retry's with
- * " (retry N)" —, outcome, agent, seconds, derivations it built; under a
+ * " (retry N)", an attempt a later one replaced with " (retried)" —, outcome, agent, seconds, derivations it built; under a
  * step that asked for what the simulation does not do, a line
  * `not simulated: plugins docker#v5, cache`), the list of what was not
  * simulated, each invariant (held / violated / not-checked, summary,
