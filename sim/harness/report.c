@@ -163,7 +163,8 @@ static json_t *str_or_null(const char *s)
  *  "steps": [{"id", "type", "key", "label", "group" (label or null), "skip",
  *             "outcome", "reason", "agent", "seconds", "exit_status",
  *             "built": [fixture keys], "log_tail" (only after a non-zero exit),
- *             "not_simulated": [...], "attempt", "retried", "recorded" (when any)}],
+ *             "not_simulated": [...], "attempt", "retried", "parent" (the id of its
+ *             group, or of the step it is a job of, or null), "recorded" (when any)}],
  *  "not_simulated": {what: how many steps (in the build) asked for it},
  *  "notify": [{"pipeline", "notify"}] (the uploaded pipelines' notify, recorded),
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
@@ -206,6 +207,7 @@ json_t *report_json(const struct sim_play_result *res, const char *generator)
             json_array_append_new(ns, json_string(s->not_simulated[k]));
         json_object_set_new(js, "not_simulated", ns);
         json_object_set_new(js, "attempt", json_integer(s->attempt));
+        json_object_set_new(js, "parent", s->group >= 0 ? json_integer(o->steps[s->group].id) : json_null());
         json_object_set_new(js, "retried", json_boolean(s->retried_by >= 0));
         if (s->recorded)
             json_object_set_new(js, "recorded", json_deep_copy(s->recorded));
