@@ -2,9 +2,11 @@
  * bkinterp.c, bkschema.c, bkstep.c, bkcommand.c, bkmatrix.c): the state of one bk_pipeline_load() call and the
  * pieces the loading files share. Not for use outside the loader.
  *
- * Contract: a struct bk_loader lives for one load. `marks` is the YAML side
- * table (JSON pointer -> "line:column", owned by the loader, NULL for JSON);
- * bk_place_of() turns a JSON pointer into the place an error names. Every
+ * Contract: a struct bk_loader lives for one load. `ydoc` is the YAML
+ * document's tree (owned by the loader, NULL for JSON), kept so that
+ * bk_place_of() can turn a JSON pointer into the place an error names
+ * (line:column for YAML, the pointer for JSON); bk_loader_release() frees
+ * it. Every
  * function here that fails has reported exactly one bad-input error into
  * L->err (through bk_bad(), which always returns -1) and returns -1 or NULL;
  * a function returning a tree returns a new reference the caller owns. A
@@ -21,23 +23,33 @@
 #include "buildkite/env.h"
 #include "error.h"
 
+struct yamltree;
+
 struct bk_loader {
     const char *file;
-    json_t *marks; /* YAML only: pointer -> "line:column" */
+    struct yamltree *ydoc; /* YAML only */
     size_t budget; /* YAML nodes still allowed (alias bombs) */
     struct lk_error *err;
 };
 
 /* bkpipeline.c: places and errors. bk_place_of()'s result is the caller's. */
 char *bk_place_of(const struct bk_loader *L, const char *ptr);
+/* "FILE: PLACE", as a step keeps its place for later messages (caller frees). */
+char *bk_file_place(const struct bk_loader *L, const char *ptr);
+void bk_loader_release(struct bk_loader *L);
 int bk_bad(struct bk_loader *L, const char *ptr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* bkyaml.c: one YAML document as a jansson tree; fills L->marks. */
+/* bkyaml.c: one YAML document as a jansson tree; keeps its YAML tree in
+ * L->ydoc. bk_yaml_mark(): the line and column a pointer reaches in it. */
 json_t *bk_yaml_tree(struct bk_loader *L, const char *text, size_t len);
+void bk_yaml_mark(const struct yamltree *doc, const char *ptr, unsigned long *line, unsigned long *column);
 
 /* bkinterp.c: upload interpolation of a whole document (the top-level env
- * block first, over `env`); `root` is left as it was. */
+ * block first, over `env`): a new reference to the result, which is `root`
+ * itself, changed in place, when the caller holds the only reference to
+ * it (then also on failure `root` may be changed in part); else `root` is
+ * left as it was. */
 json_t *bk_interpolate_document(struct bk_loader *L, json_t *root, const struct bk_env *env);
 
 /* bkschema.c: the whole document against Buildkite's pipeline schema

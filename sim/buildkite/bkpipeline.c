@@ -9,29 +9,61 @@
 
 #include "buildkite/bkloader.h"
 #include "fileio.h"
+#include "nix/yamltree.h"
 #include "xalloc.h"
 
-/* The place of `ptr`: the nearest marked ancestor's line:column for YAML,
- * the pointer itself for JSON. Caller frees. */
+/* The place of `ptr`: where in the YAML text it is (or its nearest
+ * ancestor there), the pointer itself for JSON. Caller frees. */
 char *bk_place_of(const struct bk_loader *L, const char *ptr)
 {
-    if (!L->marks)
+    if (!L->ydoc)
         return xstrdup(ptr);
-    char *p = xstrdup(ptr);
-    for (;;) {
-        json_t *m = json_object_get(L->marks, p);
-        if (m) {
-            char *s = xstrdup(json_string_value(m));
-            free(p);
-            return s;
-        }
-        char *slash = strrchr(p, '/');
-        if (!slash) {
-            free(p);
-            return xstrdup("1:1");
-        }
-        *slash = '\0';
+    unsigned long line, column;
+    bk_yaml_mark(L->ydoc, ptr, &line, &column);
+    return xasprintf("%lu:%lu", line, column);
+}
+
+/* (one per step of a large pipeline: written without printf) */
+static char *put_number(char *w, unsigned long n)
+{
+    char digits[24];
+    int k = 0;
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10));
+    while (k)
+        *w++ = digits[--k];
+    return w;
+}
+
+char *bk_file_place(const struct bk_loader *L, const char *ptr)
+{
+    size_t fl = strlen(L->file), pl = strlen(ptr);
+    char *r = xmalloc(fl + pl + 48), *w = r;
+    memcpy(w, L->file, fl);
+    w += fl;
+    *w++ = ':';
+    *w++ = ' ';
+    if (L->ydoc) {
+        unsigned long line, column;
+        bk_yaml_mark(L->ydoc, ptr, &line, &column);
+        w = put_number(w, line);
+        *w++ = ':';
+        w = put_number(w, column);
+    } else {
+        memcpy(w, ptr, pl);
+        w += pl;
     }
+    *w = '\0';
+    return r;
+}
+
+void bk_loader_release(struct bk_loader *L)
+{
+    if (L->ydoc)
+        yamltree_free(L->ydoc);
+    free(L->ydoc);
+    L->ydoc = NULL;
 }
 
 int bk_bad(struct bk_loader *L, const char *ptr, const char *fmt, ...)
@@ -73,7 +105,7 @@ void bk_pipeline_free(struct bk_pipeline *p)
 }
 
 /* Text to tree, interpolated (opts->interpolate) and checked against the
- * schema: a new reference, or NULL with the error reported. L->marks is
+ * schema: a new reference, or NULL with the error reported. L->ydoc is
  * the caller's to release, either way. */
 static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
                          const struct bk_load_options *opts)
@@ -108,7 +140,7 @@ json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
 {
     struct bk_loader L = { file, NULL, 0, err };
     json_t *root = load_tree(&L, text, len, opts);
-    json_decref(L.marks);
+    bk_loader_release(&L);
     return root;
 }
 
@@ -118,7 +150,7 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     struct bk_loader L = { file, NULL, 0, err };
     json_t *root = load_tree(&L, text, len, opts);
     if (!root) {
-        json_decref(L.marks);
+        bk_loader_release(&L);
         return NULL;
     }
     struct bk_pipeline *p = xcalloc(1, sizeof(*p));
@@ -142,10 +174,10 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
         if (rc < 0)
             goto fail;
     }
-    json_decref(L.marks);
+    bk_loader_release(&L);
     return p;
 fail:
-    json_decref(L.marks);
+    bk_loader_release(&L);
     bk_pipeline_free(p);
     return NULL;
 }

@@ -217,9 +217,10 @@ static bool check_shape(struct sc *C, const struct shape *S, json_t *v, const ch
         const struct prop *p = S->props;
         while (p->name && strcmp(p->name, k))
             p++;
-        char *cp = lk_pointer_join(ptr, k);
+        char buf[256], *heap;
+        const char *cp = lk_pointer_join_buf(buf, sizeof buf, ptr, k, &heap);
         bool ok = p->name ? p->chk(C, x, cp) : S->open || bad(C, cp, "unknown attribute \"%s\" for %s", k, S->what);
-        free(cp);
+        free(heap);
         if (!ok)
             return false;
     }
@@ -239,13 +240,19 @@ static bool each(struct sc *C, json_t *v, const char *ptr, chk_fn chk, const cha
         return bad(C, ptr, "expected a list of %s", what);
     size_t i;
     json_t *e;
+    size_t pl = strlen(ptr);
+    char buf[256], *ep = pl + 24 <= sizeof buf ? buf : xmalloc(pl + 24);
+    memcpy(ep, ptr, pl);
     json_array_foreach(v, i, e) {
-        char *ep = lk_pointer_index(ptr, i);
-        bool ok = chk(C, e, ep);
-        free(ep);
-        if (!ok)
+        snprintf(ep + pl, 24, "/%zu", i);
+        if (!chk(C, e, ep)) {
+            if (ep != buf)
+                free(ep);
             return false;
+        }
     }
+    if (ep != buf)
+        free(ep);
     return true;
 }
 

@@ -316,9 +316,7 @@ int bk_step_load(struct bk_loader *L, json_t *v, const char *ptr, bool in_group,
 {
     memset(s, 0, sizeof(*s));
     s->parallel_index = -1;
-    char *place = bk_place_of(L, ptr);
-    s->place = xasprintf("%s: %s", L->file, place);
-    free(place);
+    s->place = bk_file_place(L, ptr);
     s->raw = json_incref(v);
     (void)in_group; /* (the schema check refused a group in a group) */
     if (json_is_string(v)) {
