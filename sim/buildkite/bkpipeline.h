@@ -154,11 +154,10 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
                                      const struct bk_load_options *opts, struct lk_error *err);
 struct bk_pipeline *bk_pipeline_load_file(const char *path, const struct bk_load_options *opts,
                                           struct lk_error *err);
-/* The document alone, as an agent uploads it: parsed, its top level
- * checked and, with opts->interpolate, interpolated exactly as by
- * bk_pipeline_load() (the `raw` it would hold), without the step model, so
- * steps the simulation does not run (`plugins`, `if`, `matrix`, …) are kept
- * as they are. A new reference (the caller decrefs), or NULL with `err`. */
+/* The document alone, as an agent uploads it: parsed, with
+ * opts->interpolate interpolated, and checked against the schema exactly as
+ * by bk_pipeline_load() (the `raw` it would hold), without the step model:
+ * `if`, `matrix`, `plugins`, … are kept as written. A new reference (the caller decrefs), or NULL with `err`. */
 json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
                               const struct bk_load_options *opts, struct lk_error *err);
 void bk_pipeline_free(struct bk_pipeline *p);

@@ -1,11 +1,11 @@
 /* invariants — DESIGN §6 checks and fixture expectations (see invariants.h). */
 #include "harness/invariants.h"
+#include "harness/invint.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buildkite/bkvalidate.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -38,7 +38,7 @@ static __attribute__((format(printf, 2, 3))) void evidence(struct inv_result *r,
     va_end(ap);
 }
 
-static __attribute__((format(printf, 2, 3))) void violation(struct inv_result *r, const char *fmt, ...)
+void inv_violation(struct inv_result *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,8 +48,7 @@ static __attribute__((format(printf, 2, 3))) void violation(struct inv_result *r
     r->verdict = INV_VIOLATED;
 }
 
-static void summary(struct inv_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void summary(struct inv_result *r, const char *fmt, ...)
+void inv_summary(struct inv_result *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -148,12 +147,12 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
             continue;
         char *what = describe_drv(d, ev->drv);
         char *by = describe_by(o, ev);
-        violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
+        inv_violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
                   ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "", mark[i]);
         free(what);
         free(by);
     }
-    summary(r, "%zu extra step(s) in the build; %zu derivations in extra-step commands and needsOutput "
+    inv_summary(r, "%zu extra step(s) in the build; %zu derivations in extra-step commands and needsOutput "
                "parents; %s", r->n_checked, guarded,
             r->verdict == INV_VIOLATED ? "some were built during construction"
                                        : "none was built during construction");
@@ -185,7 +184,7 @@ static void check_construction_builds(const struct fixture *f, const struct depo
         if (!known || !expected[i]) {
             char *what = describe_drv(d, ev->drv);
             char *by = describe_by(o, ev);
-            violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
+            inv_violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
                       what, ev->event, by, ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "");
             free(what);
             free(by);
@@ -193,10 +192,10 @@ static void check_construction_builds(const struct fixture *f, const struct depo
     }
     for (size_t i = 0; i < n; i++)
         if (expected[i] && !built[i])
-            violation(r, "%s (%s) is in construction_builds but was not built during construction",
+            inv_violation(r, "%s (%s) is in construction_builds but was not built during construction",
                       depot_drv_at(d, i)->key, depot_drv_at(d, i)->drv_path);
     r->n_checked = o->gen_ran ? n : 0;
-    summary(r, "construction built %zu derivation(s); expected %zu%s", count,
+    inv_summary(r, "construction built %zu derivation(s); expected %zu%s", count,
             f->expect.n_construction_builds, o->gen_ran ? "" : "; the generation step never ran");
     free(expected);
     free(built);
@@ -243,11 +242,11 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 evidence(r, "note: '%s' failed before building its script (%s)", label,
                          bk_outcome_name(s->outcome));
             } else if (!realised) {
-                violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
+                inv_violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
                           bk_outcome_name(s->outcome), cmd->key, cmd->drv_path,
                           earlier ? "; it was built during construction" : "");
             } else if (!ran_script && s->outcome == BK_PASSED) {
-                violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
+                inv_violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
                              "no script link)", label, cmd->key, cmd->drv_path);
             } else {
                 checked++;
@@ -256,7 +255,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
             free(label);
         }
     }
-    summary(r, "%zu extra step(s) built and ran their script during execution%s", checked,
+    inv_summary(r, "%zu extra step(s) built and ran their script during execution%s", checked,
             excused ? " (some failed before that)" : "");
 }
 
@@ -294,11 +293,11 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
             size_t cmd = dix(d, st->command);
             checked++;
             if (!is_output_of(d, parent, s->result_link))
-                violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
+                inv_violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
                           s->agent ? s->agent : "?", s->result_link ? s->result_link : "nothing",
                           depot_drv_at(d, parent)->key, depot_drv_at(d, parent)->drv_path);
             if (!is_output_of(d, cmd, s->script_link))
-                violation(r, "after '%s' on %s, nix-buildkite-extra-step-command-script points at %s, "
+                inv_violation(r, "after '%s' on %s, nix-buildkite-extra-step-command-script points at %s, "
                              "not at the output of %s (%s)", label, s->agent ? s->agent : "?",
                           s->script_link ? s->script_link : "nothing", depot_drv_at(d, cmd)->key,
                           depot_drv_at(d, cmd)->drv_path);
@@ -306,7 +305,7 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
         }
     }
     r->n_checked = checked;
-    summary(r, "%zu needsOutput step(s) checked", checked);
+    inv_summary(r, "%zu needsOutput step(s) checked", checked);
 }
 
 static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
@@ -327,179 +326,31 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
                     sb_adds(&sb, "; ");
             }
             char *one = sb_detach(&sb);
-            violation(r, "after '%s' on %s, git status --porcelain: %s",
+            inv_violation(r, "after '%s' on %s, git status --porcelain: %s",
                       s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
             free(one);
         }
     }
     r->n_checked = checked;
-    summary(r,
+    inv_summary(r,
             "git status --porcelain after %zu step(s) (%zu run; after the others the checkout was as git "
             "last found it clean, but for new top-level links or files its .gitignore ignores)",
             checked, by_git);
 }
 
-/* The identity a step has in the upload-order comparison. */
-static char *step_id_of_json(json_t *st)
-{
-    if (json_is_string(st))
-        return xasprintf("step:%s", json_string_value(st));
-    const char *names[] = { "key", "id", "identifier" };
-    for (size_t i = 0; i < 3; i++)
-        if (json_is_string(json_object_get(st, names[i])))
-            return xstrdup(json_string_value(json_object_get(st, names[i])));
-    const char *labels[] = { "label", "name", "group", "block", "input", "wait", "trigger" };
-    for (size_t i = 0; i < 7; i++)
-        if (json_is_string(json_object_get(st, labels[i])))
-            return xasprintf("label:%s", json_string_value(json_object_get(st, labels[i])));
-    if (json_object_get(st, "wait"))
-        return xstrdup("step:wait");
-    return xstrdup("step:command");
-}
-
-/* Every key, id and identifier of a pipeline's steps (nested forms and
- * group steps included) that breaks the schema's key rule, each reported;
- * how many. */
-static size_t key_problems(const char *name, json_t *steps, const char *ptr, struct inv_result *r)
-{
-    static const char *const keys[] = { "key", "id", "identifier" };
-    static const char *const wrappers[] = { "command", "commands", "script", "wait", "waiter", "block", "input",
-                                            "trigger" };
-    size_t found = 0, i;
-    json_t *st;
-    json_array_foreach(steps, i, st) {
-        char *sp = lk_pointer_index(ptr, i);
-        for (size_t w = 0; w <= 8; w++) {
-            json_t *o = w == 8 ? st : json_object_get(st, wrappers[w]);
-            if (!json_is_object(o))
-                continue;
-            char *op = w == 8 ? xstrdup(sp) : lk_pointer_join(sp, wrappers[w]);
-            for (size_t k = 0; k < 3; k++) {
-                const char *key = json_string_value(json_object_get(o, keys[k]));
-                const char *why = key ? bk_key_problem(key) : NULL;
-                if (why) {
-                    violation(r, "%s: %s/%s: key \"%s\": %s", name, op, keys[k], key, why);
-                    found++;
-                }
-            }
-            free(op);
-        }
-        if (json_is_array(json_object_get(st, "steps"))) {
-            char *gp = lk_pointer_join(sp, "steps");
-            found += key_problems(name, json_object_get(st, "steps"), gp, r);
-            free(gp);
-        }
-        free(sp);
-    }
-    return found;
-}
-
-static void check_pipeline_valid(const struct fixture *f, const struct sim_observed *o,
-                                 struct inv_result *r)
-{
-    (void)f;
-    for (size_t i = 0; i < o->n_upload_errors; i++)
-        violation(r, "upload rejected: %s", o->upload_errors[i]);
-    struct bk_pipeline **ps = xcalloc(o->n_chunks + 2, sizeof(*ps));
-    size_t np = 0, nsteps = 0;
-    struct bk_load_options lo = { false, NULL };
-    if (o->static_pipeline) {
-        char *text = json_dumps(o->static_pipeline, JSON_SORT_KEYS);
-        struct lk_error err = LK_ERROR_INIT;
-        ps[np] = bk_pipeline_load("static-pipeline.json", text, strlen(text), &lo, &err);
-        if (ps[np])
-            np++;
-        lk_error_clear(&err);
-        free(text);
-    }
-    /* expected upload order: the build chunks, by number */
-    char **want = NULL;
-    size_t n_want = 0;
-    long last_number = 0;
-    const char *last_phase = NULL;
-    for (size_t c = 0; c < o->n_chunks; c++) {
-        const struct obs_chunk *ch = &o->chunks[c];
-        if (!last_phase || strcmp(last_phase, ch->phase))
-            last_number = 0;
-        if (ch->number != last_number + 1)
-            violation(r, "%s: chunks of phase %s are not numbered 1, 2, ... (expected %ld)", ch->name,
-                      ch->phase, last_number + 1);
-        last_number = ch->number;
-        last_phase = ch->phase;
-        json_t *steps = json_is_object(ch->doc) ? json_object_get(ch->doc, "steps") : NULL;
-        if (!json_is_array(steps)) {
-            violation(r, "%s: not a JSON object with a \"steps\" array", ch->name);
-            continue;
-        }
-        if (json_array_size(steps) > 192)
-            violation(r, "%s: %zu steps (at most 192 a chunk)", ch->name, json_array_size(steps));
-        nsteps += json_array_size(steps);
-        if (!strcmp(ch->phase, "build")) {
-            size_t k;
-            json_t *st;
-            json_array_foreach(steps, k, st) {
-                char *id = step_id_of_json(st);
-                obs_strv_add(&want, &n_want, id);
-                free(id);
-            }
-        }
-        size_t bad_keys = key_problems(ch->name, steps, "/steps", r);
-        char *text = json_dumps(ch->doc, JSON_SORT_KEYS);
-        struct lk_error err = LK_ERROR_INIT;
-        ps[np] = bk_pipeline_load(ch->name, text, strlen(text), &lo, &err);
-        if (ps[np])
-            np++;
-        else if (!bad_keys || !strstr(err.msg, "expected a key")) { /* (a key: reported above) */
-            char *m = lk_error_format(&err);
-            violation(r, "%s", m);
-            free(m);
-        }
-        lk_error_clear(&err);
-        free(text);
-    }
-    struct lk_error err = LK_ERROR_INIT;
-    if (np && bk_pipelines_validate(ps, np, &err) < 0) {
-        char *m = lk_error_format(&err);
-        violation(r, "%s", m);
-        free(m);
-    }
-    lk_error_clear(&err);
-    for (size_t i = 0; i < np; i++)
-        bk_pipeline_free(ps[i]);
-    free(ps);
-    /* upload order = generation order */
-    if (o->gen_exit == 0 && n_want) {
-        size_t k = 0;
-        while (k < n_want && k < o->n_uploaded_ids && !strcmp(want[k], o->uploaded_ids[k]))
-            k++;
-        if (k < n_want || k < o->n_uploaded_ids)
-            violation(r, "upload order differs from generation order at build step %zu: generated %s, "
-                         "the build has %s (%zu generated, %zu in the build)%s",
-                      k + 1, k < n_want ? want[k] : "(end)",
-                      k < o->n_uploaded_ids ? o->uploaded_ids[k] : "(end)", n_want, o->n_uploaded_ids,
-                      o->generator_uploaded ? "; the generator uploaded them itself" : "");
-    }
-    for (size_t i = 0; i < n_want; i++)
-        free(want[i]);
-    free(want);
-    r->n_checked = o->n_chunks + o->n_uploaded_ids + o->n_upload_errors;
-    summary(r, "%zu chunk(s), %zu step(s); keys, depends_on, cycles, sizes, upload order (the schema: "
-               INV_SCHEMA ")", o->n_chunks, nsteps);
-}
-
 static void check_schema(const struct sim_observed *o, struct inv_result *r)
 {
     for (size_t i = 0; i < o->n_schema_errors; i++)
-        violation(r, "schema: %s", o->schema_errors[i]);
+        inv_violation(r, "schema: %s", o->schema_errors[i]);
     if (o->schema_state == 1 && !o->n_schema_errors)
-        violation(r, "the chunks do not match the Buildkite schema");
+        inv_violation(r, "the chunks do not match the Buildkite schema");
     r->n_checked = o->schema_state >= 0 ? o->n_chunks : 0;
     if (o->schema_state >= 0)
-        summary(r, "%zu chunk(s) %s the Buildkite schema (%s)", o->n_chunks,
+        inv_summary(r, "%zu chunk(s) %s the Buildkite schema (%s)", o->n_chunks,
                 o->schema_state == 0 ? "match" : "do NOT match", o->schema_note ? o->schema_note : "");
     else {
         r->verdict = INV_NOT_CHECKED;
-        summary(r, "not checked: the chunks were not validated against the Buildkite schema: %s",
+        inv_summary(r, "not checked: the chunks were not validated against the Buildkite schema: %s",
                 o->schema_note ? o->schema_note : "unknown reason");
     }
 }
@@ -528,7 +379,7 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
         if (s) {
             checked++;
             if (effective_skip(o, s) != parent_skip)
-                violation(r, "'%s' is %s but the target is %s", label,
+                inv_violation(r, "'%s' is %s but the target is %s", label,
                           effective_skip(o, s) ? "skipped" : "not skipped",
                           parent_skip ? "unchanged (in the parent map with the same drv)" : "changed");
         }
@@ -548,14 +399,14 @@ static void check_skip(const struct fixture *f, const struct sim_observed *o, st
             if (s) {
                 checked++;
                 if (effective_skip(o, s) != want)
-                    violation(r, "'%s' is %s but should %sbe (%s)", label,
+                    inv_violation(r, "'%s' is %s but should %sbe (%s)", label,
                               effective_skip(o, s) ? "skipped" : "not skipped", want ? "" : "not ", why);
             }
             free(label);
         }
     }
     r->n_checked = checked;
-    summary(r, "%zu step(s) checked against the parent map", checked);
+    inv_summary(r, "%zu step(s) checked against the parent map", checked);
 }
 
 static void check_gc(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
@@ -563,11 +414,11 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
 {
     if (!o->gc_drvs) {
         r->verdict = INV_NOT_CHECKED;
-        summary(r, "not checked: run without --gc-drvs");
+        inv_summary(r, "not checked: run without --gc-drvs");
         return;
     }
     if (o->gc_error)
-        violation(r, "nix-store --delete of the .drv files failed: %s", o->gc_error);
+        inv_violation(r, "nix-store --delete of the .drv files failed: %s", o->gc_error);
     size_t checked = 0;
     for (size_t t = 0; t < f->n_targets; t++) {
         const struct fixture_target *tg = &f->targets[t];
@@ -581,10 +432,10 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             size_t i = dix(d, tg->drv);
             checked++;
             if (s->outcome != BK_PASSED)
-                violation(r, "'%s' %s on %s after the .drv files were deleted", label,
+                inv_violation(r, "'%s' %s on %s after the .drv files were deleted", label,
                           bk_outcome_name(s->outcome), s->agent ? s->agent : "?");
             else if (!is_output_of(d, i, s->result_link))
-                violation(r, "'%s' left result pointing at %s, not at the output of %s (%s)", label,
+                inv_violation(r, "'%s' left result pointing at %s, not at the output of %s (%s)", label,
                           s->result_link ? s->result_link : "nothing", depot_drv_at(d, i)->key,
                           depot_drv_at(d, i)->drv_path);
         }
@@ -596,7 +447,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             !strcmp(o->events[e].phase, "execution"))
             reinstantiated++;
     r->n_checked = checked;
-    summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
+    inv_summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
                "right out path; %zu .drv file(s) written again by nix-build -E in steps",
             o->gc_deleted, checked, reinstantiated);
 }
@@ -622,7 +473,7 @@ static void check_log_lost(const char *id, const struct sim_observed *o, struct 
         int gen = (int)i == o->gen_step;
         if (!s->log_lost || (construction && !gen) || (execution && gen))
             continue;
-        violation(r, "step '%s' could not write to the realisation log: what it built is not "
+        inv_violation(r, "step '%s' could not write to the realisation log: what it built is not "
                   "all in the log", s->label ? s->label : s->key ? s->key : "?");
     }
 }
@@ -650,7 +501,7 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
     else if (!strcmp(id, "tree-clean"))
         check_tree_clean(o, out);
     else if (!strcmp(id, "pipeline-valid"))
-        check_pipeline_valid(f, o, out);
+        inv_check_pipeline_valid(f, o, out);
     else if (!strcmp(id, "skip-consistent"))
         check_skip(f, o, out);
     else if (!strcmp(id, "gc-fallback"))
