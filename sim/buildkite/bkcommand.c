@@ -199,6 +199,8 @@ int bk_command_load(struct bk_loader *L, json_t *o, const char *ptr, struct bk_s
         s->concurrency = 0;
     bk_record(s, "concurrency_method", json_object_get(o, "concurrency_method"));
     bk_env_merge(&s->env, pc->env);
+    for (size_t i = 0; i < pc->n_bad_env; i++)
+        bk_strv_add(&s->not_simulated, &s->n_not_simulated, pc->bad_env[i]);
     bk_get_env(o, "env", &s->env, &s->not_simulated, &s->n_not_simulated);
     json_t *agents = json_object_get(o, "agents");
     bk_record(s, "agents", agents ? agents : pc->agents);

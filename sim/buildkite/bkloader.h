@@ -68,6 +68,8 @@ struct bk_pipe_ctx {
     json_t *agents;           /* the top-level agents, or NULL */
     json_t *priority;         /* the top-level priority, or NULL */
     bool image, secrets;      /* the top-level image / secrets are set */
+    char **bad_env;           /* top-level env names no environment can hold */
+    size_t n_bad_env;
 };
 
 /* bkstep.c: the step model (of a schema-checked step). The readers take

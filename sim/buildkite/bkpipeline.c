@@ -157,11 +157,13 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     p->file = xstrdup(file);
     p->raw = root;
     json_t *steps = json_is_object(root) ? json_object_get(root, "steps") : root;
-    bk_get_env(p->raw, "env", &p->env, NULL, NULL);
+    char **bad_env = NULL;
+    size_t n_bad_env = 0;
+    bk_get_env(p->raw, "env", &p->env, &bad_env, &n_bad_env);
     p->notify = json_object_get(p->raw, "notify");
     struct bk_pipe_ctx pc = { &p->env, json_object_get(p->raw, "agents"), json_object_get(p->raw, "priority"),
                               json_object_get(p->raw, "image") != NULL,
-                              json_object_get(p->raw, "secrets") != NULL };
+                              json_object_get(p->raw, "secrets") != NULL, bad_env, n_bad_env };
     p->steps = xcalloc(json_array_size(steps) + 1, sizeof(*p->steps));
     const char *sbase = json_is_object(p->raw) ? "/steps" : "";
     size_t n;
@@ -174,9 +176,11 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
         if (rc < 0)
             goto fail;
     }
+    bk_strv_free(bad_env, n_bad_env);
     bk_loader_release(&L);
     return p;
 fail:
+    bk_strv_free(bad_env, n_bad_env);
     bk_loader_release(&L);
     bk_pipeline_free(p);
     return NULL;
