@@ -1,9 +1,10 @@
 #!/bin/sh
 # Benchmark section: the simulated Buildkite taking a large pipeline. A
 # YAML pipeline of 10,000 steps, every one with an `if` (half true: the
-# build's branch is the default branch; half false), a few with
-# if-free dependencies on earlier keys, and one step with a 10 x 10 matrix
-# (100 jobs). Timed, PIPELINE_BENCH_RUNS (7) times each:
+# build's branch is the default branch; half false; every seventh also
+# matching the message against a regular expression), every fiftieth
+# depending on an earlier key, a top-level env its commands interpolate,
+# and one step with a 10 x 10 matrix (100 jobs). Timed, PIPELINE_BENCH_RUNS (7) times each:
 #   - build/tools/bkload: the load (parse, interpolation, the schema check,
 #     the matrix expanded) and the upload into a build (every `if`
 #     evaluated, the steps and jobs added), the runs in one process (the
