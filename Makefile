@@ -21,7 +21,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1 libcrypto libcurl libmicrohttpd
+PKGS    := jansson yaml-0.1 libcrypto libcurl libmicrohttpd libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # (--as-needed: a program links only the libraries it uses — nixsim, run by
 # every step, does not load libcurl or libmicrohttpd)

@@ -3,9 +3,9 @@
 # Idempotent; quiet when everything is already present.
 set -eu
 PKGS="build-essential pkg-config git libjansson-dev libyaml-dev libcmocka-dev
-libssl-dev libcurl4-openssl-dev libmicrohttpd-dev bubblewrap nix-bin python3
-python3-jsonschema clang curl libclang-rt-14-dev valgrind time bc strace scdoc
-man-db groff-base chromium fonts-dejavu-core"
+libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libpcre2-dev bubblewrap nix-bin
+python3 python3-jsonschema clang curl libclang-rt-14-dev valgrind time bc strace
+scdoc man-db groff-base chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

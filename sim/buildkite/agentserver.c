@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buildkite/agentwire.h"
+#include "buildkite/artglob.h"
 #include "fileio.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -32,6 +33,8 @@ struct bk_agent_server {
     json_t *meta_data;   /* key -> value */
     json_t *annotations; /* [{context, style, body}] */
     json_t *calls;       /* [{step, command, status}] */
+    bool *fields_applied; /* per node: an unblocked step's fields are in meta_data */
+    size_t nfields_applied;
 };
 
 /* One answer being built. */
@@ -85,6 +88,7 @@ void bk_agent_server_free(struct bk_agent_server *s)
     json_decref(s->meta_data);
     json_decref(s->annotations);
     json_decref(s->calls);
+    free(s->fields_applied);
     free(s);
 }
 
@@ -323,6 +327,8 @@ static void step_get(struct bk_agent_server *s, int node, json_t *req, struct an
 {
     const char *attr = str(req, "attribute"), *step = str(req, "step");
     int id = step ? bk_sched_find(s->sched, step) : node;
+    if (id >= 0) /* a retried job: its latest attempt */
+        id = bk_sched_latest(s->sched, id);
     if (!attr) {
         a->status = 2;
         say(&a->err, "buildkite-agent (simulated): a malformed step get request");
@@ -347,9 +353,90 @@ static void step_get(struct bk_agent_server *s, int node, json_t *req, struct an
     }
 }
 
+/* An unblocked block or input step's fields, as if each was left at its
+ * default: the default (a multiple select's values one per line) becomes
+ * the field key's meta-data; a field without default sets nothing. */
+static void apply_unblocked(struct bk_agent_server *s)
+{
+    size_t n = bk_sched_count(s->sched);
+    if (n > s->nfields_applied) {
+        s->fields_applied = xrealloc(s->fields_applied, n * sizeof(bool));
+        memset(s->fields_applied + s->nfields_applied, 0, (n - s->nfields_applied) * sizeof(bool));
+        s->nfields_applied = n;
+    }
+    for (size_t id = 0; id < n; id++) {
+        const struct bk_step *st = bk_sched_step(s->sched, (int)id);
+        if (s->fields_applied[id] || !st->fields || bk_sched_outcome(s->sched, (int)id) != BK_UNBLOCKED)
+            continue;
+        s->fields_applied[id] = true;
+        size_t i;
+        json_t *f;
+        json_array_foreach(st->fields, i, f) {
+            const char *key = json_string_value(json_object_get(f, "key"));
+            json_t *def = json_object_get(f, "default");
+            char *value = json_is_string(def) ? xstrdup(json_string_value(def)) : NULL;
+            size_t k;
+            json_t *e;
+            struct strbuf sb = STRBUF_INIT;
+            json_array_foreach(def, k, e)
+                sb_addf(&sb, "%s%s", k ? "\n" : "", json_string_value(e) ? json_string_value(e) : "");
+            if (!value && json_is_array(def) && sb.len)
+                value = sb_detach(&sb);
+            sb_release(&sb);
+            if (key && value)
+                json_object_set_new(s->meta_data, key, json_string(value));
+            free(value);
+        }
+    }
+}
+
+int bk_agent_server_artifact_paths(struct bk_agent_server *s, int node, const char *dir, const char *patterns,
+                                   struct strbuf *log)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    struct lk_error err = LK_ERROR_INIT;
+    int status = 0;
+    if (bk_artifact_glob(dir, patterns, &paths, &n, &err) < 0) {
+        sb_addf(log, "buildkite-agent (simulated): %s\n", err.msg);
+        status = 2;
+    } else if (n == 0) {
+        sb_addf(log, "No files matched paths: %s\n", patterns);
+    }
+    const struct bk_step *st = bk_sched_step(s->sched, node);
+    int head = bk_sched_parent(s->sched, node);
+    const char *key = st->key ? st->key : head >= 0 && bk_sched_step(s->sched, head)->type == BK_STEP_COMMAND
+                                              ? bk_sched_step(s->sched, head)->key : NULL;
+    char job[32];
+    snprintf(job, sizeof job, "%d", node);
+    for (size_t i = 0; i < n && status == 0; i++) {
+        char *file = xasprintf("%s/%s", dir, paths[i]), *data = NULL;
+        size_t len = 0;
+        lk_error_clear(&err);
+        if (file_read(file, &data, &len, &err) < 0 ||
+            bk_artifacts_add(s->arts, s->build_id, job, key, st->label, paths[i], data, len, &err) < 0) {
+            char *m = lk_error_format(&err);
+            sb_addf(log, "fatal: Failed to upload artifacts: %s\n", m);
+            free(m);
+            status = 1;
+        } else {
+            sb_addf(log, "Uploading artifact %s (%zu bytes)\n", paths[i], len);
+        }
+        free(data);
+        free(file);
+    }
+    lk_error_clear(&err);
+    bk_artifact_paths_free(paths, n);
+    json_t *call = json_pack("{s:s, s:s, s:i}", "step", node_label(s, node), "command", "artifact-paths",
+                             "status", status);
+    json_array_append_new(s->calls, call);
+    return status;
+}
+
 static void dispatch(struct bk_agent_server *s, json_t *req, const struct aw_blob *b, size_t nb,
                      struct answer *a)
 {
+    apply_unblocked(s);
     const char *token = str(req, "token"), *cmd = str(req, "command");
     int node = -1;
     for (size_t i = 0; token && i < s->njobs && node < 0; i++)

@@ -23,6 +23,13 @@
  * hard_failed, or "" while the step has not finished). An answer's header
  * has the exit status ("status") and, for artifacts, their list; its blobs
  * are the text for stdout, the text for stderr, then the files.
+ * An unblocked block or input step's fields set their defaults as
+ * meta-data (before the next request is answered), as if whoever unblocked
+ * it had kept them. bk_agent_server_artifact_paths() uploads, after a job,
+ * the files of its `artifact_paths` (artglob.h) from the job's checkout
+ * `dir`, as the agent does, and writes what it did to `log` (the job's
+ * output); it returns the agent's exit status for it (0, 1 a file could not
+ * be stored, 2 not simulated) and is recorded as a call "artifact-paths".
  * bk_agent_server_record() gives what the build kept (meta-data,
  * annotations, calls), as JSON for the report (caller decrefs). */
 #ifndef LAZYKITE_BK_AGENTSERVER_H
@@ -46,5 +53,8 @@ const char *bk_agent_server_job_begin(struct bk_agent_server *s, int node);
 void bk_agent_server_job_end(struct bk_agent_server *s, int node);
 void bk_agent_server_serve(struct bk_agent_server *s);
 json_t *bk_agent_server_record(const struct bk_agent_server *s);
+struct strbuf;
+int bk_agent_server_artifact_paths(struct bk_agent_server *s, int node, const char *dir, const char *patterns,
+                                   struct strbuf *log);
 
 #endif

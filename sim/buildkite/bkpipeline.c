@@ -9,29 +9,61 @@
 
 #include "buildkite/bkloader.h"
 #include "fileio.h"
+#include "nix/yamltree.h"
 #include "xalloc.h"
 
-/* The place of `ptr`: the nearest marked ancestor's line:column for YAML,
- * the pointer itself for JSON. Caller frees. */
+/* The place of `ptr`: where in the YAML text it is (or its nearest
+ * ancestor there), the pointer itself for JSON. Caller frees. */
 char *bk_place_of(const struct bk_loader *L, const char *ptr)
 {
-    if (!L->marks)
+    if (!L->ydoc)
         return xstrdup(ptr);
-    char *p = xstrdup(ptr);
-    for (;;) {
-        json_t *m = json_object_get(L->marks, p);
-        if (m) {
-            char *s = xstrdup(json_string_value(m));
-            free(p);
-            return s;
-        }
-        char *slash = strrchr(p, '/');
-        if (!slash) {
-            free(p);
-            return xstrdup("1:1");
-        }
-        *slash = '\0';
+    unsigned long line, column;
+    bk_yaml_mark(L->ydoc, ptr, &line, &column);
+    return xasprintf("%lu:%lu", line, column);
+}
+
+/* (one per step of a large pipeline: written without printf) */
+static char *put_number(char *w, unsigned long n)
+{
+    char digits[24];
+    int k = 0;
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10));
+    while (k)
+        *w++ = digits[--k];
+    return w;
+}
+
+char *bk_file_place(const struct bk_loader *L, const char *ptr)
+{
+    size_t fl = strlen(L->file), pl = strlen(ptr);
+    char *r = xmalloc(fl + pl + 48), *w = r;
+    memcpy(w, L->file, fl);
+    w += fl;
+    *w++ = ':';
+    *w++ = ' ';
+    if (L->ydoc) {
+        unsigned long line, column;
+        bk_yaml_mark(L->ydoc, ptr, &line, &column);
+        w = put_number(w, line);
+        *w++ = ':';
+        w = put_number(w, column);
+    } else {
+        memcpy(w, ptr, pl);
+        w += pl;
     }
+    *w = '\0';
+    return r;
+}
+
+void bk_loader_release(struct bk_loader *L)
+{
+    if (L->ydoc)
+        yamltree_free(L->ydoc);
+    free(L->ydoc);
+    L->ydoc = NULL;
 }
 
 int bk_bad(struct bk_loader *L, const char *ptr, const char *fmt, ...)
@@ -72,11 +104,9 @@ void bk_pipeline_free(struct bk_pipeline *p)
     free(p);
 }
 
-static const char *const TOP_KEYS[] = { "steps", "env", "agents", "notify", "priority", NULL };
-
-/* Text to tree, its top level checked and (opts->interpolate) interpolated:
- * a new reference, or NULL with the error reported. L->marks is the
- * caller's to release, either way. */
+/* Text to tree, interpolated (opts->interpolate) and checked against the
+ * schema: a new reference, or NULL with the error reported. L->ydoc is
+ * the caller's to release, either way. */
 static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
                          const struct bk_load_options *opts)
 {
@@ -88,35 +118,21 @@ static json_t *load_tree(struct bk_loader *L, const char *text, size_t len,
     json_t *root = json ? load_json(L, text, len) : bk_yaml_tree(L, text, len);
     if (!root)
         return NULL;
-    if (json_is_object(root)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach(root, k, x) {
-            if (!bk_name_in_list(TOP_KEYS, k)) {
-                char *cp = lk_pointer_join("", k);
-                bk_bad(L, cp, "unknown top-level key \"%s\" (expected steps, env, agents, notify, priority)", k);
-                free(cp);
-                goto fail;
-            }
-        }
-        json_t *steps = json_object_get(root, "steps");
-        if (!json_is_array(steps)) {
-            bk_bad(L, steps ? "/steps" : "", "expected a list of steps under \"steps\"");
-            goto fail;
-        }
-    } else if (!json_is_array(root)) {
+    if (!json_is_object(root) && !json_is_array(root)) {
         bk_bad(L, "", "expected a pipeline: a mapping with \"steps\" or a list of steps");
-        goto fail;
+        json_decref(root);
+        return NULL;
     }
     if (opts && opts->interpolate) {
         json_t *n = bk_interpolate_document(L, root, opts->env);
         json_decref(root);
-        return n;
+        root = n;
+    }
+    if (root && bk_schema_check(L, root) < 0) {
+        json_decref(root);
+        return NULL;
     }
     return root;
-fail:
-    json_decref(root);
-    return NULL;
 }
 
 json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
@@ -124,7 +140,7 @@ json_t *bk_pipeline_load_tree(const char *file, const char *text, size_t len,
 {
     struct bk_loader L = { file, NULL, 0, err };
     json_t *root = load_tree(&L, text, len, opts);
-    json_decref(L.marks);
+    bk_loader_release(&L);
     return root;
 }
 
@@ -134,31 +150,38 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
     struct bk_loader L = { file, NULL, 0, err };
     json_t *root = load_tree(&L, text, len, opts);
     if (!root) {
-        json_decref(L.marks);
+        bk_loader_release(&L);
         return NULL;
     }
     struct bk_pipeline *p = xcalloc(1, sizeof(*p));
     p->file = xstrdup(file);
     p->raw = root;
     json_t *steps = json_is_object(root) ? json_object_get(root, "steps") : root;
-    if (json_is_object(p->raw) && bk_get_env(&L, p->raw, "env", "", &p->env) < 0)
-        goto fail;
+    char **bad_env = NULL;
+    size_t n_bad_env = 0;
+    bk_get_env(p->raw, "env", &p->env, &bad_env, &n_bad_env);
+    p->notify = json_object_get(p->raw, "notify");
+    struct bk_pipe_ctx pc = { &p->env, json_object_get(p->raw, "agents"), json_object_get(p->raw, "priority"),
+                              json_object_get(p->raw, "image") != NULL,
+                              json_object_get(p->raw, "secrets") != NULL, bad_env, n_bad_env };
     p->steps = xcalloc(json_array_size(steps) + 1, sizeof(*p->steps));
     const char *sbase = json_is_object(p->raw) ? "/steps" : "";
     size_t n;
     json_t *e;
     json_array_foreach(steps, n, e) {
         char *ep = lk_pointer_index(sbase, n);
-        int rc = bk_step_load(&L, e, ep, false, &p->steps[p->nsteps], &p->env);
+        int rc = bk_step_load(&L, e, ep, false, &p->steps[p->nsteps], &pc);
         free(ep);
         p->nsteps++; /* a partly loaded step is released with the rest */
         if (rc < 0)
             goto fail;
     }
-    json_decref(L.marks);
+    bk_strv_free(bad_env, n_bad_env);
+    bk_loader_release(&L);
     return p;
 fail:
-    json_decref(L.marks);
+    bk_strv_free(bad_env, n_bad_env);
+    bk_loader_release(&L);
     bk_pipeline_free(p);
     return NULL;
 }

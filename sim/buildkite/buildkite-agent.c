@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "buildkite/agentwire.h"
+#include "buildkite/artglob.h"
 #include "buildkite/bkpipeline.h"
 #include "buildkite/env.h"
 #include "cliopt.h"
@@ -267,60 +268,6 @@ static int pipeline_upload(int argc, char **argv)
 
 /* ---- artifacts ---- */
 
-/* Does `path` match the glob `pat` segment by segment, "**" standing for
- * any number of whole segments? */
-static bool glob_match(const char *pat, const char *path)
-{
-    if (!strncmp(pat, "**", 2) && (pat[2] == '/' || !pat[2])) {
-        const char *rest = pat[2] ? pat + 3 : pat + 2;
-        for (const char *p = path;; p++) {
-            if ((p == path || p[-1] == '/') && (*rest ? glob_match(rest, p) : true))
-                return true;
-            if (!*p)
-                return false;
-        }
-    }
-    size_t pl = strcspn(pat, "/"), sl = strcspn(path, "/");
-    char *ps = xstrndup(pat, pl), *ss = xstrndup(path, sl);
-    bool ok = fnmatch(ps, ss, FNM_PERIOD) == 0;
-    free(ps);
-    free(ss);
-    if (!ok)
-        return false;
-    if (!pat[pl] || !path[sl])
-        return !pat[pl] && !path[sl];
-    return glob_match(pat + pl + 1, path + sl + 1);
-}
-
-/* Every regular file under `dir` ("" for the working directory),
- * following links to directories (at most 32 deep). */
-static void walk(const char *dir, char ***out, size_t *n, size_t *alloc, int depth)
-{
-    if (depth > 32)
-        return;
-    DIR *d = opendir(*dir ? dir : ".");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char *p = *dir ? xasprintf("%s/%s", dir, de->d_name) : xstrdup(de->d_name);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            walk(p, out, n, alloc, depth + 1);
-            free(p);
-        } else if (S_ISREG(sb.st_mode)) {
-            XGROW(*out, *alloc, *n + 1);
-            (*out)[(*n)++] = p;
-        } else {
-            free(p);
-        }
-    }
-    if (d)
-        closedir(d);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static int artifact_upload(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-')
@@ -328,34 +275,12 @@ static int artifact_upload(int argc, char **argv)
                                                        : not_simulated("artifact upload without PATTERNS");
     if (argc > 2)
         return not_simulated("artifact upload to a DESTINATION or with options");
-    char **all = NULL, **hits = NULL;
-    size_t nall = 0, aall = 0, nhits = 0, ahits = 0;
-    bool walked = false;
-    char *pats = xstrdup(argv[1]);
-    for (char *save = NULL, *pat = strtok_r(pats, ";", &save); pat; pat = strtok_r(NULL, ";", &save)) {
-        if (pat[0] == '/') {
-            free(pats);
-            for (size_t i = 0; i < nall; i++)
-                free(all[i]);
-            free(all);
-            free(hits);
-            return not_simulated("artifact upload of an absolute path");
-        }
-        if (!walked) {
-            walk("", &all, &nall, &aall, 0);
-            qsort(all, nall, sizeof(*all), cmp_str);
-            walked = true;
-        }
-        for (size_t i = 0; i < nall; i++)
-            if (glob_match(pat, all[i])) {
-                bool dup = false;
-                for (size_t j = 0; j < nhits && !dup; j++)
-                    dup = hits[j] == all[i];
-                if (!dup) {
-                    XGROW(hits, ahits, nhits + 1);
-                    hits[nhits++] = all[i];
-                }
-            }
+    char **hits = NULL;
+    size_t nhits = 0;
+    struct lk_error err = LK_ERROR_INIT;
+    if (bk_artifact_glob(".", argv[1], &hits, &nhits, &err) < 0) {
+        lk_error_clear(&err);
+        return not_simulated("artifact upload of an absolute path");
     }
     int status = 0;
     if (nhits == 0) {
@@ -377,11 +302,7 @@ static int artifact_upload(int argc, char **argv)
         else
             msg_release(&req);
     }
-    for (size_t i = 0; i < nall; i++)
-        free(all[i]);
-    free(all);
-    free(hits);
-    free(pats);
+    bk_artifact_paths_free(hits, nhits);
     return status;
 }
 

@@ -239,7 +239,13 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_set(&a->env, "BUILDKITE_COMMIT", ex->commit);
     bk_env_set(&a->env, "BUILDKITE_BUILD_ID", ex->build_id);
     bk_env_set(&a->env, "BUILDKITE_JOB_ID", jid);
-    bk_env_set(&a->env, "BUILDKITE_STEP_KEY", st->key ? st->key : "");
+    int head = bk_sched_parent(ex->sched, id); /* a job's key is its step's */
+    const char *key = st->key ? st->key : head >= 0 && bk_sched_step(ex->sched, head)->type == BK_STEP_COMMAND
+                                              ? bk_sched_step(ex->sched, head)->key : NULL;
+    bk_env_set(&a->env, "BUILDKITE_STEP_KEY", key ? key : "");
+    char *retry = xasprintf("%d", bk_sched_attempt(ex->sched, id));
+    bk_env_set(&a->env, "BUILDKITE_RETRY_COUNT", retry);
+    free(retry);
     bk_env_set(&a->env, "BUILDKITE_LABEL", st->label ? st->label : "");
     bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
     bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
@@ -316,6 +322,18 @@ static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status,
     r->timed_out = timed_out;
     r->exit_status = timed_out ? -1 : exit_status;
     r->seconds = now() - a->start;
+    const struct bk_step *st = bk_sched_step(ex->sched, id);
+    if (ex->agent && st->artifact_paths) { /* uploaded after the command, as the agent does */
+        struct strbuf log = STRBUF_INIT;
+        sb_adds(&log, "~~~ Uploading artifacts\n");
+        bk_agent_server_artifact_paths(ex->agent, id, a->checkout, st->artifact_paths, &log);
+        FILE *f = fopen(r->log_path, "a");
+        if (f) {
+            fwrite(log.buf, 1, log.len, f);
+            fclose(f);
+        }
+        sb_release(&log);
+    }
     if (ex->agent)
         bk_agent_server_job_end(ex->agent, id);
     int rc = 0;

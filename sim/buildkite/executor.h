@@ -10,10 +10,12 @@
  * step's environment, in increasing precedence: the step's `env`; the
  * agent's variables BUILDKITE=true, CI=true, BUILDKITE_BRANCH,
  * BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, BUILDKITE_JOB_ID (the node id),
- * BUILDKITE_STEP_KEY (key or ""), BUILDKITE_LABEL (label or ""),
- * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH,
- * and when configured BUILDKITE_BUILD_NUMBER, BUILDKITE_ORGANIZATION_SLUG,
- * BUILDKITE_PIPELINE_SLUG, BUILDKITE_PIPELINE_DEFAULT_BRANCH;
+ * BUILDKITE_STEP_KEY (the step's key, a job's its step's, or ""),
+ * BUILDKITE_RETRY_COUNT (0, or which retry the job is), BUILDKITE_LABEL
+ * (label or ""), BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME,
+ * BUILDKITE_BUILD_CHECKOUT_PATH, and when configured BUILDKITE_BUILD_NUMBER,
+ * BUILDKITE_ORGANIZATION_SLUG, BUILDKITE_PIPELINE_SLUG,
+ * BUILDKITE_PIPELINE_DEFAULT_BRANCH;
  * `extra_env`; whatever the `step_env` callback sets; then the sandbox's
  * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
  * (the sandbox is killed: outcome timed-out). Output goes to
@@ -23,7 +25,9 @@
  * socket, whose directory is bound read-only into the sandbox) and its own
  * BUILDKITE_AGENT_ACCESS_TOKEN, and the run loop answers the job's
  * `buildkite-agent` calls as they come (a pipeline upload inserts its steps
- * at once, right after the job, as on Buildkite). bk_executor_upload()
+ * at once, right after the job, as on Buildkite); after a job with
+ * `artifact_paths` its files are uploaded to the build's artifact store
+ * (agentserver.h), the upload's lines appended to its output. bk_executor_upload()
  * uploads a pipeline from outside the build (the static pipeline).
  * With a REST API (restapi.h), the run loop answers its requests too, as
  * they come (a job's `lazykite parent-map` waits for them).

@@ -23,7 +23,7 @@ enum bk_outcome {
     BK_TIMED_OUT,      /* stopped at its timeout_in_minutes */
     BK_CANCELED,       /* canceled: the build was failing (cancel_on_build_failing) */
     BK_SKIPPED,        /* its skip was set */
-    BK_FILTERED,       /* its branch filter excluded the build's branch */
+    BK_FILTERED,       /* its branch filter excluded the build's branch, or its if / if_changed */
     BK_UNBLOCKED,      /* block/input step let through */
     BK_BLOCKED,        /* block/input step left blocked */
     BK_RECORDED,       /* trigger step: recorded, not run */

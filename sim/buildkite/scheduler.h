@@ -9,6 +9,31 @@
  * (marked running), BK_SCHED_BUSY (nothing runnable until a running step
  * finishes) or BK_SCHED_DONE; bk_sched_report_exit() gives a step's result.
  *
+ * At upload (all or nothing): a step's `if` is evaluated against the
+ * build (bkcond.h) and its `if_changed` against the build's changed files;
+ * a step (or group) either leaves out is not part of the build (outcome
+ * filtered, reason naming the condition), and a dependency on its key is
+ * ignored, as Buildkite ignores it. Without a list of changed files
+ * `if_changed` keeps the step and the node says so
+ * (bk_sched_if_changed_unchecked). An upload fails (bad input, placed at
+ * the step) on a condition that cannot be evaluated, a step's
+ * `upload_error` (bkpipeline.h) or a key used twice.
+ * A step with jobs (matrix, parallelism) is a node whose children are its
+ * jobs: it never runs itself, depending on it is depending on each job,
+ * each job has its dependencies, and it ends (as soon as its jobs have)
+ * failed if a job failed, else soft_failed if one did, else skipped if
+ * all were, else passed.
+ * Retries (retry.automatic): a job that exits non-zero (or times out: exit
+ * status -1, signal SIGKILL, signal reason "cancel") is retried when the
+ * first rule that matches it has retries left (the attempts it retried so
+ * far below its limit): the attempt keeps its outcome, is marked retried, and a new
+ * node (bk_sched_attempt() one more) runs at once; a soft_fail status is
+ * retried too, only the last attempt's outcome counting. For dependants,
+ * waits, groups, jobs and bk_sched_failing() a job is its latest attempt,
+ * so a job that failed and then passed counts as passed.
+ * Of the runnable command nodes the one with the highest `priority` runs
+ * first, then build order.
+ *
  * Rules (Buildkite's, see the docs on depends_on, wait, block and branches):
  * - A step without `depends_on` depends on the closest wait/block before it
  *   in its list (the build's top level or its group); a wait/block without
@@ -36,8 +61,10 @@
  *   still grow (steps running or runnable); then it ends "broken" (Buildkite
  *   fails such a build without running the step) and counts as a failure.
  * - Steps in a dependency cycle end "not run" with reason "dependency cycle".
- * - A concurrency group runs at most `concurrency` of its steps at once,
- *   earlier steps first.
+ * - A concurrency group runs at most `concurrency` of its jobs at once;
+ *   with concurrency_method "ordered" (the default) no job of the group
+ *   starts before every job of the group created earlier has started
+ *   (creation order: node ids), with "eager" any that is ready may.
  * - With `cancel_on_build_failing`, a step that becomes runnable while the
  *   build has a hard failure is canceled instead of run.
  * Errors from bk_sched_upload: a key used twice in the build (as Buildkite
@@ -58,6 +85,9 @@ struct bk_sched_options {
     const char *branch;       /* BUILDKITE_BRANCH, for branch filters */
     enum bk_unblock unblock;
     const char *unblock_glob; /* BK_UNBLOCK_GLOB: matched against the label */
+    /* What conditions see (bkcond.h); borrowed: it and everything it points
+     * to must outlive the scheduler. NULL: a build with only its branch. */
+    const struct bk_build_info *build;
 };
 
 enum { BK_SCHED_BUSY = -1, BK_SCHED_DONE = -2 };
@@ -84,10 +114,17 @@ void bk_sched_report_exit(struct bk_sched *s, int id, int exit_status, bool time
 void bk_sched_report(struct bk_sched *s, int id, enum bk_outcome outcome, const char *reason);
 
 size_t bk_sched_count(const struct bk_sched *s);           /* node ids are 0..count-1 */
+int bk_sched_attempt(const struct bk_sched *s, int id);      /* 0, or the retry count */
+int bk_sched_retried_by(const struct bk_sched *s, int id);   /* the next attempt, or -1 */
+int bk_sched_retry_of(const struct bk_sched *s, int id);     /* the attempt it repeats, or -1 */
+int bk_sched_latest(const struct bk_sched *s, int id);       /* the latest attempt of id */
+bool bk_sched_if_changed_unchecked(const struct bk_sched *s, int id);
+/* The pipelines uploaded, in upload order (owned by the scheduler). */
+struct bk_pipeline *const *bk_sched_pipelines(const struct bk_sched *s, size_t *n);
 const struct bk_step *bk_sched_step(const struct bk_sched *s, int id);
 enum bk_outcome bk_sched_outcome(const struct bk_sched *s, int id);
 const char *bk_sched_reason(const struct bk_sched *s, int id); /* or NULL */
-int bk_sched_parent(const struct bk_sched *s, int id);         /* group node, or -1 */
+int bk_sched_parent(const struct bk_sched *s, int id);         /* group or head node, or -1 */
 int bk_sched_exit_status(const struct bk_sched *s, int id);    /* -1 unless it ran */
 int bk_sched_find(const struct bk_sched *s, const char *key);  /* node id or -1 */
 /* The build's steps in order (groups followed by their steps); *n set.
@@ -101,7 +138,7 @@ const int *bk_sched_order(struct bk_sched *s, size_t *n);
  * dependencies are the group's, not repeated. Caller frees; *n set (the
  * array may be NULL when *n is 0). */
 int *bk_sched_edges(struct bk_sched *s, int id, size_t *n);
-/* Has any step failed (bk_outcome_is_failure)? */
+/* Has any step failed (bk_outcome_is_failure; a retried attempt does not count)? */
 bool bk_sched_failing(const struct bk_sched *s);
 size_t bk_sched_running(const struct bk_sched *s);
 

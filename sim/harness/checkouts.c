@@ -192,7 +192,7 @@ int checkouts_make(struct checkouts *c, const struct fixture *f, const char *wor
         rc = file_write_atomic(gi, gitignore, strlen(gitignore), err);
     static const char *const init[] = { "-c", "init.defaultBranch=canon", "init", "-q", NULL };
     static const char *const add[] = { "add", "-A", NULL };
-    static const char *const commit[] = { "commit", "-q", "-m", "fixture depot", NULL };
+    static const char *const commit[] = { "commit", "-q", "-m", CHECKOUT_COMMIT_MESSAGE, NULL };
     static const char *const head[] = { "rev-parse", "HEAD", NULL };
     if (rc == 0)
         rc = git(src, init, NULL, err);

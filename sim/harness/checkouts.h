@@ -26,6 +26,9 @@
 
 #define CHECKOUT_SCRIPT_LINK "nix-buildkite-extra-step-command-script"
 
+/* The message of the fixture depot's one commit. */
+#define CHECKOUT_COMMIT_MESSAGE "fixture depot"
+
 struct checkouts {
     char **dirs;              /* per agent */
     struct tree_snap **clean; /* per agent: its checkout when git last found it clean, or NULL */

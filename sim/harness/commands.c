@@ -359,18 +359,21 @@ int sim_cmd_check(int argc, char **argv)
                 ran += res.obs.steps[k].ran;
             for (size_t k = 0; k < res.obs.n_events; k++)
                 builds += !strcmp(res.obs.events[k].event, "build");
+            size_t ns = report_not_simulated_steps(&res);
             char *also = both.n_diffs ? xasprintf("; %zu difference(s) between nixsim and real Nix", both.n_diffs)
                          : both.not_on_real ? xasprintf("; nixsim only: %s", both.not_on_real)
                          : both.played_sim && both.played_real ? xstrdup("; nixsim and real Nix agree")
                                                                : xstrdup("");
-            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet%s", base,
+            char *nsim = ns ? xasprintf("; %zu step%s not simulated", ns, ns == 1 ? "" : "s") : xstrdup("");
+            lines[i].text = xasprintf("%-34s %-7s %6zu %6zu %7.2f  violated: %s%s%zu unmet%s%s", base,
                                       both.ok ? "ok" : "FAILED", ran, builds, res.seconds,
-                                      vl ? viol : "none", "; ", res.inv.n_unmet, also);
+                                      vl ? viol : "none", "; ", res.inv.n_unmet, nsim, also);
             /* a line as each fixture ends */
-            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s%s%s)\n", files[i], both.ok ? "ok" : "FAILED",
+            printf("%s: %s (%.2f s, %zu step%s ran, %zu build%s%s%s%s)\n", files[i], both.ok ? "ok" : "FAILED",
                    res.seconds, ran, ran == 1 ? "" : "s", builds, builds == 1 ? "" : "s",
-                   both.played_real ? ", real Nix" : "", also);
+                   both.played_real ? ", real Nix" : "", nsim, also);
             free(also);
+            free(nsim);
             if (both.played_sim && both.played_real && !both.sim.ok)
                 report_print_problems(&both.sim, stdout);
             if (!res.ok)

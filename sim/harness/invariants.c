@@ -1,11 +1,11 @@
 /* invariants — DESIGN §6 checks and fixture expectations (see invariants.h). */
 #include "harness/invariants.h"
+#include "harness/invint.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buildkite/bkvalidate.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -38,7 +38,7 @@ static __attribute__((format(printf, 2, 3))) void evidence(struct inv_result *r,
     va_end(ap);
 }
 
-static __attribute__((format(printf, 2, 3))) void violation(struct inv_result *r, const char *fmt, ...)
+void inv_violation(struct inv_result *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -61,8 +61,7 @@ static void flag_step(struct inv_result *r, const struct sim_observed *o, const 
     r->steps[r->n_steps++] = (size_t)(s - o->steps);
 }
 
-static void summary(struct inv_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void summary(struct inv_result *r, const char *fmt, ...)
+void inv_summary(struct inv_result *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -161,13 +160,13 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
             continue;
         char *what = describe_drv(d, ev->drv);
         char *by = describe_by(o, ev);
-        violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
+        inv_violation(r, "%s was built (%s) %s%s%s; it is in the closure of %s", what, ev->event, by,
                   ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "", mark[i]);
         flag_event(r, e);
         free(what);
         free(by);
     }
-    summary(r, "%zu extra step(s) in the build; %zu derivations in extra-step commands and needsOutput "
+    inv_summary(r, "%zu extra step(s) in the build; %zu derivations in extra-step commands and needsOutput "
                "parents; %s", r->n_checked, guarded,
             r->verdict == INV_VIOLATED ? "some were built during construction"
                                        : "none was built during construction");
@@ -203,7 +202,7 @@ static void check_construction_builds(const struct fixture *f, const struct depo
         if (!expected[i]) {
             char *what = describe_drv(d, ev->drv);
             char *by = describe_by(o, ev);
-            violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
+            inv_violation(r, "%s was built during construction (%s %s%s%s) but is not in construction_builds",
                       what, ev->event, by, ev->cause ? ", cause: " : "", ev->cause ? ev->cause : "");
             flag_event(r, e);
             free(what);
@@ -212,10 +211,10 @@ static void check_construction_builds(const struct fixture *f, const struct depo
     }
     for (size_t i = 0; i < n; i++)
         if (expected[i] && !built[i])
-            violation(r, "%s (%s) is in construction_builds but was not built during construction",
+            inv_violation(r, "%s (%s) is in construction_builds but was not built during construction",
                       depot_drv_at(d, i)->key, depot_drv_at(d, i)->drv_path);
     r->n_checked = o->gen_ran ? n : 0;
-    summary(r, "construction built %zu derivation(s) of the depot; expected %zu%s%s", count,
+    inv_summary(r, "construction built %zu derivation(s) of the depot; expected %zu%s%s", count,
             f->expect.n_construction_builds, own ? "; and the generator's own derivations" : "",
             o->gen_ran ? "" : "; the generation step never ran");
     free(expected);
@@ -263,7 +262,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 evidence(r, "note: '%s' failed before building its script (%s)", label,
                          bk_outcome_name(s->outcome));
             } else if (!realised) {
-                violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
+                inv_violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
                           bk_outcome_name(s->outcome), cmd->key, cmd->drv_path,
                           earlier ? "; it was built during construction" : "");
                 flag_step(r, o, s);
@@ -272,7 +271,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                         is_construction_build(&o->events[e]))
                         flag_event(r, e);
             } else if (!ran_script && s->outcome == BK_PASSED) {
-                violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
+                inv_violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
                              "no script link)", label, cmd->key, cmd->drv_path);
                 flag_step(r, o, s);
             } else {
@@ -282,7 +281,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
             free(label);
         }
     }
-    summary(r, "%zu extra step(s) built and ran their script during execution%s", checked,
+    inv_summary(r, "%zu extra step(s) built and ran their script during execution%s", checked,
             excused ? " (some failed before that)" : "");
 }
 
@@ -322,11 +321,11 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
             if (!is_output_of(d, parent, s->result_link) || !is_output_of(d, cmd, s->script_link))
                 flag_step(r, o, s);
             if (!is_output_of(d, parent, s->result_link))
-                violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
+                inv_violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
                           s->agent ? s->agent : "?", s->result_link ? s->result_link : "nothing",
                           depot_drv_at(d, parent)->key, depot_drv_at(d, parent)->drv_path);
             if (!is_output_of(d, cmd, s->script_link))
-                violation(r, "after '%s' on %s, nix-buildkite-extra-step-command-script points at %s, "
+                inv_violation(r, "after '%s' on %s, nix-buildkite-extra-step-command-script points at %s, "
                              "not at the output of %s (%s)", label, s->agent ? s->agent : "?",
                           s->script_link ? s->script_link : "nothing", depot_drv_at(d, cmd)->key,
                           depot_drv_at(d, cmd)->drv_path);
@@ -334,7 +333,7 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
         }
     }
     r->n_checked = checked;
-    summary(r, "%zu needsOutput step(s) checked", checked);
+    inv_summary(r, "%zu needsOutput step(s) checked", checked);
 }
 
 static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
@@ -356,141 +355,31 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
             }
             char *one = sb_detach(&sb);
             flag_step(r, o, s);
-            violation(r, "after '%s' on %s, git status --porcelain: %s",
+            inv_violation(r, "after '%s' on %s, git status --porcelain: %s",
                       s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
             free(one);
         }
     }
     r->n_checked = checked;
-    summary(r,
+    inv_summary(r,
             "git status --porcelain after %zu step(s) (%zu run; after the others the checkout was as git "
             "last found it clean, but for new top-level links or files its .gitignore ignores)",
             checked, by_git);
 }
 
-/* The identity a step has in the upload-order comparison. */
-static char *step_id_of_json(json_t *st)
-{
-    if (json_is_string(st))
-        return xasprintf("step:%s", json_string_value(st));
-    const char *names[] = { "key", "id", "identifier" };
-    for (size_t i = 0; i < 3; i++)
-        if (json_is_string(json_object_get(st, names[i])))
-            return xstrdup(json_string_value(json_object_get(st, names[i])));
-    const char *labels[] = { "label", "name", "group", "block", "input", "wait", "trigger" };
-    for (size_t i = 0; i < 7; i++)
-        if (json_is_string(json_object_get(st, labels[i])))
-            return xasprintf("label:%s", json_string_value(json_object_get(st, labels[i])));
-    if (json_object_get(st, "wait"))
-        return xstrdup("step:wait");
-    return xstrdup("step:command");
-}
-
-static void check_pipeline_valid(const struct fixture *f, const struct sim_observed *o,
-                                 struct inv_result *r)
-{
-    (void)f;
-    for (size_t i = 0; i < o->n_upload_errors; i++)
-        violation(r, "upload rejected: %s", o->upload_errors[i]);
-    struct bk_pipeline **ps = xcalloc(o->n_chunks + 2, sizeof(*ps));
-    size_t np = 0, nsteps = 0;
-    struct bk_load_options lo = { false, NULL };
-    if (o->static_pipeline) {
-        char *text = json_dumps(o->static_pipeline, JSON_SORT_KEYS);
-        struct lk_error err = LK_ERROR_INIT;
-        ps[np] = bk_pipeline_load("static-pipeline.json", text, strlen(text), &lo, &err);
-        if (ps[np])
-            np++;
-        lk_error_clear(&err);
-        free(text);
-    }
-    /* expected upload order: the build chunks, by number */
-    char **want = NULL;
-    size_t n_want = 0;
-    long last_number = 0;
-    const char *last_phase = NULL;
-    for (size_t c = 0; c < o->n_chunks; c++) {
-        const struct obs_chunk *ch = &o->chunks[c];
-        if (!last_phase || strcmp(last_phase, ch->phase))
-            last_number = 0;
-        if (ch->number != last_number + 1)
-            violation(r, "%s: chunks of phase %s are not numbered 1, 2, ... (expected %ld)", ch->name,
-                      ch->phase, last_number + 1);
-        last_number = ch->number;
-        last_phase = ch->phase;
-        json_t *steps = json_is_object(ch->doc) ? json_object_get(ch->doc, "steps") : NULL;
-        if (!json_is_array(steps)) {
-            violation(r, "%s: not a JSON object with a \"steps\" array", ch->name);
-            continue;
-        }
-        if (json_array_size(steps) > 192)
-            violation(r, "%s: %zu steps (at most 192 a chunk)", ch->name, json_array_size(steps));
-        nsteps += json_array_size(steps);
-        if (!strcmp(ch->phase, "build")) {
-            size_t k;
-            json_t *st;
-            json_array_foreach(steps, k, st) {
-                char *id = step_id_of_json(st);
-                obs_strv_add(&want, &n_want, id);
-                free(id);
-            }
-        }
-        char *text = json_dumps(ch->doc, JSON_SORT_KEYS);
-        struct lk_error err = LK_ERROR_INIT;
-        ps[np] = bk_pipeline_load(ch->name, text, strlen(text), &lo, &err);
-        if (ps[np])
-            np++;
-        else {
-            char *m = lk_error_format(&err);
-            violation(r, "%s", m);
-            free(m);
-        }
-        lk_error_clear(&err);
-        free(text);
-    }
-    struct lk_error err = LK_ERROR_INIT;
-    if (np && bk_pipelines_validate(ps, np, &err) < 0) {
-        char *m = lk_error_format(&err);
-        violation(r, "%s", m);
-        free(m);
-    }
-    lk_error_clear(&err);
-    for (size_t i = 0; i < np; i++)
-        bk_pipeline_free(ps[i]);
-    free(ps);
-    /* upload order = generation order */
-    if (o->gen_exit == 0 && n_want) {
-        size_t k = 0;
-        while (k < n_want && k < o->n_uploaded_ids && !strcmp(want[k], o->uploaded_ids[k]))
-            k++;
-        if (k < n_want || k < o->n_uploaded_ids)
-            violation(r, "upload order differs from generation order at build step %zu: generated %s, "
-                         "the build has %s (%zu generated, %zu in the build)%s",
-                      k + 1, k < n_want ? want[k] : "(end)",
-                      k < o->n_uploaded_ids ? o->uploaded_ids[k] : "(end)", n_want, o->n_uploaded_ids,
-                      o->generator_uploaded ? "; the generator uploaded them itself" : "");
-    }
-    for (size_t i = 0; i < n_want; i++)
-        free(want[i]);
-    free(want);
-    r->n_checked = o->n_chunks + o->n_uploaded_ids + o->n_upload_errors;
-    summary(r, "%zu chunk(s), %zu step(s); keys, depends_on, cycles, sizes, upload order (the schema: "
-               INV_SCHEMA ")", o->n_chunks, nsteps);
-}
-
 static void check_schema(const struct sim_observed *o, struct inv_result *r)
 {
     for (size_t i = 0; i < o->n_schema_errors; i++)
-        violation(r, "schema: %s", o->schema_errors[i]);
+        inv_violation(r, "schema: %s", o->schema_errors[i]);
     if (o->schema_state == 1 && !o->n_schema_errors)
-        violation(r, "the chunks do not match the Buildkite schema");
+        inv_violation(r, "the chunks do not match the Buildkite schema");
     r->n_checked = o->schema_state >= 0 ? o->n_chunks : 0;
     if (o->schema_state >= 0)
-        summary(r, "%zu chunk(s) %s the Buildkite schema (%s)", o->n_chunks,
+        inv_summary(r, "%zu chunk(s) %s the Buildkite schema (%s)", o->n_chunks,
                 o->schema_state == 0 ? "match" : "do NOT match", o->schema_note ? o->schema_note : "");
     else {
         r->verdict = INV_NOT_CHECKED;
-        summary(r, "not checked: the chunks were not validated against the Buildkite schema: %s",
+        inv_summary(r, "not checked: the chunks were not validated against the Buildkite schema: %s",
                 o->schema_note ? o->schema_note : "unknown reason");
     }
 }
@@ -519,13 +408,13 @@ static void check_skip(const struct fixture *f, const struct depot *d, const str
     if (!pm->on_default_branch && pm->fetched_build && pm->expected_build) {
         checked++;
         if (pm->fetched_build != pm->expected_build)
-            violation(r, "the generation step fetched the parent map of build #%ld, but the newest passed or "
+            inv_violation(r, "the generation step fetched the parent map of build #%ld, but the newest passed or "
                          "running build of %s with one is #%ld", pm->fetched_build,
                       pm->default_branch ? pm->default_branch : "the default branch", pm->expected_build);
     } else if (!pm->on_default_branch && pm->api_usable && pm->expected_build && !pm->fetched_build &&
                o->gen_ran) {
         checked++;
-        violation(r, "the generation step fetched no parent map, but build #%ld of %s has one", pm->expected_build,
+        inv_violation(r, "the generation step fetched no parent map, but build #%ld of %s has one", pm->expected_build,
                   pm->default_branch ? pm->default_branch : "the default branch");
     }
     for (size_t t = 0; t < f->n_targets; t++) {
@@ -536,7 +425,7 @@ static void check_skip(const struct fixture *f, const struct depot *d, const str
         if (s) {
             checked++;
             if (effective_skip(o, s) != parent_skip) {
-                violation(r, "'%s' is %s but the target is %s", label,
+                inv_violation(r, "'%s' is %s but the target is %s", label,
                           effective_skip(o, s) ? "skipped" : "not skipped",
                           parent_skip ? "unchanged (in the parent map with the same drv)" : "changed");
                 flag_step(r, o, s);
@@ -558,7 +447,7 @@ static void check_skip(const struct fixture *f, const struct depot *d, const str
             if (s) {
                 checked++;
                 if (effective_skip(o, s) != want) {
-                    violation(r, "'%s' is %s but should %sbe (%s)", label,
+                    inv_violation(r, "'%s' is %s but should %sbe (%s)", label,
                               effective_skip(o, s) ? "skipped" : "not skipped", want ? "" : "not ", why);
                     flag_step(r, o, s);
                 }
@@ -568,16 +457,16 @@ static void check_skip(const struct fixture *f, const struct depot *d, const str
     }
     r->n_checked = checked;
     if (pm->on_default_branch)
-        summary(r, "%zu step(s) checked: on the default branch %s no parent map is used", checked,
+        inv_summary(r, "%zu step(s) checked: on the default branch %s no parent map is used", checked,
                 pm->default_branch);
     else if (pm->fetched_build && pm->fetched)
-        summary(r, "%zu step(s) checked against the parent map fetched from build #%ld", checked,
+        inv_summary(r, "%zu step(s) checked against the parent map fetched from build #%ld", checked,
                 pm->fetched_build);
     else if (pm->fetched_build)
-        summary(r, "%zu step(s) checked: build #%ld's map was no drvmap (%s), so no parent map", checked,
+        inv_summary(r, "%zu step(s) checked: build #%ld's map was no drvmap (%s), so no parent map", checked,
                 pm->fetched_build, pm->fetched_problem ? pm->fetched_problem : "?");
     else
-        summary(r, "%zu step(s) checked: no parent map was fetched", checked);
+        inv_summary(r, "%zu step(s) checked: no parent map was fetched", checked);
 }
 
 static void check_gc(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
@@ -585,11 +474,11 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
 {
     if (!o->gc_drvs) {
         r->verdict = INV_NOT_CHECKED;
-        summary(r, "not checked: run without --gc-drvs");
+        inv_summary(r, "not checked: run without --gc-drvs");
         return;
     }
     if (o->gc_error)
-        violation(r, "nix-store --delete of the .drv files failed: %s", o->gc_error);
+        inv_violation(r, "nix-store --delete of the .drv files failed: %s", o->gc_error);
     size_t checked = 0;
     for (size_t t = 0; t < f->n_targets; t++) {
         const struct fixture_target *tg = &f->targets[t];
@@ -605,10 +494,10 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             if (s->outcome != BK_PASSED || !is_output_of(d, i, s->result_link))
                 flag_step(r, o, s);
             if (s->outcome != BK_PASSED)
-                violation(r, "'%s' %s on %s after the .drv files were deleted", label,
+                inv_violation(r, "'%s' %s on %s after the .drv files were deleted", label,
                           bk_outcome_name(s->outcome), s->agent ? s->agent : "?");
             else if (!is_output_of(d, i, s->result_link))
-                violation(r, "'%s' left result pointing at %s, not at the output of %s (%s)", label,
+                inv_violation(r, "'%s' left result pointing at %s, not at the output of %s (%s)", label,
                           s->result_link ? s->result_link : "nothing", depot_drv_at(d, i)->key,
                           depot_drv_at(d, i)->drv_path);
         }
@@ -620,7 +509,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             !strcmp(o->events[e].phase, "execution"))
             reinstantiated++;
     r->n_checked = checked;
-    summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
+    inv_summary(r, "%zu .drv file(s) deleted after construction; %zu target step(s) succeeded with the "
                "right out path; %zu .drv file(s) written again by nix-build -E in steps",
             o->gc_deleted, checked, reinstantiated);
 }
@@ -647,7 +536,7 @@ static void check_log_lost(const char *id, const struct sim_observed *o, struct 
         if (!s->log_lost || (construction && !gen) || (execution && gen))
             continue;
         flag_step(r, o, s);
-        violation(r, "step '%s' could not write to the realisation log: what it built is not "
+        inv_violation(r, "step '%s' could not write to the realisation log: what it built is not "
                   "all in the log", s->label ? s->label : s->key ? s->key : "?");
     }
 }
@@ -675,7 +564,7 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
     else if (!strcmp(id, "tree-clean"))
         check_tree_clean(o, out);
     else if (!strcmp(id, "pipeline-valid"))
-        check_pipeline_valid(f, o, out);
+        inv_check_pipeline_valid(f, o, out);
     else if (!strcmp(id, "skip-consistent"))
         check_skip(f, d, o, out);
     else if (!strcmp(id, "gc-fallback"))
@@ -765,15 +654,30 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
                   who.len ? sb_str(&who) : "no step");
         sb_release(&who);
     }
+    for (size_t i = 0; i < o->n_not_simulated; i++) {
+        size_t k = 0;
+        while (k < f->expect.n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
+            k++;
+        if (k == f->expect.n_not_simulated)
+            unmet(r, "not simulated: %s (a step asked for it; expect.not_simulated does not list it)",
+                  o->not_simulated[i]);
+    }
+    for (size_t k = 0; k < f->expect.n_not_simulated; k++) {
+        size_t i = 0;
+        while (i < o->n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
+            i++;
+        if (i == o->n_not_simulated)
+            unmet(r, "expect.not_simulated lists %s, which no step of the build asked for", f->expect.not_simulated[k]);
+    }
     for (size_t i = 0; i < r->n; i++) {
         int want = expected_violation(f, r->inv[i].id);
         if (want && r->inv[i].verdict != INV_VIOLATED)
             unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
                   inv_verdict_name(r->inv[i].verdict));
     }
-    if (o->gen_ran && o->gen_exit == 0 && !o->n_chunks && !o->generator_uploaded && !r->failure)
-        r->failure = xstrdup("the generation step exited 0 but produced no pipeline: no chunk in "
-                             "pipeline/ and nothing uploaded");
+    if (o->gen_ran && f->expect.generate_exit == 0 && !o->n_chunks && !o->generator_uploaded && !r->failure)
+        r->failure = xstrdup("the generation step produced no pipeline: no chunk in pipeline/ "
+                             "and nothing uploaded");
     if (o->gen_step >= 0 || o->gen_ran) {
         if (!o->gen_ran)
             unmet(r, "the generation step never ran");

@@ -10,8 +10,9 @@
  * (`events`, `steps`, for the report's pictures). Each counts what it checked: nothing checked and nothing
  * violated is not-checked, never held. inv_expectations() compares the build with the fixture's `expect`
  * (step outcomes, built_by, the expected violations, the generator's exit
- * status and message) and lists what is unmet; a generator that exited 0
- * but produced no pipeline (no chunk, nothing uploaded) sets `failure`. Pure: no I/O, nothing in
+ * status and message) and lists what is unmet; a generation step the
+ * fixture expects to succeed that produced no pipeline (no chunk, nothing
+ * uploaded) sets `failure`. Pure: no I/O, nothing in
  * `f`, `d` or `o` changes. inv_outcome() maps a scheduler outcome (and its
  * reason) onto the fixture's outcome vocabulary.
  *

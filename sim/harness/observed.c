@@ -27,6 +27,14 @@ void obs_strv_add(char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = xstrdup(s);
 }
 
+void obs_strv_add_once(char ***v, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], s))
+            return;
+    obs_strv_add(v, n, s);
+}
+
 static void strv_free(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -50,8 +58,12 @@ void obs_free(struct sim_observed *o)
         free(s->script_link);
         free(s->built);
         free(s->deps);
+        strv_free(s->not_simulated, s->n_not_simulated);
+        json_decref(s->recorded);
     }
     free(o->steps);
+    strv_free(o->not_simulated, o->n_not_simulated);
+    json_decref(o->notify);
     for (size_t i = 0; i < o->n_events; i++) {
         struct obs_event *e = &o->events[i];
         free(e->event);
@@ -95,6 +107,7 @@ struct obs_step *obs_step_add(struct sim_observed *o, int id, enum bk_step_type 
     s->key = dup_or_null(key);
     s->label = dup_or_null(label);
     s->exit_status = -1;
+    s->retried_by = -1;
     s->outcome = BK_PENDING;
     return s;
 }
@@ -188,12 +201,19 @@ const struct obs_step *obs_step_by_name(const struct sim_observed *o, const char
     return NULL;
 }
 
+static const struct obs_step *latest(const struct sim_observed *o, const struct obs_step *s)
+{
+    while (s->retried_by >= 0 && (size_t)s->retried_by < o->n_steps)
+        s = &o->steps[s->retried_by];
+    return s;
+}
+
 const struct obs_step *obs_step_by_label(const struct sim_observed *o, const char *label)
 {
     for (size_t i = 0; i < o->n_steps; i++)
         if (o->steps[i].type == BK_STEP_COMMAND && o->steps[i].label &&
             !strcmp(o->steps[i].label, label))
-            return &o->steps[i];
+            return latest(o, &o->steps[i]);
     for (size_t i = 0; i < o->n_steps; i++)
         if (o->steps[i].key && !strcmp(o->steps[i].key, label))
             return &o->steps[i];

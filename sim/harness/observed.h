@@ -60,6 +60,11 @@ struct obs_step {
     char *built;             /* derivation keys it built, space-separated (report) */
     int *deps;               /* the scheduler ids it depends on directly (bk_sched_edges) */
     size_t n_deps;
+    int attempt;             /* 0, or which retry of its job this is */
+    int retried_by;          /* index (into steps) of its next attempt, or -1 */
+    char **not_simulated;    /* what it asked for that the simulation does not do */
+    size_t n_not_simulated;
+    json_t *recorded;        /* attributes recorded, not acted on (an object), or NULL */
 };
 
 /* A generated chunk file, e.g. build-chunk-2.json. */
@@ -104,6 +109,9 @@ struct sim_observed {
     size_t n_uploaded_ids;
     char **upload_errors;    /* uploads the build rejected */
     size_t n_upload_errors;
+    char **not_simulated;    /* every step's not_simulated, each once, in build order */
+    size_t n_not_simulated;
+    json_t *notify;          /* the uploaded pipelines' own notify lists (recorded), or NULL */
     json_t *static_pipeline; /* the static pipeline as played (for validation) */
 
     int schema_state;        /* 0 valid, 1 invalid (schema_errors), -1 not validated */
@@ -129,12 +137,16 @@ void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, 
                    json_t *doc, const char *path);
 void obs_strv_add(char ***v, size_t *n, const char *s);
 
+/* Add `s` to the list unless it is there. */
+void obs_strv_add_once(char ***v, size_t *n, const char *s);
+
 /* Append the events of a log file (missing file: no events). */
 int obs_read_log(struct sim_observed *o, const char *path, struct lk_error *err);
 
 /* The step whose LAZYKITE_STEP was `name`, or NULL. */
 const struct obs_step *obs_step_by_name(const struct sim_observed *o, const char *name);
-/* The first command step with this label (then: with this key), or NULL. */
+/* The first command step with this label (then: with this key), or NULL;
+ * a retried job's latest attempt. */
 const struct obs_step *obs_step_by_label(const struct sim_observed *o, const char *label);
 /* "key", or "label:<label>", or "step:<type>": a step's identity when
  * comparing upload order with generation order. Caller frees. */

@@ -1,5 +1,6 @@
 /* play — one fixture played end to end (see play.h). */
 #include "harness/play.h"
+#include "harness/playint.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,64 +31,6 @@
 #include "nix/eventlog.h"
 #include "strbuf.h"
 #include "xalloc.h"
-
-#define GEN_KEY "pipeline-gen"
-#define PIPELINE_FILE "ci/pipeline.yml"
-
-/* What the callbacks record per scheduler node. */
-struct node_state {
-    char *step_name;
-    bool tree_checked, tree_by_git;
-    char *tree;
-    char *result_link, *script_link;
-    bool reached_build, reached_run;
-    bool log_lost;
-    char *log_tail;
-};
-
-struct play {
-    const struct sim_play_options *opt;
-    struct sim_play_result *res;
-    struct bk_sched *sched;
-    char *work, *observed, *store, *state, *log, *bin;
-    struct checkouts co; /* the agents' checkouts */
-    size_t nagents;
-    char *branch;
-    int gen_id;
-    size_t count_at_gen_start, count_after_gen;
-    bool gen_started;
-    struct node_state *nodes;
-    size_t n_nodes;
-    const char **phases; /* phase order for chunks */
-    size_t n_phases;
-    bool gc_drvs;
-    struct bk_env upload_env;  /* what an upload interpolates with */
-    struct bk_env extra_env;   /* what every step gets beyond Buildkite's own */
-    char *rundir, *execdir, *agent_dir;
-    struct bk_artifacts *artifacts;   /* every simulated build's (the world's) */
-    bool real;                        /* --nix real */
-    struct realnix rn;
-    /* live progress: build lines of the log not yet shown in a row */
-    size_t live_offset;
-    struct live_build { char *step, *name; } *live;
-    size_t n_live, alloc_live;
-    struct bk_agent_server *agent;
-    struct bk_executor *ex;
-    double t0;                 /* when the build started (CLOCK_MONOTONIC) */
-    struct sim_world own_world, *world; /* the run's (world.h): own, or a parent's child's */
-    struct bk_build *build;           /* this build in the world's records */
-};
-
-static struct node_state *node(struct play *p, int id)
-{
-    if ((size_t)id >= p->n_nodes) {
-        size_t n = (size_t)id + 64;
-        p->nodes = xrealloc(p->nodes, n * sizeof(*p->nodes));
-        memset(p->nodes + p->n_nodes, 0, (n - p->n_nodes) * sizeof(*p->nodes));
-        p->n_nodes = n;
-    }
-    return &p->nodes[id];
-}
 
 #ifndef LAZYKITE_DATADIR
 #define LAZYKITE_DATADIR "/usr/local/share/lazykite"
@@ -156,7 +99,7 @@ int sim_locate(char **root, char **build, struct lk_error *err)
     return 0;
 }
 
-static int mkdir_one(const char *path, struct lk_error *err)
+int play_mkdir(const char *path, struct lk_error *err)
 {
     if (mkdir(path, 0755) < 0 && errno != EEXIST)
         return lk_fail_errno(err, LK_EXIT_FAIL, path, "mkdir");
@@ -173,7 +116,7 @@ static int make_bin(struct play *p, struct lk_error *err)
 {
     const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite", "buildkite-agent" };
     const char *targets[] = { "nixsim", "nixsim", "nixsim", "lazykite", "buildkite-agent" };
-    if (mkdir_one(p->bin, err) < 0)
+    if (play_mkdir(p->bin, err) < 0)
         return -1;
     for (size_t i = p->real ? 3 : 0; i < 5; i++) { /* real Nix: its own programs, on PATH */
         char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
@@ -205,96 +148,8 @@ static int make_bin(struct play *p, struct lk_error *err)
     return 0;
 }
 
-/* "/nix/store/…" for a link in the checkout, or NULL. */
-static char *read_link(struct play *p, const char *checkout, const char *name)
-{
-    char *path = xasprintf("%s/%s", checkout, name);
-    char buf[PATH_MAX];
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    free(path);
-    if (n < 0)
-        return NULL;
-    buf[n] = '\0';
-    size_t sl = strlen(p->store);
-    if (!strncmp(buf, p->store, sl) && buf[sl] == '/')
-        return xasprintf("/nix/store%s", buf + sl);
-    return xstrdup(buf);
-}
-
-static int phase_pos(const struct play *p, const char *phase)
-{
-    for (size_t i = 0; i < p->n_phases; i++)
-        if (!strcmp(p->phases[i], phase))
-            return (int)i;
-    return (int)p->n_phases;
-}
-
-static const struct play *sort_ctx;
-static int cmp_chunk(const void *a, const void *b)
-{
-    const struct obs_chunk *x = a, *y = b;
-    int px = phase_pos(sort_ctx, x->phase), py = phase_pos(sort_ctx, y->phase);
-    if (px != py)
-        return px < py ? -1 : 1;
-    int c = strcmp(x->phase, y->phase);
-    if (c)
-        return c;
-    return x->number < y->number ? -1 : x->number > y->number;
-}
-
-/* Keep what the generation step left in its checkout's pipeline/ (read
- * for the invariants, whatever the step uploaded) and read its chunks,
- * <phase>-chunk-<n>.json, into obs.chunks. */
-static void collect_chunks(struct play *p, const char *checkout)
-{
-    /* pipeline/ may be a link into the store (a Nix generator's out-link) */
-    char *link = read_link(p, checkout, "pipeline");
-    char *dir = link && !strncmp(link, "/nix/store/", 11)
-                    ? xasprintf("%s/%s", p->real ? p->rn.store : p->store, link + 11)
-                    : xasprintf("%s/pipeline", checkout);
-    free(link);
-    DIR *dh = opendir(dir);
-    if (dh) {
-        struct dirent *de;
-        while ((de = readdir(dh))) {
-            const char *name = de->d_name, *mark = strstr(name, "-chunk-");
-            size_t len = strlen(name);
-            if (!mark || len < 5 || strcmp(name + len - 5, ".json"))
-                continue;
-            const char *num = mark + 7;
-            size_t ndig = strspn(num, "0123456789");
-            if (ndig == 0 || num + ndig != name + len - 5)
-                continue;
-            char *phase = xstrndup(name, (size_t)(mark - name));
-            char *from = xasprintf("%s/%s", dir, name), *kept = xasprintf("%s/%s", p->observed, name);
-            char *text = NULL;
-            size_t tlen = 0;
-            struct lk_error e = LK_ERROR_INIT;
-            json_t *doc = NULL;
-            char hex[SHA256_HEX_LEN + 1] = "";
-            if (file_read(from, &text, &tlen, &e) == 0 && file_write_atomic(kept, text, tlen, &e) == 0) {
-                doc = json_loadb(text, tlen, 0, NULL);
-                sha256_hex(text, tlen, hex);
-            }
-            lk_error_clear(&e);
-            obs_chunk_add(&p->res->obs, name, phase, strtol(num, NULL, 10), doc, kept);
-            if (*hex)
-                p->res->obs.chunks[p->res->obs.n_chunks - 1].sha256 = xstrdup(hex);
-            free(text);
-            free(phase);
-            free(from);
-            free(kept);
-        }
-        closedir(dh);
-    }
-    free(dir);
-    sort_ctx = p;
-    if (p->res->obs.n_chunks > 1)
-        qsort(p->res->obs.chunks, p->res->obs.n_chunks, sizeof(struct obs_chunk), cmp_chunk);
-}
-
 /* nix-store --delete every .drv of the depot that the store holds. */
-static void delete_drvs(struct play *p)
+void play_delete_drvs(struct play *p)
 {
     const struct depot *d = p->res->depot;
     struct sim_observed *o = &p->res->obs;
@@ -332,170 +187,6 @@ static void delete_drvs(struct play *p)
     free(e3);
     free(prog);
     free(argv);
-}
-
-/* The build lines the log gained since the last call (whole lines only),
- * each kept as (step, what was built) until its step's row is printed. */
-static void live_read(struct play *p)
-{
-    FILE *f = fopen(p->log, "r");
-    if (!f)
-        return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    if (fseek(f, (long)p->live_offset, SEEK_SET) == 0)
-        while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
-            p->live_offset += (size_t)n;
-            json_t *o = json_loadb(line, (size_t)n, 0, NULL);
-            const char *ev = json_string_value(json_object_get(o, "event"));
-            const char *step = json_string_value(json_object_get(o, "step"));
-            const char *drv = json_string_value(json_object_get(o, "drv"));
-            size_t i;
-            if (ev && !strcmp(ev, "build") && step) {
-                XGROW(p->live, p->alloc_live, p->n_live + 1);
-                p->live[p->n_live].step = xstrdup(step);
-                p->live[p->n_live++].name = xstrdup(drv && depot_find_drv_path(p->res->depot, drv, &i) == 0
-                                                        ? depot_drv_at(p->res->depot, i)->key
-                                                        : drv ? drv : "?");
-            }
-            json_decref(o);
-        }
-    free(line);
-    fclose(f);
-}
-
-/* What `step` built, as the final table shows it (the lines taken). */
-static char *live_built(struct play *p, const char *step)
-{
-    struct strbuf sb = STRBUF_INIT;
-    size_t k = 0;
-    for (size_t i = 0; i < p->n_live; i++) {
-        if (step && !strcmp(p->live[i].step, step)) {
-            sb_addf(&sb, "%s%s", sb.len ? " " : "", p->live[i].name);
-            free(p->live[i].step);
-            free(p->live[i].name);
-        } else {
-            p->live[k++] = p->live[i];
-        }
-    }
-    p->n_live = k;
-    return sb_detach(&sb);
-}
-
-static void live_status(struct play *p)
-{
-    size_t n = bk_sched_count(p->sched), done = 0, running = 0;
-    for (size_t i = 0; i < n; i++) {
-        enum bk_outcome o = bk_sched_outcome(p->sched, (int)i);
-        running += o == BK_RUNNING;
-        done += o != BK_RUNNING && o != BK_PENDING;
-    }
-    progress_status(p->opt->progress, done, running, n - done - running);
-}
-
-/* A step that ran has its outcome: its row, then the status line. */
-static void on_step_ended(void *ctx, int id)
-{
-    struct play *p = ctx;
-    if (!p->opt->progress)
-        return;
-    const struct bk_step *st = bk_sched_step(p->sched, id);
-    const struct bk_step_result *r = bk_executor_result(p->ex, id);
-    live_read(p);
-    char *built = live_built(p, node(p, id)->step_name);
-    const char *name = st->label ? st->label : st->key ? st->key : bk_step_type_name(st->type);
-    progress_row(p->opt->progress, name, bk_sched_parent(p->sched, id) >= 0, bk_sched_outcome(p->sched, id),
-                 r ? r->agent_name : NULL, r ? r->seconds : -1, built);
-    free(built);
-    live_status(p);
-}
-
-static void on_step_env(void *ctx, const struct bk_step *step, int id, size_t agent, struct bk_env *env)
-{
-    struct play *p = ctx;
-    (void)agent;
-    struct node_state *ns = node(p, id);
-    free(ns->step_name);
-    ns->step_name = xstrdup(step->key ? step->key : step->label ? step->label : "step");
-    bk_env_set(env, "LAZYKITE_STEP", ns->step_name);
-    bk_env_set(env, "LAZYKITE_PHASE", id == p->gen_id ? "construction" : "execution");
-    if (id == p->gen_id) {
-        p->gen_started = true;
-        p->count_at_gen_start = bk_sched_count(p->sched);
-    }
-    if (p->opt->progress)
-        live_status(p);
-}
-
-/* Whether a step's output (len bytes) has an "error: " line of a nixsim
- * command that could not write its realisation log line. */
-static bool output_log_lost(const char *text, size_t len)
-{
-    for (const char *p = text, *end = text + len; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (n > 7 && !memcmp(p, "error: ", 7) &&
-            memmem(p, n, EVENTLOG_ERROR_TEXT, sizeof EVENTLOG_ERROR_TEXT - 1))
-            return true;
-        p += n + 1;
-    }
-    return false;
-}
-
-static int on_step_done(void *ctx, struct bk_executor *ex, int id, const struct bk_step_result *r,
-                        struct lk_error *err)
-{
-    struct play *p = ctx;
-    struct sim_observed *o = &p->res->obs;
-    struct node_state *ns = node(p, id);
-    const char *checkout = p->co.dirs[r->agent];
-    (void)err;
-    (void)ex;
-    char *text = NULL;
-    size_t len = 0;
-    struct lk_error ignore = LK_ERROR_INIT;
-    if (r->log_path && file_read(r->log_path, &text, &len, &ignore) == 0) {
-        /* (by length: file_read() leaves an empty file's buffer unterminated) */
-        static const char built[] = "--- Building extra step script", run[] = "+++ Running extra step script";
-        ns->reached_build = memmem(text, len, built, sizeof built - 1) != NULL;
-        ns->reached_run = memmem(text, len, run, sizeof run - 1) != NULL;
-        ns->log_lost = output_log_lost(text, len);
-        free(ns->log_tail);
-        ns->log_tail = NULL;
-        if (r->exit_status != 0) { /* the last lines, for the report */
-            size_t from = len > 1500 ? len - 1500 : 0;
-            while (from > 0 && from < len && text[from - 1] != '\n')
-                from++;
-            ns->log_tail = xstrndup(text + from, len - from);
-        }
-    }
-    lk_error_clear(&ignore);
-    if (id == p->gen_id) {
-        o->gen_ran = true;
-        o->gen_exit = r->exit_status;
-        free(o->gen_output);
-        o->gen_output = text ? xstrndup(text, len) : NULL;
-        collect_chunks(p, checkout);
-        o->generator_uploaded = bk_sched_count(p->sched) > p->count_at_gen_start;
-        p->count_after_gen = bk_sched_count(p->sched);
-        if (p->gc_drvs)
-            delete_drvs(p);
-    }
-    free(text);
-    free(ns->result_link);
-    free(ns->script_link);
-    ns->result_link = read_link(p, checkout, "result");
-    ns->script_link = read_link(p, checkout, CHECKOUT_SCRIPT_LINK);
-    if (p->real) { /* what real Nix does not log, from its store */
-        const char *links[] = { ns->result_link, ns->script_link };
-        realnix_step_done(&p->rn, p->log, id == p->gen_id ? "construction" : "execution", ns->step_name,
-                          links, 2);
-    }
-    ns->tree_checked = true;
-    free(ns->tree);
-    ns->tree = checkouts_check_tree(&p->co, r->agent, &ns->tree_by_git);
-    return 0;
 }
 
 /* ci/pipeline.yml, interpolated, as the build's first upload: unmodified,
@@ -541,58 +232,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The build as observed: every node in order, with what the callbacks saw. */
-static void observe(struct play *p, struct bk_executor *ex)
-{
-    struct sim_observed *o = &p->res->obs;
-    size_t n;
-    const int *order = bk_sched_order(p->sched, &n);
-    int *index_of = xcalloc(bk_sched_count(p->sched) + 1, sizeof(int));
-    for (size_t i = 0; i < n; i++) {
-        int id = order[i];
-        const struct bk_step *st = bk_sched_step(p->sched, id);
-        struct obs_step *s = obs_step_add(o, id, st->type, st->key, st->label);
-        index_of[id] = (int)i;
-        int parent = bk_sched_parent(p->sched, id);
-        s->group = parent >= 0 ? index_of[parent] : -1;
-        s->skip = st->skip;
-        s->deps = bk_sched_edges(p->sched, id, &s->n_deps);
-        s->outcome = bk_sched_outcome(p->sched, id);
-        const char *reason = bk_sched_reason(p->sched, id);
-        s->reason = reason ? xstrdup(reason) : NULL;
-        const struct bk_step_result *r = bk_executor_result(ex, id);
-        if (r && r->ran) {
-            s->ran = true;
-            s->agent = r->agent_name ? xstrdup(r->agent_name) : NULL;
-            s->started = r->start > p->t0 ? r->start - p->t0 : 0;
-            s->seconds = r->seconds;
-            s->exit_status = r->exit_status;
-            s->log_path = r->log_path ? xstrdup(r->log_path) : NULL;
-        }
-        if ((size_t)id < p->n_nodes) {
-            struct node_state *ns = &p->nodes[id];
-            s->step_name = ns->step_name ? xstrdup(ns->step_name) : NULL;
-            s->tree_checked = ns->tree_checked;
-            s->tree_by_git = ns->tree_by_git;
-            s->tree_status = ns->tree ? xstrdup(ns->tree) : NULL;
-            s->result_link = ns->result_link ? xstrdup(ns->result_link) : NULL;
-            s->script_link = ns->script_link ? xstrdup(ns->script_link) : NULL;
-            s->reached_build_script = ns->reached_build;
-            s->reached_run_script = ns->reached_run;
-            s->log_lost = ns->log_lost;
-            s->log_tail = ns->log_tail ? xstrdup(ns->log_tail) : NULL;
-        }
-        if (id == p->gen_id)
-            o->gen_step = (int)i;
-        if (id >= (int)p->count_at_gen_start && (size_t)id < p->count_after_gen && parent < 0) {
-            char *ident = obs_step_identity(s);
-            obs_strv_add(&o->uploaded_ids, &o->n_uploaded_ids, ident);
-            free(ident);
-        }
-    }
-    free(index_of);
 }
 
 static int make_work_dir(struct play *p, struct lk_error *err)
@@ -684,7 +323,7 @@ static int play_prepare(struct play *p, struct lk_error *err)
         p->agent_dir = xasprintf("%s/agent", p->work);
         const char *dirs[] = { p->observed, p->rundir, p->execdir, p->agent_dir };
         for (size_t i = 0; i < 4 && rc == 0; i++)
-            rc = mkdir_one(dirs[i], err);
+            rc = play_mkdir(dirs[i], err);
     }
     if (rc == 0 && p->real) { /* real Nix's store beside the world's nixsim store: shared with parent builds */
         char *dir = xstrdup(p->world->store);
@@ -698,23 +337,29 @@ static int play_prepare(struct play *p, struct lk_error *err)
         rc = checkouts_make(&p->co, p->res->fixture, p->work, p->nagents, err);
     if (rc == 0 && own)
         rc = parents_play(p->world, p->opt, p->res->fixture, p->res->depot, p->work, &p->res->parents, err);
-    bk_env_set(&p->upload_env, "BUILDKITE", "true");
-    bk_env_set(&p->upload_env, "CI", "true");
-    bk_env_set(&p->upload_env, "BUILDKITE_BRANCH", p->branch);
-    bk_env_set(&p->upload_env, "BUILDKITE_COMMIT", p->co.commit ? p->co.commit : "");
     return rc;
 }
 
 /* This build in the world's records (running, its jobs the scheduler's
- * steps), and the REST API told whose jobs are running. */
+ * steps), what its conditions and jobs see of it (buildinfo.h), its
+ * scheduler, and the REST API told whose jobs are running. */
 static void register_build(struct play *p)
 {
+    const struct sim_play_options *opt = p->opt;
+    const struct fixture *f = p->res->fixture;
     struct sim_world *w = p->world;
     char *id = xasprintf("00000000-0000-4000-8000-%012zu", bk_builds_count(w->builds) + 1);
     p->build = bk_builds_add(w->builds, id, p->branch, p->co.commit, "running");
+    sim_build_init(&p->info, f, p->branch, p->co.commit ? p->co.commit : "", p->build->id, p->build->number,
+                   bk_builds_pipeline(w->builds), SIM_DEFAULT_BRANCH);
+    bk_env_merge(&p->upload_env, &p->info.env);
+    struct bk_sched_options so = { p->branch, BK_UNBLOCK_NONE, NULL, &p->info.info };
+    int unblock = opt->unblock >= 0 ? opt->unblock : f->run.unblock > 0 ? BK_UNBLOCK_ALL : BK_UNBLOCK_NONE;
+    so.unblock = (enum bk_unblock)unblock;
+    so.unblock_glob = opt->unblock_glob;
+    p->sched = bk_sched_new(&so);
     bk_build_live(p->build, p->sched);
     bk_rest_api_set_build(w->api, p->build->number);
-    bk_env_set(&p->upload_env, "BUILDKITE_BUILD_ID", id);
     p->res->build_number = p->build->number;
     p->res->build_id = id;
     p->res->commit = xstrdup(p->co.commit ? p->co.commit : "");
@@ -724,12 +369,6 @@ static void register_build(struct play *p)
 static int play_build(struct play *p, struct lk_error *err)
 {
     const struct sim_play_options *opt = p->opt;
-    const struct fixture *f = p->res->fixture;
-    struct bk_sched_options so = { p->branch, BK_UNBLOCK_NONE, NULL };
-    int unblock = opt->unblock >= 0 ? opt->unblock : f->run.unblock > 0 ? BK_UNBLOCK_ALL : BK_UNBLOCK_NONE;
-    so.unblock = (enum bk_unblock)unblock;
-    so.unblock_glob = opt->unblock_glob;
-    p->sched = bk_sched_new(&so);
     register_build(p);
     struct sim_world *w = p->world;
     char *sock = xasprintf("%s/agent.sock", p->agent_dir);
@@ -747,6 +386,7 @@ static int play_build(struct play *p, struct lk_error *err)
         bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
     }
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
+    bk_env_merge(&p->extra_env, &p->info.env); /* the build's variables (buildinfo.h) */
     /* the REST API and a token for it, as an agent's environment hook sets
      * them (the pipeline names none of them): the API's Unix socket, bound
      * into every sandbox, stands for its host */
@@ -785,9 +425,9 @@ static int play_build(struct play *p, struct lk_error *err)
     cfg.api = w->api;
     cfg.extra_env = &p->extra_env;
     cfg.agent = p->agent;
-    cfg.step_env = on_step_env;
-    cfg.step_done = on_step_done;
-    cfg.step_ended = on_step_ended;
+    cfg.step_env = play_on_step_env;
+    cfg.step_done = play_on_step_done;
+    cfg.step_ended = play_on_step_ended;
     cfg.ctx = p;
     p->ex = bk_executor_new(&cfg, p->sched);
     struct bk_pipeline *pl = load_static(p, err);
@@ -807,38 +447,12 @@ static int play_build(struct play *p, struct lk_error *err)
     return rc;
 }
 
-/* What the build's jobs did through buildkite-agent: the failed pipeline
- * uploads (for pipeline-valid), and for the report the meta-data,
- * annotations, calls and artifacts. */
-static void record_agent(struct play *p)
-{
-    struct sim_observed *o = &p->res->obs;
-    json_t *rec = bk_agent_server_record(p->agent), *call;
-    size_t i;
-    json_array_foreach(json_object_get(rec, "calls"), i, call) {
-        const char *cmd = json_string_value(json_object_get(call, "command"));
-        const char *why = json_string_value(json_object_get(call, "error"));
-        if (cmd && !strcmp(cmd, "pipeline-upload") && why)
-            obs_strv_add(&o->upload_errors, &o->n_upload_errors, why);
-    }
-    size_t n;
-    const struct bk_artifact *all = bk_artifacts_all(p->artifacts, &n);
-    json_t *arts = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(arts, json_pack("{s:s, s:s, s:o, s:s, s:I}", "build", all[i].build_id, "job",
-                                              all[i].job_id, "step", all[i].step_key ? json_string(all[i].step_key) : json_null(),
-                                              "path", all[i].path, "size", (json_int_t)all[i].size));
-    json_object_set_new(rec, "artifacts", arts);
-    json_decref(p->res->agent);
-    p->res->agent = rec;
-}
-
 /* What the build did, and every check of it. */
 static int play_check(struct play *p, struct lk_error *err)
 {
     struct sim_play_result *res = p->res;
-    observe(p, p->ex);
-    record_agent(p);
+    play_observe(p, p->ex);
+    play_record_agent(p);
     if (obs_read_log(&res->obs, p->log, err) != 0)
         return -1;
     parents_observe(p->world, p->build->number, p->branch,
@@ -868,6 +482,7 @@ static void play_release(struct play *p)
         world_close(&p->own_world);
     bk_env_release(&p->extra_env);
     bk_env_release(&p->upload_env);
+    sim_build_release(&p->info);
     if (p->work && !p->opt->keep) {
         file_remove_tree(p->work);
         free(p->res->work_dir);
@@ -917,7 +532,7 @@ int sim_play(const struct sim_play_options *opt, struct sim_play_result *res, st
     }
     if (depot_from_fixture(res->fixture, &res->depot, err) < 0)
         return -1;
-    struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT };
+    struct play p = { .opt = opt, .res = res, .extra_env = BK_ENV_INIT, .upload_env = BK_ENV_INIT };
     play_settings(&p);
     int rc = play_prepare(&p, err);
     if (rc == 0 && opt->progress) { /* the run can be played: its heading, then the rows */

@@ -111,6 +111,22 @@ void report_print_heading(const struct sim_play_result *res, const char *generat
             generator ? generator : "lazykite (ci/pipeline.yml)");
 }
 
+size_t report_not_simulated_steps(const struct sim_play_result *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->obs.n_steps; i++)
+        n += res->obs.steps[i].n_not_simulated && res->obs.steps[i].outcome != BK_FILTERED;
+    return n;
+}
+
+static void print_list(FILE *to, const char *head, char *const *v, size_t n)
+{
+    fprintf(to, "%s", head);
+    for (size_t k = 0; k < n; k++)
+        fprintf(to, "%s%s", k ? ", " : "", v[k]);
+    fputc('\n', to);
+}
+
 void report_print(const struct sim_play_result *res, const char *generator, bool rows_shown, FILE *to)
 {
     const struct sim_observed *o = &res->obs;
@@ -124,16 +140,28 @@ void report_print(const struct sim_play_result *res, const char *generator, bool
     for (size_t i = 0; i < o->n_steps; i++) {
         const struct obs_step *s = &o->steps[i];
         count[s->outcome]++;
-        if (rows_shown && s->ran)
-            continue; /* its row came as it ended */
-        if (!shown++) {
-            if (rows_shown)
-                fprintf(to, "\nthe steps that did not run:\n");
-            else
-                progress_header(to);
+        bool live = rows_shown && s->ran; /* its row came as it ended */
+        if (!live) {
+            if (!shown++) {
+                if (rows_shown)
+                    fprintf(to, "\nthe steps that did not run:\n");
+                else
+                    progress_header(to);
+            }
+            char *name = s->attempt && s->retried_by >= 0 ? xasprintf("%s (retry %d, retried)", step_name(s), s->attempt)
+                         : s->attempt ? xasprintf("%s (retry %d)", step_name(s), s->attempt)
+                         : s->retried_by >= 0 ? xasprintf("%s (retried)", step_name(s)) : xstrdup(step_name(s));
+            progress_format_row(to, name, s->group >= 0, s->outcome, s->agent, s->ran ? s->seconds : -1, s->built);
+            free(name);
         }
-        progress_format_row(to, step_name(s), s->group >= 0, s->outcome, s->agent, s->ran ? s->seconds : -1,
-                            s->built);
+        if (!live && s->n_not_simulated && s->outcome != BK_FILTERED)
+            print_list(to, s->group >= 0 ? "      not simulated: " : "    not simulated: ", s->not_simulated,
+                       s->n_not_simulated);
+    }
+    size_t nsim = report_not_simulated_steps(res);
+    if (nsim) {
+        fprintf(to, "\nnot simulated (%zu step%s; accepted and recorded, not run): ", nsim, nsim == 1 ? "" : "s");
+        print_list(to, "", o->not_simulated, o->n_not_simulated);
     }
     fprintf(to, "\ntotals:");
     for (int k = 0, first = 1; k <= BK_ABSENT; k++)
@@ -161,7 +189,11 @@ void report_print(const struct sim_play_result *res, const char *generator, bool
             fprintf(to, "  %s\n", res->inv.unmet[i]);
     }
     print_failed_logs(res, to);
-    fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
+    if (nsim)
+        fprintf(to, "\n%s: %s (%.2f s, %zu step%s not simulated)\n", res->fixture->path, res->ok ? "ok" : "FAILED",
+                res->seconds, nsim, nsim == 1 ? "" : "s");
+    else
+        fprintf(to, "\n%s: %s (%.2f s)\n", res->fixture->path, res->ok ? "ok" : "FAILED", res->seconds);
 }
 
 static json_t *str_or_null(const char *s)
@@ -228,6 +260,11 @@ static json_t *builds_json(const struct sim_play_result *res)
  *             "log_tail" (only after a non-zero exit)}],
  *  "builds": [{"event": "build"|"fail"|"valid", "drv" (key), "drv_path", "phase", "step" (id),
  *              "cause", "violates": [invariant ids]}],
+ *             "log_tail" (only after a non-zero exit),
+ *             "not_simulated": [...], "attempt", "retried", "parent" (the id of its
+ *             group, or of the step it is a job of, or null), "recorded" (when any)}],
+ *  "not_simulated": {what: how many steps (in the build) asked for it},
+ *  "notify": [{"pipeline", "notify"}] (the uploaded pipelines' notify, recorded),
  *  "invariants": [{"id", "verdict": "held"|"violated"|"not-checked",
  *                  "expected_violation", "checked" (how many things), "summary",
  *                  "evidence": [...]}] (the fixture invariants, then pipeline-schema),
@@ -270,11 +307,26 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
         json_object_set_new(js, "started", s->ran ? json_real(s->started) : json_null());
         json_object_set_new(js, "violates", violations_naming(res, 's', i));
         if (s->tree_checked)
-            json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "tree_check",
-                                json_string(s->tree_by_git ? "git" : "snapshot"));
+            json_object_set_new(js, "tree_check", json_string(s->tree_by_git ? "git" : "snapshot"));
         if (s->log_tail)
-            json_object_set_new(json_array_get(steps, json_array_size(steps) - 1), "log_tail",
-                                json_string(s->log_tail));
+            json_object_set_new(js, "log_tail", json_string(s->log_tail));
+        json_t *ns = json_array();
+        for (size_t k = 0; k < s->n_not_simulated; k++)
+            json_array_append_new(ns, json_string(s->not_simulated[k]));
+        json_object_set_new(js, "not_simulated", ns);
+        json_object_set_new(js, "attempt", json_integer(s->attempt));
+        json_object_set_new(js, "parent", s->group >= 0 ? json_integer(o->steps[s->group].id) : json_null());
+        json_object_set_new(js, "retried", json_boolean(s->retried_by >= 0));
+        if (s->recorded)
+            json_object_set_new(js, "recorded", json_deep_copy(s->recorded));
+    }
+    json_t *not_simulated = json_object();
+    for (size_t k = 0; k < o->n_not_simulated; k++) {
+        size_t count = 0;
+        for (size_t i = 0; i < o->n_steps; i++)
+            for (size_t j = 0; j < o->steps[i].n_not_simulated && o->steps[i].outcome != BK_FILTERED; j++)
+                count += !strcmp(o->steps[i].not_simulated[j], o->not_simulated[k]);
+        json_object_set_new(not_simulated, o->not_simulated[k], json_integer((json_int_t)count));
     }
     json_t *invs = json_array(), *not_checked = json_array();
     for (size_t i = 0; i < res->inv.n; i++) {
@@ -343,6 +395,8 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
     json_object_set_new(j, "parents", res->parents ? json_deep_copy(res->parents) : json_array());
     json_object_set_new(j, "parent_map", parent_map);
     json_object_set_new(j, "api", res->api ? json_deep_copy(res->api) : json_null());
+    json_object_set_new(j, "not_simulated", not_simulated);
+    json_object_set_new(j, "notify", o->notify ? json_deep_copy(o->notify) : json_array());
     return j;
 }
 

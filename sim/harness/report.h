@@ -1,9 +1,14 @@
 /* report — what `lazykite-sim run` tells: the step table, the invariants
  * and unmet expectations as text, and the JSON report.
  *
- * Contract: report_print() writes the table (step label, outcome, agent,
- * seconds, derivations it built), the totals per outcome, each invariant (held / violated /
- * not-checked, summary, evidence) and the unmet expectations to `to`.
+ * Contract: report_print() writes the table (step label — a retry's with
+ * " (retry N)", an attempt a later one replaced with " (retried)" —,
+ * outcome, agent, seconds, derivations it built; under a step that asked
+ * for what the simulation does not do, a line `not simulated: plugins
+ * docker#v5, cache`), the totals per outcome, the list of what was not
+ * simulated, each invariant (held / violated / not-checked, summary,
+ * evidence), the unmet expectations, and a last line with the verdict (and
+ * how many steps had something not simulated) to `to`.
  * report_json() builds the JSON report (every field is described by
  * sim/harness/report.schema.json, format REPORT_FORMAT), report_write()
  * writes it atomically.
@@ -34,5 +39,7 @@ void report_print_problems(const struct sim_play_result *res, FILE *to);
 json_t *report_json(const struct sim_play_result *res, const char *generator, char *const *diffs);
 int report_write(const struct sim_play_result *res, const char *generator, char *const *diffs,
                  const char *path, struct lk_error *err);
+/* How many steps of the build (filtered ones aside) asked for something not simulated. */
+size_t report_not_simulated_steps(const struct sim_play_result *res);
 
 #endif

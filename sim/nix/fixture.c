@@ -104,8 +104,8 @@ static int load_expect(struct loader *L, struct ynode *n)
 {
     static const char *const fields[] = { "construction_builds", "steps", "built_by",
                                           "violations", "generate_exit", "generate_error",
-                                          NULL };
-    struct ynode *v[6];
+                                          "not_simulated", NULL };
+    struct ynode *v[7];
     struct fixture_expect *e = &L->f->expect;
     if (fx_get_fields(L, n, "expect", fields, v) < 0)
         return -1;
@@ -192,6 +192,37 @@ static int load_expect(struct loader *L, struct ynode *n)
         e->generate_exit = (int)x;
     }
     if (v[5] && fx_get_string(L, v[5], "generate_error", &e->generate_error) < 0)
+        return -1;
+    if (v[6] && fx_get_string_list(L, v[6], "not_simulated", &e->not_simulated, &e->n_not_simulated) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_build(struct loader *L, struct ynode *n)
+{
+    static const char *const fields[] = { "message", "tag", "source", "pull_request", NULL };
+    struct ynode *v[4];
+    struct fixture_build *b = &L->f->build;
+    if (fx_get_fields(L, n, "build", fields, v) < 0)
+        return -1;
+    char **dest[] = { &b->message, &b->tag, &b->source };
+    for (int i = 0; i < 3; i++)
+        if (v[i] && fx_get_string(L, v[i], fields[i], dest[i]) < 0)
+            return -1;
+    if (!v[3])
+        return 0;
+    static const char *const pr_fields[] = { "id", "base_branch", "repository", "draft", "labels", NULL };
+    struct ynode *p[5];
+    if (fx_get_fields(L, v[3], "build.pull_request", pr_fields, p) < 0)
+        return -1;
+    b->has_pull_request = 1;
+    char **pdest[] = { &b->pr_id, &b->pr_base_branch, &b->pr_repository };
+    for (int i = 0; i < 3; i++)
+        if (p[i] && fx_get_string(L, p[i], pr_fields[i], pdest[i]) < 0)
+            return -1;
+    if (p[3] && fx_get_bool(L, p[3], "draft", &b->pr_draft) < 0)
+        return -1;
+    if (p[4] && fx_get_string_list(L, p[4], "labels", &b->pr_labels, &b->n_pr_labels) < 0)
         return -1;
     return 0;
 }
@@ -285,11 +316,12 @@ static int load_root(struct loader *L, struct ynode *root)
 {
     static const char *const fields[] = {
         "depot", "description", "branch", "derivations", "targets", "unchanged", "expect", "run",
-        "parent", "headBranch", "phases", "activePhases", "cancelOnBuildFailing", "additionalSteps",
+        "parent", "build", "changed_files",
+        "headBranch", "phases", "activePhases", "cancelOnBuildFailing", "additionalSteps",
         "postBuildSteps", "defaultStepOverrides", NULL,
     };
     enum { F_DEPOT, F_DESC, F_BRANCH, F_DRVS, F_TARGETS, F_UNCHANGED, F_EXPECT, F_RUN, F_PARENT,
-           F_PIPE0, F_N = 16 };
+           F_BUILD, F_CHANGED, F_PIPE0, F_N = 18 };
     struct ynode *v[F_N];
     struct fixture *f = L->f;
     if (root->type != YAML_MAPPING_NODE)
@@ -346,6 +378,13 @@ static int load_root(struct loader *L, struct ynode *root)
     f->run.nix_real = 1; /* real Nix plays every fixture unless it says otherwise */
     if (v[F_RUN] && load_run(L, v[F_RUN]) < 0)
         return -1;
+    if (v[F_BUILD] && load_build(L, v[F_BUILD]) < 0)
+        return -1;
+    if (v[F_CHANGED]) {
+        f->has_changed_files = 1;
+        if (fx_get_string_list(L, v[F_CHANGED], "changed_files", &f->changed_files, &f->n_changed_files) < 0)
+            return -1;
+    }
     if (fx_resolve_and_check(L) < 0)
         return -1;
     for (size_t i = 0; i < f->n_targets; i++)
@@ -374,6 +413,7 @@ static struct fixture *new_fixture(const char *path, const char *data, size_t le
     f->text_len = len;
     f->pipeline = json_object();
     f->run.agents = 1;
+    f->build.pr_draft = FIXTURE_UNSET;
     return f;
 }
 
@@ -542,7 +582,16 @@ void fixture_free(struct fixture *f)
         free(f->expect.built_by[i].step);
     free(f->expect.built_by);
     fx_free_strings(f->expect.violations, f->expect.n_violations);
+    fx_free_strings(f->expect.not_simulated, f->expect.n_not_simulated);
     free(f->expect.generate_error);
+    free(f->build.message);
+    free(f->build.tag);
+    free(f->build.source);
+    free(f->build.pr_id);
+    free(f->build.pr_base_branch);
+    free(f->build.pr_repository);
+    fx_free_strings(f->build.pr_labels, f->build.n_pr_labels);
+    fx_free_strings(f->changed_files, f->n_changed_files);
     strindex_release(&f->drv_by_key_);
     free(f->target_by_label_);
     free(f);

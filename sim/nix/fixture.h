@@ -123,12 +123,24 @@ struct fixture_expect {
     size_t n_built_by;
     char **violations;      /* invariant ids the run must report; default none */
     size_t n_violations;
+    char **not_simulated;   /* what the run may report as not simulated ("plugins docker#v5", …) */
+    size_t n_not_simulated;
     int generate_exit;      /* expected exit status of the generator (default 0) */
     char *generate_error;   /* substring its stderr must contain; NULL: none */
 };
 
 /* What the simulated REST API does for the fixture's build (run.api). */
 enum fixture_api { FIXTURE_API_OK, FIXTURE_API_GARBAGE, FIXTURE_API_WRONG_TOKEN };
+/* The simulated build as conditions see it (`build:`, all optional; NULL /
+ * -1: unset, the harness's default). */
+struct fixture_build {
+    char *message, *tag, *source;
+    int has_pull_request;
+    char *pr_id, *pr_base_branch, *pr_repository;
+    int pr_draft;           /* FIXTURE_UNSET / 0 / 1 */
+    char **pr_labels;
+    size_t n_pr_labels;
+};
 
 /* How the harness runs the fixture (all optional). */
 struct fixture_run {
@@ -160,6 +172,10 @@ struct fixture {
     struct fixture *parent; /* the parent commit's depot (`parent:`), or NULL; its
                                path "<path> (parent)", its text the YAML written out */
     json_t *pipeline;       /* object with the pipeline settings that are set */
+    struct fixture_build build;
+    char **changed_files;   /* the files the build's commit changes (if_changed) */
+    size_t n_changed_files;
+    int has_changed_files;  /* `changed_files:` given (even empty) */
     struct fixture_expect expect;
     struct fixture_run run;
     struct strindex drv_by_key_; /* internal: drv indices by key */

@@ -197,8 +197,12 @@ static void test_load_tree(void **state)
     lk_error_clear(&err);
     const char *bad = "{\"stepz\": []}";
     assert_null(bk_pipeline_load_tree("t.json", bad, strlen(bad), &o, &err));
-    assert_non_null(strstr(err.msg, "unknown top-level key"));
+    assert_non_null(strstr(err.msg, "expected \"steps\" in a pipeline"));
     lk_error_clear(&err);
+    const char *extra = "{\"steps\": [], \"anything\": {\"the schema\": \"allows\"}}";
+    doc = bk_pipeline_load_tree("t.json", extra, strlen(extra), &o, &err);
+    assert_non_null(doc);
+    json_decref(doc);
     bk_env_release(&env);
 }
 
@@ -208,38 +212,49 @@ static void test_errors(void **state)
     load_err("e.json", "{\"steps\": [", "e.json: 1:11: expected valid JSON");
     load_err("e.json", "{\"steps\": [{\"command\": \"a\", \"command\": \"b\"}]}", "e.json: 1:");
     load_err("e.json", "{\"steps\": 3}", "e.json: /steps: expected a list of steps");
-    load_err("e.json", "{\"stepz\": []}", "e.json: /stepz: unknown top-level key");
+    load_err("e.json", "{\"stepz\": []}", "e.json: (root): expected \"steps\" in a pipeline");
     load_err("e.json", "3", "expected a pipeline");
-    load_err("e.json", "[{\"label\": \"x\"}]", "e.json: /0: expected a step");
-    load_err("e.json", "[\"bogus\"]", "e.json: /0: expected a step");
-    load_err("e.json", "[{\"command\": \"a\", \"if\": \"build.branch == 'x'\"}]",
-             "e.json: /0/if: \"if\" is not supported");
-    load_err("e.json", "[{\"command\": \"a\", \"plugins\": []}]", "/0/plugins: \"plugins\" is not supported");
-    load_err("e.json", "[{\"command\": \"a\", \"parallelism\": 3}]", "/0/parallelism: \"parallelism\" greater than 1");
-    load_err("e.json", "[{\"command\": \"a\", \"colour\": 3}]", "/0/colour: unknown attribute \"colour\"");
+    load_err("e.json", "[{\"steps\": []}]", "e.json: /0/steps: unknown attribute \"steps\" for a command step");
+    load_err("e.json", "[\"bogus\"]", "e.json: /0: expected one of wait, waiter, block, input");
+    load_err("e.json", "[{\"command\": \"a\", \"if\": 3}]", "e.json: /0/if: expected a string");
+    load_err("e.json", "[{\"command\": \"a\", \"plugins\": [{\"a\": 1, \"b\": 2}]}]", "/0/plugins/0: expected a plugin");
+    load_err("e.json", "[{\"command\": \"a\", \"parallelism\": \"3\"}]", "/0/parallelism: expected an integer");
+    load_err("e.json", "[{\"command\": \"a\", \"colour\": 3}]", "/0/colour: unknown attribute \"colour\" for a command step");
     load_err("e.json", "[{\"command\": \"a\", \"block\": \"b\"}]", "/0: expected one step type");
+    load_err("e.json", "[{\"key\": \"has spaces\", \"command\": \"a\"}]", "/0/key: expected a key of letters, digits and _-:${}., only");
+    load_err("e.json", "[{\"key\": \"0123abcd-1234-1234-1234-123456789012\", \"command\": \"a\"}]", "not look like a UUID");
+    load_err("e.json", "[{\"wait\": null, \"skip\": true}]", "/0/skip: unknown attribute \"skip\" for a wait step");
+    load_err("e.json", "[{\"command\": \"a\", \"skip\": \"a reason much longer than seventy characters, which the schema refuses..\"}]",
+             "/0/skip: expected true, false or a reason of at most 70 characters");
+    load_err("e.json", "[{\"command\": \"a\", \"retry\": {\"automatic\": {\"limit\": 11}}}]", "/0/retry/automatic/limit: expected a limit from 0 to 10");
+    load_err("e.json", "[{\"command\": \"a\", \"matrix\": {\"setup\": {\"a b\": [1]}}}]", "/0/matrix/setup/a b: expected a dimension name");
+    load_err("e.json", "[{\"command\": \"a\", \"notify\": [{\"email\": \"x\"}]}]", "/0/notify/0: expected a step notification");
+    load_err("e.json", "{\"notify\": [{\"if\": \"x\"}], \"steps\": []}", "/notify/0: expected one kind of notification");
+    load_err("e.json", "[{\"block\": \"b\", \"fields\": [{\"key\": \"a b\"}]}]", "/0/fields/0/key: expected a field key");
+    load_err("e.json", "[{\"block\": {\"key\": \"x\"}, \"key\": \"y\"}]", "/0/key: unknown attribute \"key\" beside a nested \"block\" step");
+    load_err("e.json", "[{\"script\": \"a\"}]", "/0: expected \"script\" to hold a command step");
+    load_err("e.json", "[{\"type\": \"group\"}]", "/0/type: expected a step type");
+    load_err("e.json", "[{\"trigger\": {\"build\": {}}}]", "/0/trigger: expected \"trigger\" in a trigger step");
+    load_err("e.json", "[{\"command\": \"a\", \"if_changed\": {\"exclude\": \"x\"}}]", "/0/if_changed: expected \"include\"");
     load_err("e.json", "[{\"command\": 3}]", "/0/command: expected a string or a list");
-    load_err("e.json", "[{\"command\": \"a\", \"depends_on\": 3}]", "/0/depends_on: expected a key");
+    load_err("e.json", "[{\"command\": \"a\", \"depends_on\": 3}]", "/0/depends_on: expected null, a step key");
     load_err("e.json", "[{\"command\": \"a\", \"depends_on\": [{\"step\": \"x\", \"why\": 1}]}]",
-             "/0/depends_on/0/why: expected only");
+             "/0/depends_on/0/why: unknown attribute \"why\" for a dependency");
     load_err("e.json", "[{\"command\": \"a\", \"soft_fail\": [{\"exit_status\": \"x\"}]}]",
-             "/0/soft_fail/0: expected {\"exit_status\"");
-    load_err("e.json", "[{\"command\": \"a\", \"timeout_in_minutes\": 0}]", "/0/timeout_in_minutes: expected an integer from 1");
-    load_err("e.json", "[{\"command\": \"a\", \"env\": {\"A\": [1]}}]", "/0/env/A: expected a string, number or boolean");
-    load_err("e.json", "[{\"command\": \"a\", \"key\": \"x\", \"id\": \"y\"}]", "/0/id: expected \"id\" to equal");
-    load_err("e.json", "[{\"command\": \"a\", \"concurrency\": 2}]", "/0: expected \"concurrency\" and \"concurrency_group\"");
+             "/0/soft_fail/0/exit_status: expected an exit status integer or \"*\"");
+    load_err("e.json", "[{\"command\": \"a\", \"timeout_in_minutes\": 0}]", "/0/timeout_in_minutes: expected an integer of at least 1");
     load_err("e.json", "[{\"group\": \"g\", \"steps\": []}]", "/0/steps: expected a non-empty list");
     load_err("e.json", "[{\"group\": \"g\", \"steps\": [{\"group\": \"h\", \"steps\": [\"wait\"]}]}]",
              "/0/steps/0: expected no group inside a group");
-    load_err("e.json", "[{\"wait\": 3}]", "/0: expected a string or null for \"wait\"");
-    load_err("e.yml", "steps:\n  - command: a\n    skip: 3\n", "e.yml: 3:11: expected true or false for \"skip\"");
+    load_err("e.json", "[{\"wait\": 3}]", "/0/wait: expected a string or null");
+    load_err("e.yml", "steps:\n  - command: a\n    skip: 3\n", "e.yml: 3:11: expected true, false or a reason");
     load_err("e.yml", "steps:\n  - command: a\n    command: b\n", "e.yml: 3:5: expected unique mapping keys");
     load_err("e.yml", "steps: [\n", "e.yml: 2:1: expected valid YAML");
     load_err("e.yml", "", "e.yml: 1:1: expected a pipeline, the document is empty");
     load_err("e.yml", "a: &a [*a, *a]\n", "e.yml");
-    load_err("e.yml", "- command: true\n", "e.yml: 1:12: expected a string or a list of strings for \"command\"");
+    load_err("e.yml", "- command: true\n", "e.yml: 1:12: expected a string or a list of strings");
     load_err("e.yml", "steps: []\n---\nsteps: []\n", "expected one YAML document");
-    load_err("e.yml", "steps:\n  - {command: x, type: wait}\n", "e.yml: 2:24: expected the type to agree");
+    load_err("e.yml", "steps:\n  - {command: x, type: wait}\n", "e.yml: 2:24: expected one of script, command, commands");
 }
 
 /* Nesting is limited while parsing (nix/yamltree.h): 10^5 levels of flow
@@ -293,12 +308,102 @@ static void test_validate(void **state)
         bk_pipeline_free(ps[0]);
     }
     char *longkey = xasprintf("[{\"command\": \"x\", \"key\": \"%0101d\"}]", 0);
+    load_err("k.json", longkey, "k.json: /0/key: expected a key of at most 100 characters");
+    free(longkey);
+    longkey = xasprintf("[{\"command\": \"x\", \"key\": \"%0100d\"}]", 0);
     ps[0] = load("k.json", longkey, NULL);
     free(longkey);
-    assert_int_equal(bk_pipelines_validate(ps, 1, &err), -1);
-    assert_non_null(strstr(err.msg, "at most 100"));
+    assert_int_equal(bk_pipelines_validate(ps, 1, &err), 0);
     bk_pipeline_free(ps[0]);
     lk_error_clear(&err);
+}
+
+/* Every step shape the schema allows, read into the model: nested forms,
+ * what is not simulated and what is only recorded. */
+static void test_step_model(void **state)
+{
+    (void)state;
+    struct bk_pipeline *p = load("m.yml",
+        "secrets: [TOKEN]\n"
+        "priority: 3\n"
+        "agents: {queue: q}\n"
+        "extra: {any: thing}\n"
+        "steps:\n"
+        "  - type: script\n"
+        "  - command: {command: blah.sh, key: n1}\n"
+        "  - script: {command: s.sh}\n"
+        "  - commands: {commands: [a, b]}\n"
+        "  - plugins: [a-plugin#v1.0.0, {docker#v5: {image: alpine}}]\n"
+        "  - {command: c, cache: dist/, image: node, signature: {value: v}, priority: -1, plugins: {x#v1: {}}}\n"
+        "  - wait: {continue_on_failure: true, key: w2}\n"
+        "  - waiter: {continue_on_failure: true}\n"
+        "  - block: {fields: [{text: F, key: f1, default: d}], key: b2}\n"
+        "  - input: {key: i2}\n"
+        "  - {trigger: slug, build: {message: m, env: {A: b}}, async: true}\n"
+        "  - {command: x, key: a, identifier: b, id: c, if: 'build.tag == null', if_changed: {include: [a/**], exclude: a/b}}\n"
+        "  - {command: x, env: {L: [1, 2], N: null, 'A=B': 1}, retry: {automatic: [{exit_status: [1, 2], limit: 3}, {signal: kill}], manual: {allowed: false}}}\n"
+        "  - {command: x, parallelism: 3, label: P}\n"
+        "  - {command: x, parallelism: 2, matrix: [a]}\n"
+        "  - {label: untyped, key: u}\n"
+        "  - {prompt: untyped block}\n",
+        NULL);
+    assert_int_equal(p->nsteps, 17);
+    struct bk_step *st = p->steps;
+    assert_int_equal(st[0].type, BK_STEP_COMMAND);
+    assert_false(st[0].has_command);
+    assert_string_equal(st[0].command, "");
+    assert_string_equal(st[1].command, "blah.sh");
+    assert_string_equal(st[1].key, "n1");
+    assert_string_equal(st[2].command, "s.sh");
+    assert_string_equal(st[3].command, "a\nb");
+    assert_false(st[4].has_command);
+    assert_int_equal(st[4].n_not_simulated, 3);
+    assert_string_equal(st[4].not_simulated[0], "plugins a-plugin#v1.0.0");
+    assert_string_equal(st[4].not_simulated[1], "plugins docker#v5");
+    assert_string_equal(st[4].not_simulated[2], "secrets");
+    assert_int_equal(st[4].priority, 3);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(st[4].recorded, "agents"), "queue")), "q");
+    assert_int_equal(st[5].priority, -1);
+    assert_int_equal(st[5].n_not_simulated, 5); /* secrets, plugins x#v1, cache, image, signature */
+    assert_int_equal(st[6].type, BK_STEP_WAIT);
+    assert_true(st[6].continue_on_failure);
+    assert_string_equal(st[6].key, "w2");
+    assert_true(st[7].continue_on_failure);
+    assert_int_equal(st[8].type, BK_STEP_BLOCK);
+    assert_string_equal(st[8].key, "b2");
+    assert_string_equal(st[8].label, "block");
+    assert_int_equal(json_array_size(st[8].fields), 1);
+    assert_int_equal(st[9].type, BK_STEP_INPUT);
+    assert_int_equal(st[10].type, BK_STEP_TRIGGER);
+    assert_string_equal(st[10].trigger, "slug");
+    assert_true(json_is_true(json_object_get(st[10].recorded, "async")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(st[10].recorded, "build"), "message")), "m");
+    assert_string_equal(st[11].key, "a"); /* key, then identifier, then id */
+    assert_string_equal(st[11].cond, "build.tag == null");
+    assert_true(st[11].has_if_changed);
+    assert_int_equal(st[11].n_changed_include, 1);
+    assert_string_equal(st[11].changed_exclude[0], "a/b");
+    assert_string_equal(bk_env_get(&st[12].env, "L"), "[1,2]");
+    assert_string_equal(bk_env_get(&st[12].env, "N"), "");
+    assert_null(bk_env_get(&st[12].env, "A=B"));
+    assert_string_equal(st[12].not_simulated[0], "env \"A=B\" (not a variable name)");
+    assert_int_equal(st[12].nretry_rules, 2);
+    assert_int_equal(st[12].retry_rules[0].limit, 3);
+    assert_int_equal(bk_step_retry_rule(&st[12], 2, NULL, NULL), 0);
+    assert_int_equal(bk_step_retry_rule(&st[12], 3, NULL, NULL), -1);
+    assert_int_equal(bk_step_retry_rule(&st[12], -1, "SIGKILL", "cancel"), 1);
+    assert_int_equal(st[12].retry_rules[1].limit, 2);
+    assert_true(json_is_false(json_object_get(json_object_get(st[12].recorded, "retry_manual"), "allowed")));
+    assert_int_equal(st[13].njobs, 3);
+    assert_string_equal(st[13].jobs[2].label, "P (3/3)");
+    assert_string_equal(bk_env_get(&st[13].jobs[2].env, "BUILDKITE_PARALLEL_JOB"), "2");
+    assert_string_equal(bk_env_get(&st[13].jobs[0].env, "BUILDKITE_PARALLEL_JOB_COUNT"), "3");
+    assert_null(st[13].jobs[0].key);
+    assert_int_equal(st[14].njobs, 0); /* Buildkite refuses matrix with parallelism, at upload */
+    assert_non_null(strstr(st[14].upload_error, "not both"));
+    assert_int_equal(st[15].type, BK_STEP_COMMAND);
+    assert_int_equal(st[16].type, BK_STEP_BLOCK);
+    bk_pipeline_free(p);
 }
 
 int main(void)
@@ -307,7 +412,7 @@ int main(void)
         cmocka_unit_test(test_json_steps), cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_interpolation_values), cmocka_unit_test(test_load_tree),
         cmocka_unit_test(test_errors), cmocka_unit_test(test_deep_yaml),
-        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate), cmocka_unit_test(test_step_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

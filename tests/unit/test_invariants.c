@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -365,7 +366,35 @@ static void test_pipeline_invalid_chunks(void **state)
     longkey[101] = '\0';
     c = json_pack("{s:[{s:s, s:s}]}", "steps", "key", longkey, "command", "true");
     obs_chunk_add(&w->o, "build-chunk-1.json", "build", 1, c, NULL);
-    assert_int_equal(verdict(w, "pipeline-valid", NULL), INV_VIOLATED);
+    assert_int_equal(verdict(w, "pipeline-valid", "at most 100 characters"), INV_VIOLATED);
+    obs_free(&w->o);
+    /* every key that breaks the schema's rule is named, nested and grouped ones too */
+    c = json_pack("{s:[{s:s, s:s}, {s:{s:s}}, {s:s, s:s, s:[{s:s, s:s}]}, {s:s, s:s}]}", "steps",
+                  "key", "has space", "command", "true",
+                  "block", "key", "no/slash",
+                  "group", "g", "key", "ok-group", "steps", "id", "0123abcd-1234-1234-1234-123456789012",
+                  "command", "true",
+                  "identifier", "fine", "command", "true");
+    obs_chunk_add(&w->o, "build-chunk-1.json", "build", 1, c, NULL);
+    struct inv_result r;
+    assert_int_equal(inv_check("pipeline-valid", w->f, w->d, &w->o, &r), 0);
+    assert_int_equal(r.verdict, INV_VIOLATED);
+    const char *want[] = { "build-chunk-1.json: /steps/0/key: key \"has space\": expected a key of letters",
+                           "build-chunk-1.json: /steps/1/block/key: key \"no/slash\"",
+                           "build-chunk-1.json: /steps/2/steps/0/id: key \"0123abcd-1234-1234-1234-123456789012\": "
+                           "expected a key that does not look like a UUID" };
+    size_t keys = 0;
+    for (size_t i = 0; i < r.n_evidence; i++)
+        keys += strstr(r.evidence[i], ": key \"") != NULL;
+    assert_int_equal(keys, 3); /* (and the loader's first complaint not repeated) */
+    for (size_t k = 0; k < 3; k++) {
+        bool found = false;
+        for (size_t i = 0; i < r.n_evidence; i++)
+            found |= !strncmp(r.evidence[i], want[k], strlen(want[k]));
+        if (!found)
+            fail_msg("no evidence \"%s\"", want[k]);
+    }
+    inv_result_free(&r);
     obs_free(&w->o);
     /* upload rejected, schema errors, schema not validated (a note, said plainly) */
     obs_strv_add(&w->o.upload_errors, &w->o.n_upload_errors, "build-chunk-1.json: duplicate key");
@@ -402,13 +431,19 @@ static void test_nothing_checked_is_not_held(void **state)
     assert_non_null(strstr(r.failure, "produced no pipeline"));
     assert_false(inv_report_ok(w->f, &r));
     inv_report_free(&r);
-    /* a generator the fixture expects to fail (generate_exit) is the
-     * expectations' business, not a failure of the run */
-    w->o.gen_exit = 1;
-    w->f->expect.generate_exit = 1;
+    /* a generator the fixture expects to fail is the expectations' business,
+     * not a failure of the run (a generation step that fails because its
+     * generator wrote nothing for `lazykite upload` still is one) */
+    w->o.gen_exit = 2;
+    w->f->expect.generate_exit = 2;
     inv_check_all(w->f, w->d, &w->o, &r);
     inv_expectations(w->f, w->d, &w->o, &r);
     assert_null(r.failure);
+    inv_report_free(&r);
+    w->f->expect.generate_exit = 0;
+    inv_check_all(w->f, w->d, &w->o, &r);
+    inv_expectations(w->f, w->d, &w->o, &r);
+    assert_non_null(r.failure);
     inv_report_free(&r);
 }
 

@@ -232,7 +232,7 @@ static void test_build_state(void **state)
     static const char yaml[] = "steps:\n  - command: a\n    key: k\n  - block: b\n  - command: c\n";
     struct bk_builds *bs = bk_builds_new("o", "p");
     struct lk_error err = LK_ERROR_INIT;
-    struct bk_sched_options so = { "main", BK_UNBLOCK_NONE, NULL };
+    struct bk_sched_options so = { "main", BK_UNBLOCK_NONE, NULL, NULL };
     struct bk_sched *s = bk_sched_new(&so);
     struct bk_pipeline *pl = bk_pipeline_load("p.yml", yaml, strlen(yaml), NULL, &err);
     assert_non_null(pl);

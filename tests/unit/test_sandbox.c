@@ -140,7 +140,7 @@ static void step_env(void *ctx, const struct bk_step *st, int id, size_t agent, 
 static void run_pipeline(struct run *r, const char *json, size_t agents, const char *bwrap,
                          const char *store)
 {
-    struct bk_sched_options so = { "refs/heads/canon", BK_UNBLOCK_NONE, NULL };
+    struct bk_sched_options so = { "refs/heads/canon", BK_UNBLOCK_NONE, NULL, NULL };
     r->sched = bk_sched_new(&so);
     memset(&r->err, 0, sizeof(r->err));
     char *co1 = path("co1"), *co2 = path("co2"), *st = store ? xstrdup(store) : path("store");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildkite/bkcond.h"
 #include "buildkite/scheduler.h"
 #include "strbuf.h"
 
@@ -23,28 +24,36 @@ static struct bk_pipeline *pl(const char *json)
 
 static struct bk_sched *sched(const char *branch, enum bk_unblock u, const char *glob, const char *json)
 {
-    struct bk_sched_options o = { branch, u, glob };
+    struct bk_sched_options o = { branch, u, glob, NULL };
     struct bk_sched *s = bk_sched_new(&o);
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(bk_sched_upload(s, -1, pl(json), NULL, NULL, &err), 0);
     return s;
 }
 
-static int exit_of(const struct bk_step *st)
+/* "exit N" exits N; "flaky N" exits 1 in its first N attempts, then 0. */
+static int exit_of(const struct bk_sched *s, int id)
 {
+    const struct bk_step *st = bk_sched_step(s, id);
     const char *e = strstr(st->command, "exit ");
-    return e ? atoi(e + 5) : 0;
+    if (e)
+        return atoi(e + 5);
+    e = strstr(st->command, "flaky ");
+    return e && bk_sched_attempt(s, id) < atoi(e + 6) ? 1 : 0;
 }
 
-/* Run to the end one step at a time; returns the run order "k1 k2 ...". */
+/* Run to the end one step at a time; returns the run order "k1 k2 ..."
+ * (a step's key, else its label, "+N" for the Nth retry). */
 static char *run_all(struct bk_sched *s)
 {
     struct strbuf sb = STRBUF_INIT;
     int id;
     while ((id = bk_sched_next(s)) >= 0) {
         const struct bk_step *st = bk_sched_step(s, id);
-        sb_addf(&sb, "%s%s", sb.len ? " " : "", st->key ? st->key : "?");
-        bk_sched_report_exit(s, id, exit_of(st), strstr(st->command, "sleep") != NULL);
+        sb_addf(&sb, "%s%s", sb.len ? " " : "", st->key ? st->key : st->label ? st->label : "?");
+        if (bk_sched_attempt(s, id))
+            sb_addf(&sb, "+%d", bk_sched_attempt(s, id));
+        bk_sched_report_exit(s, id, exit_of(s, id), strstr(st->command, "sleep") != NULL);
     }
     assert_int_equal(id, BK_SCHED_DONE);
     return sb_detach(&sb);
@@ -413,9 +422,209 @@ static void test_edges(void **state)
     bk_sched_free(s);
 }
 
+static const char *const CHANGED[] = { "src/a.c", "README" };
+
+static struct bk_sched *sched_build(const struct bk_build_info *b, const char *json)
+{
+    struct bk_sched_options o = { b->branch, BK_UNBLOCK_NONE, NULL, b };
+    struct bk_sched *s = bk_sched_new(&o);
+    struct lk_error err = LK_ERROR_INIT;
+    if (bk_sched_upload(s, -1, pl(json), NULL, NULL, &err) < 0)
+        fail_msg("upload: %s: %s", err.place, err.msg);
+    return s;
+}
+
+/* if and if_changed, decided at upload: a step left out is filtered and a
+ * dependency on it is ignored; what cannot be evaluated refuses the upload. */
+static void test_conditions(void **state)
+{
+    (void)state;
+    struct bk_build_info b;
+    memset(&b, 0, sizeof b);
+    b.branch = "main";
+    b.default_branch = "main";
+    b.pr_draft = -1;
+    b.has_changed_files = true;
+    b.changed_files = CHANGED;
+    b.n_changed_files = 2;
+    const char *json =
+        "[" C("a", ", \"if\": \"build.branch == pipeline.default_branch\"") ","
+        C("b", ", \"if\": \"build.branch != pipeline.default_branch\"") ","
+        C("c", ", \"depends_on\": \"b\"") ","
+        "{\"group\": \"G\", \"key\": \"g\", \"if\": \"false\", \"steps\": [" C("d", "") "]},"
+        C("e", ", \"if_changed\": \"docs/**\"") "," C("f", ", \"if_changed\": [\"src/**\"]") ","
+        C("x", ", \"if\": \"false\"") "," C("x", "") "]";
+    struct bk_sched *s = sched_build(&b, json);
+    check_order(s, "a c f x");
+    expect(s, "a", BK_PASSED, NULL);
+    expect(s, "c", BK_PASSED, NULL); /* its dependency b was left out: ignored */
+    expect(s, "f", BK_PASSED, NULL);
+    assert_false(bk_sched_if_changed_unchecked(s, bk_sched_find(s, "f")));
+    size_t n;
+    const int *order = bk_sched_order(s, &n);
+    int filtered = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct bk_step *st = bk_sched_step(s, order[i]);
+        if (bk_sched_outcome(s, order[i]) != BK_FILTERED)
+            continue;
+        filtered++;
+        const char *r = bk_sched_reason(s, order[i]);
+        if (!strcmp(st->key, "b"))
+            assert_string_equal(r, "if: build.branch != pipeline.default_branch is false");
+        else if (!strcmp(st->key, "e"))
+            assert_string_equal(r, "if_changed: no changed file matches");
+        else if (!strcmp(st->key, "d") || !strcmp(st->key, "g"))
+            assert_string_equal(r, "if: false is false");
+    }
+    assert_int_equal(filtered, 5); /* b, g, d, e and the first x */
+    bk_sched_free(s);
+
+    /* no list of changed files: if_changed keeps the step and says so */
+    b.has_changed_files = false;
+    s = sched_build(&b, "[" C("e", ", \"if_changed\": \"docs/**\"") "]");
+    check_order(s, "e");
+    assert_true(bk_sched_if_changed_unchecked(s, bk_sched_find(s, "e")));
+    bk_sched_free(s);
+
+    /* a condition that cannot be evaluated refuses the whole upload */
+    struct bk_sched_options o2 = { "main", BK_UNBLOCK_NONE, NULL, &b };
+    s = bk_sched_new(&o2);
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(bk_sched_upload(s, -1, pl("[" C("ok", "") "," C("no", ", \"if\": \"build.creator.email == 'x'\"") "]"),
+                                     NULL, NULL, &err), -1);
+    char *line = lk_error_format(&err);
+    assert_string_equal(line, "t.json: /1: if: condition \"build.creator.email == 'x'\", column 1: "
+                              "build.creator.email is not simulated (the simulated build has no such value)");
+    free(line);
+    assert_int_equal(bk_sched_count(s), 0);
+    assert_int_equal(bk_sched_upload(s, -1, pl("[" C("m", ", \"matrix\": [1], \"parallelism\": 2") "]"), NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "not both"));
+    lk_error_clear(&err);
+    bk_sched_free(s);
+}
+
+/* A matrix or parallel step is its jobs: depending on it waits for all of
+ * them, and it fails when one does. */
+static void test_jobs(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[{\"key\": \"m\", \"label\": \"m {{matrix}}\", \"command\": \"exit {{matrix}}\", \"matrix\": [0, 2, 0]},"
+        C("after", ", \"depends_on\": \"m\"") ","
+        "{\"key\": \"p\", \"label\": \"p\", \"command\": \"true\", \"parallelism\": 2},"
+        C("afterp", ", \"depends_on\": \"p\"") ","
+        "{\"key\": \"s\", \"command\": \"x\", \"skip\": true, \"matrix\": [1, 2]},"
+        C("afters", ", \"depends_on\": \"s\"") "]");
+    check_order(s, "m 0 m 2 m 0 p (1/2) p (2/2) afterp afters");
+    expect(s, "m", BK_FAILED, "m 2");
+    expect(s, "after", BK_WAITING_FAILED, "m");
+    expect(s, "p", BK_PASSED, NULL);
+    expect(s, "s", BK_SKIPPED, NULL);
+    int p = bk_sched_find(s, "p");
+    assert_int_equal(bk_sched_parent(s, p + 1), p);
+    assert_string_equal(bk_env_get(&bk_sched_step(s, p + 2)->env, "BUILDKITE_PARALLEL_JOB"), "1");
+    bk_sched_free(s);
+}
+
+/* retry.automatic: a new attempt when a rule matches and has retries left;
+ * a job that then passes counts as passed for dependants, waits and the
+ * failure count. */
+static void test_retries(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[{\"key\": \"r\", \"command\": \"flaky 1\", \"retry\": {\"automatic\": true}},"
+        C("dep", ", \"depends_on\": \"r\"") ", \"wait\"," C("z", "") "]");
+    check_order(s, "r r+1 dep z"); /* dep waits for the latest attempt */
+    expect(s, "r", BK_FAILED, "retried (attempt 2)"); /* the first attempt keeps its outcome */
+    int r = bk_sched_find(s, "r");
+    int r1 = bk_sched_retried_by(s, r);
+    assert_true(r1 > r);
+    assert_int_equal(bk_sched_retry_of(s, r1), r);
+    assert_int_equal(bk_sched_latest(s, r), r1);
+    assert_int_equal(bk_sched_outcome(s, r1), BK_PASSED);
+    expect(s, "dep", BK_PASSED, NULL);
+    expect(s, "z", BK_PASSED, NULL);
+    assert_false(bk_sched_failing(s));
+    bk_sched_free(s);
+}
+
+static void test_retry_rules(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "[" F("limit", 3, ", \"retry\": {\"automatic\": {\"exit_status\": 3, \"limit\": 1}}") ","
+        F("other", 4, ", \"retry\": {\"automatic\": {\"exit_status\": 3}}") ","
+        F("twice", 5, ", \"retry\": {\"automatic\": [{\"exit_status\": [5], \"limit\": 1}, {\"exit_status\": \"*\", \"limit\": 1}]}") ","
+        F("soft", 7, ", \"soft_fail\": true, \"retry\": {\"automatic\": {\"limit\": 1}}") ","
+        "{\"key\": \"t\", \"command\": \"sleep 9\", \"timeout_in_minutes\": 1, \"retry\": {\"automatic\": {\"signal\": \"kill\", \"limit\": 1}}},"
+        "{\"key\": \"nosig\", \"command\": \"exit 1\", \"retry\": {\"automatic\": {\"signal_reason\": \"cancel\"}}},"
+        "{\"key\": \"zero\", \"command\": \"exit 1\", \"retry\": {\"automatic\": {\"limit\": 0}}}]");
+    /* limit 1: two attempts; no matching rule: one; the first rule that
+     * matches decides (its limit spent, a later rule does not retry);
+     * a retry runs at once, before the steps after it */
+    check_order(s, "limit limit+1 other twice twice+1 soft soft+1 t t+1 nosig zero");
+    int id = bk_sched_latest(s, bk_sched_find(s, "limit"));
+    assert_int_equal(bk_sched_attempt(s, id), 1);
+    assert_int_equal(bk_sched_outcome(s, id), BK_FAILED);
+    assert_int_equal(bk_sched_retried_by(s, bk_sched_find(s, "other")), -1);
+    assert_int_equal(bk_sched_outcome(s, bk_sched_latest(s, bk_sched_find(s, "soft"))), BK_SOFT_FAILED);
+    assert_int_equal(bk_sched_outcome(s, bk_sched_latest(s, bk_sched_find(s, "t"))), BK_TIMED_OUT);
+    assert_int_equal(bk_sched_retried_by(s, bk_sched_find(s, "nosig")), -1);
+    assert_int_equal(bk_sched_retried_by(s, bk_sched_find(s, "zero")), -1);
+    assert_true(bk_sched_failing(s));
+    bk_sched_free(s);
+}
+
+static void test_priority(void **state)
+{
+    (void)state;
+    struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
+        "{\"priority\": 1, \"steps\": [" C("low", ", \"priority\": -5") "," C("default", "") ","
+        C("high", ", \"priority\": 10") "," C("also", "") "]}");
+    check_order(s, "high default also low");
+    bk_sched_free(s);
+}
+
+/* concurrency_method: ordered (the default) starts a group's jobs in the
+ * order they were created; eager starts any that is ready. */
+static void test_concurrency_method(void **state)
+{
+    (void)state;
+    for (int eager = 0; eager < 2; eager++) {
+        char *json = NULL;
+        const char *m = eager ? ", \"concurrency_method\": \"eager\"" : "";
+        if (asprintf(&json, "[" C("slow", "") ",{\"key\": \"a\", \"command\": \"true\", \"depends_on\": \"slow\", "
+                            "\"concurrency\": 1, \"concurrency_group\": \"g\"%s},"
+                            "{\"key\": \"b\", \"command\": \"true\", \"depends_on\": [], "
+                            "\"concurrency\": 1, \"concurrency_group\": \"g\"%s}]", m, m) < 0)
+            fail();
+        struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL, json);
+        free(json);
+        int slow = bk_sched_next(s);
+        assert_string_equal(bk_sched_step(s, slow)->key, "slow");
+        int next = bk_sched_next(s);
+        if (!eager) {
+            assert_int_equal(next, BK_SCHED_BUSY); /* b waits for a, created before it */
+            bk_sched_report_exit(s, slow, 0, false);
+            check_order(s, "a b");
+        } else {
+            assert_string_equal(bk_sched_step(s, next)->key, "b");
+            bk_sched_report_exit(s, slow, 0, false);
+            assert_int_equal(bk_sched_next(s), BK_SCHED_BUSY); /* a waits: b holds the group */
+            bk_sched_report_exit(s, next, 0, false);
+            check_order(s, "a");
+        }
+        bk_sched_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conditions), cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_retries),    cmocka_unit_test(test_retry_rules),
+        cmocka_unit_test(test_priority),   cmocka_unit_test(test_concurrency_method),
         cmocka_unit_test(test_skips),    cmocka_unit_test(test_failures),
         cmocka_unit_test(test_wait),     cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_groups),   cmocka_unit_test(test_branches),
