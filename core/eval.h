@@ -43,6 +43,10 @@ struct eval_options {
     const char *nix_instantiate; /* NULL: $LAZYKITE_NIX_INSTANTIATE, else nix-instantiate */
     const char *const *extra;    /* words passed to nix-instantiate first, or NULL */
     size_t n_extra;
+    size_t workers;              /* 0 or 1: the one call; else this many shards at once */
+    unsigned long max_memory_mib; /* 0: no bound; else sharded, shards split above it */
+    void (*notice)(void *ctx, const char *line); /* a shard split, or NULL */
+    void *notice_ctx;
 };
 int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                         char **manifest_json, size_t *len, struct lk_error *err);

@@ -32,6 +32,7 @@
 #include "fileio.h"
 #include "manifest.h"
 #include "outdir.h"
+#include "parallel.h"
 #include "pipeline.h"
 #include "strbuf.h"
 #include "upload.h"
@@ -49,7 +50,7 @@ static const char usage_text[] =
     "                         [--default-step-overrides FILE] [--store-dir DIR | --no-deps]\n"
     "                         [--arg NAME EXPR] [--argstr NAME VALUE] [-I PATH]\n"
     "                         [--option NAME VALUE] [--show-trace] [--nix-instantiate PATH]\n"
-    "                         [--quiet] -o OUT_DIR\n"
+    "                         [--eval-workers N] [--eval-max-memory MIB] [--quiet] -o OUT_DIR\n"
     "       lazykite --help | --version\n"
     "\n"
     "Turns a depot's target manifest into Buildkite pipeline chunks\n"
@@ -72,6 +73,12 @@ static const char usage_text[] =
     "                             passed to nix-instantiate, in order (with --eval)\n"
     "  --nix-instantiate PATH     the nix-instantiate --eval runs (default:\n"
     "                             $LAZYKITE_NIX_INSTANTIATE, else nix-instantiate on PATH)\n"
+    "  --eval-workers N           evaluate with N nix-instantiate processes at once, each\n"
+    "                             given the targets whose index is I modulo N (1 to 64;\n"
+    "                             default: the processors to use, at most 8; 1: one call)\n"
+    "  --eval-max-memory MIB      stop a process whose resident memory passes MIB MiB and\n"
+    "                             evaluate its targets again in two halves; a single target\n"
+    "                             above it is an error (default: no bound)\n"
     "  --quiet                    no summary line on success\n"
     "  -o, --output OUT_DIR       the output directory: absent, empty or a previous\n"
     "                             output (it holds " OUTDIR_MARKER "); replaced whole\n"
@@ -175,6 +182,8 @@ struct options {
     const char **nix_args; /* words for nix-instantiate (--arg N E, -I P, ...) */
     size_t n_nix_args;
     const char *nix_instantiate;
+    size_t eval_workers;         /* 0: the default */
+    unsigned long eval_max_memory; /* MiB; 0: no bound */
     bool quiet;
 };
 
@@ -183,6 +192,7 @@ enum {
     OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
     OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_OUTPUT, OPT_HELP, OPT_VERSION,
     OPT_ARG, OPT_ARGSTR, OPT_INCLUDE, OPT_OPTION, OPT_SHOW_TRACE, OPT_NIX_INSTANTIATE, OPT_QUIET,
+    OPT_EVAL_WORKERS, OPT_EVAL_MAX_MEMORY,
 };
 
 static const struct cliopt generate_options[] = {
@@ -209,8 +219,21 @@ static const struct cliopt generate_options[] = {
     { "show-trace", 0, false, OPT_SHOW_TRACE },
     { "nix-instantiate", 0, true, OPT_NIX_INSTANTIATE },
     { "quiet", 0, false, OPT_QUIET },
+    { "eval-workers", 0, true, OPT_EVAL_WORKERS },
+    { "eval-max-memory", 0, true, OPT_EVAL_MAX_MEMORY },
     CLIOPT_TABLE_END,
 };
+
+#define MAX_EVAL_WORKERS 64
+
+/* A whole number from `min` to `max`, in decimal digits only; else 0. */
+static unsigned long whole_number(const char *v, unsigned long min, unsigned long max)
+{
+    if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 9)
+        return 0;
+    unsigned long n = strtoul(v, NULL, 10);
+    return n >= min && n <= max ? n : 0;
+}
 
 /* Parse the words after "generate" (argv[0]). Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -256,6 +279,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_SHOW_TRACE: o->nix_args[o->n_nix_args++] = "--show-trace"; break;
         case OPT_NIX_INSTANTIATE: o->nix_instantiate = v; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_EVAL_WORKERS:
+            if (!(o->eval_workers = whole_number(v, 1, MAX_EVAL_WORKERS)))
+                return usage_error("--eval-workers: expected a whole number from 1 to %d, not '%s'",
+                                   MAX_EVAL_WORKERS, v);
+            break;
+        case OPT_EVAL_MAX_MEMORY:
+            if (!(o->eval_max_memory = whole_number(v, 1, 999999999)))
+                return usage_error("--eval-max-memory: expected a whole number of MiB from 1, not '%s'", v);
+            break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
         case CLIOPT_OPERAND: return usage_error("unexpected argument '%s'", v);
@@ -272,6 +304,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         return usage_error("%s", "--targets-attr needs --eval");
     if ((o->n_nix_args || o->nix_instantiate) && !o->eval_dir)
         return usage_error("%s", "--arg, --argstr, -I, --option, --show-trace and --nix-instantiate need --eval");
+    if ((o->eval_workers || o->eval_max_memory) && !o->eval_dir)
+        return usage_error("%s", "--eval-workers and --eval-max-memory need --eval");
     if (o->store_dir && o->no_deps)
         return usage_error("%s", "--store-dir and --no-deps cannot be given together");
     if (!o->out_dir)
@@ -321,6 +355,13 @@ static int apply_options(const struct options *o, struct manifest *m, struct gen
     return 0;
 }
 
+/* A line about the evaluation (a shard split), on stderr. */
+static void print_notice(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, PROG ": %s\n", line);
+}
+
 /* The manifest from --manifest, or from evaluating the depot (--eval); in
  * the latter case errors in the evaluated JSON name "<depot> (evaluated)". */
 static int load_manifest(const struct options *o, struct manifest *m, char **file,
@@ -340,7 +381,14 @@ static int load_manifest(const struct options *o, struct manifest *m, char **fil
         return manifest_load(o->manifest, m, err);
     } else {
         *file = xasprintf("%s (evaluated)", o->eval_dir);
-        struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args };
+        /* By default one evaluator per processor to use, at most 8. */
+        size_t workers = o->eval_workers;
+        if (!workers) {
+            workers = parallel_cpus();
+            workers = workers < 1 ? 1 : workers > 8 ? 8 : workers;
+        }
+        struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args,
+                                   workers, o->eval_max_memory, o->quiet ? NULL : print_notice, NULL };
         if (eval_depot_manifest(o->eval_dir, &eo, &json, &len, err) != 0)
             return -1;
     }
