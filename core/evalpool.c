@@ -34,6 +34,8 @@ struct worker {
     char *first_error;
     long info_count;         /* targets in the shard (its trace line), -1 before */
     char *info_target;       /* the one target, named, or NULL */
+    bool info_new;           /* the trace line has just come */
+    unsigned long info_kib;  /* the resident set when it came (with a bound) */
 };
 
 struct shard_ref {
@@ -120,6 +122,7 @@ static bool read_trace_line(struct worker *w, const char *line, const char *targ
         return false;
     }
     w->info_count = (long)json_integer_value(count);
+    w->info_new = true;
     json_t *t = json_object_get(info, "target");
     free(w->info_target);
     w->info_target = json_is_object(t) ? target_name(t, targets_attr) : NULL;
@@ -346,6 +349,7 @@ static void stop_all(struct pool *p)
 }
 
 static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struct lk_error *err);
+static unsigned long rss_kib(pid_t pid);
 
 /* " (shard I of N)", or "" unsharded. */
 static void shard_note(const struct worker *w, char *buf, size_t size)
@@ -418,6 +422,10 @@ static int service(struct pool *p, struct worker *w, int k, struct lk_error *err
         n = read(w->fd[1], buf, sizeof buf);
         if (n > 0)
             feed_stderr(w, buf, (size_t)n, targets_attr);
+        /* What the depot alone took, before the shard's targets. */
+        if (w->info_new && p->o->max_rss_kib)
+            w->info_kib = rss_kib(w->pid);
+        w->info_new = false;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
@@ -485,7 +493,9 @@ static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struc
     }
     p->running--;
     int rc = 0;
-    if (w->info_count >= 2) {
+    /* Splitting helps only when the targets, not the depot, take it. */
+    bool depot = w->info_count < 1 || w->info_kib > o->max_rss_kib;
+    if (!depot && w->info_count >= 2) {
         enqueue(p, w->index, w->count * 2);
         enqueue(p, w->index + w->count, w->count * 2);
         if (o->notice) {
@@ -496,17 +506,18 @@ static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struc
             o->notice(o->notice_ctx, line);
             free(line);
         }
-    } else if (w->info_count == 1) {
+    } else if (!depot) {
         rc = lk_bad_input(err, o->file, NULL,
                           "evaluating %s: target %s alone exceeds --eval-max-memory %s MiB "
                           "(its nix-instantiate reached %lu MiB)",
                           o->what, w->info_target ? w->info_target : "(unnamed)", o->bound_text,
                           kib / 1024);
     } else {
+        unsigned long at = w->info_kib > kib ? w->info_kib : kib;
         rc = lk_bad_input(err, o->file, NULL,
                           "evaluating %s: the depot exceeds --eval-max-memory %s MiB before any "
                           "target is evaluated (nix-instantiate reached %lu MiB)",
-                          o->what, o->bound_text, kib / 1024);
+                          o->what, o->bound_text, at / 1024);
     }
     worker_release(w);
     if (rc != 0)

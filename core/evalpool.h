@@ -13,12 +13,16 @@
  * not shown. The first line starting `error:` is kept.
  *
  * Memory: with o->max_rss_kib, every process's resident set is read every
- * EVALPOOL_RSS_POLL_MS; one above the bound is killed (SIGKILL) and its
- * shard I of N is split into I of 2N and I+N of 2N, queued for fresh
- * processes (o->notice, when set, is told so in one line). A shard of one target (its trace line said so) that exceeds
- * it is an error naming the target; one that had not yet said how many
- * targets it holds (the depot itself, before any target), or held none,
- * is an error too. Both are bad input (LK_EXIT_INPUT).
+ * EVALPOOL_RSS_POLL_MS, and its peak when it ends (wait4), so the outcome
+ * does not depend on when it was looked at. One above the bound is killed
+ * (SIGKILL) or, when it had ended, its output dropped; its shard I of N is
+ * split into I of 2N and I+N of 2N, queued for fresh processes (o->notice,
+ * when set, is told so in one line). A shard of one target (its trace line
+ * said so) above the bound is an error naming the target. One whose trace
+ * line had not come, that held no target, or whose resident set when the
+ * trace line came (the depot evaluated, not yet its targets) was already
+ * above the bound is an error saying the depot exceeds it: splitting would
+ * not help. Both are bad input (LK_EXIT_INPUT).
  *
  * Failure: a process exiting 1 after an `error:` line is an evaluation
  * error: bad input, the message `evaluating <what>[ (shard I of N)]:
