@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evalmerge.h"
@@ -85,6 +86,19 @@ static int is_path_literal(const char *path)
     return 1;
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Does shard a come before b (its first target first)? */
+static int shard_before(const struct evalpool_shard *a, const struct evalpool_shard *b)
+{
+    return a->index < b->index || (a->index == b->index && a->count < b->count);
+}
+
 int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                         char **manifest_json, size_t *len, struct lk_error *err)
 {
@@ -137,7 +151,22 @@ int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                                    opts->notice_ctx };
     struct evalpool_shard *shards = NULL;
     size_t n_shards = 0;
+    double t0 = seconds_now();
     int rc = evalpool_run(&po, &shards, &n_shards, err);
+    if (rc == 0 && opts->stats) {
+        struct eval_stats *st = opts->stats;
+        st->seconds = seconds_now() - t0;
+        st->workers = workers ? workers : 1;
+        st->n_processes = n_shards;
+        st->peak_kib = xcalloc(n_shards + 1, sizeof *st->peak_kib);
+        /* in shard order: by the index each stands for, then its modulus */
+        for (size_t i = 0; i < n_shards; i++) {
+            size_t rank = 0;
+            for (size_t j = 0; j < n_shards; j++)
+                rank += shard_before(&shards[j], &shards[i]);
+            st->peak_kib[rank] = shards[i].peak_kib;
+        }
+    }
     if (rc == 0 && !workers) {
         *len = shards[0].len;
         *manifest_json = shards[0].out;

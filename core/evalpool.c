@@ -377,6 +377,7 @@ static int finished(struct pool *p, struct worker *w, int status, unsigned long 
         d->index = w->index;
         d->count = w->count;
         d->len = w->out.len;
+        d->peak_kib = peak_kib;
         d->out = sb_detach(&w->out);
         if (!d->out)
             d->out = xstrdup("");

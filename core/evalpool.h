@@ -31,7 +31,8 @@
  * failure every other process is stopped (SIGTERM, then SIGKILL after
  * EVALPOOL_GRACE_MS) and waited for before evalpool_run() returns; its
  * output is dropped. On success *shards holds every evaluated shard's
- * output (index order of completion; the shards partition the targets),
+ * output and peak resident set (in the order they ended; the shards
+ * partition the targets),
  * and the caller frees it with evalpool_free(). */
 #ifndef LAZYKITE_EVALPOOL_H
 #define LAZYKITE_EVALPOOL_H
@@ -59,6 +60,7 @@ struct evalpool_shard {
     size_t index, count;      /* shard `index` of `count` (0 of 0 unsharded) */
     char *out;                /* its standard output, NUL-terminated */
     size_t len;
+    unsigned long peak_kib;   /* its process's peak resident set */
 };
 
 int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shards, size_t *n,

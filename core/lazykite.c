@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "buildkite/bkpipeline.h"
@@ -363,9 +364,10 @@ static void print_notice(void *ctx, const char *line)
 }
 
 /* The manifest from --manifest, or from evaluating the depot (--eval); in
- * the latter case errors in the evaluated JSON name "<depot> (evaluated)". */
+ * the latter case errors in the evaluated JSON name "<depot> (evaluated)"
+ * and *stats says how the evaluation went. */
 static int load_manifest(const struct options *o, struct manifest *m, char **file,
-                         struct lk_error *err)
+                         struct eval_stats *stats, struct lk_error *err)
 {
     memset(m, 0, sizeof(*m));
     char *json;
@@ -388,7 +390,8 @@ static int load_manifest(const struct options *o, struct manifest *m, char **fil
             workers = workers < 1 ? 1 : workers > 8 ? 8 : workers;
         }
         struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args,
-                                   workers, o->eval_max_memory, o->quiet ? NULL : print_notice, NULL };
+                                   workers, o->eval_max_memory, o->quiet ? NULL : print_notice, NULL,
+                                   stats };
         if (eval_depot_manifest(o->eval_dir, &eo, &json, &len, err) != 0)
             return -1;
     }
@@ -463,6 +466,27 @@ static void print_summary(const struct chunk_writer *w, const struct pipeline *p
     sb_release(&sb);
 }
 
+/* "lazykite: evaluated ci.targets in 1.95 s with 2 nix-instantiate processes
+ * at once (2 in all); peak resident memory: 457 and 449 MiB, lazykite's own
+ * 61 MiB", on stderr. */
+static void print_eval_summary(const struct options *o, const struct eval_stats *st)
+{
+    struct strbuf sb = STRBUF_INIT;
+    if (st->workers <= 1 && st->n_processes <= 1)
+        sb_addf(&sb, "with one nix-instantiate; peak resident memory ");
+    else
+        sb_addf(&sb, "with %zu nix-instantiate processes at once (%zu in all); peak resident memory ",
+                st->workers, st->n_processes);
+    for (size_t i = 0; i < st->n_processes; i++)
+        sb_addf(&sb, "%s%lu", i == 0 ? "" : i + 1 == st->n_processes ? " and " : ", ",
+                (st->peak_kib[i] + 512) / 1024);
+    struct rusage ru;
+    long own = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+    fprintf(stderr, PROG ": evaluated %s in %.2f s %s MiB, lazykite's own %ld MiB\n",
+            o->targets_attr ? o->targets_attr : "ci.targets", st->seconds, sb.buf, (own + 512) / 1024);
+    sb_release(&sb);
+}
+
 static int generate(const struct options *o, struct lk_error *err)
 {
     struct manifest m;
@@ -472,6 +496,7 @@ static int generate(const struct options *o, struct lk_error *err)
     struct generate_request req = { 0 };
     struct chunk_writer *w = NULL;
     char *file = NULL;
+    struct eval_stats stats = { 0 };
     memset(&m, 0, sizeof m);
     /* OUT_DIR is checked (and a concurrent run refused) before any work. */
     int rc = check_output_against_inputs(o, err);
@@ -480,7 +505,7 @@ static int generate(const struct options *o, struct lk_error *err)
         rc = chunk_writer_begin(w, err);
     }
     if (rc == 0)
-        rc = load_manifest(o, &m, &file, err);
+        rc = load_manifest(o, &m, &file, &stats, err);
     req.manifest_file = file;
     if (rc == 0 && o->parent_map)
         rc = parent_map_load(o->parent_map, &pm, err);
@@ -500,8 +525,11 @@ static int generate(const struct options *o, struct lk_error *err)
     }
     if (rc == 0)
         rc = chunk_writer_finish(w, &p, err);
+    if (rc == 0 && !o->quiet && o->eval_dir)
+        print_eval_summary(o, &stats);
     if (rc == 0 && !o->quiet)
         print_summary(w, &p, o->out_dir, seconds_now() - t0);
+    free(stats.peak_kib);
     chunk_writer_free(w);
     pipeline_free(&p);
     parent_map_free(&pm);

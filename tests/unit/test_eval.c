@@ -20,7 +20,7 @@
 #include "fileio.h"
 #include "xalloc.h"
 
-static const struct eval_options no_opts = { NULL, NULL, NULL, 0, 0, 0, NULL, NULL };
+static const struct eval_options no_opts = { NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL };
 
 struct fake {
     char *dir;      /* holds bin/nix-instantiate, args, depot/, manifest.nix */
@@ -197,7 +197,7 @@ static void test_argv_and_output(void **state)
 
     /* the targets attribute; pass-through words first, in order */
     const char *extra[] = { "--argstr", "system", "x86_64-linux", "-I", "nixpkgs=/p", "--show-trace" };
-    struct eval_options o = { "my.ci.list", NULL, extra, 6, 0, 0, NULL, NULL };
+    struct eval_options o = { "my.ci.list", NULL, extra, 6, 0, 0, NULL, NULL, NULL };
     rc = eval_depot_manifest(f->dir, &o, &json, &len, &err);
     assert_int_equal(rc, 0);
     free(json);
@@ -329,7 +329,7 @@ static int run_sharded(struct fake *f, size_t workers, unsigned long mib, char *
                        struct lk_error *err, int capture)
 {
     char *depot = xasprintf("%s/depot", f->dir);
-    struct eval_options o = { NULL, NULL, NULL, 0, workers, mib, NULL, NULL };
+    struct eval_options o = { NULL, NULL, NULL, 0, workers, mib, NULL, NULL, NULL };
     size_t len;
     int saved = -1;
     if (capture) {
