@@ -141,12 +141,22 @@ int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         argv[k++] = (char *)fixed[i];
     argv[k] = NULL;
+    /* The same program and pass-through words, opening the store only. */
+    char **open_argv = xcalloc(opts->n_extra + 6, sizeof *open_argv);
+    size_t ko = 0;
+    open_argv[ko++] = (char *)prog;
+    for (size_t i = 0; i < opts->n_extra; i++)
+        open_argv[ko++] = (char *)opts->extra[i];
+    open_argv[ko++] = (char *)"--eval";
+    open_argv[ko++] = (char *)"-E";
+    open_argv[ko++] = (char *)"null";
+    open_argv[ko] = NULL;
     char *what = xasprintf("the depot's %s", targets);
     char *bound = xasprintf("%lu", opts->max_memory_mib);
     /* One worker and no bound: the one unsharded call. */
     size_t workers = opts->workers > 1 || opts->max_memory_mib ? (opts->workers ? opts->workers : 1)
                                                               : 0;
-    struct evalpool_options po = { argv,    depot_dir, what, targets, workers,
+    struct evalpool_options po = { argv,    open_argv, depot_dir, what, targets, workers,
                                    opts->max_memory_mib * 1024, bound, opts->notice,
                                    opts->notice_ctx };
     struct evalpool_shard *shards = NULL;
@@ -183,6 +193,7 @@ int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
     free(bound);
     free(what);
     free(argv);
+    free(open_argv);
     sb_release(&depot);
     free(nix_file);
     free(abs);

@@ -25,6 +25,7 @@
 
 struct worker {
     pid_t pid;               /* 0: the slot is free */
+    bool opener;             /* the call that opens the store first */
     size_t index, count;     /* the shard (0 of 0: unsharded) */
     char **argv;             /* the call with the shard's arguments */
     int fd[2];               /* stdout, stderr; -1 once at end of file */
@@ -40,6 +41,7 @@ struct worker {
 
 struct shard_ref {
     size_t index, count;
+    bool opener;
 };
 
 struct pool {
@@ -90,6 +92,35 @@ static void worker_release(struct worker *w)
     free(w->info_target);
     memset(w, 0, sizeof *w);
     w->fd[0] = w->fd[1] = -1;
+}
+
+/* The resident set of `pid` in KiB (0 when it cannot be read). */
+static unsigned long rss_kib(pid_t pid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long size, resident;
+    if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
+        return 0;
+    return resident * ((unsigned long)sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void enqueue(struct pool *p, size_t index, size_t count, bool opener)
+{
+    if (p->q_head + p->q_len == p->q_alloc && p->q_head) {
+        memmove(p->queue, p->queue + p->q_head, p->q_len * sizeof *p->queue);
+        p->q_head = 0;
+    }
+    XGROW(p->queue, p->q_alloc, p->q_head + p->q_len + 1);
+    p->queue[p->q_head + p->q_len++] = (struct shard_ref){ index, count, opener };
 }
 
 /* ---- the shard's trace line ---- */
@@ -267,13 +298,15 @@ static int start_process(struct worker *w, struct lk_error *err, const char *fil
 static int start_worker(struct pool *p, struct worker *w, struct shard_ref s, struct lk_error *err)
 {
     const struct evalpool_options *o = p->o;
+    char *const *argv = s.opener ? o->open_argv : o->argv;
     size_t n = 0;
-    while (o->argv[n])
+    while (argv[n])
         n++;
     w->argv = xcalloc(n + 7, sizeof *w->argv);
     for (size_t i = 0; i < n; i++)
-        w->argv[i] = xstrdup(o->argv[i]);
-    if (o->workers) {
+        w->argv[i] = xstrdup(argv[i]);
+    w->opener = s.opener;
+    if (o->workers && !s.opener) {
         w->argv[n++] = xstrdup("--arg");
         w->argv[n++] = xstrdup("shard");
         w->argv[n++] = xasprintf("%zu", s.index);
@@ -348,13 +381,58 @@ static void stop_all(struct pool *p)
     p->running = 0;
 }
 
-static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struct lk_error *err);
-static unsigned long rss_kib(pid_t pid);
+
+/* A worker above the memory bound (killed, or ended: its output is
+ * dropped either way): its shard split in two, or the error when it cannot
+ * be. */
+static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struct lk_error *err)
+{
+    const struct evalpool_options *o = p->o;
+    if (w->fd[0] >= 0 || w->fd[1] >= 0) {
+        kill(w->pid, SIGKILL);
+        close_fds(w);
+        wait_exit(w->pid, NULL, 0);
+    }
+    p->running--;
+    int rc = 0;
+    /* Splitting helps only when the targets, not the depot, take it. */
+    bool depot = w->info_count < 1 || w->info_kib > o->max_rss_kib;
+    if (!depot && w->info_count >= 2) {
+        enqueue(p, w->index, w->count * 2, false);
+        enqueue(p, w->index + w->count, w->count * 2, false);
+        if (o->notice) {
+            char *line = xasprintf("shard %zu of %zu (%ld targets) passed --eval-max-memory %s "
+                                   "MiB (%lu MiB): evaluating it again as shards %zu and %zu of %zu",
+                                   w->index, w->count, w->info_count, o->bound_text, kib / 1024,
+                                   w->index, w->index + w->count, w->count * 2);
+            o->notice(o->notice_ctx, line);
+            free(line);
+        }
+    } else if (!depot) {
+        rc = lk_bad_input(err, o->file, NULL,
+                          "evaluating %s: target %s alone exceeds --eval-max-memory %s MiB "
+                          "(its nix-instantiate reached %lu MiB)",
+                          o->what, w->info_target ? w->info_target : "(unnamed)", o->bound_text,
+                          kib / 1024);
+    } else {
+        unsigned long at = w->info_kib > kib ? w->info_kib : kib;
+        rc = lk_bad_input(err, o->file, NULL,
+                          "evaluating %s: the depot exceeds --eval-max-memory %s MiB before any "
+                          "target is evaluated (nix-instantiate reached %lu MiB)",
+                          o->what, o->bound_text, at / 1024);
+    }
+    worker_release(w);
+    if (rc != 0)
+        stop_all(p);
+    return rc;
+}
 
 /* " (shard I of N)", or "" unsharded. */
 static void shard_note(const struct worker *w, char *buf, size_t size)
 {
-    if (w->count)
+    if (w->opener)
+        snprintf(buf, size, " (opening the store)");
+    else if (w->count)
         snprintf(buf, size, " (shard %zu of %zu)", w->index, w->count);
     else
         buf[0] = '\0';
@@ -367,10 +445,18 @@ static int finished(struct pool *p, struct worker *w, int status, unsigned long 
                     struct lk_error *err)
 {
     const struct evalpool_options *o = p->o;
-    if (o->max_rss_kib && o->workers && peak_kib > o->max_rss_kib)
+    if (o->max_rss_kib && o->workers && !w->opener && peak_kib > o->max_rss_kib)
         return over_bound(p, w, peak_kib, err);
     char note[64];
     shard_note(w, note, sizeof note);
+    if (w->opener && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->read_errno) {
+        /* The store is there: now the shards, all at once. */
+        worker_release(w);
+        p->running--;
+        for (size_t i = 0; i < o->workers; i++)
+            enqueue(p, i, o->workers, false);
+        return 0;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->read_errno) {
         XGROW(p->done, p->done_alloc, p->n_done + 1);
         struct evalpool_shard *d = &p->done[p->n_done++];
@@ -452,80 +538,6 @@ static int service(struct pool *p, struct worker *w, int k, struct lk_error *err
     return finished(p, w, status, peak_kib, err);
 }
 
-/* The resident set of `pid` in KiB (0 when it cannot be read). */
-static unsigned long rss_kib(pid_t pid)
-{
-    char path[64], buf[128];
-    snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    unsigned long size, resident;
-    if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
-        return 0;
-    return resident * ((unsigned long)sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void enqueue(struct pool *p, size_t index, size_t count)
-{
-    if (p->q_head + p->q_len == p->q_alloc && p->q_head) {
-        memmove(p->queue, p->queue + p->q_head, p->q_len * sizeof *p->queue);
-        p->q_head = 0;
-    }
-    XGROW(p->queue, p->q_alloc, p->q_head + p->q_len + 1);
-    p->queue[p->q_head + p->q_len++] = (struct shard_ref){ index, count };
-}
-
-/* A worker above the memory bound (killed, or ended: its output is
- * dropped either way): its shard split in two, or the error when it cannot
- * be. */
-static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struct lk_error *err)
-{
-    const struct evalpool_options *o = p->o;
-    if (w->fd[0] >= 0 || w->fd[1] >= 0) {
-        kill(w->pid, SIGKILL);
-        close_fds(w);
-        wait_exit(w->pid, NULL, 0);
-    }
-    p->running--;
-    int rc = 0;
-    /* Splitting helps only when the targets, not the depot, take it. */
-    bool depot = w->info_count < 1 || w->info_kib > o->max_rss_kib;
-    if (!depot && w->info_count >= 2) {
-        enqueue(p, w->index, w->count * 2);
-        enqueue(p, w->index + w->count, w->count * 2);
-        if (o->notice) {
-            char *line = xasprintf("shard %zu of %zu (%ld targets) passed --eval-max-memory %s "
-                                   "MiB (%lu MiB): evaluating it again as shards %zu and %zu of %zu",
-                                   w->index, w->count, w->info_count, o->bound_text, kib / 1024,
-                                   w->index, w->index + w->count, w->count * 2);
-            o->notice(o->notice_ctx, line);
-            free(line);
-        }
-    } else if (!depot) {
-        rc = lk_bad_input(err, o->file, NULL,
-                          "evaluating %s: target %s alone exceeds --eval-max-memory %s MiB "
-                          "(its nix-instantiate reached %lu MiB)",
-                          o->what, w->info_target ? w->info_target : "(unnamed)", o->bound_text,
-                          kib / 1024);
-    } else {
-        unsigned long at = w->info_kib > kib ? w->info_kib : kib;
-        rc = lk_bad_input(err, o->file, NULL,
-                          "evaluating %s: the depot exceeds --eval-max-memory %s MiB before any "
-                          "target is evaluated (nix-instantiate reached %lu MiB)",
-                          o->what, o->bound_text, at / 1024);
-    }
-    worker_release(w);
-    if (rc != 0)
-        stop_all(p);
-    return rc;
-}
-
 int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shards, size_t *n,
                  struct lk_error *err)
 {
@@ -535,8 +547,11 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
     p.w = xcalloc(p.n_slots, sizeof *p.w);
     for (size_t i = 0; i < p.n_slots; i++)
         p.w[i].fd[0] = p.w[i].fd[1] = -1;
-    for (size_t i = 0; i < p.n_slots; i++)
-        enqueue(&p, i, o->workers);
+    if (o->open_argv && o->workers > 1)
+        enqueue(&p, 0, 0, true);
+    else
+        for (size_t i = 0; i < p.n_slots; i++)
+            enqueue(&p, i, o->workers, false);
     struct pollfd *fds = xcalloc(2 * p.n_slots, sizeof *fds);
     size_t *who = xcalloc(2 * p.n_slots, sizeof *who);
     double last_check = now_ms();
@@ -581,7 +596,7 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
         if (rc == 0 && o->max_rss_kib && o->workers && now_ms() - last_check >= EVALPOOL_RSS_POLL_MS) {
             last_check = now_ms();
             for (size_t i = 0; i < p.n_slots && rc == 0; i++) {
-                unsigned long kib = p.w[i].pid > 0 ? rss_kib(p.w[i].pid) : 0;
+                unsigned long kib = p.w[i].pid > 0 && !p.w[i].opener ? rss_kib(p.w[i].pid) : 0;
                 if (kib > o->max_rss_kib)
                     rc = over_bound(&p, &p.w[i], kib, err);
             }

@@ -4,7 +4,11 @@
  * Contract: evalpool_run() runs `o->argv` (argv[0] found on PATH, with
  * this process's environment), once unsharded when o->workers is 0, else
  * once per shard with ` --arg shard I --arg shards N` appended: first the
- * shards 0..W-1 of W = o->workers, at most W processes at a time. Each
+ * shards 0..W-1 of W = o->workers, at most W processes at a time. With W
+ * of 2 or more, `o->open_argv` (when set) runs alone first, its output
+ * dropped: Nix 2.8 processes that create a new store at the same moment
+ * race (`SQLite database … is busy`, `schema is corrupt`), so one call that
+ * opens the store (`nix-instantiate --eval -E null`) creates it first. Each
  * process gets standard input /dev/null and dies with this process
  * (PR_SET_PDEATHSIG). Its standard output is collected; its standard error
  * goes through to ours a whole line at a time, as it comes, but for the
@@ -46,6 +50,7 @@
 
 struct evalpool_options {
     char *const *argv;        /* the call, NULL-terminated */
+    char *const *open_argv;   /* a call that only opens the store, or NULL */
     const char *file;         /* errors name it (the depot as given) */
     const char *what;         /* "the depot's ci.targets" */
     const char *targets_attr; /* "ci.targets", to name a target */

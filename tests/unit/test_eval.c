@@ -85,11 +85,19 @@ static int setup(void **state)
  * prints the trace line and the manifest of its targets; a target in
  * $FAKE_FAIL fails the evaluation (once shard 0 has started), in $FAKE_KILL kills it, in $FAKE_SLOW
  * takes 30 s, in $FAKE_BIG takes $FAKE_MB MiB (through perl); with
- * $FAKE_EARLY_MB, that much before the trace line. Each call's
+ * $FAKE_EARLY_MB, that much before the trace line. The call that opens the
+ * store (`--eval -E null`) prints null (fails with $FAKE_OPEN_FAIL), its
+ * argv in $FAKE_ARGS.open. Each call's
  * argv goes to $FAKE_ARGS.<shard>, its pid to $FAKE_ARGS.pid.<shard>. */
 static const char sharded_fake[] =
     "#!/bin/sh\n"
     "# A fake nix-instantiate for the sharded calls: targets $FAKE_TARGETS.\n"
+    "last=; for a in \"$@\"; do last=$a; done\n"
+    "if [ \"$last\" = null ]; then\n"
+    "    for a in \"$0\" \"$@\"; do printf '%s\\n' \"$a\"; done > \"$FAKE_ARGS.open\"\n"
+    "    [ -n \"${FAKE_OPEN_FAIL:-}\" ] && { echo 'error: cannot open the store' >&2; exit 1; }\n"
+    "    echo null; exit 0\n"
+    "fi\n"
     "shard=0 shards=0 prev2= prev1=\n"
     "for a in \"$@\"; do\n"
     "    [ \"$prev2\" = --arg ] && [ \"$prev1\" = shard ] && shard=$a\n"
@@ -142,6 +150,7 @@ static int setup_sharded(void **state)
     unsetenv("FAKE_BIG");
     unsetenv("FAKE_MB");
     unsetenv("FAKE_EARLY_MB");
+    unsetenv("FAKE_OPEN_FAIL");
     return 0;
 }
 
@@ -412,7 +421,31 @@ static void test_sharded_same(void **state)
     assert_non_null(strstr(args, want));
     free(want);
     free(args);
+    /* the store opened first, by the same program */
+    args = read_text(f, "args.open");
+    want = xasprintf("%s/bin/nix-instantiate\n--eval\n-E\nnull\n", f->dir);
+    assert_string_equal(args, want);
+    free(want);
+    free(args);
     free(one);
+}
+
+/* The call that opens the store fails: that is the error, and no shard
+ * runs. */
+static void test_open_fails(void **state)
+{
+    struct fake *f = *state;
+    setenv("FAKE_OPEN_FAIL", "1", 1);
+    char *json;
+    struct lk_error err = LK_ERROR_INIT;
+    assert_int_equal(run_sharded(f, 2, 0, &json, &err, 1), -1);
+    assert_int_equal(err.status, LK_EXIT_INPUT);
+    assert_string_equal(err.msg, "evaluating the depot's ci.targets (opening the store): error: cannot "
+                                 "open the store");
+    lk_error_clear(&err);
+    char *p = xasprintf("%s/args.0", f->dir);
+    assert_int_equal(access(p, F_OK), -1);
+    free(p);
 }
 
 /* A shard's evaluation error fails the whole at once, naming the shard;
@@ -507,6 +540,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_depot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eval_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sharded_same, setup_sharded, teardown),
+        cmocka_unit_test_setup_teardown(test_open_fails, setup_sharded, teardown),
         cmocka_unit_test_setup_teardown(test_shard_error, setup_sharded, teardown),
         cmocka_unit_test_setup_teardown(test_shard_killed, setup_sharded, teardown),
         cmocka_unit_test_setup_teardown(test_memory_split, setup_sharded, teardown),
