@@ -36,7 +36,9 @@ struct worker {
     long info_count;         /* targets in the shard (its trace line), -1 before */
     char *info_target;       /* the one target, named, or NULL */
     bool info_new;           /* the trace line has just come */
-    unsigned long info_kib;  /* the resident set when it came (with a bound) */
+    unsigned long info_kib;  /* its peak resident set then (with a bound) */
+    unsigned long seen_kib;  /* the highest peak a poll read */
+    unsigned long fork_kib;  /* this process's resident set when it forked */
 };
 
 struct shard_ref {
@@ -94,11 +96,16 @@ static void worker_release(struct worker *w)
     w->fd[0] = w->fd[1] = -1;
 }
 
-/* The resident set of `pid` in KiB (0 when it cannot be read). */
+/* The highest resident set `pid` has had since it was started or last
+ * exec'd (VmHWM), or with pid 0 this process's current one (VmRSS), in
+ * KiB; 0 when it cannot be read. */
 static unsigned long rss_kib(pid_t pid)
 {
-    char path[64], buf[128];
-    snprintf(path, sizeof path, "/proc/%ld/statm", (long)pid);
+    char path[64], buf[4096];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -107,10 +114,10 @@ static unsigned long rss_kib(pid_t pid)
     if (n <= 0)
         return 0;
     buf[n] = '\0';
-    unsigned long size, resident;
-    if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
-        return 0;
-    return resident * ((unsigned long)sysconf(_SC_PAGESIZE) / 1024);
+    const char *key = pid ? "\nVmHWM:" : "\nVmRSS:";
+    const char *at = strstr(buf, key);
+    unsigned long kib;
+    return at && sscanf(at + strlen(key), " %lu", &kib) == 1 ? kib : 0;
 }
 
 static void enqueue(struct pool *p, size_t index, size_t count, bool opener)
@@ -248,6 +255,8 @@ static int start_process(struct worker *w, struct lk_error *err, const char *fil
      * output's temporary directory). */
     sigset_t all, saved;
     sigfillset(&all);
+    /* (a forked child's peak, as wait4 tells it, starts at this) */
+    w->fork_kib = rss_kib(0);
     sigprocmask(SIG_SETMASK, &all, &saved);
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -334,7 +343,8 @@ static int wait_exit(pid_t pid, int *status, int flags)
 }
 
 /* Wait for `pid`; *peak_kib its highest resident set (and that of the
- * children it waited for). */
+ * children it waited for) — at least the parent's when it forked, since
+ * the kernel counts the image exec replaced. */
 static int wait_peak(pid_t pid, int *status, unsigned long *peak_kib)
 {
     struct rusage ru;
@@ -441,10 +451,13 @@ static void shard_note(const struct worker *w, char *buf, size_t size)
 /* A worker that ended: its output kept, or the error. One whose peak
  * resident set passed the bound counts as stopped there, even when it ended
  * before it could be: the outcome does not depend on when it was looked at. */
-static int finished(struct pool *p, struct worker *w, int status, unsigned long peak_kib,
+static int finished(struct pool *p, struct worker *w, int status, unsigned long wait_kib,
                     struct lk_error *err)
 {
     const struct evalpool_options *o = p->o;
+    /* Its own peak: what wait4 says when that is above the forked image
+     * (exactly its own then), else what the polls saw. */
+    unsigned long peak_kib = wait_kib > w->fork_kib ? wait_kib : w->seen_kib;
     if (o->max_rss_kib && o->workers && !w->opener && peak_kib > o->max_rss_kib)
         return over_bound(p, w, peak_kib, err);
     char note[64];
@@ -597,6 +610,8 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
             last_check = now_ms();
             for (size_t i = 0; i < p.n_slots && rc == 0; i++) {
                 unsigned long kib = p.w[i].pid > 0 && !p.w[i].opener ? rss_kib(p.w[i].pid) : 0;
+                if (kib > p.w[i].seen_kib)
+                    p.w[i].seen_kib = kib;
                 if (kib > o->max_rss_kib)
                     rc = over_bound(&p, &p.w[i], kib, err);
             }

@@ -16,9 +16,11 @@
  * targets (its count, total and, for one target, which), which is read and
  * not shown. The first line starting `error:` is kept.
  *
- * Memory: with o->max_rss_kib, every process's resident set is read every
- * EVALPOOL_RSS_POLL_MS, and its peak when it ends (wait4), so the outcome
- * does not depend on when it was looked at. One above the bound is killed
+ * Memory: with o->max_rss_kib, every process's peak resident set (VmHWM)
+ * is read every EVALPOOL_RSS_POLL_MS, and again when it ends (wait4's,
+ * which the kernel never lets fall below this process's resident set when
+ * it forked, so taken only when above that — in practice always), so the
+ * outcome does not depend on when it was looked at. One above the bound is killed
  * (SIGKILL) or, when it had ended, its output dropped; its shard I of N is
  * split into I of 2N and I+N of 2N, queued for fresh processes (o->notice,
  * when set, is told so in one line). A shard of one target (its trace line
