@@ -1,17 +1,15 @@
 /* eval — see eval.h. */
 #include "eval.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "evalmerge.h"
+#include "evalpool.h"
 #include "quote.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -19,8 +17,6 @@
 #ifndef LAZYKITE_DATADIR
 #define LAZYKITE_DATADIR "/usr/local/share/lazykite"
 #endif
-
-extern char **environ;
 
 static int is_file(const char *path)
 {
@@ -90,131 +86,17 @@ static int is_path_literal(const char *path)
     return 1;
 }
 
-static char *command_line(char *const argv[])
+static double seconds_now(void)
 {
-    struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; argv[i]; i++)
-        sb_addf(&sb, "%s%s", i ? " " : "", argv[i]);
-    return sb_detach(&sb);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Nix's standard error as it comes: written through to ours, its first
- * `error:` line kept (for the one-line message). */
-struct nix_stderr {
-    struct strbuf line;  /* the line being read */
-    char *first_error;   /* the first line starting with "error:", or NULL */
-};
-
-static void nix_stderr_feed(struct nix_stderr *ns, const char *data, size_t n)
+/* Does shard a come before b (its first target first)? */
+static int shard_before(const struct evalpool_shard *a, const struct evalpool_shard *b)
 {
-    (void)!write(STDERR_FILENO, data, n);
-    for (size_t i = 0; i < n; i++) {
-        if (data[i] != '\n') {
-            if (ns->line.len < 4096)
-                sb_addc(&ns->line, data[i]);
-            continue;
-        }
-        if (!ns->first_error && !strncmp(sb_str(&ns->line), "error:", 6))
-            ns->first_error = xstrdup(sb_str(&ns->line));
-        sb_reset(&ns->line);
-    }
-}
-
-/* Read stdout into *out and stderr through `ns` until both end. */
-static int drain(int out_fd, int err_fd, struct strbuf *out, struct nix_stderr *ns)
-{
-    struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
-    int open_fds = 2, read_errno = 0;
-    char buf[8192];
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        for (int k = 0; k < 2; k++) {
-            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n;
-            if (k == 0) {
-                sb_grow(out, 65536);
-                n = read(fds[0].fd, out->buf + out->len, out->alloc - out->len - 1);
-                if (n > 0) {
-                    out->len += (size_t)n;
-                    out->buf[out->len] = '\0';
-                }
-            } else {
-                n = read(fds[1].fd, buf, sizeof buf);
-                if (n > 0)
-                    nix_stderr_feed(ns, buf, (size_t)n);
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && !read_errno)
-                read_errno = errno;
-            if (n <= 0) {
-                fds[k].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    return read_errno;
-}
-
-/* Run argv (argv[0] from PATH); its stdout into *out, its stderr through to
- * ours. -1 with err on failure (an evaluation error is bad input). */
-static int run_capture(char *const argv[], const char *file, const char *what, struct strbuf *out,
-                       struct lk_error *err)
-{
-    int ofd[2], efd[2];
-    if (pipe2(ofd, O_CLOEXEC) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
-    if (pipe2(efd, O_CLOEXEC) != 0) {
-        close(ofd[0]);
-        close(ofd[1]);
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, ofd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, efd[1], STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(ofd[1]);
-    close(efd[1]);
-    if (rc != 0) {
-        close(ofd[0]);
-        close(efd[0]);
-        return lk_fail(err, LK_EXIT_FAIL, file, NULL, "cannot run %s: %s", argv[0], strerror(rc));
-    }
-    struct nix_stderr ns = { STRBUF_INIT, NULL };
-    int read_errno = drain(ofd[0], efd[0], out, &ns);
-    close(ofd[0]);
-    close(efd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            sb_release(&ns.line);
-            free(ns.first_error);
-            return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot wait for nix-instantiate");
-        }
-    }
-    char *cmd = command_line(argv);
-    if (WIFSIGNALED(status))
-        lk_fail(err, LK_EXIT_FAIL, file, NULL, "%s was killed by signal %d", cmd, WTERMSIG(status));
-    else if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && ns.first_error)
-        lk_bad_input(err, file, NULL, "evaluating %s: %s", what, ns.first_error);
-    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        lk_fail(err, LK_EXIT_FAIL, file, NULL, "%s exited with status %d", cmd,
-                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    else if (read_errno)
-        lk_fail(err, LK_EXIT_FAIL, file, NULL, "reading the output of %s: %s", cmd,
-                strerror(read_errno));
-    free(cmd);
-    sb_release(&ns.line);
-    free(ns.first_error);
-    return err->status ? -1 : 0;
+    return a->index < b->index || (a->index == b->index && a->count < b->count);
 }
 
 int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
@@ -259,19 +141,61 @@ int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         argv[k++] = (char *)fixed[i];
     argv[k] = NULL;
-    struct strbuf out = STRBUF_INIT;
+    /* The same program and pass-through words, opening the store only. */
+    char **open_argv = xcalloc(opts->n_extra + 6, sizeof *open_argv);
+    size_t ko = 0;
+    open_argv[ko++] = (char *)prog;
+    for (size_t i = 0; i < opts->n_extra; i++)
+        open_argv[ko++] = (char *)opts->extra[i];
+    open_argv[ko++] = (char *)"--eval";
+    open_argv[ko++] = (char *)"-E";
+    open_argv[ko++] = (char *)"null";
+    open_argv[ko] = NULL;
     char *what = xasprintf("the depot's %s", targets);
-    int rc = run_capture(argv, depot_dir, what, &out, err);
+    char *bound = xasprintf("%lu", opts->max_memory_mib);
+    /* One worker and no bound: the one unsharded call. */
+    size_t workers = opts->workers > 1 || opts->max_memory_mib ? (opts->workers ? opts->workers : 1)
+                                                              : 0;
+    struct evalpool_options po = { argv,    open_argv, depot_dir, what, targets, workers,
+                                   opts->max_memory_mib * 1024, bound, opts->notice,
+                                   opts->notice_ctx };
+    struct evalpool_shard *shards = NULL;
+    size_t n_shards = 0;
+    double t0 = seconds_now();
+    int rc = evalpool_run(&po, &shards, &n_shards, err);
+    if (rc == 0 && opts->stats) {
+        struct eval_stats *st = opts->stats;
+        st->seconds = seconds_now() - t0;
+        st->workers = workers ? workers : 1;
+        st->n_processes = n_shards;
+        st->peak_kib = xcalloc(n_shards + 1, sizeof *st->peak_kib);
+        /* in shard order: by the index each stands for, then its modulus */
+        for (size_t i = 0; i < n_shards; i++) {
+            size_t rank = 0;
+            for (size_t j = 0; j < n_shards; j++)
+                rank += shard_before(&shards[j], &shards[i]);
+            st->peak_kib[rank] = shards[i].peak_kib;
+        }
+    }
+    if (rc == 0 && !workers) {
+        *len = shards[0].len;
+        *manifest_json = shards[0].out;
+        shards[0].out = NULL;
+    } else if (rc == 0) {
+        struct eval_shard_text *texts = xcalloc(n_shards, sizeof *texts);
+        for (size_t i = 0; i < n_shards; i++)
+            texts[i] = (struct eval_shard_text){ shards[i].index, shards[i].count, shards[i].out,
+                                                 shards[i].len };
+        rc = eval_merge(texts, n_shards, depot_dir, manifest_json, len, err);
+        free(texts);
+    }
+    evalpool_free(shards, n_shards);
+    free(bound);
     free(what);
     free(argv);
+    free(open_argv);
     sb_release(&depot);
     free(nix_file);
     free(abs);
-    if (rc != 0) {
-        sb_release(&out);
-        return -1;
-    }
-    *len = out.len;
-    *manifest_json = sb_detach(&out);
-    return 0;
+    return rc;
 }

@@ -38,11 +38,24 @@
 
 #include "error.h"
 
+/* How the evaluation went (on success). */
+struct eval_stats {
+    double seconds;           /* its wall time */
+    size_t workers;           /* processes at once (1: the one unsharded call) */
+    size_t n_processes;       /* the processes whose output was used */
+    unsigned long *peak_kib;  /* their peak resident sets, in shard order (caller frees) */
+};
+
 struct eval_options {
     const char *targets_attr;    /* NULL: "ci.targets" */
     const char *nix_instantiate; /* NULL: $LAZYKITE_NIX_INSTANTIATE, else nix-instantiate */
     const char *const *extra;    /* words passed to nix-instantiate first, or NULL */
     size_t n_extra;
+    size_t workers;              /* 0 or 1: the one call; else this many shards at once */
+    unsigned long max_memory_mib; /* 0: no bound; else sharded, shards split above it */
+    void (*notice)(void *ctx, const char *line); /* a shard split, or NULL */
+    void *notice_ctx;
+    struct eval_stats *stats;    /* filled on success, or NULL */
 };
 int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                         char **manifest_json, size_t *len, struct lk_error *err);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "buildkite/bkpipeline.h"
@@ -34,6 +35,7 @@
 #include "fileio.h"
 #include "manifest.h"
 #include "outdir.h"
+#include "parallel.h"
 #include "parentmap.h"
 #include "pipeline.h"
 #include "strbuf.h"
@@ -52,7 +54,7 @@ static const char usage_text[] =
     "                         [--default-step-overrides FILE] [--store-dir DIR | --no-deps]\n"
     "                         [--arg NAME EXPR] [--argstr NAME VALUE] [-I PATH]\n"
     "                         [--option NAME VALUE] [--show-trace] [--nix-instantiate PATH]\n"
-    "                         [--quiet] -o OUT_DIR\n"
+    "                         [--eval-workers N] [--eval-max-memory MIB] [--quiet] -o OUT_DIR\n"
     "       lazykite --help | --version\n"
     "\n"
     "Turns a depot's target manifest into Buildkite pipeline chunks\n"
@@ -75,6 +77,12 @@ static const char usage_text[] =
     "                             passed to nix-instantiate, in order (with --eval)\n"
     "  --nix-instantiate PATH     the nix-instantiate --eval runs (default:\n"
     "                             $LAZYKITE_NIX_INSTANTIATE, else nix-instantiate on PATH)\n"
+    "  --eval-workers N           evaluate with N nix-instantiate processes at once, each\n"
+    "                             given the targets whose index is I modulo N (1 to 64;\n"
+    "                             default: the processors to use, at most 8; 1: one call)\n"
+    "  --eval-max-memory MIB      stop a process whose resident memory passes MIB MiB and\n"
+    "                             evaluate its targets again in two halves; a single target\n"
+    "                             above it is an error (default: no bound)\n"
     "  --quiet                    no summary line on success\n"
     "  -o, --output OUT_DIR       the output directory: absent, empty or a previous\n"
     "                             output (it holds " OUTDIR_MARKER "); replaced whole\n"
@@ -217,6 +225,8 @@ struct options {
     const char **nix_args; /* words for nix-instantiate (--arg N E, -I P, ...) */
     size_t n_nix_args;
     const char *nix_instantiate;
+    size_t eval_workers;         /* 0: the default */
+    unsigned long eval_max_memory; /* MiB; 0: no bound */
     bool quiet;
 };
 
@@ -225,6 +235,7 @@ enum {
     OPT_PHASES, OPT_ACTIVE_PHASES, OPT_CANCEL, OPT_ADDITIONAL, OPT_POST_BUILD,
     OPT_OVERRIDES, OPT_STORE_DIR, OPT_NO_DEPS, OPT_OUTPUT, OPT_HELP, OPT_VERSION,
     OPT_ARG, OPT_ARGSTR, OPT_INCLUDE, OPT_OPTION, OPT_SHOW_TRACE, OPT_NIX_INSTANTIATE, OPT_QUIET,
+    OPT_EVAL_WORKERS, OPT_EVAL_MAX_MEMORY,
 };
 
 static const struct cliopt generate_options[] = {
@@ -251,8 +262,21 @@ static const struct cliopt generate_options[] = {
     { "show-trace", 0, false, OPT_SHOW_TRACE },
     { "nix-instantiate", 0, true, OPT_NIX_INSTANTIATE },
     { "quiet", 0, false, OPT_QUIET },
+    { "eval-workers", 0, true, OPT_EVAL_WORKERS },
+    { "eval-max-memory", 0, true, OPT_EVAL_MAX_MEMORY },
     CLIOPT_TABLE_END,
 };
+
+#define MAX_EVAL_WORKERS 64
+
+/* A whole number from `min` to `max`, in decimal digits only; else 0. */
+static unsigned long whole_number(const char *v, unsigned long min, unsigned long max)
+{
+    if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 9)
+        return 0;
+    unsigned long n = strtoul(v, NULL, 10);
+    return n >= min && n <= max ? n : 0;
+}
 
 /* Parse the words after "generate" (argv[0]). Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -298,6 +322,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_SHOW_TRACE: o->nix_args[o->n_nix_args++] = "--show-trace"; break;
         case OPT_NIX_INSTANTIATE: o->nix_instantiate = v; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_EVAL_WORKERS:
+            if (!(o->eval_workers = whole_number(v, 1, MAX_EVAL_WORKERS)))
+                return usage_error("--eval-workers: expected a whole number from 1 to %d, not '%s'",
+                                   MAX_EVAL_WORKERS, v);
+            break;
+        case OPT_EVAL_MAX_MEMORY:
+            if (!(o->eval_max_memory = whole_number(v, 1, 999999999)))
+                return usage_error("--eval-max-memory: expected a whole number of MiB from 1, not '%s'", v);
+            break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_VERSION: puts(PROG " " LAZYKITE_VERSION); return 0;
         case CLIOPT_OPERAND: return usage_error("unexpected argument '%s'", v);
@@ -314,6 +347,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         return usage_error("%s", "--targets-attr needs --eval");
     if ((o->n_nix_args || o->nix_instantiate) && !o->eval_dir)
         return usage_error("%s", "--arg, --argstr, -I, --option, --show-trace and --nix-instantiate need --eval");
+    if ((o->eval_workers || o->eval_max_memory) && !o->eval_dir)
+        return usage_error("%s", "--eval-workers and --eval-max-memory need --eval");
     if (o->store_dir && o->no_deps)
         return usage_error("%s", "--store-dir and --no-deps cannot be given together");
     if (!o->out_dir)
@@ -363,10 +398,18 @@ static int apply_options(const struct options *o, struct manifest *m, struct gen
     return 0;
 }
 
+/* A line about the evaluation (a shard split), on stderr. */
+static void print_notice(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, PROG ": %s\n", line);
+}
+
 /* The manifest from --manifest, or from evaluating the depot (--eval); in
- * the latter case errors in the evaluated JSON name "<depot> (evaluated)". */
+ * the latter case errors in the evaluated JSON name "<depot> (evaluated)"
+ * and *stats says how the evaluation went. */
 static int load_manifest(const struct options *o, struct manifest *m, char **file,
-                         struct lk_error *err)
+                         struct eval_stats *stats, struct lk_error *err)
 {
     memset(m, 0, sizeof(*m));
     char *json;
@@ -382,7 +425,15 @@ static int load_manifest(const struct options *o, struct manifest *m, char **fil
         return manifest_load(o->manifest, m, err);
     } else {
         *file = xasprintf("%s (evaluated)", o->eval_dir);
-        struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args };
+        /* By default one evaluator per processor to use, at most 8. */
+        size_t workers = o->eval_workers;
+        if (!workers) {
+            workers = parallel_cpus();
+            workers = workers < 1 ? 1 : workers > 8 ? 8 : workers;
+        }
+        struct eval_options eo = { o->targets_attr, o->nix_instantiate, o->nix_args, o->n_nix_args,
+                                   workers, o->eval_max_memory, o->quiet ? NULL : print_notice, NULL,
+                                   stats };
         if (eval_depot_manifest(o->eval_dir, &eo, &json, &len, err) != 0)
             return -1;
     }
@@ -457,6 +508,27 @@ static void print_summary(const struct chunk_writer *w, const struct pipeline *p
     sb_release(&sb);
 }
 
+/* "lazykite: evaluated ci.targets in 1.95 s with 2 nix-instantiate processes
+ * at once (2 in all); peak resident memory: 457 and 449 MiB, lazykite's own
+ * 61 MiB", on stderr. */
+static void print_eval_summary(const struct options *o, const struct eval_stats *st)
+{
+    struct strbuf sb = STRBUF_INIT;
+    if (st->workers <= 1 && st->n_processes <= 1)
+        sb_addf(&sb, "with one nix-instantiate; peak resident memory ");
+    else
+        sb_addf(&sb, "with %zu nix-instantiate processes at once (%zu in all); peak resident memory ",
+                st->workers, st->n_processes);
+    for (size_t i = 0; i < st->n_processes; i++)
+        sb_addf(&sb, "%s%lu", i == 0 ? "" : i + 1 == st->n_processes ? " and " : ", ",
+                (st->peak_kib[i] + 512) / 1024);
+    struct rusage ru;
+    long own = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+    fprintf(stderr, PROG ": evaluated %s in %.2f s %s MiB, lazykite's own %ld MiB\n",
+            o->targets_attr ? o->targets_attr : "ci.targets", st->seconds, sb.buf, (own + 512) / 1024);
+    sb_release(&sb);
+}
+
 static int generate(const struct options *o, struct lk_error *err)
 {
     struct manifest m;
@@ -466,6 +538,7 @@ static int generate(const struct options *o, struct lk_error *err)
     struct generate_request req = { 0 };
     struct chunk_writer *w = NULL;
     char *file = NULL;
+    struct eval_stats stats = { 0 };
     memset(&m, 0, sizeof m);
     /* OUT_DIR is checked (and a concurrent run refused) before any work. */
     int rc = check_output_against_inputs(o, err);
@@ -474,7 +547,7 @@ static int generate(const struct options *o, struct lk_error *err)
         rc = chunk_writer_begin(w, err);
     }
     if (rc == 0)
-        rc = load_manifest(o, &m, &file, err);
+        rc = load_manifest(o, &m, &file, &stats, err);
     req.manifest_file = file;
     if (rc == 0 && o->parent_map)
         rc = parent_map_load(o->parent_map, &pm, err);
@@ -494,8 +567,11 @@ static int generate(const struct options *o, struct lk_error *err)
     }
     if (rc == 0)
         rc = chunk_writer_finish(w, &p, err);
+    if (rc == 0 && !o->quiet && o->eval_dir)
+        print_eval_summary(o, &stats);
     if (rc == 0 && !o->quiet)
         print_summary(w, &p, o->out_dir, seconds_now() - t0);
+    free(stats.peak_kib);
     chunk_writer_free(w);
     pipeline_free(&p);
     parent_map_free(&pm);

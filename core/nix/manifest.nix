@@ -2,7 +2,8 @@
 #
 # Called as
 #   nix-instantiate --eval --strict --json --read-write-mode manifest.nix \
-#     --arg depot /abs/path/to/depot --argstr targetsAttr ci.targets
+#     --arg depot /abs/path/to/depot --argstr targetsAttr ci.targets \
+#     [--arg shard I --arg shards N]
 #
 # `depot` is the depot directory or the depot attribute set itself. A
 # directory is imported; when that gives a function (a readTree depot's
@@ -15,18 +16,29 @@
 # A target's `attrPath` is its `__readTree` alone; its `__subtarget` is
 # `subtarget` (the core appends it to the label and the attribute path).
 #
+# Shards (`lazykite generate --eval-workers`): with `shards` N (an integer
+# from 1) and `shard` I (0 <= I < N), `targets` holds only the targets whose
+# index in the list is I modulo N, in list order, and only those are
+# evaluated: the list itself is forced (its length), no other element.
+# Before them, one line goes to standard error through builtins.trace:
+#   trace: lazykite-shard {"count":K,"shard":I,"shards":N,"total":T}
+# (K targets in this shard, T in the list; when K is 1 also "target":
+# {"index":…, "attrPath":[…], "subtarget":…} naming it), which lazykite reads
+# and does not show. The shards' `targets`, interleaved back in index order,
+# are the unsharded `targets`; `version` and `pipeline` are the same in each.
+#
 # Contract: the result is plain JSON data. Every store path in it has its
 # string context discarded, so evaluating it writes the `.drv` files (in
 # read-write mode) but realises nothing: not the targets, not the extra-step
 # commands, not the overridden parents. Only the fields §3 names (and
 # `meta.timeout`) are kept; functions are dropped, paths become strings,
 # derivations inside free-form values become their (unbuilt) out paths.
-{ depot, targetsAttr ? "ci.targets", ... }@args:
+{ depot, targetsAttr ? "ci.targets", shard ? 0, shards ? null, ... }@args:
 
 let
   inherit (builtins)
     attrNames concatMap filter foldl' getAttr hasAttr isAttrs isFunction
-    isList isString length listToAttrs map split typeOf
+    isInt isList isString length listToAttrs map split toJSON trace typeOf
     unsafeDiscardStringContext unsafeDiscardOutputDependency;
 
   tree =
@@ -34,7 +46,7 @@ let
     else
       let imported = import depot; in
       if isFunction imported
-      then imported (removeAttrs args [ "depot" "targetsAttr" ])
+      then imported (removeAttrs args [ "depot" "targetsAttr" "shard" "shards" ])
       else imported;
 
   attrPathOf = s: filter isString (split "\\." s);
@@ -130,17 +142,40 @@ let
 
   targets = (lookup (attrPathOf targetsAttr) tree).value;
 
+  # The targets of this shard: indices shard, shard + shards, … (all of
+  # them unsharded), each evaluated only here.
+  total = length targets;
+  step = if shards == null then 1 else shards;
+  count = if shards == null then total else (total - shard + shards - 1) / shards;
+  indexOf = k: shard + k * step;
+  evaluated = builtins.genList (k: manifestTarget (indexOf k) (builtins.elemAt targets (indexOf k))) count;
+
+  # What lazykite reads before the targets are evaluated (a shard of one
+  # target names it, should its evaluation exceed lazykite's memory bound).
+  named = t:
+    (if isList (t.__readTree or null) && builtins.all isString t.__readTree
+     then { attrPath = t.__readTree; } else { })
+    // (if isString (t.__subtarget or null) then { subtarget = t.__subtarget; } else { });
+  shardInfo = { inherit count shard shards total; }
+    // (if count == 1 then {
+      target = { index = indexOf 0; } // (let t = builtins.elemAt targets (indexOf 0); in
+        if isAttrs t then named t else { });
+    } else { });
+
   pipeline =
     if tree ? ci && isAttrs tree.ci && tree.ci ? pipeline && isAttrs tree.ci.pipeline
     then pick [ "headBranch" "phases" "activePhases" "cancelOnBuildFailing" "additionalSteps"
                 "postBuildSteps" "defaultStepOverrides" ] tree.ci.pipeline
     else { };
 in
-if !(isList targets) then
+if shards != null && !(isInt shards && isInt shard && shards >= 1 && shard >= 0 && shard < shards) then
+  throw "lazykite manifest: 'shard' and 'shards' must be integers with 0 <= shard < shards"
+else if !(isList targets) then
   throw "lazykite manifest: '${targetsAttr}' is not a list of targets"
 else
   {
     version = 1;
     inherit pipeline;
-    targets = builtins.genList (i: manifestTarget i (builtins.elemAt targets i)) (length targets);
+    targets = if shards == null then evaluated
+      else trace "lazykite-shard ${toJSON shardInfo}" evaluated;
   }

@@ -14,13 +14,19 @@
  *   nix-instantiate --eval --strict --json --read-write-mode FILE --arg depot DIR
  *                   [--argstr targetsAttr ATTR]   (the target manifest, JSON without
  *                                                  a final newline, as Nix prints it)
+ *                   [--arg shard I --arg shards N] (shard I of N: the targets whose
+ *                                                  index is I modulo N, and before
+ *                                                  them the `trace: lazykite-shard …`
+ *                                                  line, as core/nix/manifest.nix)
  *   nix-instantiate [FILE|DIR] -A ATTR | -E EXPR  (prints the .drv path, `!OUT`
  *                                                  appended when OUT is not out)
+ *   nix-instantiate --eval -E null                 (opens the store, prints null)
  * Evaluation writes the `.drv` files of the closure (an `instantiate` event
  * for each one that was not yet valid) and builds a derivation's declared
  * IFD first (events with cause "ifd while evaluating <key>"). The manifest
  * call instantiates what the manifest names: every target, extra-step
- * command and parentOverride, with their closures.
+ * command and parentOverride, with their closures (a shard's: only its
+ * targets').
  * A depot is a directory with depot.yaml (sim/nix/depot.h); `import ./. {}`
  * is the depot of the current directory. `--option NAME VALUE` is accepted
  * and ignored everywhere. Unknown options are rejected (exit 1). */
@@ -802,10 +808,48 @@ static void collect_manifest_drvs(struct evalctx *c, json_t *manifest, size_t **
     *n = len;
 }
 
+/* A `--arg shard`/`--arg shards` value: an integer literal (what lazykite
+ * passes), else -1. */
+static long shard_arg(const char *text)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    return errno || end == text || *end || v < 0 ? -1 : v;
+}
+
+/* Keep the targets of shard `shard` of `shards` (index modulo shards), and
+ * say so on stderr as manifest.nix's builtins.trace does. */
+static void shard_manifest(json_t *m, long shard, long shards)
+{
+    json_t *all = json_object_get(m, "targets");
+    size_t total = json_array_size(all);
+    json_t *mine = json_array();
+    for (size_t i = (size_t)shard; i < total; i += (size_t)shards)
+        json_array_append(mine, json_array_get(all, i));
+    json_t *info = json_pack("{s:I,s:I,s:I,s:I}", "count", (json_int_t)json_array_size(mine),
+                             "shard", (json_int_t)shard, "shards", (json_int_t)shards, "total",
+                             (json_int_t)total);
+    if (json_array_size(mine) == 1) {
+        json_t *t = json_array_get(mine, 0), *named = json_object();
+        json_object_set_new(named, "index", json_integer(shard));
+        json_object_set(named, "attrPath", json_object_get(t, "attrPath"));
+        if (json_object_get(t, "subtarget"))
+            json_object_set(named, "subtarget", json_object_get(t, "subtarget"));
+        json_object_set_new(info, "target", named);
+    }
+    char *text = json_dumps(info, JSON_COMPACT | JSON_SORT_KEYS);
+    fprintf(stderr, "trace: lazykite-shard %s\n", text);
+    free(text);
+    json_decref(info);
+    json_object_set_new(m, "targets", mine);
+}
+
 static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
 {
     int eval = 0, json = 0;
     const char *attr = NULL, *file = NULL, *depot_arg = NULL, *expr = NULL;
+    const char *shard_text = NULL, *shards_text = NULL;
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i];
@@ -823,6 +867,10 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
         else if ((!strcmp(a, "--arg") || !strcmp(a, "--argstr")) && i + 2 < argc) {
             if (!strcmp(argv[i + 1], "depot"))
                 depot_arg = argv[i + 2];
+            else if (!strcmp(a, "--arg") && !strcmp(argv[i + 1], "shard"))
+                shard_text = argv[i + 2];
+            else if (!strcmp(a, "--arg") && !strcmp(argv[i + 1], "shards"))
+                shards_text = argv[i + 2];
             i += 2;
         } else if (!strcmp(a, "--option") && i + 2 < argc)
             i += 2;
@@ -835,10 +883,25 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
     }
     if (rc != 0)
         return rc;
+    /* The call that opens the store before sharded evaluations. */
+    if (eval && !depot_arg && expr && !strcmp(expr, "null") && !attr && !file) {
+        struct store s;
+        if (store_open_env(&s, err) != 0)
+            return -1;
+        store_close(&s);
+        puts("null");
+        return 0;
+    }
     if (eval && (!json || !depot_arg))
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-instantiate --eval is supported only as the manifest "
                        "call (--eval --strict --json --read-write-mode FILE --arg depot DIR)");
+    long shard = shard_text ? shard_arg(shard_text) : 0;
+    long shards = shards_text ? shard_arg(shards_text) : 0;
+    if (eval && shards_text && (shards < 1 || shard < 0 || shard >= shards))
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
+                       "lazykite manifest: 'shard' and 'shards' must be integers with 0 <= shard "
+                       "< shards");
     char *dir = NULL;
     if (eval && nixexpr_path(depot_arg, &dir, err) != 0)
         return -1;
@@ -855,6 +918,8 @@ static int nix_instantiate_main(int argc, char **argv, struct lk_error *err)
         if (!m)
             rc = -1;
         size_t *idx = NULL, n = 0;
+        if (rc == 0 && shards_text)
+            shard_manifest(m, shard, shards);
         if (rc == 0)
             collect_manifest_drvs(&c, m, &idx, &n);
         for (size_t i = 0; i < n && rc == 0; i++)
