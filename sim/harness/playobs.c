@@ -117,6 +117,16 @@ static void collect_chunks(struct play *p, const char *checkout)
         qsort(p->res->obs.chunks, p->res->obs.n_chunks, sizeof(struct obs_chunk), cmp_chunk);
 }
 
+/* What node `id` asked for that is not simulated, added to v. */
+static void step_not_simulated(struct play *p, int id, char ***v, size_t *n)
+{
+    const struct bk_step *st = bk_sched_step(p->sched, id);
+    for (size_t k = 0; k < st->n_not_simulated; k++)
+        obs_strv_add(v, n, st->not_simulated[k]);
+    if (bk_sched_if_changed_unchecked(p->sched, id))
+        obs_strv_add(v, n, "if_changed (the build lists no changed files)");
+}
+
 /* The build lines the log gained since the last call (whole lines only),
  * each kept as (step, what was built) until its step's row is printed. */
 static void live_read(struct play *p)
@@ -187,9 +197,18 @@ void play_on_step_ended(void *ctx, int id)
     const struct bk_step_result *r = bk_executor_result(p->ex, id);
     live_read(p);
     char *built = live_built(p, play_node(p, id)->step_name);
-    const char *name = st->label ? st->label : st->key ? st->key : bk_step_type_name(st->type);
+    const char *label = st->label ? st->label : st->key ? st->key : bk_step_type_name(st->type);
+    int attempt = bk_sched_attempt(p->sched, id);
+    char *name = attempt ? xasprintf("%s (retry %d)", label, attempt) : xstrdup(label);
+    char **nsim = NULL;
+    size_t n_nsim = 0;
+    step_not_simulated(p, id, &nsim, &n_nsim);
     progress_row(p->opt->progress, name, bk_sched_parent(p->sched, id) >= 0, bk_sched_outcome(p->sched, id),
-                 r ? r->agent_name : NULL, r ? r->seconds : -1, built);
+                 r ? r->agent_name : NULL, r ? r->seconds : -1, built, nsim, n_nsim);
+    for (size_t k = 0; k < n_nsim; k++)
+        free(nsim[k]);
+    free(nsim);
+    free(name);
     free(built);
     live_status(p);
 }
@@ -325,10 +344,7 @@ void play_observe(struct play *p, struct bk_executor *ex)
             s->log_tail = ns->log_tail ? xstrdup(ns->log_tail) : NULL;
         }
         s->attempt = bk_sched_attempt(p->sched, id);
-        for (size_t k = 0; k < st->n_not_simulated; k++)
-            obs_strv_add(&s->not_simulated, &s->n_not_simulated, st->not_simulated[k]);
-        if (bk_sched_if_changed_unchecked(p->sched, id))
-            obs_strv_add(&s->not_simulated, &s->n_not_simulated, "if_changed (the build lists no changed files)");
+        step_not_simulated(p, id, &s->not_simulated, &s->n_not_simulated);
         if (s->outcome != BK_FILTERED) /* (a step not in the build asked for nothing) */
             for (size_t k = 0; k < s->n_not_simulated; k++)
                 obs_strv_add_once(&o->not_simulated, &o->n_not_simulated, s->not_simulated[k]);

@@ -25,7 +25,8 @@ void progress_header(FILE *to)
 }
 
 void progress_format_row(FILE *to, const char *name, bool in_group, enum bk_outcome outcome,
-                         const char *agent, double seconds, const char *built)
+                         const char *agent, double seconds, const char *built, char *const *not_simulated,
+                         size_t n_not_simulated)
 {
     char label[64];
     int room = in_group ? 47 : 49;
@@ -36,6 +37,12 @@ void progress_format_row(FILE *to, const char *name, bool in_group, enum bk_outc
         snprintf(secs, sizeof secs, "%.2f", seconds);
     fprintf(to, "%-52s %-26s %-8s %8s  %s\n", label, bk_outcome_name(outcome), agent ? agent : "-", secs,
             built ? built : "");
+    if (n_not_simulated) {
+        fprintf(to, "%snot simulated: ", in_group ? "      " : "    ");
+        for (size_t k = 0; k < n_not_simulated; k++)
+            fprintf(to, "%s%s", k ? ", " : "", not_simulated[k]);
+        fputc('\n', to);
+    }
 }
 
 static void erase_status(struct progress *p)
@@ -46,13 +53,14 @@ static void erase_status(struct progress *p)
 }
 
 void progress_row(struct progress *p, const char *name, bool in_group, enum bk_outcome outcome,
-                  const char *agent, double seconds, const char *built)
+                  const char *agent, double seconds, const char *built, char *const *not_simulated,
+                  size_t n_not_simulated)
 {
     erase_status(p);
     if (!p->header_done)
         progress_header(p->to);
     p->header_done = true;
-    progress_format_row(p->to, name, in_group, outcome, agent, seconds, built);
+    progress_format_row(p->to, name, in_group, outcome, agent, seconds, built, not_simulated, n_not_simulated);
     fflush(p->to);
 }
 

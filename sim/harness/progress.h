@@ -25,12 +25,15 @@ struct progress {
 };
 
 void progress_init(struct progress *p, FILE *to, bool tty);
-/* A row: `in_group` indents it; seconds < 0 shows "-". */
+/* A row: `in_group` indents it; seconds < 0 shows "-"; what the step
+ * asked for that is not simulated (n may be 0) on a line of its own below. */
 void progress_format_row(FILE *to, const char *name, bool in_group, enum bk_outcome outcome,
-                         const char *agent, double seconds, const char *built);
+                         const char *agent, double seconds, const char *built, char *const *not_simulated,
+                         size_t n_not_simulated);
 void progress_header(FILE *to);
 void progress_row(struct progress *p, const char *name, bool in_group, enum bk_outcome outcome,
-                  const char *agent, double seconds, const char *built);
+                  const char *agent, double seconds, const char *built, char *const *not_simulated,
+                  size_t n_not_simulated);
 void progress_status(struct progress *p, size_t done, size_t running, size_t waiting);
 void progress_done(struct progress *p);
 

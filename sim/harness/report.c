@@ -151,12 +151,10 @@ void report_print(const struct sim_play_result *res, const char *generator, bool
             char *name = s->attempt && s->retried_by >= 0 ? xasprintf("%s (retry %d, retried)", step_name(s), s->attempt)
                          : s->attempt ? xasprintf("%s (retry %d)", step_name(s), s->attempt)
                          : s->retried_by >= 0 ? xasprintf("%s (retried)", step_name(s)) : xstrdup(step_name(s));
-            progress_format_row(to, name, s->group >= 0, s->outcome, s->agent, s->ran ? s->seconds : -1, s->built);
+            progress_format_row(to, name, s->group >= 0, s->outcome, s->agent, s->ran ? s->seconds : -1, s->built,
+                                s->not_simulated, s->outcome != BK_FILTERED ? s->n_not_simulated : 0);
             free(name);
         }
-        if (!live && s->n_not_simulated && s->outcome != BK_FILTERED)
-            print_list(to, s->group >= 0 ? "      not simulated: " : "    not simulated: ", s->not_simulated,
-                       s->n_not_simulated);
     }
     size_t nsim = report_not_simulated_steps(res);
     if (nsim) {
