@@ -1,7 +1,7 @@
 # lazykite — build, test, benchmark, install.
 #
 # Layout conventions (so that adding a file never needs a Makefile edit):
-#   core/*.c                  -> build/libcore.a   (except core/lazykite.c, the CLI)
+#   core/*.c                  -> build/libcore.a   (except core/lazykite*.c: the program and its commands)
 #   sim/*/*.c                 -> build/libsim.a    (except the program mains below)
 #   tests/unit/test_*.c       -> build/tests/test_*       (cmocka, linked with both libs)
 #   tests/tools/*.c           -> build/tools/*            (helper programs for tests/bench)
@@ -41,7 +41,8 @@ SANB    := build-san
 SAN_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 
 MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c sim/buildkite/buildkite-agent.c
-CORE_SRC  := $(filter-out core/lazykite.c,$(sort $(wildcard core/*.c)))
+LAZYKITE_SRC := $(sort $(wildcard core/lazykite*.c))
+CORE_SRC  := $(filter-out $(LAZYKITE_SRC),$(sort $(wildcard core/*.c)))
 SIM_SRC   := $(filter-out $(MAINS_SIM),$(sort $(wildcard sim/*/*.c)))
 HDRS      := $(wildcard core/*.h sim/*/*.h tests/unit/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -115,8 +116,8 @@ SANLIBS := $(B)/san/libsim.a $(B)/san/libcore.a
 
 # lazykite links libsim too: `upload --dry-run` shows the chunks interpolated
 # by the simulation's pipeline loader (core/README.md).
-$(B)/lazykite: core/lazykite.c $(LIBS) $(HDRS)
-	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(B)/lazykite: $(LAZYKITE_SRC) $(LIBS) $(HDRS)
+	$(CC) $(CFLAGS_ALL) $(LAZYKITE_SRC) $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/nixsim: sim/nix/nixsim.c $(LIBS) $(HDRS)
 	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/lazykite-sim: sim/harness/lazykite-sim.c $(LIBS) $(HDRS)

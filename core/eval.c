@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "evalmerge.h"
 #include "evalpool.h"
 #include "quote.h"
@@ -86,13 +87,6 @@ static int is_path_literal(const char *path)
     return 1;
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Does shard a come before b (its first target first)? */
 static int shard_before(const struct evalpool_shard *a, const struct evalpool_shard *b)
 {
@@ -161,11 +155,11 @@ int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                                    opts->notice_ctx };
     struct evalpool_shard *shards = NULL;
     size_t n_shards = 0;
-    double t0 = seconds_now();
+    double t0 = lk_clock_seconds();
     int rc = evalpool_run(&po, &shards, &n_shards, err);
     if (rc == 0 && opts->stats) {
         struct eval_stats *st = opts->stats;
-        st->seconds = seconds_now() - t0;
+        st->seconds = lk_clock_seconds() - t0;
         st->workers = workers ? workers : 1;
         st->n_processes = n_shards;
         st->peak_kib = xcalloc(n_shards + 1, sizeof *st->peak_kib);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -62,13 +63,6 @@ static char *command_line(char *const argv[])
     for (size_t i = 0; argv[i]; i++)
         sb_addf(&sb, "%s%s", i ? " " : "", argv[i]);
     return sb_detach(&sb);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void close_fds(struct worker *w)
@@ -364,7 +358,7 @@ static void stop_all(struct pool *p)
             kill(p->w[i].pid, SIGTERM);
             close_fds(&p->w[i]);
         }
-    double deadline = now_ms() + EVALPOOL_GRACE_MS;
+    double deadline = (lk_clock_seconds() * 1e3) + EVALPOOL_GRACE_MS;
     for (;;) {
         size_t left = 0;
         for (size_t i = 0; i < p->n_slots; i++) {
@@ -376,7 +370,7 @@ static void stop_all(struct pool *p)
         }
         if (!left)
             break;
-        if (now_ms() >= deadline) {
+        if ((lk_clock_seconds() * 1e3) >= deadline) {
             for (size_t i = 0; i < p->n_slots; i++)
                 if (p->w[i].pid > 0) {
                     kill(p->w[i].pid, SIGKILL);
@@ -567,7 +561,7 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
             enqueue(&p, i, o->workers, false);
     struct pollfd *fds = xcalloc(2 * p.n_slots, sizeof *fds);
     size_t *who = xcalloc(2 * p.n_slots, sizeof *who);
-    double last_check = now_ms();
+    double last_check = (lk_clock_seconds() * 1e3);
     int rc = 0;
     while (rc == 0 && (p.q_len || p.running)) {
         for (size_t i = 0; i < p.n_slots && p.q_len && rc == 0; i++) {
@@ -606,8 +600,8 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
             if (w->pid > 0 && w->fd[k] == fds[f].fd)
                 rc = service(&p, w, k, err);
         }
-        if (rc == 0 && o->max_rss_kib && o->workers && now_ms() - last_check >= EVALPOOL_RSS_POLL_MS) {
-            last_check = now_ms();
+        if (rc == 0 && o->max_rss_kib && o->workers && (lk_clock_seconds() * 1e3) - last_check >= EVALPOOL_RSS_POLL_MS) {
+            last_check = (lk_clock_seconds() * 1e3);
             for (size_t i = 0; i < p.n_slots && rc == 0; i++) {
                 unsigned long kib = p.w[i].pid > 0 && !p.w[i].opener ? rss_kib(p.w[i].pid) : 0;
                 if (kib > p.w[i].seen_kib)

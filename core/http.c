@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -15,13 +16,6 @@ struct http_client {
     CURL *curl;
     char *unix_socket, *socket_origin;
 };
-
-double http_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 char *http_origin(const char *url)
 {
@@ -127,7 +121,7 @@ int http_get(struct http_client *c, const char *url, const char *bearer, double 
 {
     CURL *h = c->curl;
     http_response_release(resp);
-    double left = deadline - http_now();
+    double left = deadline - lk_clock_seconds();
     if (left <= 0)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "GET %s: no time left (the timeout was reached)", url);
     long ms = left > 86400.0 ? 86400000L : (long)(left * 1000.0) + 1;

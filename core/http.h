@@ -9,7 +9,7 @@
  * back as it is, its Location resolved against the URL. Only http and https
  * are spoken. `bearer` (or NULL) is sent as `Authorization: Bearer …` to
  * this one URL. The request must be over by `deadline` (seconds of
- * CLOCK_MONOTONIC, http_now()) and its body must be at most `max_body`
+ * lk_clock_seconds(), clock.h) and its body must be at most `max_body`
  * bytes: a larger Content-Length, or more bytes, stop it.
  *
  * Returns 0 when the server answered (any status), with the response
@@ -44,8 +44,6 @@ char *http_origin(const char *url);
 
 struct http_client *http_client_new(const char *unix_socket, const char *socket_origin);
 void http_client_free(struct http_client *c);
-
-double http_now(void);
 
 int http_get(struct http_client *c, const char *url, const char *bearer, double deadline,
              size_t max_body, struct http_response *resp, struct lk_error *err);

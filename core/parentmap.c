@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "http.h"
 #include "manifest.h"
@@ -323,7 +324,7 @@ static int search_builds(struct search *s)
 int parentmap_fetch(const struct parentmap_options *o, struct parentmap_result *r, struct lk_error *err)
 {
     memset(r, 0, sizeof *r);
-    struct search s = { o, r, NULL, NULL, NULL, http_now() + o->timeout, err };
+    struct search s = { o, r, NULL, NULL, NULL, lk_clock_seconds() + o->timeout, err };
     size_t al = strlen(o->api);
     while (al && o->api[al - 1] == '/')
         al--;

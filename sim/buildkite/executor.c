@@ -23,6 +23,7 @@
 
 #include "buildkite/agentserver.h"
 #include "buildkite/sandbox.h"
+#include "clock.h"
 #include "fileio.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -63,13 +64,6 @@ struct bk_executor {
     bool self_pipe;       /* this run hears of exits through the SIGCHLD self-pipe */
     struct sigaction old_sigchld;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char **dup_list(const char *const *l)
 {
@@ -300,7 +294,7 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     if (rc < 0)
         return -1;
     a->id = id;
-    a->start = now();
+    a->start = lk_clock_seconds();
     r->start = a->start;
     a->deadline = st->timeout_in_minutes ? a->start + ex->minute_seconds * (double)st->timeout_in_minutes : 0;
     return 0;
@@ -321,7 +315,7 @@ static int finish_step(struct bk_executor *ex, struct agent *a, int wait_status,
     struct bk_step_result *r = result_slot(ex, id);
     r->timed_out = timed_out;
     r->exit_status = timed_out ? -1 : exit_status;
-    r->seconds = now() - a->start;
+    r->seconds = lk_clock_seconds() - a->start;
     const struct bk_step *st = bk_sched_step(ex->sched, id);
     if (ex->agent && st->artifact_paths) { /* uploaded after the command, as the agent does */
         struct strbuf log = STRBUF_INIT;
@@ -504,7 +498,7 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
         nfds_t agent_fd = nf;
         if (ex->agent)
             fds[nf++] = (struct pollfd){ bk_agent_server_fd(ex->agent), POLLIN, 0 };
-        double t = now(), wait_s = -1;
+        double t = lk_clock_seconds(), wait_s = -1;
         if (ex->api) { /* the REST API: its socket, and how soon it must run anyway */
             fds[nf++] = (struct pollfd){ bk_rest_api_fd(ex->api), POLLIN, 0 };
             int ms = bk_rest_api_timeout_ms(ex->api);
@@ -540,7 +534,7 @@ static int run_loop(struct bk_executor *ex, struct lk_error *err)
             bk_rest_api_serve(ex->api);
         if (ex->self_pipe)
             drain_self_pipe();
-        t = now();
+        t = lk_clock_seconds();
         for (size_t i = 0; i < ex->nagents; i++) {
             struct agent *a = &ex->agents[i];
             if (a->id < 0)

@@ -16,6 +16,7 @@
 #include "buildkite/env.h"
 #include "buildkite/executor.h"
 #include "buildkite/bkpipeline.h"
+#include "clock.h"
 #include "fileio.h"
 #include "harness/checkouts.h"
 #include "harness/parents.h"
@@ -227,13 +228,6 @@ static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
     return pl;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int make_work_dir(struct play *p, struct lk_error *err)
 {
     if (p->opt->keep) {
@@ -436,9 +430,9 @@ static int play_build(struct play *p, struct lk_error *err)
     if (!pl || bk_sched_upload(p->sched, -1, pl, &first, &count, err) != 0)
         return -1;
     p->gen_id = bk_sched_find(p->sched, GEN_KEY);
-    p->t0 = now();
+    p->t0 = lk_clock_seconds();
     int rc = bk_executor_run(p->ex, err);
-    p->res->seconds = now() - p->t0;
+    p->res->seconds = lk_clock_seconds() - p->t0;
     if (p->opt->progress)
         progress_done(p->opt->progress);
     bk_build_finish(p->build);

@@ -4,19 +4,14 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "clock.h"
 
 void progress_init(struct progress *p, FILE *to, bool tty)
 {
     memset(p, 0, sizeof(*p));
     p->to = to;
     p->tty = tty;
-    p->t0 = now();
+    p->t0 = lk_clock_seconds();
 }
 
 void progress_header(FILE *to)
@@ -69,7 +64,7 @@ void progress_status(struct progress *p, size_t done, size_t running, size_t wai
     if (!p->tty)
         return;
     erase_status(p);
-    fprintf(p->to, "[%zu done, %zu running, %zu waiting, %.1f s]", done, running, waiting, now() - p->t0);
+    fprintf(p->to, "[%zu done, %zu running, %zu waiting, %.1f s]", done, running, waiting, lk_clock_seconds() - p->t0);
     fflush(p->to);
     p->status_shown = true;
 }
