@@ -2,7 +2,7 @@
 #
 # Layout conventions (so that adding a file never needs a Makefile edit):
 #   core/*.c                  -> build/libcore.a   (except core/lazykite*.c: the program and its commands)
-#   sim/*/*.c                 -> build/libsim.a    (except the program mains below)
+#   sim/*/*.c                 -> build/libsim.a    (except the programs: sim/nix/nixsim*.c and the mains below)
 #   tests/unit/test_*.c       -> build/tests/test_*       (cmocka, linked with both libs)
 #   tests/tools/*.c           -> build/tools/*            (helper programs for tests/bench)
 #   tests/fuzz/fuzz_*.c       -> build/fuzz/fuzz_*        (libFuzzer, clang)
@@ -40,7 +40,8 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 SANB    := build-san
 SAN_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 
-MAINS_SIM := sim/nix/nixsim.c sim/harness/lazykite-sim.c sim/buildkite/buildkite-agent.c
+NIXSIM_SRC := $(sort $(wildcard sim/nix/nixsim*.c))
+MAINS_SIM := $(NIXSIM_SRC) sim/harness/lazykite-sim.c sim/buildkite/buildkite-agent.c
 LAZYKITE_SRC := $(sort $(wildcard core/lazykite*.c))
 CORE_SRC  := $(filter-out $(LAZYKITE_SRC),$(sort $(wildcard core/*.c)))
 SIM_SRC   := $(filter-out $(MAINS_SIM),$(sort $(wildcard sim/*/*.c)))
@@ -118,8 +119,8 @@ SANLIBS := $(B)/san/libsim.a $(B)/san/libcore.a
 # by the simulation's pipeline loader (core/README.md).
 $(B)/lazykite: $(LAZYKITE_SRC) $(LIBS) $(HDRS)
 	$(CC) $(CFLAGS_ALL) $(LAZYKITE_SRC) $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
-$(B)/nixsim: sim/nix/nixsim.c $(LIBS) $(HDRS)
-	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(B)/nixsim: $(NIXSIM_SRC) $(LIBS) $(HDRS)
+	$(CC) $(CFLAGS_ALL) $(NIXSIM_SRC) $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/lazykite-sim: sim/harness/lazykite-sim.c $(LIBS) $(HDRS)
 	$(CC) $(CFLAGS_ALL) $< $(LIBS) $(PKG_LIBS) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 $(B)/buildkite-agent: sim/buildkite/buildkite-agent.c $(LIBS) $(HDRS)
