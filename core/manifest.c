@@ -6,40 +6,10 @@
 
 #include "fileio.h"
 #include "jsonscan.h"
+#include "manifestread.h"
 #include "parallel.h"
 #include "strindex.h"
 #include "xalloc.h"
-
-/* The file being read and where errors go. */
-struct reader {
-    const char *file;
-    struct lk_error *err;
-};
-
-static const char *kind_of(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
-
-static int expected(struct reader *r, const char *ptr, const json_t *v, const char *what)
-{
-    return lk_bad_input(r->err, r->file, ptr, "expected %s, found %s", what, kind_of(v));
-}
-
-static int missing(struct reader *r, const char *ptr, const char *what)
-{
-    return lk_bad_input(r->err, r->file, ptr, "missing (expected %s)", what);
-}
 
 void string_list_free(struct string_list *l)
 {
@@ -67,73 +37,6 @@ void string_list_split(struct string_list *l, const char *list)
     }
 }
 
-static int read_string(struct reader *r, json_t *v, const char *ptr, char **out)
-{
-    if (!json_is_string(v))
-        return expected(r, ptr, v, "a string");
-    *out = xstrdup(json_string_value(v));
-    return 0;
-}
-
-static int read_bool(struct reader *r, json_t *v, const char *ptr, bool *out)
-{
-    if (!json_is_boolean(v))
-        return expected(r, ptr, v, "a boolean");
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int check_string_list(struct reader *r, json_t *v, const char *ptr)
-{
-    if (!json_is_array(v))
-        return expected(r, ptr, v, "an array of strings");
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        json_t *item = json_array_get(v, i);
-        if (!json_is_string(item)) {
-            char *ip = lk_pointer_index(ptr, i);
-            expected(r, ip, item, "a string");
-            free(ip);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int read_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out)
-{
-    if (check_string_list(r, v, ptr) != 0)
-        return -1;
-    size_t n = json_array_size(v);
-    out->items = xcalloc(n ? n : 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        out->items[out->n++] = xstrdup(json_string_value(json_array_get(v, i)));
-    return 0;
-}
-
-/* A store path of a derivation: absolute, base name `<32 [0-9a-z]>-<name>.drv`. */
-static int read_drv_path(struct reader *r, json_t *v, const char *ptr, char **out)
-{
-    if (read_string(r, v, ptr, out) != 0)
-        return -1;
-    const char *s = *out;
-    const char *base = strrchr(s, '/');
-    size_t blen = base ? strlen(base + 1) : 0;
-    bool ok = s[0] == '/' && blen > 32 + 1 + 4 && base[1 + 32] == '-' &&
-              strcmp(base + 1 + blen - 4, ".drv") == 0;
-    for (size_t i = 0; ok && i < 32; i++) {
-        char c = base[1 + i];
-        ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
-    }
-    if (!ok) {
-        lk_bad_input(r->err, r->file, ptr,
-                     "expected a derivation store path (/nix/store/<hash>-<name>.drv), found \"%s\"", s);
-        free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 /* Call `fn` for member `key` of `obj` when present, with its pointer. */
 #define WITH_MEMBER(obj, base, key, var, ptrvar, body)                  \
     do {                                                                \
@@ -148,34 +51,10 @@ static int read_drv_path(struct reader *r, json_t *v, const char *ptr, char **ou
         }                                                               \
     } while (0)
 
-static int check_object(struct reader *r, json_t *v, const char *ptr)
-{
-    return json_is_object(v) ? 0 : expected(r, ptr, v, "an object");
-}
-
-static int check_known_keys(struct reader *r, json_t *obj, const char *ptr,
-                            const char *const *known, const char *what)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach(obj, key, val) {
-        bool ok = false;
-        for (size_t i = 0; known[i]; i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char *kp = lk_pointer_join(ptr, key);
-            lk_bad_input(r->err, r->file, kp, "unknown %s \"%s\"", what, key);
-            free(kp);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int read_skip(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
     if (!json_is_boolean(v) && !json_is_string(v))
-        return expected(r, ptr, v, "a boolean or a string");
+        return mr_expected(r, ptr, v, "a boolean or a string");
     json_decref(*out);
     *out = json_incref(v);
     return 0;
@@ -184,7 +63,7 @@ static int read_skip(struct reader *r, json_t *v, const char *ptr, json_t **out)
 static int read_prompt(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
 {
     if (!json_is_boolean(v) && !json_is_string(v))
-        return expected(r, ptr, v, "a boolean or a string");
+        return mr_expected(r, ptr, v, "a boolean or a string");
     s->has_prompt = !json_is_false(v);
     if (json_is_string(v))
         s->prompt = xstrdup(json_string_value(v));
@@ -193,11 +72,11 @@ static int read_prompt(struct reader *r, json_t *v, const char *ptr, struct extr
 
 static int read_command(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     json_t *drv = json_object_get(v, "drvPath");
     char *dp = lk_pointer_join(ptr, "drvPath");
-    int rc = drv ? read_drv_path(r, drv, dp, &s->command_drv) : missing(r, dp, "a string");
+    int rc = drv ? mr_drv_path(r, drv, dp, &s->command_drv) : mr_missing(r, dp, "a string");
     free(dp);
     if (rc != 0)
         return -1;
@@ -206,7 +85,7 @@ static int read_command(struct reader *r, json_t *v, const char *ptr, struct ext
     if (outs) {
         struct string_list l = { NULL, 0 };
         char *op = lk_pointer_join(ptr, "outputs");
-        rc = read_string_list(r, outs, op, &l);
+        rc = mr_string_list(r, outs, op, &l);
         free(op);
         s->n_command_outputs = l.n;
         string_list_free(&l);
@@ -218,11 +97,11 @@ static int read_parent_override(struct reader *r, json_t *v, const char *ptr, st
 {
     if (json_is_null(v))
         return 0;
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     json_t *drv = json_object_get(v, "drvPath");
     char *dp = lk_pointer_join(ptr, "drvPath");
-    int rc = drv ? read_drv_path(r, drv, dp, &s->parent_override_drv) : missing(r, dp, "a string");
+    int rc = drv ? mr_drv_path(r, drv, dp, &s->parent_override_drv) : mr_missing(r, dp, "a string");
     free(dp);
     return rc;
 }
@@ -231,7 +110,7 @@ static int read_agents(struct reader *r, json_t *v, const char *ptr, json_t **ou
 {
     if (json_is_null(v))
         return 0;
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     *out = json_incref(v);
     return 0;
@@ -242,7 +121,7 @@ static int read_branches(struct reader *r, json_t *v, const char *ptr, struct ex
     if (json_is_null(v))
         return 0;
     s->has_branches = true;
-    return read_string_list(r, v, ptr, &s->branches);
+    return mr_string_list(r, v, ptr, &s->branches);
 }
 
 static const char *const extra_step_keys[] = {
@@ -256,25 +135,25 @@ static int read_extra_step(struct reader *r, const char *name, json_t *v, const 
     s->name = xstrdup(name);
     s->pointer = xstrdup(ptr);
     s->skip = json_false();
-    if (check_object(r, v, ptr) != 0 ||
-        check_known_keys(r, v, ptr, extra_step_keys, "extra step option") != 0)
+    if (mr_check_object(r, v, ptr) != 0 ||
+        mr_check_known_keys(r, v, ptr, extra_step_keys, "extra step option") != 0)
         return -1;
     json_t *cmd = json_object_get(v, "command");
     if (!cmd) {
         char *cp = lk_pointer_join(ptr, "command");
-        missing(r, cp, "an object with a drvPath");
+        mr_missing(r, cp, "an object with a drvPath");
         free(cp);
         return -1;
     }
     WITH_MEMBER(v, ptr, "command", m, p, read_command(r, m, p, s));
-    WITH_MEMBER(v, ptr, "label", m, p, read_string(r, m, p, &s->label));
-    WITH_MEMBER(v, ptr, "needsOutput", m, p, read_bool(r, m, p, &s->needs_output));
+    WITH_MEMBER(v, ptr, "label", m, p, mr_string(r, m, p, &s->label));
+    WITH_MEMBER(v, ptr, "needsOutput", m, p, mr_bool(r, m, p, &s->needs_output));
     WITH_MEMBER(v, ptr, "parentOverride", m, p, read_parent_override(r, m, p, s));
     WITH_MEMBER(v, ptr, "branches", m, p, read_branches(r, m, p, s));
-    WITH_MEMBER(v, ptr, "alwaysRun", m, p, read_bool(r, m, p, &s->always_run));
+    WITH_MEMBER(v, ptr, "alwaysRun", m, p, mr_bool(r, m, p, &s->always_run));
     WITH_MEMBER(v, ptr, "prompt", m, p, read_prompt(r, m, p, s));
-    WITH_MEMBER(v, ptr, "softFail", m, p, read_bool(r, m, p, &s->soft_fail));
-    WITH_MEMBER(v, ptr, "phase", m, p, read_string(r, m, p, &s->phase));
+    WITH_MEMBER(v, ptr, "softFail", m, p, mr_bool(r, m, p, &s->soft_fail));
+    WITH_MEMBER(v, ptr, "phase", m, p, mr_string(r, m, p, &s->phase));
     WITH_MEMBER(v, ptr, "skip", m, p, read_skip(r, m, p, &s->skip));
     WITH_MEMBER(v, ptr, "agents", m, p, read_agents(r, m, p, &s->agents));
     if (!s->label)
@@ -291,7 +170,7 @@ static int compare_extra_steps(const void *a, const void *b)
 
 static int read_extra_steps(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     size_t n = json_object_size(v);
     t->extra_steps = xcalloc(n ? n : 1, sizeof(*t->extra_steps));
@@ -310,7 +189,7 @@ static int read_extra_steps(struct reader *r, json_t *v, const char *ptr, struct
 
 static int read_step_args(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     *out = json_incref(v);
     return 0;
@@ -318,11 +197,11 @@ static int read_step_args(struct reader *r, json_t *v, const char *ptr, json_t *
 
 static int read_ci(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
-    WITH_MEMBER(v, ptr, "buildkiteExtraDeps", m, p, read_string_list(r, m, p, &t->extra_deps));
+    WITH_MEMBER(v, ptr, "buildkiteExtraDeps", m, p, mr_string_list(r, m, p, &t->extra_deps));
     WITH_MEMBER(v, ptr, "buildkiteExtraStepArgs", m, p, read_step_args(r, m, p, &t->extra_step_args));
-    WITH_MEMBER(v, ptr, "postBuild", m, p, read_string(r, m, p, &t->post_build));
+    WITH_MEMBER(v, ptr, "postBuild", m, p, mr_string(r, m, p, &t->post_build));
     WITH_MEMBER(v, ptr, "extraSteps", m, p, read_extra_steps(r, m, p, t));
     return 0;
 }
@@ -330,7 +209,7 @@ static int read_ci(struct reader *r, json_t *v, const char *ptr, struct target *
 static int read_timeout(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
     if (!json_is_integer(v))
-        return expected(r, ptr, v, "an integer (seconds)");
+        return mr_expected(r, ptr, v, "an integer (seconds)");
     t->has_timeout = true;
     t->timeout = json_integer_value(v);
     return 0;
@@ -338,7 +217,7 @@ static int read_timeout(struct reader *r, json_t *v, const char *ptr, struct tar
 
 static int read_meta(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     WITH_MEMBER(v, ptr, "timeout", m, p, read_timeout(r, m, p, t));
     WITH_MEMBER(v, ptr, "ci", m, p, read_ci(r, m, p, t));
@@ -349,32 +228,32 @@ static int read_subtarget(struct reader *r, json_t *v, const char *ptr, struct t
 {
     if (json_is_null(v))
         return 0;
-    return read_string(r, v, ptr, &t->subtarget);
+    return mr_string(r, v, ptr, &t->subtarget);
 }
 
 /* Checked, not kept. */
 static int read_outputs(struct reader *r, json_t *v, const char *ptr)
 {
-    return check_string_list(r, v, ptr);
+    return mr_check_string_list(r, v, ptr);
 }
 
 static int read_target(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
     t->pointer = xstrdup(ptr);
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     const char *required[] = { "attrPath", "drvPath" };
     for (size_t i = 0; i < 2; i++) {
         if (!json_object_get(v, required[i])) {
             char *mp = lk_pointer_join(ptr, required[i]);
-            missing(r, mp, i == 0 ? "an array of strings" : "a string");
+            mr_missing(r, mp, i == 0 ? "an array of strings" : "a string");
             free(mp);
             return -1;
         }
     }
-    WITH_MEMBER(v, ptr, "attrPath", m, p, read_string_list(r, m, p, &t->attr_path));
+    WITH_MEMBER(v, ptr, "attrPath", m, p, mr_string_list(r, m, p, &t->attr_path));
     WITH_MEMBER(v, ptr, "subtarget", m, p, read_subtarget(r, m, p, t));
-    WITH_MEMBER(v, ptr, "drvPath", m, p, read_drv_path(r, m, p, &t->drv_path));
+    WITH_MEMBER(v, ptr, "drvPath", m, p, mr_drv_path(r, m, p, &t->drv_path));
     WITH_MEMBER(v, ptr, "outputs", m, p, read_outputs(r, m, p));
     WITH_MEMBER(v, ptr, "meta", m, p, read_meta(r, m, p, t));
     return 0;
@@ -383,12 +262,12 @@ static int read_target(struct reader *r, json_t *v, const char *ptr, struct targ
 static int read_steps_array(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
     if (!json_is_array(v))
-        return expected(r, ptr, v, "an array of steps");
+        return mr_expected(r, ptr, v, "an array of steps");
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *step = json_array_get(v, i);
         if (!json_is_object(step)) {
             char *ip = lk_pointer_index(ptr, i);
-            expected(r, ip, step, "a step object");
+            mr_expected(r, ip, step, "a step object");
             free(ip);
             return -1;
         }
@@ -400,7 +279,7 @@ static int read_steps_array(struct reader *r, json_t *v, const char *ptr, json_t
 
 static int read_overrides(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
-    if (check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0)
         return -1;
     json_decref(*out);
     *out = json_incref(v);
@@ -411,13 +290,13 @@ static int read_head_branch(struct reader *r, json_t *v, const char *ptr, char *
 {
     free(*out);
     *out = NULL;
-    return read_string(r, v, ptr, out);
+    return mr_string(r, v, ptr, out);
 }
 
 static int read_phase_list(struct reader *r, json_t *v, const char *ptr, struct string_list *l)
 {
     string_list_free(l);
-    return read_string_list(r, v, ptr, l);
+    return mr_string_list(r, v, ptr, l);
 }
 
 static int read_active_phases(struct reader *r, json_t *v, const char *ptr, struct pipeline_settings *ps)
@@ -433,13 +312,13 @@ static const char *const pipeline_keys[] = {
 
 static int read_pipeline(struct reader *r, json_t *v, const char *ptr, struct pipeline_settings *ps)
 {
-    if (check_object(r, v, ptr) != 0 ||
-        check_known_keys(r, v, ptr, pipeline_keys, "pipeline setting") != 0)
+    if (mr_check_object(r, v, ptr) != 0 ||
+        mr_check_known_keys(r, v, ptr, pipeline_keys, "pipeline setting") != 0)
         return -1;
     WITH_MEMBER(v, ptr, "headBranch", m, p, read_head_branch(r, m, p, &ps->head_branch));
     WITH_MEMBER(v, ptr, "phases", m, p, read_phase_list(r, m, p, &ps->phases));
     WITH_MEMBER(v, ptr, "activePhases", m, p, read_active_phases(r, m, p, ps));
-    WITH_MEMBER(v, ptr, "cancelOnBuildFailing", m, p, read_bool(r, m, p, &ps->cancel_on_build_failing));
+    WITH_MEMBER(v, ptr, "cancelOnBuildFailing", m, p, mr_bool(r, m, p, &ps->cancel_on_build_failing));
     WITH_MEMBER(v, ptr, "additionalSteps", m, p, read_steps_array(r, m, p, &ps->additional_steps));
     WITH_MEMBER(v, ptr, "postBuildSteps", m, p, read_steps_array(r, m, p, &ps->post_build_steps));
     WITH_MEMBER(v, ptr, "defaultStepOverrides", m, p, read_overrides(r, m, p, &ps->default_step_overrides));
@@ -456,7 +335,7 @@ static int read_version(struct reader *r, json_t *v, const char *ptr)
 static int read_targets(struct reader *r, json_t *v, const char *ptr, struct manifest *m)
 {
     if (!json_is_array(v))
-        return expected(r, ptr, v, "an array of targets");
+        return mr_expected(r, ptr, v, "an array of targets");
     size_t n = json_array_size(v);
     m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
     for (size_t i = 0; i < n; i++) {
@@ -481,7 +360,7 @@ static int read_manifest(struct reader *r, json_t *root, struct manifest *m)
 {
     struct pipeline_settings *ps = &m->pipeline;
     set_defaults(ps);
-    if (check_object(r, root, "") != 0)
+    if (mr_check_object(r, root, "") != 0)
         return -1;
     WITH_MEMBER(root, "", "version", v, p, read_version(r, v, p));
     WITH_MEMBER(root, "", "pipeline", v, p, read_pipeline(r, v, p, ps));
@@ -538,12 +417,6 @@ int manifest_parse_whole(const char *text, size_t len, const char *file, struct 
     return parsed(m, rc);
 }
 
-/* One span of the text as a JSON value (NULL: not valid JSON). */
-static json_t *load_span(const char *text, struct json_span s)
-{
-    return json_loadb(text + s.off, s.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
-}
-
 /* Reading the targets array's elements, one range per job. Every element
  * is parsed, even after one fails to convert, as malformed JSON anywhere
  * takes precedence over any other error. */
@@ -566,7 +439,7 @@ static void read_target_range(void *ctx, size_t job_index, size_t from, size_t t
     struct target_job *job = &ts->jobs[job_index];
     struct reader r = { ts->file, &job->err };
     for (size_t i = from; i < to; i++) {
-        json_t *v = load_span(ts->text, ts->elems[i]);
+        json_t *v = mr_load_span(ts->text, ts->elems[i]);
         if (!v) {
             job->malformed = true;
             return;
@@ -620,7 +493,7 @@ static int read_members(const char *text, const char *file, const struct json_me
     const struct json_member_span *target_member = NULL;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        keys[i] = load_span(text, members[i].key);
+        keys[i] = mr_load_span(text, members[i].key);
         const char *key = json_string_value(keys[i]);
         if (!key || strindex_get(&seen, key) != STRINDEX_NONE) {
             rc = 1; /* a duplicate key: jansson rejects it */
@@ -631,7 +504,7 @@ static int read_members(const char *text, const char *file, const struct json_me
             target_member = &members[i];
             continue;
         }
-        json_t *v = load_span(text, members[i].value);
+        json_t *v = mr_load_span(text, members[i].value);
         if (!v)
             rc = 1;
         else if (!strcmp(key, "version"))
@@ -750,142 +623,6 @@ void manifest_free(struct manifest *m)
         target_free(&m->targets[i]);
     free(m->targets);
     memset(m, 0, sizeof(*m));
-}
-
-/* ---- parent target map ---- */
-
-static int read_parent_entry(struct reader *r, json_t *v, const char *ptr, json_t *drvs,
-                             const char *label)
-{
-    if (check_object(r, v, ptr) != 0)
-        return -1;
-    json_t *drv = json_object_get(v, "drvPath");
-    char *dp = lk_pointer_join(ptr, "drvPath");
-    int rc = 0;
-    if (!drv)
-        rc = missing(r, dp, "a string");
-    else if (!json_is_string(drv))
-        rc = expected(r, dp, drv, "a string");
-    free(dp);
-    if (rc != 0)
-        return -1;
-    json_t *attr = json_object_get(v, "attrPath");
-    if (attr) {
-        struct string_list l = { NULL, 0 };
-        char *ap = lk_pointer_join(ptr, "attrPath");
-        rc = read_string_list(r, attr, ap, &l);
-        free(ap);
-        string_list_free(&l);
-        if (rc != 0)
-            return -1;
-    }
-    if (drvs)
-        json_object_set(drvs, label, drv);
-    return 0;
-}
-
-int parent_map_parse(const char *text, size_t len, const char *file, struct parent_map *pm,
-                     struct lk_error *err)
-{
-    pm->drvs = NULL;
-    json_t *root;
-    if (manifest_json_text(text, len, file, &root, err) != 0)
-        return -1;
-    struct reader r = { file, err };
-    json_t *drvs = json_object();
-    int rc = check_object(&r, root, "");
-    const char *key;
-    json_t *val;
-    if (rc == 0) {
-        json_object_foreach(root, key, val) {
-            char *ep = lk_pointer_join("", key);
-            rc = read_parent_entry(&r, val, ep, drvs, key);
-            free(ep);
-            if (rc != 0)
-                break;
-        }
-    }
-    json_decref(root);
-    if (rc != 0) {
-        json_decref(drvs);
-        return -1;
-    }
-    pm->drvs = drvs;
-    return 0;
-}
-
-int parent_map_check(const char *text, size_t len, const char *file, size_t *n_labels, struct lk_error *err)
-{
-    struct json_member_span *members;
-    size_t n;
-    *n_labels = 0;
-    int rc = 1;
-    if (jsonscan_object(text, len, &members, &n) == 0) {
-        struct strindex seen = STRINDEX_INIT;
-        json_t **keys = xcalloc(n ? n : 1, sizeof(*keys));
-        struct reader r = { file, err };
-        rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            keys[i] = load_span(text, members[i].key);
-            const char *key = json_string_value(keys[i]);
-            if (!key || strindex_get(&seen, key) != STRINDEX_NONE) {
-                rc = 1; /* a duplicate label: jansson rejects it */
-                break;
-            }
-            strindex_put(&seen, key, i);
-            json_t *v = load_span(text, members[i].value);
-            if (!v) {
-                rc = 1;
-            } else {
-                char *ep = lk_pointer_join("", key);
-                rc = read_parent_entry(&r, v, ep, NULL, key);
-                free(ep);
-                json_decref(v);
-            }
-        }
-        for (size_t i = 0; i < n; i++)
-            json_decref(keys[i]);
-        free(keys);
-        free(members);
-        strindex_release(&seen);
-        if (rc == 0)
-            *n_labels = n;
-    }
-    if (rc != 0) { /* not valid JSON, or a bad entry: the whole reading's own error, which
-                      * also puts malformed JSON anywhere before a bad entry */
-        lk_error_clear(err);
-        struct parent_map pm = { NULL };
-        rc = parent_map_parse(text, len, file, &pm, err);
-        if (rc == 0)
-            *n_labels = json_object_size(pm.drvs);
-        parent_map_free(&pm);
-    }
-    return rc;
-}
-
-int parent_map_load(const char *path, struct parent_map *pm, struct lk_error *err)
-{
-    char *text;
-    size_t len;
-    pm->drvs = NULL;
-    if (file_read(path, &text, &len, err) != 0)
-        return -1;
-    int rc = parent_map_parse(text, len, path, pm, err);
-    free(text);
-    return rc;
-}
-
-const char *parent_map_drv(const struct parent_map *pm, const char *label)
-{
-    if (!pm || !pm->drvs)
-        return NULL;
-    return json_string_value(json_object_get(pm->drvs, label));
-}
-
-void parent_map_free(struct parent_map *pm)
-{
-    json_decref(pm->drvs);
-    pm->drvs = NULL;
 }
 
 /* ---- step files given on the command line ---- */

@@ -145,6 +145,37 @@ static bool query_allows(const struct req *r, const char *name, const char *valu
     return false;
 }
 
+/* A page of a list (per_page and page from the query): pager_take() says
+ * whether the next matching item goes on it; false before the page, and
+ * once the page is full, when `more` is set and the caller stops. */
+struct pager {
+    long per_page, page, skip;
+    size_t taken;
+    bool more;
+};
+
+static struct pager pager_of(const struct req *r)
+{
+    struct pager pg = { query_long(r, "per_page", 30, 1, 100), query_long(r, "page", 1, 1, 1L << 30), 0, 0,
+                        false };
+    pg.skip = (pg.page - 1) * pg.per_page;
+    return pg;
+}
+
+static bool pager_take(struct pager *pg)
+{
+    if (pg->skip > 0) {
+        pg->skip--;
+        return false;
+    }
+    if ((long)pg->taken == pg->per_page) {
+        pg->more = true;
+        return false;
+    }
+    pg->taken++;
+    return true;
+}
+
 /* ---- the endpoints --------------------------------------------------- */
 
 static char *artifact_id(size_t number)
@@ -222,25 +253,16 @@ static enum MHD_Result list_builds(struct req *r)
             usleep(50000);
     if (api->fault == BK_API_HUGE)
         return answer_huge(r, ((size_t)64 << 20) + 4096, ' ', false);
-    long per_page = query_long(r, "per_page", 30, 1, 100), page = query_long(r, "page", 1, 1, 1L << 30);
+    struct pager pg = pager_of(r);
     bool filter = api->fault != BK_API_IGNORE_FILTERS;
     json_t *list = json_array();
-    long skip = (page - 1) * per_page;
-    bool more = false;
-    for (size_t i = bk_builds_count(api->builds); i-- > 0;) {
+    for (size_t i = bk_builds_count(api->builds); i-- > 0 && !pg.more;) {
         const struct bk_build *b = bk_builds_at(api->builds, i);
         if (filter && (!query_allows(r, "branch", b->branch) ||
                        !query_allows(r, "state", b->live ? "running" : b->state)))
             continue;
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        if ((long)json_array_size(list) == per_page) {
-            more = true;
-            break;
-        }
-        json_array_append_new(list, build_json(r, b));
+        if (pager_take(&pg))
+            json_array_append_new(list, build_json(r, b));
     }
     if (api->fault == BK_API_NOT_ARRAY)
         return answer_json(r, MHD_HTTP_OK, json_pack("{s:o}", "builds", list), NULL);
@@ -251,7 +273,7 @@ static enum MHD_Result list_builds(struct req *r)
         return answer_text(r, MHD_HTTP_OK, "application/json", text, len > 2 ? len / 2 : len);
     }
     char *link = NULL;
-    if (more) { /* the same query, the next page */
+    if (pg.more) { /* the same query, the next page */
         struct strbuf sb = STRBUF_INIT;
         sb_addf(&sb, "<%s%s?", r->host, r->url);
         const char *k;
@@ -262,7 +284,7 @@ static enum MHD_Result list_builds(struct req *r)
                 json_array_foreach(vals, i, v) sb_addf(&sb, "%s%s=%s&", k, json_array_size(vals) > 1 ? "[]" : "",
                                                        json_string_value(v));
         }
-        sb_addf(&sb, "page=%ld>; rel=\"next\"", page + 1);
+        sb_addf(&sb, "page=%ld>; rel=\"next\"", pg.page + 1);
         link = sb_detach(&sb);
     }
     enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, link);
@@ -301,24 +323,14 @@ static enum MHD_Result list_artifacts(struct req *r, const struct bk_build *b, c
     struct bk_rest_api *api = r->api;
     if (api->fault == BK_API_BAD_ARTIFACTS)
         return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup("[{\"id\": "), 8);
-    long per_page = query_long(r, "per_page", 30, 1, 100), page = query_long(r, "page", 1, 1, 1L << 30);
+    struct pager pg = pager_of(r);
     size_t n;
     const struct bk_artifact **found = bk_artifacts_find(api->arts, b->id, job, "*", &n);
     json_t *list = json_array();
-    long skip = (page - 1) * per_page;
-    bool more = false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !pg.more; i++) {
         const struct bk_artifact *a = found[i];
-        if (strcmp(a->job_id, job))
+        if (strcmp(a->job_id, job) || !pager_take(&pg))
             continue;
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        if ((long)json_array_size(list) == per_page) {
-            more = true;
-            break;
-        }
         char *id = artifact_id(a->number);
         char *url = xasprintf("%s/organizations/%s/pipelines/%s/builds/%ld/jobs/%s/artifacts/%s", r->base,
                               bk_builds_org(api->builds), bk_builds_pipeline(api->builds), b->number, job, id);
@@ -341,8 +353,9 @@ static enum MHD_Result list_artifacts(struct req *r, const struct bk_build *b, c
         free(dirname);
     }
     free(found);
-    char *link = more ? xasprintf("<%s%s?per_page=%ld&page=%ld>; rel=\"next\"", r->host, r->url, per_page, page + 1)
-                      : NULL;
+    char *link = pg.more ? xasprintf("<%s%s?per_page=%ld&page=%ld>; rel=\"next\"", r->host, r->url, pg.per_page,
+                                     pg.page + 1)
+                         : NULL;
     enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, link);
     free(link);
     return rc;

@@ -113,11 +113,6 @@ static void mark_closure(const struct depot *d, size_t i, const char **mark, con
     free(seen);
 }
 
-static size_t dix(const struct depot *d, size_t fixture_index)
-{
-    return depot_index_of_fixture_drv(d, fixture_index);
-}
-
 static int is_construction_build(const struct obs_event *e)
 {
     return e->phase && !strcmp(e->phase, "construction") && e->drv &&
@@ -139,13 +134,13 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
             r->n_checked += obs_step_by_label(o, label) != NULL;
             char *why = xasprintf("the command of '%s'", label);
             obs_strv_add(&whys, &n_whys, why);
-            mark_closure(d, dix(d, st->command), mark, whys[n_whys - 1]);
+            mark_closure(d, depot_index_of_fixture_drv(d, st->command), mark, whys[n_whys - 1]);
             free(why);
             if (st->needs_output == 1) {
                 size_t parent = st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv;
                 why = xasprintf("the needsOutput parent of '%s'", label);
                 obs_strv_add(&whys, &n_whys, why);
-                mark_closure(d, dix(d, parent), mark, whys[n_whys - 1]);
+                mark_closure(d, depot_index_of_fixture_drv(d, parent), mark, whys[n_whys - 1]);
                 free(why);
             }
             free(label);
@@ -182,7 +177,7 @@ static void check_construction_builds(const struct fixture *f, const struct depo
     size_t n = depot_n_drvs(d);
     char *expected = xcalloc(n + 1, 1), *built = xcalloc(n + 1, 1);
     for (size_t i = 0; i < f->expect.n_construction_builds; i++)
-        expected[dix(d, f->expect.construction_builds[i])] = 1;
+        expected[depot_index_of_fixture_drv(d, f->expect.construction_builds[i])] = 1;
     size_t count = 0, own = 0;
     for (size_t e = 0; e < o->n_events; e++) {
         const struct obs_event *ev = &o->events[e];
@@ -241,8 +236,8 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 free(label);
                 continue;
             }
-            const struct depot_drv *cmd = depot_drv_at(d, dix(d, st->command));
-            const char *out = depot_output_path(d, dix(d, st->command), cmd->out_names[0]);
+            const struct depot_drv *cmd = depot_drv_at(d, depot_index_of_fixture_drv(d, st->command));
+            const char *out = depot_output_path(d, depot_index_of_fixture_drv(d, st->command), cmd->out_names[0]);
             int realised = 0, earlier = 0;
             for (size_t e = 0; e < o->n_events; e++) {
                 const struct obs_event *ev = &o->events[e];
@@ -315,8 +310,8 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
                 free(label);
                 continue;
             }
-            size_t parent = dix(d, st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv);
-            size_t cmd = dix(d, st->command);
+            size_t parent = depot_index_of_fixture_drv(d, st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv);
+            size_t cmd = depot_index_of_fixture_drv(d, st->command);
             checked++;
             if (!is_output_of(d, parent, s->result_link) || !is_output_of(d, cmd, s->script_link))
                 flag_step(r, o, s);
@@ -396,7 +391,7 @@ static int in_parent_map(const struct depot *d, const struct sim_observed *o, co
 {
     const json_t *map = o->parent.on_default_branch ? NULL : o->parent.fetched;
     const char *drv = json_string_value(json_object_get(map, t->label));
-    return drv && !strcmp(drv, depot_drv_at(d, dix(d, t->drv))->drv_path);
+    return drv && !strcmp(drv, depot_drv_at(d, depot_index_of_fixture_drv(d, t->drv))->drv_path);
 }
 
 static void check_skip(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
@@ -489,7 +484,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             if (!strcmp(f->expect.steps[i].label, label) && f->expect.steps[i].outcome != BK_PASSED)
                 expect_other = 1;
         if (s && s->ran && !expect_other) {
-            size_t i = dix(d, tg->drv);
+            size_t i = depot_index_of_fixture_drv(d, tg->drv);
             checked++;
             if (s->outcome != BK_PASSED || !is_output_of(d, i, s->result_link))
                 flag_step(r, o, s);
@@ -589,114 +584,6 @@ void inv_check_all(const struct fixture *f, const struct depot *d, const struct 
         inv_check(*p, f, d, o, &r->inv[r->n++]);
     if (r->n < INV_MAX)
         inv_check(INV_SCHEMA, f, d, o, &r->inv[r->n++]);
-}
-
-static __attribute__((format(printf, 2, 3))) void unmet(struct inv_report *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    r->unmet = xrealloc(r->unmet, (r->n_unmet + 1) * sizeof(*r->unmet));
-    r->unmet[r->n_unmet++] = xvasprintf(fmt, ap);
-    va_end(ap);
-}
-
-/* Any node with this label: command steps first, then other steps, then groups, then keys. */
-static const struct obs_step *find_any(const struct sim_observed *o, const char *label)
-{
-    const struct obs_step *s = obs_step_by_label(o, label);
-    if (s && s->type == BK_STEP_COMMAND)
-        return s;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < o->n_steps; i++)
-            if (o->steps[i].label && !strcmp(o->steps[i].label, label) &&
-                (o->steps[i].type == BK_STEP_GROUP) == (pass == 1))
-                return &o->steps[i];
-    return s;
-}
-
-static int expected_violation(const struct fixture *f, const char *id)
-{
-    for (size_t i = 0; i < f->expect.n_violations; i++)
-        if (!strcmp(f->expect.violations[i], id))
-            return 1;
-    return 0;
-}
-
-void inv_expectations(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
-                      struct inv_report *r)
-{
-    for (size_t i = 0; i < f->expect.n_steps; i++) {
-        const struct fixture_expect_step *es = &f->expect.steps[i];
-        const struct obs_step *s = find_any(o, es->label);
-        enum bk_outcome got = s ? s->outcome : BK_ABSENT;
-        if (got != es->outcome)
-            unmet(r, "step '%s': expected %s, got %s%s%s%s", es->label, bk_outcome_name(es->outcome),
-                  bk_outcome_name(got), s && s->reason ? " (" : "", s && s->reason ? s->reason : "",
-                  s && s->reason ? ")" : "");
-    }
-    for (size_t i = 0; i < f->expect.n_built_by; i++) {
-        const struct fixture_built_by *bb = &f->expect.built_by[i];
-        const struct depot_drv *dd = depot_drv_at(d, dix(d, bb->drv));
-        int ok = 0;
-        struct strbuf who = STRBUF_INIT;
-        for (size_t e = 0; e < o->n_events; e++) {
-            const struct obs_event *ev = &o->events[e];
-            if (!ev->drv || strcmp(ev->drv, dd->drv_path) || strcmp(ev->event, "build"))
-                continue;
-            const struct obs_step *s = obs_step_by_name(o, ev->step);
-            if (s && s->label && !strcmp(s->label, bb->step) && ev->phase && !strcmp(ev->phase, "execution"))
-                ok = 1;
-            sb_addf(&who, "%s'%s' (%s)", who.len ? ", " : "", s && s->label ? s->label : ev->step ? ev->step : "?",
-                    ev->phase ? ev->phase : "no phase");
-        }
-        if (!ok)
-            unmet(r, "%s (%s): expected to be built by '%s', built by %s", dd->key, dd->drv_path, bb->step,
-                  who.len ? sb_str(&who) : "no step");
-        sb_release(&who);
-    }
-    for (size_t i = 0; i < o->n_not_simulated; i++) {
-        size_t k = 0;
-        while (k < f->expect.n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
-            k++;
-        if (k == f->expect.n_not_simulated)
-            unmet(r, "not simulated: %s (a step asked for it; expect.not_simulated does not list it)",
-                  o->not_simulated[i]);
-    }
-    for (size_t k = 0; k < f->expect.n_not_simulated; k++) {
-        size_t i = 0;
-        while (i < o->n_not_simulated && strcmp(f->expect.not_simulated[k], o->not_simulated[i]))
-            i++;
-        if (i == o->n_not_simulated)
-            unmet(r, "expect.not_simulated lists %s, which no step of the build asked for", f->expect.not_simulated[k]);
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        int want = expected_violation(f, r->inv[i].id);
-        if (want && r->inv[i].verdict != INV_VIOLATED)
-            unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
-                  inv_verdict_name(r->inv[i].verdict));
-    }
-    if (o->gen_ran && f->expect.generate_exit == 0 && !o->n_chunks && !o->generator_uploaded && !r->failure)
-        r->failure = xstrdup("the generation step produced no pipeline: no chunk in pipeline/ "
-                             "and nothing uploaded");
-    if (o->gen_step >= 0 || o->gen_ran) {
-        if (!o->gen_ran)
-            unmet(r, "the generation step never ran");
-        else if (o->gen_exit != f->expect.generate_exit)
-            unmet(r, "the generator exited %d, expected %d", o->gen_exit, f->expect.generate_exit);
-        if (f->expect.generate_error &&
-            (!o->gen_output || !strstr(o->gen_output, f->expect.generate_error)))
-            unmet(r, "the generator's output does not contain \"%s\"", f->expect.generate_error);
-    }
-}
-
-int inv_report_ok(const struct fixture *f, const struct inv_report *r)
-{
-    if (r->n_unmet || r->failure)
-        return 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->inv[i].verdict == INV_VIOLATED && !expected_violation(f, r->inv[i].id))
-            return 0;
-    return 1;
 }
 
 void inv_result_free(struct inv_result *res)

@@ -1,5 +1,6 @@
 /* invint — private to the invariant checks (invariants.c and the checks
- * kept in files of their own, invpipeline.c). Not for use outside them.
+ * kept in files of their own, invpipeline.c; the expectations,
+ * invexpect.c). Not for use outside them.
  *
  * inv_violation() adds an evidence line and makes the result violated;
  * inv_summary() sets its one-line summary. */

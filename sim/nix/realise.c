@@ -13,6 +13,7 @@
 #include "eventlog.h"
 #include "fileio.h"
 #include "nix/builder.h"
+#include "nix/refscan.h"
 #include "nix/temproots.h"
 #include "program.h"
 #include "strbuf.h"
@@ -285,92 +286,6 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
     return rc;
 }
 
-/* ---- reference scanning ---- */
-
-struct refscan {
-    char (*hashes)[32]; /* sorted hash parts of the candidates */
-    char **paths;       /* the candidate paths, in the same order */
-    int *found;
-    size_t n;
-};
-
-static int is_b32(unsigned char c)
-{
-    return (c >= '0' && c <= '9') ||
-           (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' && c != 't');
-}
-
-static void scan_bytes(struct refscan *rs, const unsigned char *p, size_t len)
-{
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_b32(p[i])) {
-            run = 0;
-            continue;
-        }
-        if (++run < 32)
-            continue;
-        const unsigned char *w = p + i - 31;
-        size_t lo = 0, hi = rs->n;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            int c = memcmp(rs->hashes[mid], w, 32);
-            if (c == 0) {
-                rs->found[mid] = 1;
-                break;
-            }
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    }
-}
-
-static int scan_tree(struct refscan *rs, const char *path, struct lk_error *err)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, path, "getting status");
-    if (S_ISLNK(st.st_mode)) {
-        char buf[4096];
-        ssize_t n = readlink(path, buf, sizeof buf);
-        if (n > 0)
-            scan_bytes(rs, (unsigned char *)buf, (size_t)n);
-    } else if (S_ISREG(st.st_mode)) {
-        char *data;
-        size_t len;
-        if (file_read(path, &data, &len, err) != 0)
-            return -1;
-        scan_bytes(rs, (unsigned char *)data, len);
-        free(data);
-    } else if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (!d)
-            return lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot read directory");
-        struct dirent *e;
-        int rc = 0;
-        while (rc == 0 && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            scan_bytes(rs, (unsigned char *)e->d_name, strlen(e->d_name));
-            char *c = xasprintf("%s/%s", path, e->d_name);
-            rc = scan_tree(rs, c, err);
-            free(c);
-        }
-        closedir(d);
-        return rc;
-    }
-    return 0;
-}
-
-static int cmp_hash_idx(const void *a, const void *b, void *ctx)
-{
-    char **paths = ctx;
-    return memcmp(paths[*(const size_t *)a] + STORE_PREFIX_LEN,
-                  paths[*(const size_t *)b] + STORE_PREFIX_LEN, 32);
-}
-
 /* The references of the outputs of `nd`: candidates are the closure of its
  * inputs (used outputs of input derivations, input sources) and its own
  * outputs. Returns the found paths (sorted by path) per output. */
@@ -411,34 +326,14 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
         cands[i] = closure[i];
     for (size_t i = 0; i < d->n_outputs; i++)
         cands[nc + i] = d->outputs[i].path;
-    size_t *idx = xcalloc(n ? n : 1, sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    qsort_r(idx, n, sizeof *idx, cmp_hash_idx, cands);
-    struct refscan rs = { xcalloc(n ? n : 1, 32), xcalloc(n ? n : 1, sizeof(char *)),
-                          xcalloc(n ? n : 1, sizeof(int)), n };
-    for (size_t i = 0; i < n; i++) {
-        memcpy(rs.hashes[i], cands[idx[i]] + STORE_PREFIX_LEN, 32);
-        rs.paths[i] = cands[idx[i]];
-    }
+    struct refscan *rs = refscan_new((const char *const *)cands, n);
     int rc = 0;
     for (size_t o = 0; o < d->n_outputs && rc == 0; o++) {
-        memset(rs.found, 0, n * sizeof(int));
         char *host = store_host(s, d->outputs[o].path);
-        rc = scan_tree(&rs, host, err);
+        rc = refscan_tree(rs, host, &refs_out[o], &n_refs_out[o], err);
         free(host);
-        size_t nf = 0;
-        char **found = xcalloc(n ? n : 1, sizeof *found);
-        for (size_t i = 0; i < n && rc == 0; i++)
-            if (rs.found[i])
-                found[nf++] = xstrdup(rs.paths[i]);
-        refs_out[o] = found;
-        n_refs_out[o] = nf;
     }
-    free(rs.hashes);
-    free(rs.paths);
-    free(rs.found);
-    free(idx);
+    refscan_free(rs);
     free(cands);
     store_paths_free(closure, nc);
     return rc;
