@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "parallel.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"

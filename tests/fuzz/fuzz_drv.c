@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "drv.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 

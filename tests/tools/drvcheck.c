@@ -27,6 +27,7 @@
 
 #include "drv.h"
 #include "fileio.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"

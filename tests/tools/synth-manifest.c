@@ -34,6 +34,7 @@
 
 #include "drv.h"
 #include "error.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"

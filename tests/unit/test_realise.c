@@ -18,6 +18,7 @@
 #include "nix/realise.h"
 #include "nix/store.h"
 #include "storefx.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"

@@ -15,6 +15,7 @@
 #include "drv.h"
 #include "fileio.h"
 #include "realnix_vectors.h"
+#include "drvhash.h"
 #include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
