@@ -21,6 +21,18 @@
 #include "version.h"
 #include "xalloc.h"
 
+/* A word no option of the tool took: an unknown flag is an error, the
+ * first operand is the FILE, a second one an error. */
+static int take_operand(const char *tool, const char *a, const char **file, struct lk_error *err)
+{
+    if (a[0] == '-' && a[1])
+        return nsim_usage_error(err, "unrecognised flag '%s'", a);
+    if (*file)
+        return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "nixsim: %s takes one file, got another: '%s'", tool, a);
+    *file = a;
+    return 0;
+}
+
 int nsim_build_main(int argc, char **argv, struct lk_error *err)
 {
     const char *expr = NULL, *attr = NULL, *file = NULL, *out_link = "result";
@@ -39,12 +51,8 @@ int nsim_build_main(int argc, char **argv, struct lk_error *err)
             ;
         else if (!strcmp(a, "--option") && i + 2 < argc)
             i += 2;
-        else if (a[0] == '-' && a[1])
-            rc = nsim_usage_error(err, "unrecognised flag '%s'", a);
-        else if (!file)
-            file = a;
         else
-            rc = nsim_usage_error(err, "nixsim: nix-build takes one file, got another: '%s'", a);
+            rc = take_operand("nix-build", a, &file, err);
     }
     if (rc != 0)
         return rc;
@@ -191,12 +199,8 @@ int nsim_instantiate_main(int argc, char **argv, struct lk_error *err)
             i += 2;
         } else if (!strcmp(a, "--option") && i + 2 < argc)
             i += 2;
-        else if (a[0] == '-' && a[1])
-            rc = nsim_usage_error(err, "unrecognised flag '%s'", a);
-        else if (!file)
-            file = a;
         else
-            rc = nsim_usage_error(err, "nixsim: nix-instantiate takes one file, got another: '%s'", a);
+            rc = take_operand("nix-instantiate", a, &file, err);
     }
     if (rc != 0)
         return rc;
