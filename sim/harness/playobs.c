@@ -1,7 +1,8 @@
 /* playobs — what a played build did (see playint.h): the executor's
  * callbacks (the step's name and phase for the realisation log, the
- * generation step's chunks, the links and tree each step left), the build
- * read off the scheduler once it is over, and what its jobs did through
+ * generation step's chunks, the links and tree each step left, what real
+ * Nix does not log, each step's live row), the build read off the
+ * scheduler once it is over, and what its jobs did through
  * buildkite-agent. */
 #include <dirent.h>
 #include <limits.h>
