@@ -82,9 +82,15 @@ static int bad_status(struct search *s, const char *url, const struct http_respo
     return 1;
 }
 
-/* GET an API URL with the token; 0 with the parsed JSON answer in *out
- * (the caller decrefs), or 1 with why. */
-static int api_get(struct search *s, const char *url, bool builds_list, json_t **out)
+static int malformed(struct search *s, const char *url, const char *place, const char *what)
+{
+    return no_map(s, "GET %s: the answer is not what the API documents: %s: %s", url, place, what);
+}
+
+/* GET a list from the API with the token; 0 with the parsed JSON array in
+ * *out (the caller decrefs), or 1 with why (an answer that is not an array
+ * "of <items>" among them). */
+static int api_get_list(struct search *s, const char *url, bool builds_list, const char *items, json_t **out)
 {
     struct http_response resp = { 0 };
     struct lk_error herr = LK_ERROR_INIT;
@@ -101,17 +107,17 @@ static int api_get(struct search *s, const char *url, bool builds_list, json_t *
     } else {
         json_error_t je;
         *out = json_loadb(resp.body.buf, resp.body.len, JSON_REJECT_DUPLICATES, &je);
-        if (!*out)
+        if (!*out) {
             rc = no_map(s, "GET %s: the answer is not JSON (line %d, column %d: %s)", url, je.line, je.column,
                         je.text);
+        } else if (!json_is_array(*out)) {
+            char *what = xasprintf("expected an array of %s", items);
+            rc = malformed(s, url, "(root)", what);
+            free(what);
+        }
     }
     http_response_release(&resp);
     return rc;
-}
-
-static int malformed(struct search *s, const char *url, const char *place, const char *what)
-{
-    return no_map(s, "GET %s: the answer is not what the API documents: %s: %s", url, place, what);
 }
 
 static bool same_origin(const struct search *s, const char *url)
@@ -199,9 +205,7 @@ static int job_artifact(struct search *s, long number, const char *build_id, con
         char *url = xasprintf("%s/builds/%ld/jobs/%s/artifacts?per_page=100&page=%d", s->pipeline_url,
                               number, job, page);
         json_t *list = NULL;
-        rc = api_get(s, url, false, &list);
-        if (rc == 0 && !json_is_array(list))
-            rc = malformed(s, url, "(root)", "expected an array of artifacts");
+        rc = api_get_list(s, url, false, "artifacts", &list);
         size_t i;
         json_t *a;
         const char *download_url = NULL;
@@ -293,9 +297,7 @@ static int search_builds(struct search *s)
         char *url = xasprintf("%s/builds?branch=%s&state%%5B%%5D=passed&state%%5B%%5D=running"
                               "&per_page=%ld&page=%ld", s->pipeline_url, branch, per_page, page);
         json_t *list = NULL;
-        rc = api_get(s, url, true, &list);
-        if (rc == 0 && !json_is_array(list))
-            rc = malformed(s, url, "(root)", "expected an array of builds");
+        rc = api_get_list(s, url, true, "builds", &list);
         size_t i;
         json_t *b;
         json_array_foreach(rc == 0 ? list : NULL, i, b) {
