@@ -246,6 +246,11 @@
         "stroke-opacity": faint ? 0.25 : 1, "marker-end": "url(#arrow)", "data-from": e.from.id, "data-to": e.to.id });
       lines.appendChild(p);
     });
+    endSection(main, sec, root);
+  }
+
+  // A picture's section: the picture in a scrolling box, the section on the page.
+  function endSection(main, sec, root) {
     var wrap = el("div", { "class": "scroll" });
     wrap.appendChild(root);
     sec.appendChild(wrap);
@@ -290,10 +295,7 @@
           cut(stepName(s), Math.floor(w / 7))));
       root.appendChild(g);
     });
-    var wrap = el("div", { "class": "scroll" });
-    wrap.appendChild(root);
-    sec.appendChild(wrap);
-    main.appendChild(sec);
+    endSection(main, sec, root);
   }
 
   // ---- the steps as a table ---------------------------------------------
