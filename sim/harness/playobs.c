@@ -29,7 +29,6 @@ struct node_state *play_node(struct play *p, int id)
     return &p->nodes[id];
 }
 
-
 /* "/nix/store/…" for a link in the checkout, or NULL. */
 static char *read_link(struct play *p, const char *checkout, const char *name)
 {
@@ -118,6 +117,12 @@ static void collect_chunks(struct play *p, const char *checkout)
         qsort(p->res->obs.chunks, p->res->obs.n_chunks, sizeof(struct obs_chunk), cmp_chunk);
 }
 
+/* `name`, and for a retry "name (retry N)". */
+static char *attempt_name(const char *name, int attempt)
+{
+    return attempt ? xasprintf("%s (retry %d)", name, attempt) : xstrdup(name);
+}
+
 /* What node `id` asked for that is not simulated, added to v. */
 static void step_not_simulated(struct play *p, int id, char ***v, size_t *n)
 {
@@ -199,8 +204,7 @@ void play_on_step_ended(void *ctx, int id)
     live_read(p);
     char *built = live_built(p, play_node(p, id)->step_name);
     const char *label = st->label ? st->label : st->key ? st->key : bk_step_type_name(st->type);
-    int attempt = bk_sched_attempt(p->sched, id);
-    char *name = attempt ? xasprintf("%s (retry %d)", label, attempt) : xstrdup(label);
+    char *name = attempt_name(label, bk_sched_attempt(p->sched, id));
     char **nsim = NULL;
     size_t n_nsim = 0;
     step_not_simulated(p, id, &nsim, &n_nsim);
@@ -221,8 +225,7 @@ void play_on_step_env(void *ctx, const struct bk_step *step, int id, size_t agen
     struct node_state *ns = play_node(p, id);
     free(ns->step_name);
     const char *name = step->key ? step->key : step->label ? step->label : "step";
-    int attempt = bk_sched_attempt(p->sched, id); /* a retry's events are its own */
-    ns->step_name = attempt ? xasprintf("%s (retry %d)", name, attempt) : xstrdup(name);
+    ns->step_name = attempt_name(name, bk_sched_attempt(p->sched, id)); /* a retry's events are its own */
     bk_env_set(env, "LAZYKITE_STEP", ns->step_name);
     bk_env_set(env, "LAZYKITE_PHASE", id == p->gen_id ? "construction" : "execution");
     if (id == p->gen_id) {
