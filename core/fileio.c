@@ -144,6 +144,13 @@ int file_write_atomic(const char *path, const void *data, size_t len, struct lk_
     return rc;
 }
 
+int file_mkdir(const char *path, const char *what, struct lk_error *err)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return lk_fail_errno(err, LK_EXIT_FAIL, path, what);
+    return 0;
+}
+
 int file_remove_tree(const char *path)
 {
     struct stat st;

@@ -34,6 +34,10 @@ int file_write_all(int fd, const void *data, size_t len);
  * `len` if it has no newline). */
 size_t whole_lines_prefix(const char *text, size_t len, size_t max);
 
+/* mkdir with mode 0755, a directory already there being fine; 0, or -1
+ * with err (LK_EXIT_FAIL, the path, `what`: the failed operation). */
+int file_mkdir(const char *path, const char *what, struct lk_error *err);
+
 /* rm -rf; returns 0 or -1 (errno set). */
 int file_remove_tree(const char *path);
 

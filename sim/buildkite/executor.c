@@ -15,7 +15,6 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -194,17 +193,10 @@ int bk_executor_upload(struct bk_executor *ex, int after, const char *name, cons
     return bk_sched_upload(ex->sched, after, p, NULL, NULL, err);
 }
 
-static int mkdir_p(const char *path, struct lk_error *err)
-{
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return lk_fail_errno(err, LK_EXIT_FAIL, path, "mkdir");
-    return 0;
-}
-
 static int setup_dirs(struct bk_executor *ex, struct lk_error *err)
 {
     char *logs = xasprintf("%s/logs", ex->work_dir);
-    int rc = mkdir_p(logs, err);
+    int rc = file_mkdir(logs, "mkdir", err);
     free(logs);
     return rc;
 }

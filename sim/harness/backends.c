@@ -1,11 +1,10 @@
 /* backends — see backends.h. */
 #include "harness/backends.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "fileio.h"
 #include "harness/compare.h"
 #include "xalloc.h"
 
@@ -19,8 +18,8 @@ int backends_parse(const char *word)
  * (DIR made here; each must be new or empty, as sim_play() checks). */
 static int keep_dirs(const char *keep, char **sim_dir, char **real_dir, struct lk_error *err)
 {
-    if (mkdir(keep, 0755) < 0 && errno != EEXIST)
-        return lk_fail_errno(err, LK_EXIT_FAIL, keep, "mkdir");
+    if (file_mkdir(keep, "mkdir", err) != 0)
+        return -1;
     *sim_dir = xasprintf("%s/sim", keep);
     *real_dir = xasprintf("%s/real", keep);
     return 0;

@@ -100,13 +100,6 @@ int sim_locate(char **root, char **build, struct lk_error *err)
     return 0;
 }
 
-int play_mkdir(const char *path, struct lk_error *err)
-{
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return lk_fail_errno(err, LK_EXIT_FAIL, path, "mkdir");
-    return 0;
-}
-
 /* The programs every step finds first on PATH: nixsim's tool names,
  * lazykite and the simulated buildkite-agent. With --generator CMD,
  * `lazykite` is a wrapper that runs `sh -c CMD` (the arguments of
@@ -117,7 +110,7 @@ static int make_bin(struct play *p, struct lk_error *err)
 {
     const char *names[] = { "nix-store", "nix-build", "nix-instantiate", "lazykite", "buildkite-agent" };
     const char *targets[] = { "nixsim", "nixsim", "nixsim", "lazykite", "buildkite-agent" };
-    if (play_mkdir(p->bin, err) < 0)
+    if (file_mkdir(p->bin, "mkdir", err) < 0)
         return -1;
     for (size_t i = p->real ? 3 : 0; i < 5; i++) { /* real Nix: its own programs, on PATH */
         char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
@@ -317,7 +310,7 @@ static int play_prepare(struct play *p, struct lk_error *err)
         p->agent_dir = xasprintf("%s/agent", p->work);
         const char *dirs[] = { p->observed, p->rundir, p->execdir, p->agent_dir };
         for (size_t i = 0; i < 4 && rc == 0; i++)
-            rc = play_mkdir(dirs[i], err);
+            rc = file_mkdir(dirs[i], "mkdir", err);
     }
     if (rc == 0 && p->real) { /* real Nix's store beside the world's nixsim store: shared with parent builds */
         char *dir = xstrdup(p->world->store);

@@ -68,7 +68,6 @@ struct play {
 
 /* The state of node `id` (grown as needed). */
 struct node_state *play_node(struct play *p, int id);
-int play_mkdir(const char *path, struct lk_error *err);
 /* nix-store --delete every .drv of the depot that the store holds (gc-fallback). */
 void play_delete_drvs(struct play *p);
 /* The executor's callbacks (executor.h); step_ended prints the step's

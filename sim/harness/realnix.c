@@ -2,7 +2,6 @@
 #include "harness/realnix.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -16,13 +15,6 @@
 #include "program.h"
 #include "strbuf.h"
 #include "xalloc.h"
-
-static int mkdir_one(const char *path, struct lk_error *err)
-{
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return lk_fail_errno(err, LK_EXIT_FAIL, path, "cannot make the real Nix store directory");
-    return 0;
-}
 
 int realnix_init(struct realnix *rn, const char *dir, const struct depot *d, struct lk_error *err)
 {
@@ -40,7 +32,7 @@ int realnix_init(struct realnix *rn, const char *dir, const struct depot *d, str
     rn->root = xasprintf("%s/nix-root", dir);
     rn->nix_dir = xasprintf("%s/nix", rn->root);
     rn->store = xasprintf("%s/store", rn->nix_dir);
-    if (mkdir_one(rn->root, err) < 0 || mkdir_one(rn->nix_dir, err) < 0 || mkdir_one(rn->store, err) < 0)
+    if (file_mkdir(rn->root, "cannot make the real Nix store directory", err) < 0 || file_mkdir(rn->nix_dir, "cannot make the real Nix store directory", err) < 0 || file_mkdir(rn->store, "cannot make the real Nix store directory", err) < 0)
         return -1;
     /* what the store already holds (a parent build's) is not this run's */
     DIR *dh = opendir(rn->store);

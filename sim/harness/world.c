@@ -1,15 +1,14 @@
 /* world — what the builds of one run share (see world.h). */
 #include "harness/world.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
+#include "fileio.h"
 #include "xalloc.h"
 
 /* A token nobody can guess: 20 random bytes as hex. */
@@ -33,13 +32,6 @@ static char *new_token(void)
     return hex;
 }
 
-static int make_dir(const char *path, struct lk_error *err)
-{
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return lk_fail_errno(err, LK_EXIT_FAIL, path, "mkdir");
-    return 0;
-}
-
 int world_open(struct sim_world *w, const char *work, const char *pipeline_slug, enum bk_api_fault fault,
                struct lk_error *err)
 {
@@ -55,7 +47,7 @@ int world_open(struct sim_world *w, const char *work, const char *pipeline_slug,
     const char *dirs[] = { w->store, w->state, arts, w->api_dir };
     int rc = 0;
     for (size_t i = 0; i < 4 && rc == 0; i++)
-        rc = make_dir(dirs[i], err);
+        rc = file_mkdir(dirs[i], "mkdir", err);
     w->artifacts = bk_artifacts_new(arts);
     free(arts);
     w->builds = bk_builds_new(SIM_ORG, pipeline_slug);
