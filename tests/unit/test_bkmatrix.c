@@ -30,6 +30,10 @@ static void labels(const struct bk_step *s, const char *const *want, size_t n)
         assert_string_equal(s->jobs[i].label, want[i]);
 }
 
+/* The jobs of step `s` are labelled as listed, in order. */
+#define LABELS(s, ...) \
+    labels((s), (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *))
+
 static void test_list(void **state)
 {
     (void)state;
@@ -41,8 +45,7 @@ static void test_list(void **state)
                                  "    agents: {queue: 'q-{{matrix}}'}\n"
                                  "    matrix: [linux, 7, true]\n");
     const struct bk_step *s = &p->steps[0];
-    static const char *const want[] = { "build linux", "build 7", "build true" };
-    labels(s, want, 3);
+    LABELS(s, "build linux", "build 7", "build true");
     assert_string_equal(s->jobs[0].command, "echo linux linux");
     assert_string_equal(bk_env_get(&s->jobs[1].env, "OS"), "7");
     assert_string_equal(bk_env_get(&s->jobs[1].env, "PLAIN"), "x");
@@ -70,16 +73,12 @@ static void test_setup_dimensions(void **state)
                                  "    matrix: {setup: {123color: [green]}}\n");
     /* the first dimension varies slowest; a label without matrix values
      * gets them appended, and with no label the first command line does */
-    static const char *const want0[] = { "echo {{matrix.os}}-{{matrix.arch}} (linux, amd64)",
-                                         "echo {{matrix.os}}-{{matrix.arch}} (linux, arm64)",
-                                         "echo {{matrix.os}}-{{matrix.arch}} (darwin, amd64)",
-                                         "echo {{matrix.os}}-{{matrix.arch}} (darwin, arm64)" };
-    labels(&p->steps[0], want0, 4);
+    LABELS(&p->steps[0], "echo {{matrix.os}}-{{matrix.arch}} (linux, amd64)",
+           "echo {{matrix.os}}-{{matrix.arch}} (linux, arm64)", "echo {{matrix.os}}-{{matrix.arch}} (darwin, amd64)",
+           "echo {{matrix.os}}-{{matrix.arch}} (darwin, arm64)");
     assert_string_equal(p->steps[0].jobs[2].command, "echo darwin-amd64");
-    static const char *const want1[] = { "unchanged (a)", "unchanged (b)" };
-    labels(&p->steps[1], want1, 2);
-    static const char *const want2[] = { "run {{matrix.123color}} (green)" };
-    labels(&p->steps[2], want2, 1);
+    LABELS(&p->steps[1], "unchanged (a)", "unchanged (b)");
+    LABELS(&p->steps[2], "run {{matrix.123color}} (green)");
     assert_string_equal(p->steps[2].jobs[0].command, "run green\nsecond line\n");
     bk_pipeline_free(p);
 }
@@ -105,10 +104,8 @@ static void test_adjustments(void **state)
                                  "    matrix:\n"
                                  "      setup: [one, two]\n"
                                  "      adjustments: [{with: [three], skip: true}, {with: [one], soft_fail: true}]\n");
-    static const char *const want[] = { "green triangle", "green hexagon", "blue triangle", "blue hexagon",
-                                        "purple octagon" };
     const struct bk_step *s = &p->steps[0];
-    labels(s, want, 5);
+    LABELS(s, "green triangle", "green hexagon", "blue triangle", "blue hexagon", "purple octagon");
     assert_false(s->jobs[1].skip);
     assert_true(s->jobs[2].skip);
     assert_null(s->jobs[2].skip_reason);
@@ -119,9 +116,7 @@ static void test_adjustments(void **state)
     assert_true(bk_step_soft_fails(&s->jobs[1], 3)); /* a partial `with`: every hexagon */
     assert_true(bk_step_soft_fails(&s->jobs[3], 3));
     assert_false(bk_step_soft_fails(&s->jobs[0], 3));
-    static const char *const want1[] = { "echo {{matrix}} (one)", "echo {{matrix}} (two)",
-                                         "echo {{matrix}} (three)" };
-    labels(&p->steps[1], want1, 3);
+    LABELS(&p->steps[1], "echo {{matrix}} (one)", "echo {{matrix}} (two)", "echo {{matrix}} (three)");
     assert_true(p->steps[1].jobs[2].skip);
     assert_true(bk_step_soft_fails(&p->steps[1].jobs[0], 1));
     assert_false(bk_step_soft_fails(&p->steps[1].jobs[1], 1));

@@ -13,30 +13,24 @@ static bool glob(const char *p, const char *t) { return bk_glob_match(p, strlen(
 static void test_glob(void **state)
 {
     (void)state;
-    assert_true(glob("", ""));
-    assert_false(glob("", "a"));
-    assert_true(glob("*", ""));
-    assert_true(glob("*", "anything/at/all"));
-    assert_true(glob("abc", "abc"));
-    assert_false(glob("abc", "abcd"));
-    assert_false(glob("abc", "ab"));
-    assert_false(glob("abc", "ABC"));             /* case matters */
-    assert_true(glob("a*c", "ac"));
-    assert_true(glob("a*c", "abbbc"));
-    assert_false(glob("a*c", "abbbd"));
-    assert_true(glob("*a*b*c*", "xxaxxbxxcxx"));
-    assert_false(glob("*a*b*c*", "xxcxxbxxaxx"));
-    assert_true(glob("**", "x"));
-    assert_true(glob("a**b", "ab"));
-    assert_true(glob("*ab", "aab"));              /* needs backtracking */
-    assert_true(glob("*aab", "aaab"));
-    assert_false(glob("*aab", "aaba"));
-    assert_true(glob("refs/heads/*", "refs/heads/feature/x"));   /* '*' crosses '/' */
-    assert_false(glob("refs/heads/*", "refs/tags/v1"));
-    assert_true(glob("?", "?"));                  /* only '*' is special */
-    assert_false(glob("?", "a"));
-    assert_false(glob("[ab]", "a"));
-    assert_true(glob("[ab]", "[ab]"));
+    static const struct { const char *pattern, *text; bool want; } cases[] = {
+        { "", "", true }, { "", "a", false }, { "*", "", true }, { "*", "anything/at/all", true },
+        { "abc", "abc", true }, { "abc", "abcd", false }, { "abc", "ab", false },
+        { "abc", "ABC", false }, /* case matters */
+        { "a*c", "ac", true }, { "a*c", "abbbc", true }, { "a*c", "abbbd", false },
+        { "*a*b*c*", "xxaxxbxxcxx", true }, { "*a*b*c*", "xxcxxbxxaxx", false }, { "**", "x", true },
+        { "a**b", "ab", true },
+        { "*ab", "aab", true }, /* needs backtracking */
+        { "*aab", "aaab", true }, { "*aab", "aaba", false },
+        { "refs/heads/*", "refs/heads/feature/x", true }, /* '*' crosses '/' */
+        { "refs/heads/*", "refs/tags/v1", false },
+        { "?", "?", true }, /* only '*' is special */
+        { "?", "a", false }, { "[ab]", "a", false }, { "[ab]", "[ab]", true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (glob(cases[i].pattern, cases[i].text) != cases[i].want)
+            fail_msg("glob \"%s\" on \"%s\": want %s", cases[i].pattern, cases[i].text,
+                     cases[i].want ? "a match" : "no match");
     /* pathological backtracking stays fast */
     char text[4001];
     memset(text, 'a', 4000);
@@ -47,36 +41,33 @@ static void test_glob(void **state)
 static void test_filters(void **state)
 {
     (void)state;
-    const char *canon = "refs/heads/canon";
-    assert_true(bk_branches_match(NULL, canon));
-    assert_true(bk_branches_match("", canon));
-    assert_true(bk_branches_match("  \t\n ", canon));
-    assert_true(bk_branches_match("refs/heads/canon", canon));
-    assert_false(bk_branches_match("canon", canon));          /* whole-name match */
-    assert_true(bk_branches_match("*canon", canon));
-    assert_true(bk_branches_match("main refs/heads/canon", canon));
-    assert_true(bk_branches_match("  main\trefs/heads/canon  ", canon));
-    assert_false(bk_branches_match("main develop", canon));
-    assert_true(bk_branches_match("refs/heads/*", canon));
-    assert_true(bk_branches_match("refs/*/canon", canon));
-    assert_true(bk_branches_match("*/*/*", canon));
-    assert_false(bk_branches_match("*/*/*/*", canon));
-    /* negations */
-    assert_false(bk_branches_match("!refs/heads/canon", canon));
-    assert_true(bk_branches_match("!refs/heads/main", canon));     /* only negations */
-    assert_true(bk_branches_match("!main !develop", canon));
-    assert_false(bk_branches_match("!main !refs/heads/*", canon));
-    assert_false(bk_branches_match("refs/heads/* !*canon", canon)); /* negation wins */
-    assert_false(bk_branches_match("!*canon refs/heads/*", canon)); /* in any order */
-    assert_true(bk_branches_match("refs/heads/* !*main", canon));
-    assert_false(bk_branches_match("main !develop", canon));        /* positive required */
-    assert_false(bk_branches_match("!*", canon));
-    assert_true(bk_branches_match("!", canon));   /* "!" excludes only the empty name */
-    assert_false(bk_branches_match("!", ""));
-    assert_true(bk_branches_match("*", ""));
-    assert_false(bk_branches_match("a", ""));
-    assert_true(bk_branches_match("feature/*-wip !feature/x-wip", "feature/y-wip"));
-    assert_false(bk_branches_match("feature/*-wip !feature/x-wip", "feature/x-wip"));
+#define CANON "refs/heads/canon"
+    static const struct { const char *filter, *branch; bool want; } cases[] = {
+        { NULL, CANON, true }, { "", CANON, true }, { "  \t\n ", CANON, true }, { "refs/heads/canon", CANON, true },
+        { "canon", CANON, false }, /* whole-name match */
+        { "*canon", CANON, true }, { "main refs/heads/canon", CANON, true },
+        { "  main\trefs/heads/canon  ", CANON, true }, { "main develop", CANON, false },
+        { "refs/heads/*", CANON, true }, { "refs/*/canon", CANON, true }, { "*/*/*", CANON, true },
+        { "*/*/*/*", CANON, false },
+        /* negations */
+        { "!refs/heads/canon", CANON, false },
+        { "!refs/heads/main", CANON, true }, /* only negations */
+        { "!main !develop", CANON, true }, { "!main !refs/heads/*", CANON, false },
+        { "refs/heads/* !*canon", CANON, false }, /* negation wins */
+        { "!*canon refs/heads/*", CANON, false }, /* in any order */
+        { "refs/heads/* !*main", CANON, true },
+        { "main !develop", CANON, false }, /* positive required */
+        { "!*", CANON, false },
+        { "!", CANON, true }, /* "!" excludes only the empty name */
+        { "!", "", false }, { "*", "", true }, { "a", "", false },
+        { "feature/*-wip !feature/x-wip", "feature/y-wip", true },
+        { "feature/*-wip !feature/x-wip", "feature/x-wip", false },
+    };
+#undef CANON
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (bk_branches_match(cases[i].filter, cases[i].branch) != cases[i].want)
+            fail_msg("branches \"%s\" on \"%s\": want %s", cases[i].filter ? cases[i].filter : "(null)",
+                     cases[i].branch, cases[i].want ? "a match" : "no match");
 }
 
 int main(void)

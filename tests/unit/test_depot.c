@@ -121,8 +121,8 @@ static const char TREE[] =
     "  - attrPath: [usesifd]\n"
     "headBranch: refs/heads/main\n";
 
-static void resolve_ok(struct depot *d, const char *path, int kind, const char *drv_key,
-                       const char *output)
+/* depot_resolve() of the dotted attribute path `path`. */
+static int resolve(struct depot *d, const char *path, struct depot_value *v, struct lk_error *err)
 {
     const char *attrs[16];
     char buf[256];
@@ -130,32 +130,31 @@ static void resolve_ok(struct depot *d, const char *path, int kind, const char *
     strcpy(buf, path);
     for (char *tok = strtok(buf, "."); tok; tok = strtok(NULL, "."))
         attrs[n++] = tok;
+    return depot_resolve(d, attrs, n, v, err);
+}
+
+static void resolve_ok(struct depot *d, const char *path, int kind, const char *drv_key,
+                       const char *output)
+{
     struct depot_value v;
     struct lk_error err = LK_ERROR_INIT;
-    if (depot_resolve(d, attrs, n, &v, &err) < 0)
+    if (resolve(d, path, &v, &err) < 0)
         fail_msg("%s: %s", path, err.msg);
-    assert_int_equal(v.kind, kind);
-    if (drv_key) {
-        assert_string_equal(depot_drv_at(d, v.drv)->key, drv_key);
-    }
-    if (output) {
-        assert_string_equal(v.output, output);
-    }
+    if ((int)v.kind != kind)
+        fail_msg("%s: kind %d, want %d", path, (int)v.kind, kind);
+    if (drv_key && strcmp(depot_drv_at(d, v.drv)->key, drv_key))
+        fail_msg("%s: derivation %s, want %s", path, depot_drv_at(d, v.drv)->key, drv_key);
+    if (output && (!v.output || strcmp(v.output, output)))
+        fail_msg("%s: output %s, want %s", path, v.output ? v.output : "(none)", output);
 }
 
 static void resolve_err(struct depot *d, const char *path, const char *msg)
 {
-    const char *attrs[16];
-    char buf[256];
-    size_t n = 0;
-    strcpy(buf, path);
-    for (char *tok = strtok(buf, "."); tok; tok = strtok(NULL, "."))
-        attrs[n++] = tok;
     struct depot_value v;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(depot_resolve(d, attrs, n, &v, &err), -1);
-    assert_string_equal(err.msg, msg);
-    assert_int_equal(err.status, LK_EXIT_FAIL);
+    if (resolve(d, path, &v, &err) != -1 || strcmp(err.msg, msg) || err.status != LK_EXIT_FAIL)
+        fail_msg("%s: error \"%s\" (status %d), want \"%s\" (status %d)", path, err.msg ? err.msg : "(none)",
+                 err.status, msg, LK_EXIT_FAIL);
     lk_error_clear(&err);
 }
 

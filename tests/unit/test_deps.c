@@ -90,6 +90,49 @@ static void expect_ids(struct deps *d, unsigned long n, const size_t *want, size
         assert_int_equal(ids[i], want[i]);
 }
 
+/* Each derivation in `ns` known under its own number as id. */
+static void knowns(struct deps *d, const unsigned long *ns, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        known(d, ns[i], ns[i]);
+}
+
+/* Asking for derivation `n` (or for `path` when not NULL) fails with
+ * `status` (when >= 0), on `file` (when not NULL) and with a message holding
+ * each of the `in_msg` texts (up to a NULL); `what` names the case. */
+static void expect_fail(struct deps *d, const char *what, unsigned long n, const char *path, int status,
+                        const char *file, const char *const *in_msg)
+{
+    const size_t *ids;
+    size_t n_ids;
+    struct lk_error err = LK_ERROR_INIT;
+    char *p = path ? xstrdup(path) : drv_path(n, "d");
+    if (deps_closest(d, p, &ids, &n_ids, &err) != -1)
+        fail_msg("%s: asking for %s did not fail", what, p);
+    free(p);
+    if (status >= 0 && err.status != status)
+        fail_msg("%s: status %d, want %d (%s)", what, err.status, status, err.msg);
+    if (file && (!err.file || strcmp(err.file, file)))
+        fail_msg("%s: file \"%s\", want \"%s\"", what, err.file ? err.file : "(none)", file);
+    for (; in_msg && *in_msg; in_msg++)
+        if (!strstr(err.msg, *in_msg))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", what, err.msg, *in_msg);
+    lk_error_clear(&err);
+}
+
+#define MSG(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* 1 -> 2 -> 3 with 1 and 3 known (ids 1 and 3). */
+static struct deps *chain3(struct store *s)
+{
+    put(s, 1, (unsigned long[]){ 2 }, 1);
+    put(s, 2, (unsigned long[]){ 3 }, 1);
+    put(s, 3, NULL, 0);
+    struct deps *d = deps_new(s->dir);
+    knowns(d, (unsigned long[]){ 1, 3 }, 2);
+    return d;
+}
+
 static int setup(void **state)
 {
     struct store *s = xcalloc(1, sizeof *s);
@@ -189,12 +232,7 @@ static void test_known_behind_known(void **state)
 static void test_self_and_cycle(void **state)
 {
     struct store *s = *state;
-    put(s, 1, (unsigned long[]){ 2 }, 1);
-    put(s, 2, (unsigned long[]){ 3 }, 1);
-    put(s, 3, NULL, 0);
-    struct deps *d = deps_new(s->dir);
-    known(d, 1, 1);
-    known(d, 3, 3);
+    struct deps *d = chain3(s);
     expect_ids(d, 1, (size_t[]){ 3 }, 1);
     expect_ids(d, 3, NULL, 0);
     deps_free(d);
@@ -204,26 +242,16 @@ static void test_self_and_cycle(void **state)
     put(s, 9, (unsigned long[]){ 7 }, 1);
     d = deps_new(s->dir);
     known(d, 7, 7);
-    const size_t *ids;
-    size_t n;
-    struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    assert_non_null(strstr(err.msg, "cycle"));
-    lk_error_clear(&err);
+    expect_fail(d, "cycle 7-8-9", 7, NULL, LK_EXIT_INPUT, NULL, MSG("cycle"));
     /* the failed walk leaves nothing half-done behind: asking again fails the same way */
-    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
-    assert_non_null(strstr(err.msg, "cycle"));
-    lk_error_clear(&err);
+    expect_fail(d, "cycle 7-8-9 again", 7, NULL, -1, NULL, MSG("cycle"));
     deps_free(d);
 
     /* a cycle among unknown derivations below a known one */
     put(s, 9, (unsigned long[]){ 8 }, 1);
     d = deps_new(s->dir);
     known(d, 7, 7);
-    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
-    assert_non_null(strstr(err.msg, "cycle"));
-    lk_error_clear(&err);
+    expect_fail(d, "cycle 8-9 below 7", 7, NULL, -1, NULL, MSG("cycle"));
     deps_free(d);
 }
 
@@ -257,15 +285,9 @@ static void test_read_ahead(void **state)
     d = deps_new(s->dir);
     known(d, 7, 7);
     deps_read_ahead(d);
-    const size_t *ids;
-    size_t n;
-    struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(closest(d, 7, &ids, &n, &err), -1);
     char *file = host_file(s, 8);
-    assert_string_equal(err.file, file);
+    expect_fail(d, "7 -> missing 8 after reading ahead", 7, NULL, -1, file, MSG("cannot open"));
     free(file);
-    assert_non_null(strstr(err.msg, "cannot open"));
-    lk_error_clear(&err);
     deps_free(d);
 }
 
@@ -275,33 +297,16 @@ static void test_missing_drv(void **state)
     put(s, 1, (unsigned long[]){ 2 }, 1);
     struct deps *d = deps_new(s->dir);
     known(d, 1, 1);
-    const size_t *ids;
-    size_t n;
-    struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(closest(d, 1, &ids, &n, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    char *file = host_file(s, 2);
-    assert_string_equal(err.file, file);
-    free(file);
-    char *p2 = drv_path(2, "d"), *p1 = drv_path(1, "d");
-    assert_non_null(strstr(err.msg, p2));
-    assert_non_null(strstr(err.msg, p1));
+    char *file = host_file(s, 2), *p2 = drv_path(2, "d"), *p1 = drv_path(1, "d");
+    expect_fail(d, "1 -> missing 2", 1, NULL, LK_EXIT_INPUT, file, MSG(p2, p1));
     free(p1);
     free(p2);
-    lk_error_clear(&err);
-
+    free(file);
     /* the top-level drv itself missing */
-    assert_int_equal(closest(d, 5, &ids, &n, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    lk_error_clear(&err);
-
+    expect_fail(d, "missing 5", 5, NULL, LK_EXIT_INPUT, NULL, NULL);
     /* not a store path at all */
-    assert_int_equal(deps_closest(d, "/etc/passwd", &ids, &n, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    assert_non_null(strstr(err.msg, "/nix/store"));
-    lk_error_clear(&err);
-    assert_int_equal(deps_closest(d, "/nix/store/../../etc/x.drv", &ids, &n, &err), -1);
-    lk_error_clear(&err);
+    expect_fail(d, "/etc/passwd", 0, "/etc/passwd", LK_EXIT_INPUT, NULL, MSG("/nix/store"));
+    expect_fail(d, "a path out of the store", 0, "/nix/store/../../etc/x.drv", -1, NULL, NULL);
     deps_free(d);
 }
 
@@ -332,11 +337,7 @@ static void test_malformed_drv(void **state)
     deps_free(d);
     d = deps_new(s->dir);
     known(d, 1, 1);
-    int rc = closest(d, 1, &ids, &n, &err);
-    if (rc == 0)
-        fail_msg("an input outside /nix/store was accepted");
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    lk_error_clear(&err);
+    expect_fail(d, "an input outside /nix/store", 1, NULL, LK_EXIT_INPUT, NULL, NULL);
     free(file);
     deps_free(d);
 }
@@ -367,11 +368,8 @@ static void test_file_kinds(void **state)
         sb_release(&sb);
         struct deps *d = deps_new(s->dir);
         known(d, 3, 7);
-        const size_t *ids;
-        size_t n;
-        assert_int_equal(closest(d, 1, &ids, &n, &err), 0);
-        assert_int_equal(n, 1);
-        assert_int_equal(ids[0], 7);
+        print_message("file of %zu bytes\n", sizes[k]);
+        expect_ids(d, 1, (size_t[]){ 7 }, 1);
         deps_free(d);
     }
 
@@ -379,13 +377,7 @@ static void test_file_kinds(void **state)
     char *dir = host_file(s, 5);
     assert_int_equal(mkdir(dir, 0755), 0);
     struct deps *d = deps_new(s->dir);
-    const size_t *ids;
-    size_t n;
-    assert_int_equal(closest(d, 4, &ids, &n, &err), -1);
-    assert_int_equal(err.status, LK_EXIT_INPUT);
-    assert_string_equal(err.file, dir);
-    assert_non_null(strstr(err.msg, "expected a regular file"));
-    lk_error_clear(&err);
+    expect_fail(d, "a directory for 5", 4, NULL, LK_EXIT_INPUT, dir, MSG("expected a regular file"));
     deps_free(d);
     rmdir(dir);
     free(dir);
@@ -433,20 +425,15 @@ static void test_order(void **state)
     put(s, 3, NULL, 0);
     put(s, 4, NULL, 0);
     put(s, 0, NULL, 0);
+    const unsigned long known_ones[] = { 1, 3, 4, 0 };
     struct deps *d = deps_new(s->dir);
-    known(d, 1, 1);
-    known(d, 3, 3);
-    known(d, 4, 4);
-    known(d, 0, 0);
+    knowns(d, known_ones, 4);
     /* U is pending when A starts: K1 first, then U's answer [K0, K2] */
     expect_ids(d, 1, (size_t[]){ 3, 0, 4 }, 3);
     deps_free(d);
 
     d = deps_new(s->dir);
-    known(d, 1, 1);
-    known(d, 3, 3);
-    known(d, 4, 4);
-    known(d, 0, 0);
+    knowns(d, known_ones, 4);
     expect_ids(d, 2, (size_t[]){ 0, 4 }, 2); /* U settled first */
     expect_ids(d, 1, (size_t[]){ 0, 4, 3 }, 3);
     deps_free(d);
@@ -456,12 +443,7 @@ static void test_order(void **state)
 static void test_add_known_later(void **state)
 {
     struct store *s = *state;
-    put(s, 1, (unsigned long[]){ 2 }, 1);
-    put(s, 2, (unsigned long[]){ 3 }, 1);
-    put(s, 3, NULL, 0);
-    struct deps *d = deps_new(s->dir);
-    known(d, 1, 1);
-    known(d, 3, 3);
+    struct deps *d = chain3(s);
     const size_t *old;
     size_t n_old;
     struct lk_error err = LK_ERROR_INIT;

@@ -139,6 +139,20 @@ static void good_build(struct world *w)
                   json_pack("{s:[{s:s, s:s}]}", "steps", "key", "rel", "command", "true"), NULL);
 }
 
+/* Replace the string `*field` by a copy of `value` (NULL: none). */
+static void set_str(char **field, const char *value)
+{
+    free(*field);
+    *field = value ? xstrdup(value) : NULL;
+}
+
+/* Every invariant and the fixture's expectations, into `r`. */
+static void check_all(struct world *w, struct inv_report *r)
+{
+    inv_check_all(w->f, w->d, &w->o, r);
+    inv_expectations(w->f, w->d, &w->o, r);
+}
+
 static enum inv_verdict verdict(struct world *w, const char *id, const char *needle)
 {
     struct inv_result r;
@@ -194,8 +208,7 @@ static void test_violations_name_events_and_steps(void **state)
     assert_int_equal(r.events[0], early);
     assert_int_equal(r.n_steps, 0);
     inv_result_free(&r);
-    free(w->o.steps[1].tree_status);
-    w->o.steps[1].tree_status = xstrdup("?? junk\n");
+    set_str(&w->o.steps[1].tree_status, "?? junk\n");
     assert_int_equal(inv_check("tree-clean", w->f, w->d, &w->o, &r), 0);
     assert_int_equal(r.n_steps, 1);
     assert_int_equal(r.steps[0], 1);
@@ -252,15 +265,13 @@ static void test_script_built_at_execution(void **state)
     struct world *w = *state;
     good_build(w);
     /* drop the script's build from the log: it "was built earlier" */
-    free(w->o.events[2].phase);
-    w->o.events[2].phase = xstrdup("construction");
+    set_str(&w->o.events[2].phase, "construction");
     assert_int_equal(verdict(w, "script-built-at-execution", "built during construction"), INV_VIOLATED);
     /* realised (valid) by this step in execution: fine */
     obs_event_add(&w->o, "valid", drv(w, "web/script"), "execution", "extra-1", NULL, NULL);
     assert_int_equal(verdict(w, "script-built-at-execution", NULL), INV_HELD);
     /* realised by another step does not count */
-    free(w->o.events[w->o.n_events - 1].step);
-    w->o.events[w->o.n_events - 1].step = xstrdup("extra-2");
+    set_str(&w->o.events[w->o.n_events - 1].step, "extra-2");
     assert_int_equal(verdict(w, "script-built-at-execution", "did not build web/script"), INV_VIOLATED);
 }
 
@@ -269,8 +280,7 @@ static void test_script_built_but_not_run(void **state)
     struct world *w = *state;
     good_build(w);
     w->o.steps[2].reached_run_script = false;
-    free(w->o.steps[2].script_link);
-    w->o.steps[2].script_link = NULL;
+    set_str(&w->o.steps[2].script_link, NULL);
     assert_int_equal(verdict(w, "script-built-at-execution", "never ran it"), INV_VIOLATED);
     /* a step that failed before building its script is excused */
     obs_free(&w->o);
@@ -293,13 +303,10 @@ static void test_result_link(void **state)
 {
     struct world *w = *state;
     good_build(w);
-    free(w->o.steps[2].result_link);
-    w->o.steps[2].result_link = xstrdup(out(w, "tools/exp"));
+    set_str(&w->o.steps[2].result_link, out(w, "tools/exp"));
     assert_int_equal(verdict(w, "result-link", "result points at"), INV_VIOLATED);
-    free(w->o.steps[2].result_link);
-    w->o.steps[2].result_link = xstrdup(out(w, "web/site"));
-    free(w->o.steps[2].script_link);
-    w->o.steps[2].script_link = NULL;
+    set_str(&w->o.steps[2].result_link, out(w, "web/site"));
+    set_str(&w->o.steps[2].script_link, NULL);
     assert_int_equal(verdict(w, "result-link", "points at nothing"), INV_VIOLATED);
 }
 
@@ -307,8 +314,7 @@ static void test_tree_clean(void **state)
 {
     struct world *w = *state;
     good_build(w);
-    free(w->o.steps[1].tree_status);
-    w->o.steps[1].tree_status = xstrdup("?? result-link\n?? junk\n");
+    set_str(&w->o.steps[1].tree_status, "?? result-link\n?? junk\n");
     assert_int_equal(verdict(w, "tree-clean", "?? result-link; ?? junk"), INV_VIOLATED);
 }
 
@@ -335,12 +341,9 @@ static void test_pipeline_valid(void **state)
         obs_strv_add(&w->o.uploaded_ids, &w->o.n_uploaded_ids, ids[i]);
     assert_int_equal(verdict(w, "pipeline-valid", NULL), INV_HELD);
     /* chunk 2 uploaded before chunk 1 (first-first upload) */
-    free(w->o.uploaded_ids[0]);
-    w->o.uploaded_ids[0] = xstrdup("k3");
-    free(w->o.uploaded_ids[2]);
-    w->o.uploaded_ids[2] = xstrdup("k2");
-    free(w->o.uploaded_ids[1]);
-    w->o.uploaded_ids[1] = xstrdup("k1");
+    set_str(&w->o.uploaded_ids[0], "k3");
+    set_str(&w->o.uploaded_ids[2], "k2");
+    set_str(&w->o.uploaded_ids[1], "k1");
     assert_int_equal(verdict(w, "pipeline-valid", "upload order differs"), INV_VIOLATED);
 }
 
@@ -419,8 +422,7 @@ static void test_nothing_checked_is_not_held(void **state)
     w->o.gen_ran = true;
     w->o.gen_exit = 0;
     struct inv_report r;
-    inv_check_all(w->f, w->d, &w->o, &r);
-    inv_expectations(w->f, w->d, &w->o, &r);
+    check_all(w, &r);
     for (size_t i = 0; i < r.n; i++) {
         if (strcmp(r.inv[i].id, "construction-builds")) /* the generator ran: that was checked */
             assert_int_equal(r.inv[i].verdict, INV_NOT_CHECKED);
@@ -436,13 +438,11 @@ static void test_nothing_checked_is_not_held(void **state)
      * generator wrote nothing for `lazykite upload` still is one) */
     w->o.gen_exit = 2;
     w->f->expect.generate_exit = 2;
-    inv_check_all(w->f, w->d, &w->o, &r);
-    inv_expectations(w->f, w->d, &w->o, &r);
+    check_all(w, &r);
     assert_null(r.failure);
     inv_report_free(&r);
     w->f->expect.generate_exit = 0;
-    inv_check_all(w->f, w->d, &w->o, &r);
-    inv_expectations(w->f, w->d, &w->o, &r);
+    check_all(w, &r);
     assert_non_null(r.failure);
     inv_report_free(&r);
 }
@@ -505,8 +505,7 @@ static void test_gc_fallback(void **state)
     w->o.steps[1].outcome = BK_FAILED;
     assert_int_equal(verdict(w, "gc-fallback", "failed"), INV_VIOLATED);
     w->o.steps[1].outcome = BK_PASSED;
-    free(w->o.steps[1].result_link);
-    w->o.steps[1].result_link = NULL;
+    set_str(&w->o.steps[1].result_link, NULL);
     assert_int_equal(verdict(w, "gc-fallback", "nothing"), INV_VIOLATED);
     w->o.gc_error = xstrdup("error: cannot delete");
     assert_int_equal(verdict(w, "gc-fallback", "cannot delete"), INV_VIOLATED);
@@ -528,8 +527,7 @@ static void test_expectations(void **state)
     w.o.gen_exit = 0;
     w.o.gen_output = xstrdup("no error here");
     struct inv_report r;
-    inv_check_all(w.f, w.d, &w.o, &r);
-    inv_expectations(w.f, w.d, &w.o, &r);
+    check_all(&w, &r);
     /* check passed (expected failed), tree-clean held (expected violated), no "boom" */
     assert_int_equal(r.n_unmet, 3);
     assert_non_null(strstr(r.unmet[0], "expected failed, got passed"));
@@ -539,22 +537,17 @@ static void test_expectations(void **state)
     inv_report_free(&r);
     /* now make it all true */
     w.o.steps[2].outcome = BK_FAILED;
-    free(w.o.steps[1].tree_status);
-    w.o.steps[1].tree_status = xstrdup("?? x\n");
-    free(w.o.gen_output);
-    w.o.gen_output = xstrdup("error: boom\n");
-    inv_check_all(w.f, w.d, &w.o, &r);
-    inv_expectations(w.f, w.d, &w.o, &r);
+    set_str(&w.o.steps[1].tree_status, "?? x\n");
+    set_str(&w.o.gen_output, "error: boom\n");
+    check_all(&w, &r);
     for (size_t i = 0; i < r.n_unmet; i++)
         fprintf(stderr, "unmet: %s\n", r.unmet[i]);
     assert_int_equal(r.n_unmet, 0);
     assert_true(inv_report_ok(w.f, &r));
     inv_report_free(&r);
     /* built by the wrong step */
-    free(w.o.events[2].step);
-    w.o.events[2].step = xstrdup("extra-2");
-    inv_check_all(w.f, w.d, &w.o, &r);
-    inv_expectations(w.f, w.d, &w.o, &r);
+    set_str(&w.o.events[2].step, "extra-2");
+    check_all(&w, &r);
     assert_int_equal(r.n_unmet, 1);
     assert_non_null(strstr(r.unmet[0], "built by ':gear: always (from web/site)' (execution)"));
     inv_report_free(&r);

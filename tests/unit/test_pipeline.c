@@ -183,9 +183,11 @@ static void assert_error(const char *manifest, const char *parent, int status, c
 {
     struct pipeline p;
     struct lk_error err = LK_ERROR_INIT;
-    assert_int_equal(gen(manifest, parent, &p, &err), status);
+    int rc = gen(manifest, parent, &p, &err);
     char *got = lk_error_format(&err);
-    assert_string_equal(got, line);
+    if (rc != status || strcmp(got, line))
+        fail_msg("manifest %s, parent map %s: status %d, want %d; error \"%s\", want \"%s\"", manifest,
+                 parent ? parent : "(none)", rc, status, got, line);
     free(got);
     lk_error_clear(&err);
     assert_null(p.phases);
@@ -510,67 +512,62 @@ static void test_phases(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    const char *t = "\"attrPath\":[\"w\",\"s\"],\"drvPath\":\"" DRV(1) "\"";
-    char *m;
-#define ERR(json, line)                                  \
-    do {                                                 \
-        m = xasprintf("%s", json);                       \
-        assert_error(m, NULL, LK_EXIT_INPUT, line);      \
-        free(m);                                         \
-    } while (0)
-    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"phase\":\"deploy\"}}}}}]}", t);
-    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/phase: In step 'x' (from w/s): "
-                             "Phase 'deploy' is not valid. Known phases: build, release");
-    free(m);
-    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"label\":\"X\",\"prompt\":\"ok?\"}}}}}]}", t);
-    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/prompt: In step 'X' (from w/s): The 'prompt' "
-                             "feature can not be used by steps in the \"build\" phase, because CI builds should not "
-                             "be gated on manual human approvals.");
-    free(m);
-    m = xasprintf("{\"targets\":[{%s,\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{\"command\":{\"drvPath\":\"" DRV(5)
-                  "\",\"outputs\":[\"out\",\"doc\"]}}}}}}]}", t);
-    assert_error(m, NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/command/outputs: In step 'x' (from w/s): "
-                             "the command derivation must have exactly one output, found 2");
-    free(m);
-    ERR("{\"pipeline\":{\"activePhases\":[\"build\",\"deploy\"]},\"targets\":[]}",
-        "m.json: /pipeline/activePhases/1: Active phase 'deploy' is not valid. Known phases: build, release");
-    ERR("{\"pipeline\":{\"phases\":[\"build\",\"../x\"]},\"targets\":[]}",
-        "m.json: /pipeline/phases/1: phase name '../x' cannot name a chunk file");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
-        "{\"de/ploy\":{" CMD(5) ",\"phase\":7}}}}}]}",
-        "m.json: /targets/0/meta/ci/extraSteps/de~1ploy/phase: expected a string, found an integer");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"]}]}", "m.json: /targets/0/drvPath: missing (expected a string)");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\",1],\"drvPath\":\"" DRV(1) "\"}]}",
-        "m.json: /targets/0/attrPath/1: expected a string, found an integer");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"/nix/store/x.drv\"}]}",
-        "m.json: /targets/0/drvPath: expected a derivation store path (/nix/store/<hash>-<name>.drv), found \"/nix/store/x.drv\"");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
-        "{\"x\":{" CMD(5) ",\"needOutput\":true}}}}}]}",
-        "m.json: /targets/0/meta/ci/extraSteps/x/needOutput: unknown extra step option \"needOutput\"");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
-        "{\"x\":{\"label\":\"y\"}}}}}]}",
-        "m.json: /targets/0/meta/ci/extraSteps/x/command: missing (expected an object with a drvPath)");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"timeout\":\"1h\"}}]}",
-        "m.json: /targets/0/meta/timeout: expected an integer (seconds), found a string");
-    ERR("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\",\"meta\":{\"ci\":{\"extraSteps\":"
-        "{\"x\":{" CMD(5) ",\"skip\":1}}}}}]}",
-        "m.json: /targets/0/meta/ci/extraSteps/x/skip: expected a boolean or a string, found an integer");
-    ERR("{\"pipeline\":{\"phase\":[]}}", "m.json: /pipeline/phase: unknown pipeline setting \"phase\"");
-    ERR("{\"version\":2}", "m.json: /version: unsupported manifest version (expected 1)");
-    ERR("{\"targets\":[\n  {\"attrPath\": [\"a\"],}]}",
-        "m.json: 2:22: malformed JSON: string or '}' expected near '}'");
-    ERR("{\"a\":1,\"a\":2}", "m.json: 1:10: malformed JSON: duplicate object key near '\"a\"'");
-    ERR("[]", "m.json: (root): expected an object, found an array");
+#define T "\"attrPath\":[\"w\",\"s\"],\"drvPath\":\"" DRV(1) "\""
+#define A "\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(1) "\""
+    static const struct { const char *manifest, *parent; int status; const char *line; } cases[] = {
+        { "{\"targets\":[{" T ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"phase\":\"deploy\"}}}}}]}", NULL, 2,
+          "m.json: /targets/0/meta/ci/extraSteps/x/phase: In step 'x' (from w/s): "
+          "Phase 'deploy' is not valid. Known phases: build, release" },
+        { "{\"targets\":[{" T ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"label\":\"X\",\"prompt\":\"ok?\"}}}}}]}",
+          NULL, 2, "m.json: /targets/0/meta/ci/extraSteps/x/prompt: In step 'X' (from w/s): The 'prompt' "
+          "feature can not be used by steps in the \"build\" phase, because CI builds should not "
+          "be gated on manual human approvals." },
+        { "{\"targets\":[{" T ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{\"command\":{\"drvPath\":\"" DRV(5)
+          "\",\"outputs\":[\"out\",\"doc\"]}}}}}}]}", NULL, 2,
+          "m.json: /targets/0/meta/ci/extraSteps/x/command/outputs: In step 'x' (from w/s): "
+          "the command derivation must have exactly one output, found 2" },
+        { "{\"pipeline\":{\"activePhases\":[\"build\",\"deploy\"]},\"targets\":[]}", NULL, LK_EXIT_INPUT,
+          "m.json: /pipeline/activePhases/1: Active phase 'deploy' is not valid. Known phases: build, release" },
+        { "{\"pipeline\":{\"phases\":[\"build\",\"../x\"]},\"targets\":[]}", NULL, LK_EXIT_INPUT,
+          "m.json: /pipeline/phases/1: phase name '../x' cannot name a chunk file" },
+        { "{\"targets\":[{" A ",\"meta\":{\"ci\":{\"extraSteps\":{\"de/ploy\":{" CMD(5) ",\"phase\":7}}}}}]}", NULL,
+          LK_EXIT_INPUT, "m.json: /targets/0/meta/ci/extraSteps/de~1ploy/phase: expected a string, found an integer" },
+        { "{\"targets\":[{\"attrPath\":[\"a\"]}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/drvPath: missing (expected a string)" },
+        { "{\"targets\":[{\"attrPath\":[\"a\",1],\"drvPath\":\"" DRV(1) "\"}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/attrPath/1: expected a string, found an integer" },
+        { "{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"/nix/store/x.drv\"}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/drvPath: expected a derivation store path (/nix/store/<hash>-<name>.drv), "
+          "found \"/nix/store/x.drv\"" },
+        { "{\"targets\":[{" A ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"needOutput\":true}}}}}]}", NULL,
+          LK_EXIT_INPUT, "m.json: /targets/0/meta/ci/extraSteps/x/needOutput: unknown extra step option \"needOutput\"" },
+        { "{\"targets\":[{" A ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{\"label\":\"y\"}}}}}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/meta/ci/extraSteps/x/command: missing (expected an object with a drvPath)" },
+        { "{\"targets\":[{" A ",\"meta\":{\"timeout\":\"1h\"}}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/meta/timeout: expected an integer (seconds), found a string" },
+        { "{\"targets\":[{" A ",\"meta\":{\"ci\":{\"extraSteps\":{\"x\":{" CMD(5) ",\"skip\":1}}}}}]}", NULL, LK_EXIT_INPUT,
+          "m.json: /targets/0/meta/ci/extraSteps/x/skip: expected a boolean or a string, found an integer" },
+        { "{\"pipeline\":{\"phase\":[]}}", NULL, LK_EXIT_INPUT,
+          "m.json: /pipeline/phase: unknown pipeline setting \"phase\"" },
+        { "{\"version\":2}", NULL, LK_EXIT_INPUT, "m.json: /version: unsupported manifest version (expected 1)" },
+        { "{\"targets\":[\n  {\"attrPath\": [\"a\"],}]}", NULL, LK_EXIT_INPUT,
+          "m.json: 2:22: malformed JSON: string or '}' expected near '}'" },
+        { "{\"a\":1,\"a\":2}", NULL, LK_EXIT_INPUT, "m.json: 1:10: malformed JSON: duplicate object key near '\"a\"'" },
+        { "[]", NULL, LK_EXIT_INPUT, "m.json: (root): expected an object, found an array" },
+        /* Parent map errors. */
+        { "{}", "{\"a\":{\"drvPath\":3}}", 2, "p.json: /a/drvPath: expected a string, found an integer" },
+        { "{}", "{\"a\":{}}", 2, "p.json: /a/drvPath: missing (expected a string)" },
+    };
+#undef T
+#undef A
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_error(cases[i].manifest, cases[i].parent, cases[i].status, cases[i].line);
     /* A .drv the dependency analysis cannot read: the deps module's error. */
     struct pipeline p;
     struct lk_error err = LK_ERROR_INIT;
     assert_int_equal(gen("{\"targets\":[{\"attrPath\":[\"a\"],\"drvPath\":\"" DRV(9) "\"}]}", NULL, &p, &err), 2);
     assert_non_null(strstr(err.file, H(9) "-t9.drv"));
     lk_error_clear(&err);
-    /* Parent map errors. */
-    assert_error("{}", "{\"a\":{\"drvPath\":3}}", 2, "p.json: /a/drvPath: expected a string, found an integer");
-    assert_error("{}", "{\"a\":{}}", 2, "p.json: /a/drvPath: missing (expected a string)");
-#undef ERR
 }
 
 /* A pipeline with `n` build steps (additionalSteps only, no targets). */

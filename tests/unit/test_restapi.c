@@ -128,6 +128,15 @@ static void release(struct answer *a)
     free(a->link);
 }
 
+/* GET path with `token` answers `status`, its body unread. */
+static void expect_status(struct fx *f, const char *path, const char *token, long status)
+{
+    struct answer a = get(f, path, token);
+    if (a.status != status)
+        fail_msg("GET %s (token %s): status %ld, want %ld", path, token ? token : "none", a.status, status);
+    release(&a);
+}
+
 #define BUILDS "/v2/organizations/acme/pipelines/depot/builds"
 
 static void test_token(void **state)
@@ -137,12 +146,8 @@ static void test_token(void **state)
     assert_int_equal(a.status, 401);
     assert_non_null(strstr(a.body.buf, "\"message\""));
     release(&a);
-    a = get(f, BUILDS, "nope");
-    assert_int_equal(a.status, 401);
-    release(&a);
-    a = get(f, BUILDS, "tok");
-    assert_int_equal(a.status, 200);
-    release(&a);
+    expect_status(f, BUILDS, "nope", 401);
+    expect_status(f, BUILDS, "tok", 200);
 }
 
 static void test_builds_list(void **state)
@@ -174,9 +179,7 @@ static void test_builds_list(void **state)
     assert_int_equal(json_array_size(list), 1);
     json_decref(list);
     release(&a);
-    a = get(f, "/v2/organizations/acme/pipelines/other/builds", "tok");
-    assert_int_equal(a.status, 404);
-    release(&a);
+    expect_status(f, "/v2/organizations/acme/pipelines/other/builds", "tok", 404);
 }
 
 static void test_artifacts_and_download(void **state)
@@ -197,23 +200,15 @@ static void test_artifacts_and_download(void **state)
     assert_non_null(a.location);
     char *storage = xstrdup(a.location + strlen("http://localhost"));
     release(&a);
-    a = get(f, storage, "tok"); /* a signed URL takes no token */
-    assert_int_equal(a.status, 400);
-    release(&a);
+    expect_status(f, storage, "tok", 400); /* a signed URL takes no token */
     a = get(f, storage, NULL);
     assert_int_equal(a.status, 200);
     assert_string_equal(a.body.buf, "{}\n");
     release(&a);
     storage[strlen(storage) - 1] ^= 1; /* another signature */
-    a = get(f, storage, NULL);
-    assert_int_equal(a.status, 403);
-    release(&a);
-    a = get(f, BUILDS "/4/jobs/8/artifacts", "tok");
-    assert_int_equal(a.status, 404);
-    release(&a);
-    a = get(f, BUILDS "/9/jobs/7/artifacts", "tok");
-    assert_int_equal(a.status, 404);
-    release(&a);
+    expect_status(f, storage, NULL, 403);
+    expect_status(f, BUILDS "/4/jobs/8/artifacts", "tok", 404);
+    expect_status(f, BUILDS "/9/jobs/7/artifacts", "tok", 404);
     /* the log: the storage download names the artifact */
     json_t *log = bk_rest_api_requests(f->api), *e = json_array_get(log, 3);
     assert_int_equal(json_array_size(log), 7);

@@ -41,6 +41,15 @@ static char *slurp(const char *rel)
     return data;
 }
 
+/* The file `rel` holds exactly `want`. */
+static void expect_file(const char *rel, const char *want)
+{
+    char *s = slurp(rel);
+    if (strcmp(s, want))
+        fail_msg("%s holds \"%s\", want \"%s\"", rel, s, want);
+    free(s);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -241,21 +250,11 @@ static void test_environment_and_mounts(void **state)
     assert_string_equal(s, want_tmp);
     free(want_tmp);
     free(s);
-    s = slurp("co1/tmp2.txt");                          /* the next step's /tmp is fresh */
-    assert_string_equal(s, "fresh\n");
-    free(s);
-    s = slurp("co1/ifaces.txt");                        /* no network: loopback only */
-    assert_string_equal(s, "lo\n");
-    free(s);
-    s = slurp("co1/tool.txt");
-    assert_string_equal(s, "tool-ran\n");
-    free(s);
-    s = slurp("co1/host.txt");
-    assert_string_equal(s, "hidden\n");
-    free(s);
-    s = slurp("co1/usr.txt");
-    assert_string_equal(s, "readonly\n");
-    free(s);
+    expect_file("co1/tmp2.txt", "fresh\n"); /* the next step's /tmp is fresh */
+    expect_file("co1/ifaces.txt", "lo\n"); /* no network: loopback only */
+    expect_file("co1/tool.txt", "tool-ran\n");
+    expect_file("co1/host.txt", "hidden\n");
+    expect_file("co1/usr.txt", "readonly\n");
     const struct bk_step_result *res = bk_executor_result(r.ex, bk_sched_find(r.sched, "probe"));
     assert_non_null(res);
     assert_string_equal(res->agent_name, "agent-1");
@@ -290,9 +289,7 @@ static void test_nested_ro_and_leftovers(void **state)
     assert_int_equal(waitpid(proc.pid, &st, 0), proc.pid);
     assert_int_equal(bk_sandbox_finish(&proc, st, false, &exit_status, &err), 0);
     assert_int_equal(exit_status, 0);
-    char *s = slurp("co1/nested.txt");
-    assert_string_equal(s, "inner\nreadonly\n0\n"); /* not a mount point of its own */
-    free(s);
+    expect_file("co1/nested.txt", "inner\nreadonly\n0\n"); /* not a mount point of its own */
     struct timespec pause = { 1, 500000000 };
     nanosleep(&pause, NULL);
     char *late = path("co1/late.txt");
@@ -378,15 +375,9 @@ static void test_uploads(void **state)
     const int *order = bk_sched_order(r.sched, &n);
     assert_string_equal(bk_sched_step(r.sched, order[1])->key, "c1");
     assert_string_equal(bk_sched_step(r.sched, order[2])->key, "c2");
-    char *s = slurp("co1/c2.txt");
-    assert_string_equal(s, "refs/heads/canon\n");    /* $BUILDKITE_BRANCH interpolated at upload */
-    free(s);
-    s = slurp("co1/c1.txt");
-    assert_string_equal(s, "/tmp\n");                /* $$HOME reached the shell as $HOME */
-    free(s);
-    s = slurp("co1/from-api.txt");
-    assert_string_equal(s, "from api /tmp\n");
-    free(s);
+    expect_file("co1/c2.txt", "refs/heads/canon\n"); /* $BUILDKITE_BRANCH interpolated at upload */
+    expect_file("co1/c1.txt", "/tmp\n"); /* $$HOME reached the shell as $HOME */
+    expect_file("co1/from-api.txt", "from api /tmp\n");
     int bad = bk_sched_find(r.sched, "bad-upload");
     assert_int_equal(bk_sched_outcome(r.sched, bad), BK_FAILED); /* the agent exited 1 */
     char *log = xstrdup(bk_executor_result(r.ex, bad)->log_path), *text;

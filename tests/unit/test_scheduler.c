@@ -80,6 +80,27 @@ static void check_order(struct bk_sched *s, const char *want)
     free(got);
 }
 
+/* One row per step: its key, outcome and a text its reason holds (or NULL). */
+struct want {
+    const char *key;
+    enum bk_outcome outcome;
+    const char *reason;
+};
+#define WANTS(...) ((const struct want[]){ __VA_ARGS__, { NULL, 0, NULL } })
+
+static void expect_all(struct bk_sched *s, const struct want *w)
+{
+    for (; w->key; w++)
+        expect(s, w->key, w->outcome, w->reason);
+}
+
+/* Run to the end in order `order`, then every row of `w` holds. */
+static void check(struct bk_sched *s, const char *order, const struct want *w)
+{
+    check_order(s, order);
+    expect_all(s, w);
+}
+
 #define C(k, extra) "{\"key\": \"" k "\", \"command\": \"true\"" extra "}"
 #define F(k, n, extra) "{\"key\": \"" k "\", \"command\": \"exit " #n "\"" extra "}"
 
@@ -89,11 +110,8 @@ static void test_skips(void **state)
     struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
         "[" C("a", ", \"skip\": \"Target has not changed.\"") "," C("b", ", \"depends_on\": \"a\"") ","
         C("c", ", \"skip\": true") ", \"wait\"," C("d", "") "]");
-    check_order(s, "b d");
-    expect(s, "a", BK_SKIPPED, "Target has not changed.");
-    expect(s, "b", BK_PASSED, NULL);
-    expect(s, "c", BK_SKIPPED, NULL);
-    expect(s, "d", BK_PASSED, NULL);
+    check(s, "b d", WANTS({ "a", BK_SKIPPED, "Target has not changed." }, { "b", BK_PASSED, NULL },
+        { "c", BK_SKIPPED, NULL }, { "d", BK_PASSED, NULL }));
     assert_false(bk_sched_failing(s));
     bk_sched_free(s);
 }
@@ -110,19 +128,12 @@ static void test_failures(void **state)
         F("i", 9, ", \"soft_fail\": true") "," C("j", ", \"depends_on\": \"i\"") ","
         C("k", ", \"depends_on\": \"b\"") ","
         C("l", ", \"depends_on\": [{\"step\": \"b\", \"allow_failure\": true}]") "]");
-    check_order(s, "a c d e f g i j l");
-    expect(s, "a", BK_FAILED, "exit status 1");
-    expect(s, "b", BK_WAITING_FAILED, "a");
-    expect(s, "c", BK_PASSED, NULL);
-    expect(s, "d", BK_PASSED, NULL);
-    expect(s, "e", BK_SOFT_FAILED, NULL);
-    expect(s, "f", BK_PASSED, NULL);
-    expect(s, "g", BK_FAILED, NULL);
-    expect(s, "h", BK_WAITING_FAILED, "g");
-    expect(s, "i", BK_SOFT_FAILED, NULL);
-    expect(s, "j", BK_PASSED, NULL);
-    expect(s, "k", BK_WAITING_FAILED, "b");  /* waiting_failed propagates */
-    expect(s, "l", BK_PASSED, NULL);         /* ...and allow_failure covers it */
+    check(s, "a c d e f g i j l", WANTS({ "a", BK_FAILED, "exit status 1" }, { "b", BK_WAITING_FAILED, "a" },
+        { "c", BK_PASSED, NULL }, { "d", BK_PASSED, NULL }, { "e", BK_SOFT_FAILED, NULL },
+        { "f", BK_PASSED, NULL }, { "g", BK_FAILED, NULL }, { "h", BK_WAITING_FAILED, "g" },
+        { "i", BK_SOFT_FAILED, NULL }, { "j", BK_PASSED, NULL },
+        { "k", BK_WAITING_FAILED, "b" }, /* waiting_failed propagates */
+        { "l", BK_PASSED, NULL }));      /* ...and allow_failure covers it */
     assert_true(bk_sched_failing(s));
     assert_int_equal(bk_sched_exit_status(s, bk_sched_find(s, "a")), 1);
     bk_sched_free(s);
@@ -135,20 +146,15 @@ static void test_wait(void **state)
         "[" C("a", "") "," F("b", 2, "") ", {\"wait\": null, \"key\": \"w1\"}," C("c", "") ","
         C("free", ", \"depends_on\": []") ","
         C("d", ", \"allow_dependency_failure\": true") "]");
-    check_order(s, "a b free d");
-    expect(s, "w1", BK_WAITING_FAILED, "b");
-    expect(s, "c", BK_WAITING_FAILED, "w1");
-    expect(s, "free", BK_PASSED, NULL);
-    expect(s, "d", BK_PASSED, NULL);
+    check(s, "a b free d", WANTS({ "w1", BK_WAITING_FAILED, "b" }, { "c", BK_WAITING_FAILED, "w1" },
+        { "free", BK_PASSED, NULL }, { "d", BK_PASSED, NULL }));
     bk_sched_free(s);
 
     s = sched("main", BK_UNBLOCK_NONE, NULL,
         "[" F("a", 2, "") ", {\"wait\": \"~\", \"continue_on_failure\": true, \"key\": \"w\"}," C("b", "") ","
         "\"wait\"," C("c", "") "]");
-    check_order(s, "a b");
-    expect(s, "w", BK_PASSED, NULL);
-    expect(s, "b", BK_PASSED, NULL);
-    expect(s, "c", BK_WAITING_FAILED, NULL); /* the next wait sees the failure again */
+    check(s, "a b", WANTS({ "w", BK_PASSED, NULL }, { "b", BK_PASSED, NULL },
+        { "c", BK_WAITING_FAILED, NULL })); /* the next wait sees the failure again */
     bk_sched_free(s);
 
     /* a wait waits for everything before it, in order */
@@ -173,24 +179,19 @@ static void test_blocks(void **state)
         C("c", ", \"depends_on\": \"blk\"") "," C("x", ", \"depends_on\": \"a\"") ","
         "{\"input\": \"Who?\", \"key\": \"in\"}," C("after-input", ", \"depends_on\": \"in\"") "]";
     struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL, json);
-    check_order(s, "a x");
-    expect(s, "blk", BK_BLOCKED, NULL);
-    expect(s, "b", BK_NOT_RUN, "blocked by \"blk\"");
-    expect(s, "c", BK_NOT_RUN, "blocked by \"blk\"");
-    expect(s, "in", BK_BLOCKED, NULL);
-    expect(s, "after-input", BK_NOT_RUN, "blocked by \"in\"");
+    check(s, "a x", WANTS({ "blk", BK_BLOCKED, NULL }, { "b", BK_NOT_RUN, "blocked by \"blk\"" },
+        { "c", BK_NOT_RUN, "blocked by \"blk\"" }, { "in", BK_BLOCKED, NULL },
+        { "after-input", BK_NOT_RUN, "blocked by \"in\"" }));
     assert_false(bk_sched_failing(s));
     bk_sched_free(s);
 
     s = sched("main", BK_UNBLOCK_ALL, NULL, json);
-    check_order(s, "a b c x after-input"); /* ready steps start in build order */
-    expect(s, "blk", BK_UNBLOCKED, NULL);
+    /* ready steps start in build order */
+    check(s, "a b c x after-input", WANTS({ "blk", BK_UNBLOCKED, NULL }));
     bk_sched_free(s);
 
     s = sched("main", BK_UNBLOCK_GLOB, "*Run deploy?", json);
-    check_order(s, "a b c x");
-    expect(s, "blk", BK_UNBLOCKED, NULL);
-    expect(s, "in", BK_BLOCKED, NULL);
+    check(s, "a b c x", WANTS({ "blk", BK_UNBLOCKED, NULL }, { "in", BK_BLOCKED, NULL }));
     bk_sched_free(s);
 
     s = sched("main", BK_UNBLOCK_GLOB, "Run*", json); /* must match the whole label */
@@ -199,9 +200,7 @@ static void test_blocks(void **state)
 
     /* a block after a failure does not unblock */
     s = sched("main", BK_UNBLOCK_ALL, NULL, "[" F("a", 1, "") ", {\"block\": \"b\", \"key\": \"blk\"}," C("b", "") "]");
-    check_order(s, "a");
-    expect(s, "blk", BK_WAITING_FAILED, "a");
-    expect(s, "b", BK_WAITING_FAILED, "blk");
+    check(s, "a", WANTS({ "blk", BK_WAITING_FAILED, "a" }, { "b", BK_WAITING_FAILED, "blk" }));
     bk_sched_free(s);
 }
 
@@ -216,25 +215,19 @@ static void test_groups(void **state)
         C("deploy", "") "]},"
         C("after", ", \"depends_on\": \"g\"") "," C("w-dep", "") "," "\"wait\"," C("last", "") "]";
     struct bk_sched *s = sched("refs/heads/canon", BK_UNBLOCK_NONE, NULL, json);
-    check_order(s, "parent w-dep");
-    expect(s, "deploy", BK_NOT_RUN, "blocked by");
-    expect(s, "after", BK_NOT_RUN, NULL);
-    expect(s, "last", BK_NOT_RUN, NULL);
-    expect(s, "g", BK_NOT_RUN, NULL);
+    check(s, "parent w-dep", WANTS({ "deploy", BK_NOT_RUN, "blocked by" }, { "after", BK_NOT_RUN, NULL },
+        { "last", BK_NOT_RUN, NULL }, { "g", BK_NOT_RUN, NULL }));
     bk_sched_free(s);
     s = sched("refs/heads/canon", BK_UNBLOCK_ALL, NULL, json);
-    check_order(s, "parent deploy after w-dep last");
-    expect(s, "g", BK_PASSED, NULL);
+    check(s, "parent deploy after w-dep last", WANTS({ "g", BK_PASSED, NULL }));
     bk_sched_free(s);
     /* a group's dependency failure holds all of its steps; skip spreads */
     s = sched("main", BK_UNBLOCK_ALL, NULL,
         "[" F("p", 1, "") ", {\"group\": \"g\", \"depends_on\": \"p\", \"steps\": [" C("g1", "") "," C("g2", "") "]},"
         "{\"group\": \"s\", \"skip\": \"Target has not changed.\", \"steps\": [" C("s1", "") "]},"
         C("on-s1", ", \"depends_on\": \"s1\"") "]");
-    check_order(s, "p on-s1");
-    expect(s, "g1", BK_WAITING_FAILED, "p");
-    expect(s, "g2", BK_WAITING_FAILED, "p");
-    expect(s, "s1", BK_SKIPPED, "Target has not changed.");
+    check(s, "p on-s1", WANTS({ "g1", BK_WAITING_FAILED, "p" }, { "g2", BK_WAITING_FAILED, "p" },
+        { "s1", BK_SKIPPED, "Target has not changed." }));
     bk_sched_free(s);
     /* a wait inside a group orders only the group */
     s = sched("main", BK_UNBLOCK_ALL, NULL,
@@ -259,14 +252,11 @@ static void test_branches(void **state)
         "{\"wait\": null, \"branches\": \"nope\", \"key\": \"w\"}," C("after", "") "]";
     struct bk_sched *s = sched("refs/heads/canon", BK_UNBLOCK_NONE, NULL, json);
     /* the excluded wait is not in the build: "after" does not wait */
-    check_order(s, "canon-only on-filtered after");
-    expect(s, "not-canon", BK_FILTERED, NULL);
-    expect(s, "w", BK_FILTERED, NULL);
-    expect(s, "on-filtered", BK_PASSED, NULL);
+    check(s, "canon-only on-filtered after", WANTS({ "not-canon", BK_FILTERED, NULL },
+        { "w", BK_FILTERED, NULL }, { "on-filtered", BK_PASSED, NULL }));
     bk_sched_free(s);
     s = sched("refs/heads/feature", BK_UNBLOCK_NONE, NULL, json);
-    check_order(s, "not-canon on-filtered after");
-    expect(s, "canon-only", BK_FILTERED, NULL);
+    check(s, "not-canon on-filtered after", WANTS({ "canon-only", BK_FILTERED, NULL }));
     bk_sched_free(s);
 }
 
@@ -328,11 +318,8 @@ static void test_missing_and_cycles(void **state)
     struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
         "[" C("a", ", \"depends_on\": \"ghost\"") "," C("b", ", \"depends_on\": \"a\"") ","
         C("x", ", \"depends_on\": \"y\"") "," C("y", ", \"depends_on\": \"x\"") "," C("ok", "") "]");
-    check_order(s, "ok");
-    expect(s, "a", BK_BROKEN, "\"ghost\"");
-    expect(s, "b", BK_WAITING_FAILED, "a");
-    expect(s, "x", BK_NOT_RUN, "dependency cycle");
-    expect(s, "y", BK_NOT_RUN, "dependency cycle");
+    check(s, "ok", WANTS({ "a", BK_BROKEN, "\"ghost\"" }, { "b", BK_WAITING_FAILED, "a" },
+        { "x", BK_NOT_RUN, "dependency cycle" }, { "y", BK_NOT_RUN, "dependency cycle" }));
     assert_true(bk_sched_failing(s));
     bk_sched_free(s);
 }
@@ -362,9 +349,8 @@ static void test_concurrency_and_cancel(void **state)
         F("a", 1, "") ", {\"key\": \"t\", \"command\": \"sleep 9\", \"timeout_in_minutes\": 1}, \"wait\", "
         "{\"wait\": null, \"continue_on_failure\": true},"
         C("d", ", \"depends_on\": [{\"step\": \"a\", \"allow_failure\": true}], \"cancel_on_build_failing\": true") "]");
-    check_order(s, "c a t");  /* c runs before anything fails; d is canceled */
-    expect(s, "t", BK_TIMED_OUT, "timed out");
-    expect(s, "d", BK_CANCELED, "failing");
+    /* c runs before anything fails; d is canceled */
+    check(s, "c a t", WANTS({ "t", BK_TIMED_OUT, "timed out" }, { "d", BK_CANCELED, "failing" }));
     bk_sched_free(s);
 }
 
@@ -455,10 +441,9 @@ static void test_conditions(void **state)
         C("e", ", \"if_changed\": \"docs/**\"") "," C("f", ", \"if_changed\": [\"src/**\"]") ","
         C("x", ", \"if\": \"false\"") "," C("x", "") "]";
     struct bk_sched *s = sched_build(&b, json);
-    check_order(s, "a c f x");
-    expect(s, "a", BK_PASSED, NULL);
-    expect(s, "c", BK_PASSED, NULL); /* its dependency b was left out: ignored */
-    expect(s, "f", BK_PASSED, NULL);
+    check(s, "a c f x", WANTS({ "a", BK_PASSED, NULL },
+        { "c", BK_PASSED, NULL }, /* its dependency b was left out: ignored */
+        { "f", BK_PASSED, NULL }));
     assert_false(bk_sched_if_changed_unchecked(s, bk_sched_find(s, "f")));
     size_t n;
     const int *order = bk_sched_order(s, &n);
@@ -515,11 +500,8 @@ static void test_jobs(void **state)
         C("afterp", ", \"depends_on\": \"p\"") ","
         "{\"key\": \"s\", \"command\": \"x\", \"skip\": true, \"matrix\": [1, 2]},"
         C("afters", ", \"depends_on\": \"s\"") "]");
-    check_order(s, "m 0 m 2 m 0 p (1/2) p (2/2) afterp afters");
-    expect(s, "m", BK_FAILED, "m 2");
-    expect(s, "after", BK_WAITING_FAILED, "m");
-    expect(s, "p", BK_PASSED, NULL);
-    expect(s, "s", BK_SKIPPED, NULL);
+    check(s, "m 0 m 2 m 0 p (1/2) p (2/2) afterp afters", WANTS({ "m", BK_FAILED, "m 2" },
+        { "after", BK_WAITING_FAILED, "m" }, { "p", BK_PASSED, NULL }, { "s", BK_SKIPPED, NULL }));
     int p = bk_sched_find(s, "p");
     assert_int_equal(bk_sched_parent(s, p + 1), p);
     assert_string_equal(bk_env_get(&bk_sched_step(s, p + 2)->env, "BUILDKITE_PARALLEL_JOB"), "1");
@@ -535,16 +517,15 @@ static void test_retries(void **state)
     struct bk_sched *s = sched("main", BK_UNBLOCK_NONE, NULL,
         "[{\"key\": \"r\", \"command\": \"flaky 1\", \"retry\": {\"automatic\": true}},"
         C("dep", ", \"depends_on\": \"r\"") ", \"wait\"," C("z", "") "]");
-    check_order(s, "r r+1 dep z"); /* dep waits for the latest attempt */
-    expect(s, "r", BK_FAILED, "retried (attempt 2)"); /* the first attempt keeps its outcome */
+    /* dep waits for the latest attempt; the first attempt keeps its outcome */
+    check(s, "r r+1 dep z", WANTS({ "r", BK_FAILED, "retried (attempt 2)" }));
     int r = bk_sched_find(s, "r");
     int r1 = bk_sched_retried_by(s, r);
     assert_true(r1 > r);
     assert_int_equal(bk_sched_retry_of(s, r1), r);
     assert_int_equal(bk_sched_latest(s, r), r1);
     assert_int_equal(bk_sched_outcome(s, r1), BK_PASSED);
-    expect(s, "dep", BK_PASSED, NULL);
-    expect(s, "z", BK_PASSED, NULL);
+    expect_all(s, WANTS({ "dep", BK_PASSED, NULL }, { "z", BK_PASSED, NULL }));
     assert_false(bk_sched_failing(s));
     bk_sched_free(s);
 }
