@@ -40,7 +40,8 @@ static bool is_boolish(json_t *v)
            (json_is_string(v) && (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "false")));
 }
 
-bool bk_json_is_integer(json_t *v)
+/* An integer, or a real with an integral value (JSON Schema's "integer"). */
+static bool bk_json_is_integer(json_t *v)
 {
     if (json_is_integer(v))
         return true;
@@ -134,7 +135,8 @@ ENUM_CHECK(bksc_notify_simple, "github_check", "github_commit_status")
 
 /* ---- patterns --------------------------------------------------------------- */
 
-bool bksc_all_of(const char *s, const char *extra)
+/* Every character a letter, a digit or one of `extra` (and at least one). */
+static bool bksc_all_of(const char *s, const char *extra)
 {
     if (!*s)
         return false;

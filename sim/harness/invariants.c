@@ -19,12 +19,13 @@ const char *inv_verdict_name(enum inv_verdict v)
     return "?";
 }
 
-char *inv_target_label(const struct fixture_target *t)
+/* The label lazykite gives a target's step / an extra step. Caller frees. */
+static char *inv_target_label(const struct fixture_target *t)
 {
     return xasprintf(":nix: %s", t->label);
 }
 
-char *inv_extra_label(const struct fixture_target *t, const struct fixture_extra_step *s)
+static char *inv_extra_label(const struct fixture_target *t, const struct fixture_extra_step *s)
 {
     return xasprintf(":gear: %s (from %s)", s->label ? s->label : s->name, t->label);
 }
