@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildkite/restquery.h"
 #include "digest.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -124,76 +125,6 @@ static enum MHD_Result collect_arg(void *ctx, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static long query_long(const struct req *r, const char *name, long def, long min, long max)
-{
-    const char *v = json_string_value(json_array_get(json_object_get(r->query, name), 0));
-    char *end;
-    long n = v && *v ? strtol(v, &end, 10) : def;
-    if (!v || !*v || *end)
-        n = def;
-    return n < min ? min : n > max ? max : n;
-}
-
-/* Append the query (but the name `skip`) as "?K=V&K=V", "K[]" for a name
- * with several values or named `listed`; the separator to come next. */
-static char add_query(struct strbuf *sb, json_t *query, const char *skip, const char *listed)
-{
-    const char *k;
-    json_t *vals, *v;
-    size_t i;
-    char sep = '?';
-    json_object_foreach(query, k, vals) {
-        if (!skip || strcmp(k, skip))
-            json_array_foreach(vals, i, v) {
-                sb_addf(sb, "%c%s%s=%s", sep, k, json_array_size(vals) > 1 || (listed && !strcmp(k, listed)) ? "[]" : "",
-                        json_string_value(v));
-                sep = '&';
-            }
-    }
-    return sep;
-}
-
-static bool query_allows(const struct req *r, const char *name, const char *value)
-{
-    json_t *vals = json_object_get(r->query, name), *v;
-    size_t i;
-    json_array_foreach(vals, i, v)
-        if (!strcmp(json_string_value(v), value))
-            return true;
-    return !json_array_size(vals);
-}
-
-/* A page of a list (per_page and page from the query): pager_take() says
- * whether the next matching item goes on it; false before the page, and
- * once the page is full, when `more` is set and the caller stops. */
-struct pager {
-    long per_page, page, skip;
-    size_t taken;
-    bool more;
-};
-
-static struct pager pager_of(const struct req *r)
-{
-    struct pager pg = { query_long(r, "per_page", 30, 1, 100), query_long(r, "page", 1, 1, 1L << 30), 0, 0,
-                        false };
-    pg.skip = (pg.page - 1) * pg.per_page;
-    return pg;
-}
-
-static bool pager_take(struct pager *pg)
-{
-    if (pg->skip > 0) {
-        pg->skip--;
-        return false;
-    }
-    if ((long)pg->taken == pg->per_page) {
-        pg->more = true;
-        return false;
-    }
-    pg->taken++;
-    return true;
-}
-
 /* ---- the endpoints --------------------------------------------------- */
 
 static char *artifact_id(size_t number)
@@ -271,15 +202,15 @@ static enum MHD_Result list_builds(struct req *r)
             usleep(50000);
     if (api->fault == BK_API_HUGE)
         return answer_huge(r, ((size_t)64 << 20) + 4096, ' ', false);
-    struct pager pg = pager_of(r);
+    struct rq_pager pg = rq_pager_of(r->query);
     bool filter = api->fault != BK_API_IGNORE_FILTERS;
     json_t *list = json_array();
     for (size_t i = bk_builds_count(api->builds); i-- > 0 && !pg.more;) {
         const struct bk_build *b = bk_builds_at(api->builds, i);
-        if (filter && (!query_allows(r, "branch", b->branch) ||
-                       !query_allows(r, "state", b->live ? "running" : b->state)))
+        if (filter && (!rq_allows(r->query, "branch", b->branch) ||
+                       !rq_allows(r->query, "state", b->live ? "running" : b->state)))
             continue;
-        if (pager_take(&pg))
+        if (rq_pager_take(&pg))
             json_array_append_new(list, build_json(r, b));
     }
     if (api->fault == BK_API_NOT_ARRAY)
@@ -294,7 +225,7 @@ static enum MHD_Result list_builds(struct req *r)
     if (pg.more) { /* the same query, the next page */
         struct strbuf sb = STRBUF_INIT;
         sb_addf(&sb, "<%s%s", r->host, r->url);
-        char sep = add_query(&sb, r->query, "page", NULL);
+        char sep = rq_add(&sb, r->query, "page", NULL);
         sb_addf(&sb, "%cpage=%ld>; rel=\"next\"", sep, pg.page + 1);
         link = sb_detach(&sb);
     }
@@ -334,13 +265,13 @@ static enum MHD_Result list_artifacts(struct req *r, const struct bk_build *b, c
     struct bk_rest_api *api = r->api;
     if (api->fault == BK_API_BAD_ARTIFACTS)
         return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup("[{\"id\": "), 8, NULL, NULL);
-    struct pager pg = pager_of(r);
+    struct rq_pager pg = rq_pager_of(r->query);
     size_t n;
     const struct bk_artifact **found = bk_artifacts_find(api->arts, b->id, job, "*", &n);
     json_t *list = json_array();
     for (size_t i = 0; i < n && !pg.more; i++) {
         const struct bk_artifact *a = found[i];
-        if (strcmp(a->job_id, job) || !pager_take(&pg))
+        if (strcmp(a->job_id, job) || !rq_pager_take(&pg))
             continue;
         char *id = artifact_id(a->number);
         char *url = xasprintf("%s/organizations/%s/pipelines/%s/builds/%ld/jobs/%s/artifacts/%s", r->base,
@@ -505,7 +436,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r.query);
     struct strbuf shown = STRBUF_INIT;
     sb_adds(&shown, url);
-    add_query(&shown, r.query, NULL, "state");
+    rq_add(&shown, r.query, NULL, "state");
     json_object_set_new(r.entry, "method", json_string(method));
     json_object_set_new(r.entry, "path", json_stringn(shown.buf, shown.len));
     json_object_set_new(r.entry, "auth", json_null());
