@@ -9,7 +9,8 @@
 
 #include "xalloc.h"
 
-bool bk_artifact_glob_match(const char *pat, const char *path)
+/* One glob against one relative path. */
+static bool bk_artifact_glob_match(const char *pat, const char *path)
 {
     if (!strncmp(pat, "**", 2) && (pat[2] == '/' || !pat[2])) {
         const char *rest = pat[2] ? pat + 3 : pat + 2;

@@ -21,7 +21,5 @@
 
 int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_t *n, struct lk_error *err);
 void bk_artifact_paths_free(char **paths, size_t n);
-/* One glob against one relative path. */
-bool bk_artifact_glob_match(const char *pat, const char *path);
 
 #endif

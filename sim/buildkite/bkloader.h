@@ -4,7 +4,7 @@
  *
  * Contract: a struct bk_loader lives for one load. `ydoc` is the YAML
  * document's tree (owned by the loader, NULL for JSON), kept so that
- * bk_place_of() can turn a JSON pointer into the place an error names
+ * bkpipeline.c can turn a JSON pointer into the place an error names
  * (line:column for YAML, the pointer for JSON); bk_loader_release() frees
  * it. Every
  * function here that fails has reported exactly one bad-input error into
@@ -32,8 +32,7 @@ struct bk_loader {
     struct lk_error *err;
 };
 
-/* bkpipeline.c: places and errors. bk_place_of()'s result is the caller's. */
-char *bk_place_of(const struct bk_loader *L, const char *ptr);
+/* bkpipeline.c: places and errors. */
 /* "FILE: PLACE", as a step keeps its place for later messages (caller frees). */
 char *bk_file_place(const struct bk_loader *L, const char *ptr);
 void bk_loader_release(struct bk_loader *L);
@@ -59,8 +58,6 @@ json_t *bk_interpolate_document(struct bk_loader *L, json_t *root, const struct 
  * input that accepts it). */
 int bk_schema_check(struct bk_loader *L, json_t *root);
 enum bk_step_type bk_schema_step_type(json_t *step);
-/* An integer, or a real with an integral value (JSON Schema's "integer"). */
-bool bk_json_is_integer(json_t *v);
 
 /* What a pipeline gives each of its steps. */
 struct bk_pipe_ctx {
@@ -74,7 +71,6 @@ struct bk_pipe_ctx {
 
 /* bkstep.c: the step model (of a schema-checked step). The readers take
  * values of the shapes the schema allows. */
-bool bk_name_in_list(const char *const *list, const char *s);
 /* A string, number or boolean as the string an environment holds (caller
  * frees); -1 for anything else (nothing reported). */
 int bk_scalar_to_string(json_t *v, char **out);
@@ -86,7 +82,6 @@ void bk_get_env(json_t *obj, const char *name, struct bk_env *env, char ***bad_n
 bool bk_read_bool(json_t *obj, const char *name, bool dflt);
 char *bk_read_string(json_t *obj, const char *name);      /* a copy, or NULL */
 char *bk_read_joined(json_t *v, const char *sep);         /* string or list of strings */
-char **bk_read_strings(json_t *v, size_t *n);             /* string or list of strings */
 void bk_strv_add(char ***v, size_t *n, const char *s);    /* (no duplicates) */
 void bk_strv_free(char **v, size_t n);
 void bk_read_skip(json_t *o, struct bk_step *s);

@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "buildkite/bkloader.h"
-#include "fileio.h"
 #include "nix/yamltree.h"
 #include "xalloc.h"
 
 /* The place of `ptr`: where in the YAML text it is (or its nearest
  * ancestor there), the pointer itself for JSON. Caller frees. */
-char *bk_place_of(const struct bk_loader *L, const char *ptr)
+static char *bk_place_of(const struct bk_loader *L, const char *ptr)
 {
     if (!L->ydoc)
         return xstrdup(ptr);
@@ -184,16 +183,4 @@ fail:
     bk_loader_release(&L);
     bk_pipeline_free(p);
     return NULL;
-}
-
-struct bk_pipeline *bk_pipeline_load_file(const char *path, const struct bk_load_options *opts,
-                                          struct lk_error *err)
-{
-    char *data;
-    size_t len;
-    if (file_read(path, &data, &len, err) < 0)
-        return NULL;
-    struct bk_pipeline *p = bk_pipeline_load(path, data, len, opts, err);
-    free(data);
-    return p;
 }

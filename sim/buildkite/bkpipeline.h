@@ -152,8 +152,6 @@ struct bk_load_options {
 
 struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t len,
                                      const struct bk_load_options *opts, struct lk_error *err);
-struct bk_pipeline *bk_pipeline_load_file(const char *path, const struct bk_load_options *opts,
-                                          struct lk_error *err);
 /* The document alone, as an agent uploads it: parsed, with
  * opts->interpolate interpolated, and checked against the schema exactly as
  * by bk_pipeline_load() (the `raw` it would hold), without the step model:

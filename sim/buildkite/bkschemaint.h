@@ -38,8 +38,6 @@ bool bksc_shape(struct sc *C, const struct shape *S, json_t *v, const char *ptr)
 bool bksc_each(struct sc *C, json_t *v, const char *ptr, chk_fn chk, const char *what);
 /* A string among `names` (NULL-terminated). */
 bool bksc_enum(struct sc *C, json_t *v, const char *ptr, const char *const *names);
-/* Every character a letter, a digit or one of `extra` (and at least one). */
-bool bksc_all_of(const char *s, const char *extra);
 
 /* The checks of attribute values (bkschemaval.c). */
 bool bksc_agents(struct sc *C, json_t *v, const char *ptr);

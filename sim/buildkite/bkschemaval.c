@@ -40,7 +40,8 @@ static bool is_boolish(json_t *v)
            (json_is_string(v) && (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "false")));
 }
 
-bool bk_json_is_integer(json_t *v)
+/* An integer, or a real with an integral value (JSON Schema's "integer"). */
+static bool bk_json_is_integer(json_t *v)
 {
     if (json_is_integer(v))
         return true;
@@ -134,7 +135,8 @@ ENUM_CHECK(bksc_notify_simple, "github_check", "github_commit_status")
 
 /* ---- patterns --------------------------------------------------------------- */
 
-bool bksc_all_of(const char *s, const char *extra)
+/* Every character a letter, a digit or one of `extra` (and at least one). */
+static bool bksc_all_of(const char *s, const char *extra)
 {
     if (!*s)
         return false;
@@ -284,22 +286,27 @@ bool bksc_cache(struct sc *C, json_t *v, const char *ptr)
         return bksc_bad(C, ptr, "expected a path, a list of paths or {paths, size, name}");
     return bksc_shape(C, &CACHE_SHAPE, v, ptr);
 }
+/* Every value of mapping `v` a string, else `msg` at the first that is not. */
+static bool string_values(struct sc *C, json_t *v, const char *ptr, const char *msg)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x)
+        if (!json_is_string(x)) {
+            char *cp = lk_pointer_join(ptr, k);
+            bksc_bad(C, cp, "%s", msg);
+            free(cp);
+            return false;
+        }
+    return true;
+}
 bool bksc_secrets(struct sc *C, json_t *v, const char *ptr)
 {
     if (is_strlist(v))
         return true;
     if (!json_is_object(v))
         return bksc_bad(C, ptr, "expected a list of secret names or a mapping of variable to secret name");
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-        if (!json_is_string(x)) {
-            char *cp = lk_pointer_join(ptr, k);
-            bksc_bad(C, cp, "expected a secret name string");
-            free(cp);
-            return false;
-        }
-    return true;
+    return string_values(C, v, ptr, "expected a secret name string");
 }
 static const struct prop SIG_PROPS[] = { { "algorithm", bksc_string }, { "value", bksc_string },
                                          { "signed_fields", bksc_strlist }, { NULL, NULL } };
@@ -397,16 +404,7 @@ static bool bksc_with(struct sc *C, json_t *v, const char *ptr)
         return bksc_each(C, v, ptr, bksc_element, "matrix elements");
     if (!json_is_object(v))
         return bksc_bad(C, ptr, "expected a list of elements or a mapping of dimension to element");
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-        if (!json_is_string(x)) {
-            char *cp = lk_pointer_join(ptr, k);
-            bksc_bad(C, cp, "expected the element as a string");
-            free(cp);
-            return false;
-        }
-    return true;
+    return string_values(C, v, ptr, "expected the element as a string");
 }
 static const struct prop ADJ_PROPS[] = { { "with", bksc_with }, { "skip", bksc_skip }, { "soft_fail", bksc_soft_fail },
                                          { NULL, NULL } };

@@ -91,14 +91,6 @@ bool bk_step_soft_fails(const struct bk_step *step, int status)
     return false;
 }
 
-bool bk_name_in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (!strcmp(*list, s))
-            return true;
-    return false;
-}
-
 /* ---- readers of schema-checked values -------------------------------------- */
 
 bool bk_read_bool(json_t *obj, const char *name, bool dflt)
@@ -131,7 +123,8 @@ char *bk_read_joined(json_t *v, const char *sep)
     return sb_detach(&sb);
 }
 
-char **bk_read_strings(json_t *v, size_t *n)
+/* A string or list of strings. */
+static char **bk_read_strings(json_t *v, size_t *n)
 {
     *n = 0;
     if (json_is_string(v)) {

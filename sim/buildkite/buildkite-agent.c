@@ -125,23 +125,22 @@ static int finish(struct msg *ans)
     return (int)json_integer_value(json_object_get(ans->hdr, "status"));
 }
 
-/* Make the request, print the answer: the command's exit status. */
+/* Make the request, print the answer (kept in `ans`, the caller's): the
+ * command's exit status. */
+static int exchange(struct msg *req, struct msg *ans)
+{
+    struct lk_error err = LK_ERROR_INIT;
+    int status = call(req, ans, &err) < 0 ? (lk_error_print(&err, "fatal", stderr), 1) : finish(ans);
+    lk_error_clear(&err);
+    msg_release(req);
+    return status;
+}
+
 static int request(struct msg *req)
 {
     struct msg ans = { 0 };
-    struct lk_error err = LK_ERROR_INIT;
-    int status;
-    if (call(req, &ans, &err) < 0) {
-        char *m = lk_error_format(&err);
-        fprintf(stderr, "fatal: %s\n", m);
-        free(m);
-        status = 1;
-    } else {
-        status = finish(&ans);
-    }
-    lk_error_clear(&err);
+    int status = exchange(req, &ans);
     msg_release(&ans);
-    msg_release(req);
     return status;
 }
 
@@ -149,11 +148,8 @@ static int read_input(const char *path, char **data, size_t *len)
 {
     struct lk_error err = LK_ERROR_INIT;
     int rc = file_read(path, data, len, &err);
-    if (rc < 0) {
-        char *m = lk_error_format(&err);
-        fprintf(stderr, "fatal: %s\n", m);
-        free(m);
-    }
+    if (rc < 0)
+        lk_error_print(&err, "fatal", stderr);
     lk_error_clear(&err);
     return rc;
 }
@@ -362,16 +358,7 @@ static int artifact_find(int argc, char **argv, bool download)
     }
     json_object_set_new(hdr, "query", json_string(ops[0]));
     struct msg req = { hdr, NULL, 0, 0 }, ans = { 0 };
-    if (call(&req, &ans, &err) < 0) {
-        char *m = lk_error_format(&err);
-        fprintf(stderr, "fatal: %s\n", m);
-        free(m);
-        lk_error_clear(&err);
-        msg_release(&req);
-        return 1;
-    }
-    msg_release(&req);
-    status = finish(&ans);
+    status = exchange(&req, &ans);
     json_t *arts = json_object_get(ans.hdr, "artifacts");
     for (size_t i = 0; status == 0 && i < json_array_size(arts); i++) {
         json_t *a = json_array_get(arts, i);
@@ -389,11 +376,8 @@ static int artifact_find(int argc, char **argv, bool download)
             char *to = xasprintf("%s/%s", ops[1], path);
             struct lk_error e = LK_ERROR_INIT;
             if (mkdirs_for(to) < 0 || file_write_atomic(to, ans.blobs[i + 2].data, ans.blobs[i + 2].len, &e) < 0) {
-                if (e.status) {
-                    char *m = lk_error_format(&e);
-                    fprintf(stderr, "fatal: %s\n", m);
-                    free(m);
-                }
+                if (e.status)
+                    lk_error_print(&e, "fatal", stderr);
                 status = 1;
             } else {
                 fprintf(stderr, "Downloading %s to %s\n", path, to);

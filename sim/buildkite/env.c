@@ -41,15 +41,6 @@ void bk_env_merge(struct bk_env *dst, const struct bk_env *src)
         bk_env_set(dst, src->names[i], src->values[i]);
 }
 
-void bk_env_merge_missing(struct bk_env *dst, const struct bk_env *src)
-{
-    if (!src)
-        return;
-    for (size_t i = 0; i < src->n; i++)
-        if (!bk_env_get(dst, src->names[i]))
-            bk_env_set(dst, src->names[i], src->values[i]);
-}
-
 void bk_env_set_envp(struct bk_env *env, char *const *envp)
 {
     for (; envp && *envp; envp++) {

@@ -24,8 +24,6 @@ void bk_env_merge(struct bk_env *dst, const struct bk_env *src);
 /* Set every "NAME=VALUE" string of `envp` (NULL-terminated, as `environ`)
  * in `env`; a string without "=" is left out. */
 void bk_env_set_envp(struct bk_env *env, char *const *envp);
-/* Set only the variables of `src` that `dst` does not have (dst wins). */
-void bk_env_merge_missing(struct bk_env *dst, const struct bk_env *src);
 /* "NAME=VALUE" strings, NULL-terminated; free with bk_envp_free(). */
 char **bk_env_to_envp(const struct bk_env *env);
 void bk_envp_free(char **envp);

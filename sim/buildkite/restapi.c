@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildkite/restquery.h"
 #include "digest.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -76,28 +77,30 @@ static enum MHD_Result queue(struct req *r, unsigned status, struct MHD_Response
     return rc;
 }
 
-static enum MHD_Result answer_text(struct req *r, unsigned status, const char *type, char *text, size_t len)
+/* `len` bytes of `text` (taken) of `type` (none when NULL), with the header
+ * `name: value` when `value` is set. */
+static enum MHD_Result answer_text(struct req *r, unsigned status, const char *type, char *text, size_t len,
+                                   const char *name, const char *value)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", type);
+    if (type)
+        MHD_add_response_header(resp, "Content-Type", type);
+    if (value)
+        MHD_add_response_header(resp, name, value);
     return queue(r, status, resp, (long long)len);
 }
 
-/* A JSON answer (takes the reference). */
-static enum MHD_Result answer_json(struct req *r, unsigned status, json_t *j, const char *link)
+/* A JSON answer (takes the reference), with the header `name: value` when `value` is set. */
+static enum MHD_Result answer_json(struct req *r, unsigned status, json_t *j, const char *name, const char *value)
 {
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    if (link)
-        MHD_add_response_header(resp, "Link", link);
-    return queue(r, status, resp, (long long)strlen(text));
+    return answer_text(r, status, "application/json; charset=utf-8", text, strlen(text), name, value);
 }
 
 static enum MHD_Result answer_message(struct req *r, unsigned status, const char *message)
 {
-    return answer_json(r, status, json_pack("{s:s}", "message", message), NULL);
+    return answer_json(r, status, json_pack("{s:s}", "message", message), NULL, NULL);
 }
 
 static enum MHD_Result not_found(struct req *r)
@@ -120,60 +123,6 @@ static enum MHD_Result collect_arg(void *ctx, enum MHD_ValueKind kind, const cha
     json_array_append_new(vals, json_string(value ? value : ""));
     free(name);
     return MHD_YES;
-}
-
-static long query_long(const struct req *r, const char *name, long def, long min, long max)
-{
-    const char *v = json_string_value(json_array_get(json_object_get(r->query, name), 0));
-    char *end;
-    long n = v && *v ? strtol(v, &end, 10) : def;
-    if (!v || !*v || *end)
-        n = def;
-    return n < min ? min : n > max ? max : n;
-}
-
-static bool query_allows(const struct req *r, const char *name, const char *value)
-{
-    json_t *vals = json_object_get(r->query, name), *v;
-    size_t i;
-    if (!json_array_size(vals))
-        return true;
-    json_array_foreach(vals, i, v) {
-        if (!strcmp(json_string_value(v), value))
-            return true;
-    }
-    return false;
-}
-
-/* A page of a list (per_page and page from the query): pager_take() says
- * whether the next matching item goes on it; false before the page, and
- * once the page is full, when `more` is set and the caller stops. */
-struct pager {
-    long per_page, page, skip;
-    size_t taken;
-    bool more;
-};
-
-static struct pager pager_of(const struct req *r)
-{
-    struct pager pg = { query_long(r, "per_page", 30, 1, 100), query_long(r, "page", 1, 1, 1L << 30), 0, 0,
-                        false };
-    pg.skip = (pg.page - 1) * pg.per_page;
-    return pg;
-}
-
-static bool pager_take(struct pager *pg)
-{
-    if (pg->skip > 0) {
-        pg->skip--;
-        return false;
-    }
-    if ((long)pg->taken == pg->per_page) {
-        pg->more = true;
-        return false;
-    }
-    pg->taken++;
-    return true;
 }
 
 /* ---- the endpoints --------------------------------------------------- */
@@ -253,41 +202,34 @@ static enum MHD_Result list_builds(struct req *r)
             usleep(50000);
     if (api->fault == BK_API_HUGE)
         return answer_huge(r, ((size_t)64 << 20) + 4096, ' ', false);
-    struct pager pg = pager_of(r);
+    struct rq_pager pg = rq_pager_of(r->query);
     bool filter = api->fault != BK_API_IGNORE_FILTERS;
     json_t *list = json_array();
     for (size_t i = bk_builds_count(api->builds); i-- > 0 && !pg.more;) {
         const struct bk_build *b = bk_builds_at(api->builds, i);
-        if (filter && (!query_allows(r, "branch", b->branch) ||
-                       !query_allows(r, "state", b->live ? "running" : b->state)))
+        if (filter && (!rq_allows(r->query, "branch", b->branch) ||
+                       !rq_allows(r->query, "state", b->live ? "running" : b->state)))
             continue;
-        if (pager_take(&pg))
+        if (rq_pager_take(&pg))
             json_array_append_new(list, build_json(r, b));
     }
     if (api->fault == BK_API_NOT_ARRAY)
-        return answer_json(r, MHD_HTTP_OK, json_pack("{s:o}", "builds", list), NULL);
+        return answer_json(r, MHD_HTTP_OK, json_pack("{s:o}", "builds", list), NULL, NULL);
     if (api->fault == BK_API_TRUNCATED) {
         char *text = json_dumps(list, JSON_COMPACT);
         json_decref(list);
         size_t len = strlen(text);
-        return answer_text(r, MHD_HTTP_OK, "application/json", text, len > 2 ? len / 2 : len);
+        return answer_text(r, MHD_HTTP_OK, "application/json", text, len > 2 ? len / 2 : len, NULL, NULL);
     }
     char *link = NULL;
     if (pg.more) { /* the same query, the next page */
         struct strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "<%s%s?", r->host, r->url);
-        const char *k;
-        json_t *vals, *v;
-        size_t i;
-        json_object_foreach(r->query, k, vals) {
-            if (strcmp(k, "page"))
-                json_array_foreach(vals, i, v) sb_addf(&sb, "%s%s=%s&", k, json_array_size(vals) > 1 ? "[]" : "",
-                                                       json_string_value(v));
-        }
-        sb_addf(&sb, "page=%ld>; rel=\"next\"", pg.page + 1);
+        sb_addf(&sb, "<%s%s", r->host, r->url);
+        char sep = rq_add(&sb, r->query, "page", NULL);
+        sb_addf(&sb, "%cpage=%ld>; rel=\"next\"", sep, pg.page + 1);
         link = sb_detach(&sb);
     }
-    enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, link);
+    enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, "Link", link);
     free(link);
     return rc;
 }
@@ -322,14 +264,14 @@ static enum MHD_Result list_artifacts(struct req *r, const struct bk_build *b, c
 {
     struct bk_rest_api *api = r->api;
     if (api->fault == BK_API_BAD_ARTIFACTS)
-        return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup("[{\"id\": "), 8);
-    struct pager pg = pager_of(r);
+        return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup("[{\"id\": "), 8, NULL, NULL);
+    struct rq_pager pg = rq_pager_of(r->query);
     size_t n;
     const struct bk_artifact **found = bk_artifacts_find(api->arts, b->id, job, "*", &n);
     json_t *list = json_array();
     for (size_t i = 0; i < n && !pg.more; i++) {
         const struct bk_artifact *a = found[i];
-        if (strcmp(a->job_id, job) || !pager_take(&pg))
+        if (strcmp(a->job_id, job) || !rq_pager_take(&pg))
             continue;
         char *id = artifact_id(a->number);
         char *url = xasprintf("%s/organizations/%s/pipelines/%s/builds/%ld/jobs/%s/artifacts/%s", r->base,
@@ -356,7 +298,7 @@ static enum MHD_Result list_artifacts(struct req *r, const struct bk_build *b, c
     char *link = pg.more ? xasprintf("<%s%s?per_page=%ld&page=%ld>; rel=\"next\"", r->host, r->url, pg.per_page,
                                      pg.page + 1)
                          : NULL;
-    enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, link);
+    enum MHD_Result rc = answer_json(r, MHD_HTTP_OK, list, "Link", link);
     free(link);
     return rc;
 }
@@ -380,14 +322,8 @@ static enum MHD_Result download(struct req *r, const struct bk_artifact *a)
         return not_found(r);
     char *sig = signature(api, a->number);
     char *to = xasprintf("%s/_storage/%zu?signature=%s", r->host, a->number, sig);
-    json_t *body = json_pack("{s:s}", "url", to);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    if (api->fault != BK_API_NO_LOCATION)
-        MHD_add_response_header(resp, "Location", to);
-    enum MHD_Result rc = queue(r, MHD_HTTP_FOUND, resp, (long long)strlen(text));
+    enum MHD_Result rc = answer_json(r, MHD_HTTP_FOUND, json_pack("{s:s}", "url", to), "Location",
+                                     api->fault != BK_API_NO_LOCATION ? to : NULL);
     free(sig);
     free(to);
     return rc;
@@ -413,10 +349,9 @@ static enum MHD_Result storage(struct req *r, const char *number)
         return answer_huge(r, (size_t)300 << 20, '0', true);
     if (api->fault == BK_API_REDIRECT_LOOP) { /* the storage sends you back to itself */
         char *to = xasprintf("%s%s?signature=%s", r->host, r->url, given);
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(resp, "Location", to);
+        enum MHD_Result rc = answer_text(r, MHD_HTTP_FOUND, NULL, xstrdup(""), 0, "Location", to);
         free(to);
-        return queue(r, MHD_HTTP_FOUND, resp, 0);
+        return rc;
     }
     int fd = open(a->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -430,40 +365,25 @@ static enum MHD_Result storage(struct req *r, const char *number)
 
 /* ---- routing --------------------------------------------------------- */
 
-static enum MHD_Result route(struct req *r)
+/* The answer to the path of `np` segments `parts`. */
+static enum MHD_Result route_parts(struct req *r, char **parts, size_t np)
 {
     struct bk_rest_api *api = r->api;
-    char *parts[16];
-    size_t np = 0;
-    char *path = xstrdup(r->url), *save = NULL;
-    for (char *w = strtok_r(path, "/", &save); w && np < 16; w = strtok_r(NULL, "/", &save))
-        parts[np++] = w;
-    enum MHD_Result rc;
-    if (np == 2 && !strcmp(parts[0], "_storage")) {
-        rc = storage(r, parts[1]);
-        free(path);
-        return rc;
-    }
-    if (np < 1 || strcmp(parts[0], "v2")) {
-        free(path);
+    if (np == 2 && !strcmp(parts[0], "_storage"))
+        return storage(r, parts[1]);
+    if (np < 1 || strcmp(parts[0], "v2"))
         return not_found(r);
-    }
     const char *auth = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
     bool good = auth && !strncmp(auth, "Bearer ", 7) && !strcmp(auth + 7, api->token);
     json_object_set_new(r->entry, "auth", json_string(!auth ? "missing" : good ? "ok" : "wrong"));
-    if (!good) {
-        free(path);
+    if (!good)
         return answer_message(r, MHD_HTTP_UNAUTHORIZED,
                               "Authentication required. Please supply a valid API Access Token");
-    }
-    if (api->fault == BK_API_STATUS_500) {
-        free(path);
+    if (api->fault == BK_API_STATUS_500)
         return answer_message(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error");
-    }
     if (api->fault == BK_API_GARBAGE) {
-        free(path);
         static const char junk[] = "<html><body>502 Bad Gateway</body></html>\n";
-        return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup(junk), sizeof junk - 1);
+        return answer_text(r, MHD_HTTP_OK, "application/json", xstrdup(junk), sizeof junk - 1, NULL, NULL);
     }
     bool ours = np >= 6 && !strcmp(parts[1], "organizations") && !strcmp(parts[2], bk_builds_org(api->builds)) &&
                 !strcmp(parts[3], "pipelines") && !strcmp(parts[4], bk_builds_pipeline(api->builds)) &&
@@ -472,39 +392,43 @@ static enum MHD_Result route(struct req *r)
     if (ours && np >= 10 && !strcmp(parts[7], "jobs") && !strcmp(parts[9], "artifacts"))
         b = find_build(r, parts[6], parts[8]);
     if (ours && np == 6)
-        rc = list_builds(r);
-    else if (b && np == 10)
-        rc = list_artifacts(r, b, parts[8]);
-    else if (b && np == 12 && !strcmp(parts[11], "download")) {
-        const struct bk_artifact *a = artifact_of(r, b, parts[8], parts[10]);
-        rc = a ? download(r, a) : not_found(r);
-    } else
-        rc = not_found(r);
+        return list_builds(r);
+    if (b && np == 10)
+        return list_artifacts(r, b, parts[8]);
+    const struct bk_artifact *a = b && np == 12 && !strcmp(parts[11], "download")
+                                      ? artifact_of(r, b, parts[8], parts[10]) : NULL;
+    return a ? download(r, a) : not_found(r);
+}
+
+static enum MHD_Result route(struct req *r)
+{
+    char *parts[16];
+    size_t np = 0;
+    char *path = xstrdup(r->url), *save = NULL;
+    for (char *w = strtok_r(path, "/", &save); w && np < 16; w = strtok_r(NULL, "/", &save))
+        parts[np++] = w;
+    enum MHD_Result rc = route_parts(r, parts, np);
     free(path);
     return rc;
 }
 
-static void log_entry(struct bk_rest_api *api, json_t *entry)
+/* The log is locked while it is read or appended to, when threaded. */
+static void lock_log(struct bk_rest_api *api, bool lock)
 {
     if (api->threaded)
-        pthread_mutex_lock(&api->lock);
-    json_array_append(api->log, entry);
-    if (api->threaded)
-        pthread_mutex_unlock(&api->lock);
+        (lock ? pthread_mutex_lock : pthread_mutex_unlock)(&api->lock);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls)
 {
-    (void)version;
-    (void)upload_data;
+    (void)version, (void)upload_data, (void)con_cls;
     struct bk_rest_api *api = cls;
     if (*upload_size) { /* a body nobody asked for: ignored */
         *upload_size = 0;
         return MHD_YES;
     }
-    (void)con_cls;
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     struct req r = { api, c, url, NULL, NULL, json_object(), json_object() };
     r.host = xasprintf("http://%s", host && *host ? host : "localhost");
@@ -512,28 +436,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r.query);
     struct strbuf shown = STRBUF_INIT;
     sb_adds(&shown, url);
-    const char *k;
-    json_t *vals, *v;
-    size_t i;
-    char sep = '?';
-    json_object_foreach(r.query, k, vals) {
-        json_array_foreach(vals, i, v) {
-            sb_addf(&shown, "%c%s%s=%s", sep, k, json_array_size(vals) > 1 || !strcmp(k, "state") ? "[]" : "",
-                    json_string_value(v));
-            sep = '&';
-        }
-    }
+    rq_add(&shown, r.query, NULL, "state");
     json_object_set_new(r.entry, "method", json_string(method));
     json_object_set_new(r.entry, "path", json_stringn(shown.buf, shown.len));
     json_object_set_new(r.entry, "auth", json_null());
     json_object_set_new(r.entry, "build", api->build ? json_integer(api->build) : json_null());
     sb_release(&shown);
-    enum MHD_Result rc;
-    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        rc = answer_message(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
-    else
-        rc = route(&r);
-    log_entry(api, r.entry);
+    enum MHD_Result rc = strcmp(method, "GET") && strcmp(method, "HEAD")
+                             ? answer_message(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed")
+                             : route(&r);
+    lock_log(api, true);
+    json_array_append(api->log, r.entry);
+    lock_log(api, false);
     json_decref(r.entry);
     json_decref(r.query);
     free(r.host);
@@ -543,37 +457,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- life ------------------------------------------------------------ */
 
+/* A listening socket on `path`, else on 127.0.0.1 at a port of the system's
+ * choosing (api->port). */
 static int listen_socket(struct bk_rest_api *api, const char *path, struct lk_error *err)
 {
-    int fd;
+    union { struct sockaddr sa; struct sockaddr_un un; struct sockaddr_in in; } a = { 0 };
+    socklen_t al = path ? sizeof a.un : sizeof a.in;
+    if (path && strlen(path) >= sizeof a.un.sun_path)
+        return lk_fail(err, LK_EXIT_FAIL, path, NULL, "the socket path is too long");
     if (path) {
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof a.sun_path) {
-            lk_fail(err, LK_EXIT_FAIL, path, NULL, "the socket path is too long");
-            return -1;
-        }
-        strcpy(a.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 64) < 0) {
-            lk_fail_errno(err, LK_EXIT_FAIL, path, "listening on a Unix socket");
-            if (fd >= 0)
-                close(fd);
-            return -1;
-        }
-        return fd;
+        a.un.sun_family = AF_UNIX;
+        strcpy(a.un.sun_path, path);
+    } else {
+        a.in.sin_family = AF_INET;
+        a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     }
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 64) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, "127.0.0.1", "listening on a TCP port");
+    int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, &a.sa, al) < 0 || listen(fd, 64) < 0 || (!path && getsockname(fd, &a.sa, &al) < 0)) {
+        lk_fail_errno(err, LK_EXIT_FAIL, path ? path : "127.0.0.1",
+                      path ? "listening on a Unix socket" : "listening on a TCP port");
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    api->port = ntohs(a.sin_port);
+    if (!path)
+        api->port = ntohs(a.in.sin_port);
     return fd;
 }
 
@@ -659,10 +567,8 @@ void bk_rest_api_set_build(struct bk_rest_api *api, long number)
 
 json_t *bk_rest_api_requests(struct bk_rest_api *api)
 {
-    if (api->threaded)
-        pthread_mutex_lock(&api->lock);
+    lock_log(api, true);
     json_t *copy = json_deep_copy(api->log);
-    if (api->threaded)
-        pthread_mutex_unlock(&api->lock);
+    lock_log(api, false);
     return copy;
 }

@@ -48,14 +48,14 @@ void inv_violation(struct inv_result *r, const char *fmt, ...)
     r->verdict = INV_VIOLATED;
 }
 
-/* The realisation event `e` / the step `s` (of o) is what a violation is about. */
+/* The realisation event `e` is what a violation is about (inv_flag_step(): the step). */
 static void flag_event(struct inv_result *r, size_t e)
 {
     r->events = xrealloc(r->events, (r->n_events + 1) * sizeof(*r->events));
     r->events[r->n_events++] = e;
 }
 
-static void flag_step(struct inv_result *r, const struct sim_observed *o, const struct obs_step *s)
+void inv_flag_step(struct inv_result *r, const struct sim_observed *o, const struct obs_step *s)
 {
     r->steps = xrealloc(r->steps, (r->n_steps + 1) * sizeof(*r->steps));
     r->steps[r->n_steps++] = (size_t)(s - o->steps);
@@ -83,8 +83,8 @@ static char *describe_by(const struct sim_observed *o, const struct obs_event *e
 {
     const struct obs_step *s = obs_step_by_name(o, e->step);
     const char *who = s && s->label ? s->label : e->step;
-    return xasprintf("in phase %s%s%s%s%s", e->phase ? e->phase : "(none)", who ? " by step '" : "",
-                     who ? who : "", who ? "'" : "", e->cause ? "" : "");
+    return xasprintf("in phase %s%s%s%s", e->phase ? e->phase : "(none)", who ? " by step '" : "",
+                     who ? who : "", who ? "'" : "");
 }
 
 /* Mark the input closure of depot drv `i` in `mark` with `why` (first wins). */
@@ -132,16 +132,13 @@ static void check_no_early(const struct fixture *f, const struct depot *d, const
             const struct fixture_extra_step *st = &tg->steps[s];
             char *label = inv_extra_label(tg, st);
             r->n_checked += obs_step_by_label(o, label) != NULL;
-            char *why = xasprintf("the command of '%s'", label);
-            obs_strv_add(&whys, &n_whys, why);
-            mark_closure(d, depot_index_of_fixture_drv(d, st->command), mark, whys[n_whys - 1]);
-            free(why);
+            whys = xrealloc(whys, (n_whys + 2) * sizeof(*whys));
+            whys[n_whys] = xasprintf("the command of '%s'", label);
+            mark_closure(d, depot_index_of_fixture_drv(d, st->command), mark, whys[n_whys++]);
             if (st->needs_output == 1) {
                 size_t parent = st->parent_override != FIXTURE_NONE ? st->parent_override : tg->drv;
-                why = xasprintf("the needsOutput parent of '%s'", label);
-                obs_strv_add(&whys, &n_whys, why);
-                mark_closure(d, depot_index_of_fixture_drv(d, parent), mark, whys[n_whys - 1]);
-                free(why);
+                whys[n_whys] = xasprintf("the needsOutput parent of '%s'", label);
+                mark_closure(d, depot_index_of_fixture_drv(d, parent), mark, whys[n_whys++]);
             }
             free(label);
         }
@@ -260,7 +257,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
                 inv_violation(r, "'%s' ran (%s) but did not build %s (%s) in the execution phase%s", label,
                           bk_outcome_name(s->outcome), cmd->key, cmd->drv_path,
                           earlier ? "; it was built during construction" : "");
-                flag_step(r, o, s);
+                inv_flag_step(r, o, s);
                 for (size_t e = 0; e < o->n_events; e++)
                     if (o->events[e].drv && !strcmp(o->events[e].drv, cmd->drv_path) &&
                         is_construction_build(&o->events[e]))
@@ -268,7 +265,7 @@ static void check_script_built(const struct fixture *f, const struct depot *d,
             } else if (!ran_script && s->outcome == BK_PASSED) {
                 inv_violation(r, "'%s' built %s (%s) but never ran it (no '+++ Running extra step script', "
                              "no script link)", label, cmd->key, cmd->drv_path);
-                flag_step(r, o, s);
+                inv_flag_step(r, o, s);
             } else {
                 checked++;
             }
@@ -314,7 +311,7 @@ static void check_result_link(const struct fixture *f, const struct depot *d,
             size_t cmd = depot_index_of_fixture_drv(d, st->command);
             checked++;
             if (!is_output_of(d, parent, s->result_link) || !is_output_of(d, cmd, s->script_link))
-                flag_step(r, o, s);
+                inv_flag_step(r, o, s);
             if (!is_output_of(d, parent, s->result_link))
                 inv_violation(r, "after '%s' on %s, result points at %s, not at the output of %s (%s)", label,
                           s->agent ? s->agent : "?", s->result_link ? s->result_link : "nothing",
@@ -349,7 +346,7 @@ static void check_tree_clean(const struct sim_observed *o, struct inv_result *r)
                     sb_adds(&sb, "; ");
             }
             char *one = sb_detach(&sb);
-            flag_step(r, o, s);
+            inv_flag_step(r, o, s);
             inv_violation(r, "after '%s' on %s, git status --porcelain: %s",
                       s->label ? s->label : s->key ? s->key : "?", s->agent ? s->agent : "?", one);
             free(one);
@@ -379,91 +376,6 @@ static void check_schema(const struct sim_observed *o, struct inv_result *r)
     }
 }
 
-static int effective_skip(const struct sim_observed *o, const struct obs_step *s)
-{
-    return s->skip || (s->group >= 0 && (size_t)s->group < o->n_steps && o->steps[s->group].skip);
-}
-
-/* Is target `t` unchanged in the parent map the build used: the same drv
- * path under its label in the map its generation step fetched (none on
- * the default branch, where every target is built)? */
-static int in_parent_map(const struct depot *d, const struct sim_observed *o, const struct fixture_target *t)
-{
-    const json_t *map = o->parent.on_default_branch ? NULL : o->parent.fetched;
-    const char *drv = json_string_value(json_object_get(map, t->label));
-    return drv && !strcmp(drv, depot_drv_at(d, depot_index_of_fixture_drv(d, t->drv))->drv_path);
-}
-
-static void check_skip(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
-                       struct inv_result *r)
-{
-    const struct obs_parent_map *pm = &o->parent;
-    size_t checked = 0;
-    /* the map itself: the newest parent build's, fetched when there is one */
-    if (!pm->on_default_branch && pm->fetched_build && pm->expected_build) {
-        checked++;
-        if (pm->fetched_build != pm->expected_build)
-            inv_violation(r, "the generation step fetched the parent map of build #%ld, but the newest passed or "
-                         "running build of %s with one is #%ld", pm->fetched_build,
-                      pm->default_branch ? pm->default_branch : "the default branch", pm->expected_build);
-    } else if (!pm->on_default_branch && pm->api_usable && pm->expected_build && !pm->fetched_build &&
-               o->gen_ran) {
-        checked++;
-        inv_violation(r, "the generation step fetched no parent map, but build #%ld of %s has one", pm->expected_build,
-                  pm->default_branch ? pm->default_branch : "the default branch");
-    }
-    for (size_t t = 0; t < f->n_targets; t++) {
-        const struct fixture_target *tg = &f->targets[t];
-        int parent_skip = in_parent_map(d, o, tg);
-        char *label = inv_target_label(tg);
-        const struct obs_step *s = obs_step_by_label(o, label);
-        if (s) {
-            checked++;
-            if (effective_skip(o, s) != parent_skip) {
-                inv_violation(r, "'%s' is %s but the target is %s", label,
-                          effective_skip(o, s) ? "skipped" : "not skipped",
-                          parent_skip ? "unchanged (in the parent map with the same drv)" : "changed");
-                flag_step(r, o, s);
-            }
-        }
-        free(label);
-        for (size_t si = 0; si < tg->n_steps; si++) {
-            const struct fixture_extra_step *st = &tg->steps[si];
-            int want;
-            const char *why;
-            if (st->always_run == 1)
-                want = 0, why = "alwaysRun";
-            else if (st->skip && (json_is_true(st->skip) || json_is_string(st->skip)))
-                want = 1, why = "its own skip";
-            else
-                want = parent_skip, why = parent_skip ? "its parent is skipped" : "its parent is not skipped";
-            label = inv_extra_label(tg, st);
-            s = obs_step_by_label(o, label);
-            if (s) {
-                checked++;
-                if (effective_skip(o, s) != want) {
-                    inv_violation(r, "'%s' is %s but should %sbe (%s)", label,
-                              effective_skip(o, s) ? "skipped" : "not skipped", want ? "" : "not ", why);
-                    flag_step(r, o, s);
-                }
-            }
-            free(label);
-        }
-    }
-    r->n_checked = checked;
-    if (pm->on_default_branch)
-        inv_summary(r, "%zu step(s) checked: on the default branch %s no parent map is used", checked,
-                pm->default_branch);
-    else if (pm->fetched_build && pm->fetched)
-        inv_summary(r, "%zu step(s) checked against the parent map fetched from build #%ld", checked,
-                pm->fetched_build);
-    else if (pm->fetched_build)
-        inv_summary(r, "%zu step(s) checked: build #%ld's map was no drvmap (%s), so no parent map", checked,
-                pm->fetched_build, pm->fetched_problem ? pm->fetched_problem : "?");
-    else
-        inv_summary(r, "%zu step(s) checked: no parent map was fetched", checked);
-}
-
 static void check_gc(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
                      struct inv_result *r)
 {
@@ -487,7 +399,7 @@ static void check_gc(const struct fixture *f, const struct depot *d, const struc
             size_t i = depot_index_of_fixture_drv(d, tg->drv);
             checked++;
             if (s->outcome != BK_PASSED || !is_output_of(d, i, s->result_link))
-                flag_step(r, o, s);
+                inv_flag_step(r, o, s);
             if (s->outcome != BK_PASSED)
                 inv_violation(r, "'%s' %s on %s after the .drv files were deleted", label,
                           bk_outcome_name(s->outcome), s->agent ? s->agent : "?");
@@ -530,7 +442,7 @@ static void check_log_lost(const char *id, const struct sim_observed *o, struct 
         int gen = (int)i == o->gen_step;
         if (!s->log_lost || (construction && !gen) || (execution && gen))
             continue;
-        flag_step(r, o, s);
+        inv_flag_step(r, o, s);
         inv_violation(r, "step '%s' could not write to the realisation log: what it built is not "
                   "all in the log", s->label ? s->label : s->key ? s->key : "?");
     }
@@ -561,7 +473,7 @@ int inv_check(const char *id, const struct fixture *f, const struct depot *d,
     else if (!strcmp(id, "pipeline-valid"))
         inv_check_pipeline_valid(f, o, out);
     else if (!strcmp(id, "skip-consistent"))
-        check_skip(f, d, o, out);
+        inv_check_skip(f, d, o, out);
     else if (!strcmp(id, "gc-fallback"))
         check_gc(f, d, o, out);
     else

@@ -69,10 +69,6 @@ void inv_result_free(struct inv_result *res);
 void inv_report_free(struct inv_report *r);
 
 
-/* The label lazykite gives a target's step / an extra step. Caller frees. */
-char *inv_target_label(const struct fixture_target *t);
-char *inv_extra_label(const struct fixture_target *t, const struct fixture_extra_step *s);
-
 /* Set each step's `built` (the fixture keys of what it built, from the log). */
 void inv_fill_built(struct sim_observed *o, const struct depot *d);
 

@@ -66,8 +66,6 @@ struct play {
     struct bk_build *build;           /* this build in the world's records */
 };
 
-/* The state of node `id` (grown as needed). */
-struct node_state *play_node(struct play *p, int id);
 /* nix-store --delete every .drv of the depot that the store holds (gc-fallback). */
 void play_delete_drvs(struct play *p);
 /* The executor's callbacks (executor.h); step_ended prints the step's

@@ -18,7 +18,8 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-struct node_state *play_node(struct play *p, int id)
+/* The state of node `id` (grown as needed). */
+static struct node_state *play_node(struct play *p, int id)
 {
     if ((size_t)id >= p->n_nodes) {
         size_t n = (size_t)id + 64;

@@ -52,6 +52,11 @@ struct loader {
  * move until fx_resolve_and_check()); `what` is a static string. */
 void fx_add_pending(struct loader *L, enum ref_kind kind, const char *key, size_t *dest,
                     const char *what, struct fixture_pos pos);
+/* A list of keys (null counts as empty) into *dest, a new array of *count
+ * indices (FIXTURE_NONE until resolved), each key pending as by
+ * fx_add_pending(). */
+int fx_get_ref_list(struct loader *L, struct ynode *n, enum ref_kind kind, const char *what,
+                    size_t **dest, size_t *count);
 
 /* ---- typed accessors over the YAML tree (fixtureyaml.c) -------------- */
 

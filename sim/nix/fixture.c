@@ -51,6 +51,27 @@ void fx_add_pending(struct loader *L, enum ref_kind kind, const char *key, size_
     p->pos = pos;
 }
 
+int fx_get_ref_list(struct loader *L, struct ynode *n, enum ref_kind kind, const char *what,
+                    size_t **dest, size_t *count)
+{
+    size_t *items;
+    size_t k;
+    if (fx_get_seq(L, n, what, &items, &k) < 0)
+        return -1;
+    *dest = xcalloc(k ? k : 1, sizeof(size_t));
+    *count = k;
+    for (size_t i = 0; i < k; i++) {
+        char *key = NULL;
+        struct ynode *en = fx_node(L, items[i]);
+        if (fx_get_string(L, en, what, &key) < 0)
+            return -1;
+        (*dest)[i] = FIXTURE_NONE;
+        fx_add_pending(L, kind, key, &(*dest)[i], what, fx_pos_of(en));
+        free(key);
+    }
+    return 0;
+}
+
 /* ---- top level ------------------------------------------------------- */
 
 static int load_pipeline_setting(struct loader *L, const char *name, struct ynode *n)
@@ -109,24 +130,9 @@ static int load_expect(struct loader *L, struct ynode *n)
     struct fixture_expect *e = &L->f->expect;
     if (fx_get_fields(L, n, "expect", fields, v) < 0)
         return -1;
-    if (v[0]) {
-        size_t *items;
-        size_t k;
-        if (fx_get_seq(L, v[0], "construction_builds", &items, &k) < 0)
-            return -1;
-        e->construction_builds = xcalloc(k ? k : 1, sizeof(size_t));
-        e->n_construction_builds = k;
-        for (size_t i = 0; i < k; i++) {
-            char *key = NULL;
-            struct ynode *en = fx_node(L, items[i]);
-            if (fx_get_string(L, en, "construction_builds", &key) < 0)
-                return -1;
-            e->construction_builds[i] = FIXTURE_NONE;
-            fx_add_pending(L, REF_DRV, key, &e->construction_builds[i], "construction_builds",
-                           fx_pos_of(en));
-            free(key);
-        }
-    }
+    if (v[0] && fx_get_ref_list(L, v[0], REF_DRV, "construction_builds", &e->construction_builds,
+                                &e->n_construction_builds) < 0)
+        return -1;
     if (v[1]) {
         struct ynode_pair *pairs;
         size_t k;
@@ -355,24 +361,9 @@ static int load_root(struct loader *L, struct ynode *root)
         return -1;
     if (v[F_TARGETS] && fx_load_targets(L, v[F_TARGETS]) < 0)
         return -1;
-    if (v[F_UNCHANGED]) {
-        size_t *items;
-        size_t k;
-        if (fx_get_seq(L, v[F_UNCHANGED], "unchanged", &items, &k) < 0)
-            return -1;
-        f->unchanged = xcalloc(k ? k : 1, sizeof(size_t));
-        f->n_unchanged = k;
-        for (size_t i = 0; i < k; i++) {
-            char *label = NULL;
-            struct ynode *en = fx_node(L, items[i]);
-            if (fx_get_string(L, en, "unchanged", &label) < 0)
-                return -1;
-            f->unchanged[i] = FIXTURE_NONE;
-            fx_add_pending(L, REF_TARGET_LABEL, label, &f->unchanged[i], "unchanged",
-                           fx_pos_of(en));
-            free(label);
-        }
-    }
+    if (v[F_UNCHANGED] &&
+        fx_get_ref_list(L, v[F_UNCHANGED], REF_TARGET_LABEL, "unchanged", &f->unchanged, &f->n_unchanged) < 0)
+        return -1;
     if (v[F_EXPECT] && load_expect(L, v[F_EXPECT]) < 0)
         return -1;
     f->run.nix_real = 1; /* real Nix plays every fixture unless it says otherwise */

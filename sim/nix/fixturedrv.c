@@ -237,29 +237,10 @@ int fx_load_drv_fields(struct loader *L, size_t i, struct ynode **vals, const ch
     }
     if (vals[DF_FAIL] && fx_get_bool(L, vals[DF_FAIL], "fail", &d->fail) < 0)
         return -1;
-    const char *const list_names[] = { "deps", "ifd" };
-    struct ynode *list_nodes[] = { vals[DF_DEPS], vals[DF_IFD] };
-    size_t **dests[] = { &d->deps, &d->ifd };
-    size_t *counts[] = { &d->n_deps, &d->n_ifd };
-    for (int l = 0; l < 2; l++) {
-        if (!list_nodes[l])
-            continue;
-        size_t *items;
-        size_t k;
-        if (fx_get_seq(L, list_nodes[l], list_names[l], &items, &k) < 0)
-            return -1;
-        *dests[l] = xcalloc(k ? k : 1, sizeof(size_t));
-        *counts[l] = k;
-        for (size_t j = 0; j < k; j++) {
-            struct ynode *en = fx_node(L, items[j]);
-            char *key = NULL;
-            if (fx_get_string(L, en, list_names[l], &key) < 0)
-                return -1;
-            (*dests[l])[j] = FIXTURE_NONE;
-            fx_add_pending(L, REF_DRV, key, &(*dests[l])[j], list_names[l], fx_pos_of(en));
-            free(key);
-        }
-    }
+    if (vals[DF_DEPS] && fx_get_ref_list(L, vals[DF_DEPS], REF_DRV, "deps", &d->deps, &d->n_deps) < 0)
+        return -1;
+    if (vals[DF_IFD] && fx_get_ref_list(L, vals[DF_IFD], REF_DRV, "ifd", &d->ifd, &d->n_ifd) < 0)
+        return -1;
     if (vals[DF_BUILD]) {
         if (fx_get_string(L, vals[DF_BUILD], "build", &d->build) < 0)
             return -1;

@@ -160,17 +160,15 @@ static int open_depot(struct evalctx *c, struct store *s, const char *dir, struc
     return 0;
 }
 
-/* Open the store and the depot in `dir` for evaluating. On an error
- * nothing stays open. */
-int nsim_open_eval(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err)
+/* Open the store and the depot in `dir` for evaluating; `dir` is freed.
+ * On an error nothing stays open. */
+int nsim_open_eval(struct evalctx *c, struct store *s, char *dir, struct lk_error *err)
 {
-    if (store_open_env(s, err) != 0)
-        return -1;
-    if (open_depot(c, s, dir, err) != 0) {
+    int rc = store_open_env(s, err);
+    if (rc == 0 && (rc = open_depot(c, s, dir, err)) != 0)
         store_close(s);
-        return -1;
-    }
-    return 0;
+    free(dir);
+    return rc == 0 ? 0 : -1;
 }
 
 void nsim_close_depot(struct evalctx *c)

@@ -59,12 +59,9 @@ int nsim_build_main(int argc, char **argv, struct lk_error *err)
     if (expr && file)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: nix-build -E takes no file argument");
-    char *dir = nsim_depot_dir_of(expr ? "." : file);
     struct store s;
     struct evalctx c;
-    rc = nsim_open_eval(&c, &s, dir, err);
-    free(dir);
-    if (rc != 0)
+    if (nsim_open_eval(&c, &s, nsim_depot_dir_of(expr ? "." : file), err) != 0)
         return -1;
     struct depot_value v = { 0 };
     rc = nsim_eval_selection(&c, expr, attr, &v, err);
@@ -226,13 +223,9 @@ int nsim_instantiate_main(int argc, char **argv, struct lk_error *err)
     char *dir = NULL;
     if (eval && nixexpr_path(depot_arg, &dir, err) != 0)
         return -1;
-    if (!eval)
-        dir = nsim_depot_dir_of(expr ? "." : file);
     struct store s;
     struct evalctx c;
-    rc = nsim_open_eval(&c, &s, dir, err);
-    free(dir);
-    if (rc != 0)
+    if (nsim_open_eval(&c, &s, eval ? dir : nsim_depot_dir_of(expr ? "." : file), err) != 0)
         return -1;
     if (eval) {
         json_t *m = depot_manifest(c.d, err);

@@ -29,9 +29,9 @@ int nsim_usage_error(struct lk_error *err, const char *fmt, const char *arg);
 /* Nix's warning about a result without --add-root, once per process. */
 void nsim_gc_warning(void);
 
-/* Open the store and the depot in `dir` for evaluating. On an error
- * nothing stays open; nsim_close_depot() closes what it opened. */
-int nsim_open_eval(struct evalctx *c, struct store *s, const char *dir, struct lk_error *err);
+/* Open the store and the depot in `dir` for evaluating; `dir` is freed.
+ * On an error nothing stays open; nsim_close_depot() closes what it opened. */
+int nsim_open_eval(struct evalctx *c, struct store *s, char *dir, struct lk_error *err);
 void nsim_close_depot(struct evalctx *c);
 /* The directory of a FILE argument (a directory stands for its default.nix). */
 char *nsim_depot_dir_of(const char *file);

@@ -1,7 +1,6 @@
 /* realise — see realise.h. */
 #include "realise.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -41,12 +40,14 @@ struct graph {
     struct strindex by_path; /* node path -> node index */
 };
 
-/* Index of `path`, adding a node when absent (*added set). */
+/* Index of `path`, adding a node when absent (then *added is set; `added`
+ * may be NULL). */
 static size_t graph_get(struct graph *g, const char *path, int *added)
 {
     size_t i = strindex_get(&g->by_path, path);
-    *added = i == STRINDEX_NONE;
-    if (!*added)
+    if (added)
+        *added = i == STRINDEX_NONE;
+    if (i != STRINDEX_NONE)
         return i;
     XGROW(g->nodes, g->alloc, g->n + 1);
     struct node *nd = &g->nodes[g->n];
@@ -255,17 +256,10 @@ static int run_builder(const struct store *s, const struct node *nd, const char 
                            "bwrap not found on PATH (needed to show the store at /nix/store "
                            "to builders)");
         }
-        argv[ac++] = (char *)"bwrap";
-        argv[ac++] = (char *)"--die-with-parent";
-        argv[ac++] = (char *)"--dev-bind";
-        argv[ac++] = (char *)"/";
-        argv[ac++] = (char *)"/";
-        argv[ac++] = (char *)"--bind";
-        argv[ac++] = s->dir;
-        argv[ac++] = (char *)STORE_DIR;
-        argv[ac++] = (char *)"--chdir";
-        argv[ac++] = (char *)build_dir;
-        argv[ac++] = (char *)"--";
+        const char *const bw[] = { "bwrap", "--die-with-parent", "--dev-bind", "/", "/", "--bind",
+                                   s->dir, STORE_DIR, "--chdir", build_dir, "--" };
+        for (size_t i = 0; i < sizeof bw / sizeof *bw; i++)
+            argv[ac++] = (char *)bw[i];
     }
     argv[ac++] = d->builder;
     for (size_t i = 0; i < d->n_args; i++)
@@ -297,8 +291,7 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
     size_t ni = 0, ialloc = 0;
     for (size_t i = 0; i < d->n_inputs; i++) {
         /* Every input of a derivation being built was read by plan(). */
-        int added;
-        size_t j = graph_get(g, d->inputs[i].path, &added);
+        size_t j = graph_get(g, d->inputs[i].path, NULL);
         d = &g->nodes[self].d;
         const struct drv *in = &g->nodes[j].d;
         for (size_t k = 0; k < d->inputs[i].n_outputs; k++) {
@@ -344,32 +337,6 @@ fail:
 
 /* ---- building one derivation ---- */
 
-static void remove_path(const char *host)
-{
-    struct stat st;
-    if (lstat(host, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        /* Builders may leave read-only directories behind. */
-        DIR *d = opendir(host);
-        chmod(host, st.st_mode | 0700);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char *c = xasprintf("%s/%s", host, e->d_name);
-                remove_path(c);
-                free(c);
-            }
-            closedir(d);
-        }
-        rmdir(host);
-    } else {
-        unlink(host);
-    }
-}
-
 static void remove_outputs(const struct store *s, const struct drv *d)
 {
     for (size_t i = 0; i < d->n_outputs; i++) {
@@ -377,9 +344,14 @@ static void remove_outputs(const struct store *s, const struct drv *d)
             continue;
         char *host = store_host(s, d->outputs[i].path);
         if (host)
-            remove_path(host);
+            store_remove_tree(host);
         free(host);
     }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static char *describe_status(int st)
@@ -400,22 +372,17 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
     const struct drv *d = &nd->d;
     size_t n = d->n_outputs;
     int *locks = xcalloc(n ? n : 1, sizeof *locks);
-    size_t *ord = xcalloc(n ? n : 1, sizeof *ord);
+    const char **paths = xcalloc(n ? n : 1, sizeof *paths);
     for (size_t i = 0; i < n; i++) {
-        ord[i] = i;
+        paths[i] = d->outputs[i].path;
         locks[i] = -1;
     }
     /* Lock in path order so that two processes never deadlock. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(d->outputs[ord[j - 1]].path,
-                                           d->outputs[ord[j]].path) > 0; j--) {
-            size_t t = ord[j];
-            ord[j] = ord[j - 1];
-            ord[j - 1] = t;
-        }
+    qsort(paths, n, sizeof *paths, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = store_lock(s, d->outputs[ord[i]].path, &locks[i], err);
+        rc = store_lock(s, paths[i], &locks[i], err);
+    free(paths);
     char *build_dir = NULL;
     if (rc != 0)
         goto out;
@@ -443,27 +410,25 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         remove_outputs(s, d);
         goto out;
     }
+    char *why = NULL;
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         char *how = describe_status(st);
-        *failure = xasprintf("builder for '%s' %s", nd->path, how);
+        why = xasprintf("builder for '%s' %s", nd->path, how);
         free(how);
+    }
+    for (size_t i = 0; i < n && !why; i++) {
+        char *host = store_host(s, d->outputs[i].path);
+        struct stat sst;
+        if (lstat(host, &sst) != 0)
+            why = xasprintf("builder for '%s' failed to produce output path for output '%s' at '%s'",
+                            nd->path, d->outputs[i].name, d->outputs[i].path);
+        free(host);
+    }
+    if (why) {
+        *failure = why;
         remove_outputs(s, d);
         rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
         goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char *host = store_host(s, d->outputs[i].path);
-        struct stat sst;
-        int missing = lstat(host, &sst) != 0;
-        free(host);
-        if (missing) {
-            *failure = xasprintf("builder for '%s' failed to produce output path for output "
-                                 "'%s' at '%s'",
-                                 nd->path, d->outputs[i].name, d->outputs[i].path);
-            remove_outputs(s, d);
-            rc = log_event("fail", nd, o->cause, err) != 0 ? -1 : 1;
-            goto out;
-        }
     }
     char ***refs = xcalloc(n ? n : 1, sizeof *refs);
     size_t *n_refs = xcalloc(n ? n : 1, sizeof *n_refs);
@@ -487,13 +452,12 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
 out:
     if (build_dir) {
         if (rmdir(build_dir) != 0) /* what the builder left in it, if anything */
-            remove_path(build_dir);
+            store_remove_tree(build_dir);
         free(build_dir);
     }
     for (size_t i = 0; i < n; i++)
         store_unlock(locks[i]);
     free(locks);
-    free(ord);
     return rc;
 }
 
@@ -548,12 +512,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         char **names = xcalloc(n_order, sizeof *names);
         for (size_t i = 0; i < n_order; i++)
             names[i] = g.nodes[order[i]].path;
-        for (size_t i = 1; i < n_order; i++)
-            for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-                char *t = names[j];
-                names[j] = names[j - 1];
-                names[j - 1] = t;
-            }
+        qsort(names, n_order, sizeof *names, cmp_str);
         if (n_order == 1)
             fprintf(o->log, "this derivation will be built:\n");
         else
@@ -564,8 +523,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     }
     /* Requested derivations with nothing to build. */
     for (size_t i = 0; i < n; i++) {
-        int added;
-        size_t k = graph_get(&g, drv_paths[i], &added);
+        size_t k = graph_get(&g, drv_paths[i], NULL);
         if (!g.nodes[k].needs_build &&
             (rc = log_event("valid", &g.nodes[k], o->cause, err)) != 0)
             goto out;
@@ -574,8 +532,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     for (size_t i = 0; i < n_order; i++) {
         struct node *nd = &g.nodes[order[i]];
         for (size_t k = 0; k < nd->d.n_inputs; k++) {
-            int added;
-            size_t j = graph_get(&g, nd->d.inputs[k].path, &added);
+            size_t j = graph_get(&g, nd->d.inputs[k].path, NULL);
             nd = &g.nodes[order[i]];
             if (g.nodes[j].failed)
                 nd->n_failed_inputs++;
@@ -602,8 +559,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         /* The first requested derivation that failed names the error. */
         const struct node *top = NULL;
         for (size_t i = 0; i < n && !top; i++) {
-            int added;
-            size_t k = graph_get(&g, drv_paths[i], &added);
+            size_t k = graph_get(&g, drv_paths[i], NULL);
             if (g.nodes[k].failed)
                 top = &g.nodes[k];
         }

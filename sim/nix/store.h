@@ -170,5 +170,8 @@ int store_roots(const struct store *s, char ***paths, size_t *n, struct lk_error
  * `delete` event. *n_deleted and *bytes count what was deleted. */
 int store_delete(const struct store *s, const char *const *paths, size_t n, FILE *log,
                  size_t *n_deleted, unsigned long long *bytes, struct lk_error *err);
+/* Remove the file or tree at host path `host`, read-only directories (as
+ * builders leave them) included: 0 (nothing there is 0 too), or -1 with errno. */
+int store_remove_tree(const char *host);
 
 #endif

@@ -341,15 +341,15 @@ static unsigned long long tree_bytes(const char *path)
     return total;
 }
 
-static int make_writable(const char *path)
+static void make_writable(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return 0;
+        return;
     chmod(path, st.st_mode | 0700);
     DIR *d = opendir(path);
     if (!d)
-        return 0;
+        return;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -359,7 +359,12 @@ static int make_writable(const char *path)
         free(c);
     }
     closedir(d);
-    return 0;
+}
+
+int store_remove_tree(const char *host)
+{
+    make_writable(host);
+    return file_remove_tree(host);
 }
 
 int store_delete(const struct store *s, const char *const *paths, size_t n, FILE *log,
@@ -452,8 +457,7 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
         }
         if (exists) {
             *bytes += tree_bytes(host);
-            make_writable(host);
-            if (file_remove_tree(host) != 0)
+            if (store_remove_tree(host) != 0)
                 rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "cannot delete '%s': %s", p,
                              strerror(errno));
         }
