@@ -382,7 +382,7 @@ int manifest_json_text(const char *text, size_t len, const char *file, json_t **
     return 0;
 }
 
-int manifest_json_file(const char *path, json_t **out, struct lk_error *err)
+static int manifest_json_file(const char *path, json_t **out, struct lk_error *err)
 {
     char *text;
     size_t len;
