@@ -91,8 +91,8 @@ int chunk_writer_begin(struct chunk_writer *w, struct lk_error *err)
 
 /* The next chunk files of a phase: `{"steps":[...]}` per CHUNK_MAX_STEPS
  * steps, the steps' texts joined in the reused text buffer. */
-int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
-                     struct lk_error *err)
+static int chunk_writer_add(struct chunk_writer *w, const char *phase,
+                            const struct step_list *steps, struct lk_error *err)
 {
     if (chunk_writer_begin(w, err) != 0)
         return -1;

@@ -11,7 +11,7 @@
  * error nothing is left behind and nothing is replaced.
  *
  * A chunk_writer writes the same directory in pieces, for a pipeline
- * generated in batches (generate_request.emit): chunk_writer_add() writes
+ * generated in batches (generate_request.emit): chunk_writer_emit() writes
  * the next chunk files of a phase (numbering continues per phase; every
  * batch but a phase's last must hold a multiple of CHUNK_MAX_STEPS steps
  * for the files to be those of the whole list); chunk_writer_finish() adds
@@ -38,9 +38,7 @@ struct chunk_writer;
 /* `out_dir` is copied; the caller releases the writer with chunk_writer_free(). */
 struct chunk_writer *chunk_writer_new(const char *out_dir);
 int chunk_writer_begin(struct chunk_writer *w, struct lk_error *err);
-int chunk_writer_add(struct chunk_writer *w, const char *phase, const struct step_list *steps,
-                     struct lk_error *err);
-/* chunk_writer_add() in the shape of generate_request.emit (ctx = the writer). */
+/* Write the next chunk files of a phase; generate_request.emit's shape (ctx = the writer). */
 int chunk_writer_emit(void *writer, const char *phase, const struct step_list *steps,
                       struct lk_error *err);
 int chunk_writer_finish(struct chunk_writer *w, const struct pipeline *p, struct lk_error *err);

@@ -140,25 +140,28 @@ static const char *key_env(const void *arr, size_t i)
     return or_empty(((const struct drv_env *)arr)[i].key);
 }
 
-/* Sort a string set and drop duplicates. */
-static void sort_string_set(char **items, size_t *n)
+/* Sort the n elements of `arr` (`size` bytes each) stably by `key` and
+ * keep only the last of equal keys, after `drop(kept, dropped)` for each
+ * other one (it frees it, or merges it into the one kept). Returns how many
+ * are left. */
+static size_t sort_unique(void *arr, size_t n, size_t size, const char *(*key)(const void *, size_t),
+                          void (*drop)(void *kept, void *dropped))
 {
-    if (*n < 2)
-        return;
-    struct keyed *k = sorted_index(*n, key_str, items);
-    char **tmp = xmalloc(*n * sizeof *tmp);
+    if (n < 2)
+        return n;
+    struct keyed *k = sorted_index(n, key, arr);
+    char *a = arr, *tmp = xmalloc(n * size);
     size_t m = 0;
-    for (size_t i = 0; i < *n; i++) {
-        char *s = items[k[i].idx];
-        if (m && strcmp(tmp[m - 1], or_empty(s)) == 0)
-            free(s);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && strcmp(k[i].key, k[i + 1].key) == 0)
+            drop(a + k[i + 1].idx * size, a + k[i].idx * size);
         else
-            tmp[m++] = s;
+            memcpy(tmp + m++ * size, a + k[i].idx * size, size);
     }
-    memcpy(items, tmp, m * sizeof *tmp);
-    *n = m;
+    memcpy(arr, tmp, m * size);
     free(tmp);
     free(k);
+    return m;
 }
 
 static void free_output(struct drv_output *o)
@@ -177,81 +180,46 @@ static void free_input(struct drv_input *in)
     free(in->outputs);
 }
 
+static void drop_string(void *kept, void *dropped)
+{
+    (void)kept;
+    free(*(char **)dropped);
+}
+
+static void drop_output(void *kept, void *dropped)
+{
+    (void)kept;
+    free_output(dropped);
+}
+
+static void drop_env(void *kept, void *dropped)
+{
+    (void)kept;
+    free(((struct drv_env *)dropped)->key);
+    free(((struct drv_env *)dropped)->value);
+}
+
+/* Inputs of one path: the dropped one's output names go to the kept one. */
+static void merge_input(void *kept, void *dropped)
+{
+    struct drv_input *t = kept, *in = dropped;
+    t->outputs = xrealloc(t->outputs, (t->n_outputs + in->n_outputs + 1) * sizeof *t->outputs);
+    if (in->n_outputs)
+        memcpy(t->outputs + t->n_outputs, in->outputs, in->n_outputs * sizeof *in->outputs);
+    t->n_outputs += in->n_outputs;
+    free(in->path);
+    free(in->outputs);
+}
+
 void drv_sort(struct drv *d)
 {
-    size_t n, m;
-    struct keyed *k;
-
-    /* outputs: by name, last of equal names wins */
-    n = d->n_outputs;
-    if (n > 1) {
-        k = sorted_index(n, key_output, d->outputs);
-        struct drv_output *tmp = xmalloc(n * sizeof *tmp);
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i + 1 < n && strcmp(k[i].key, k[i + 1].key) == 0)
-                free_output(&d->outputs[k[i].idx]);
-            else
-                tmp[m++] = d->outputs[k[i].idx];
-        }
-        memcpy(d->outputs, tmp, m * sizeof *tmp);
-        d->n_outputs = m;
-        free(tmp);
-        free(k);
-    }
-
-    /* inputs: by path, equal paths merged */
-    n = d->n_inputs;
-    if (n > 1) {
-        k = sorted_index(n, key_input, d->inputs);
-        struct drv_input *tmp = xmalloc(n * sizeof *tmp);
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            struct drv_input *in = &d->inputs[k[i].idx];
-            if (m && strcmp(or_empty(tmp[m - 1].path), or_empty(in->path)) == 0) {
-                struct drv_input *t = &tmp[m - 1];
-                t->outputs = xrealloc(t->outputs,
-                                      (t->n_outputs + in->n_outputs + 1) * sizeof *t->outputs);
-                if (in->n_outputs)
-                    memcpy(t->outputs + t->n_outputs, in->outputs,
-                           in->n_outputs * sizeof *in->outputs);
-                t->n_outputs += in->n_outputs;
-                free(in->path);
-                free(in->outputs);
-            } else {
-                tmp[m++] = *in;
-            }
-        }
-        memcpy(d->inputs, tmp, m * sizeof *tmp);
-        d->n_inputs = m;
-        free(tmp);
-        free(k);
-    }
+    d->n_outputs = sort_unique(d->outputs, d->n_outputs, sizeof *d->outputs, key_output, drop_output);
+    d->n_inputs = sort_unique(d->inputs, d->n_inputs, sizeof *d->inputs, key_input, merge_input);
     for (size_t i = 0; i < d->n_inputs; i++)
-        sort_string_set(d->inputs[i].outputs, &d->inputs[i].n_outputs);
-
-    sort_string_set(d->srcs, &d->n_srcs);
-
-    /* env: by key, last of equal keys wins */
-    n = d->n_env;
-    if (n > 1) {
-        k = sorted_index(n, key_env, d->env);
-        struct drv_env *tmp = xmalloc(n * sizeof *tmp);
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            struct drv_env *e = &d->env[k[i].idx];
-            if (i + 1 < n && strcmp(k[i].key, k[i + 1].key) == 0) {
-                free(e->key);
-                free(e->value);
-            } else {
-                tmp[m++] = *e;
-            }
-        }
-        memcpy(d->env, tmp, m * sizeof *tmp);
-        d->n_env = m;
-        free(tmp);
-        free(k);
-    }
+        d->inputs[i].n_outputs = sort_unique(d->inputs[i].outputs, d->inputs[i].n_outputs,
+                                             sizeof(char *), key_str, drop_string);
+    d->n_srcs = sort_unique(d->srcs, d->n_srcs, sizeof *d->srcs, key_str, drop_string);
+    d->n_env = sort_unique(d->env, d->n_env, sizeof *d->env, key_env, drop_env);
 }
 
 /* ------------------------------------------------------------ lifecycle */

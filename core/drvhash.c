@@ -13,7 +13,8 @@
 #include "strindex.h"
 #include "xalloc.h"
 
-int drv_is_fixed_output(const struct drv *d)
+/* Whether `d` is a fixed-output derivation (its outputs carry a hash). */
+static int drv_is_fixed_output(const struct drv *d)
 {
     for (size_t i = 0; i < d->n_outputs; i++)
         if (d->outputs[i].hash_algo && d->outputs[i].hash_algo[0])

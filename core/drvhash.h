@@ -23,9 +23,6 @@
 typedef int (*drv_hash_lookup_fn)(void *ctx, const char *drv_path,
                                   unsigned char out[SHA256_BYTES], struct lk_error *err);
 
-/* Whether `d` is a fixed-output derivation (its outputs carry a hash). */
-int drv_is_fixed_output(const struct drv *d);
-
 /* The ATerm whose sha256 is the hash modulo of `d` (not fixed-output; `d`
  * sorted), appended to `out`: `d` with its input derivations replaced by
  * the lowercase hex of their hash modulo (from `lookup`), re-sorted by it;

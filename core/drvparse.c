@@ -315,10 +315,10 @@ static int parse_all(struct parser *ps, struct drv *d)
     return 0;
 }
 
-int drv_parse(const char *text, size_t len, const char *file, struct drv *out,
-              struct lk_error *err)
+static int parse(const char *text, size_t len, const char *file, struct drv *out,
+                 struct lk_error *err, int inputs_only)
 {
-    struct parser ps = { text, text, text + len, file, err, 0 };
+    struct parser ps = { text, text, text + len, file, err, inputs_only };
     memset(out, 0, sizeof *out);
     if (parse_all(&ps, out) < 0) {
         drv_free(out);
@@ -327,16 +327,16 @@ int drv_parse(const char *text, size_t len, const char *file, struct drv *out,
     return 0;
 }
 
+int drv_parse(const char *text, size_t len, const char *file, struct drv *out,
+              struct lk_error *err)
+{
+    return parse(text, len, file, out, err, 0);
+}
+
 int drv_parse_inputs(const char *text, size_t len, const char *file, struct drv *out,
                      struct lk_error *err)
 {
-    struct parser ps = { text, text, text + len, file, err, 1 };
-    memset(out, 0, sizeof *out);
-    if (parse_all(&ps, out) < 0) {
-        drv_free(out);
-        return -1;
-    }
-    return 0;
+    return parse(text, len, file, out, err, 1);
 }
 
 int drv_read(const char *path, struct drv *out, struct lk_error *err)

@@ -43,7 +43,8 @@ static char *beside_binary(const char *relative)
     return found;
 }
 
-char *eval_manifest_nix_path(struct lk_error *err)
+/* The manifest.nix eval_depot_manifest() uses, or NULL with an error. */
+static char *eval_manifest_nix_path(struct lk_error *err)
 {
     const char *env = getenv("LAZYKITE_MANIFEST_NIX");
     if (env && *env) {

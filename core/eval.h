@@ -16,11 +16,11 @@
  * realised. This is the only Nix call the core makes. Nix's standard error
  * passes through to ours as it comes.
  *
- * <manifest.nix> is found by eval_manifest_nix_path(): $LAZYKITE_MANIFEST_NIX
- * if set; else `<dir of the running binary>/../core/nix/manifest.nix` (the
- * source tree, for build/lazykite); else
- * `<dir of the binary>/../share/lazykite/manifest.nix` (an installation
- * moved elsewhere); else LAZYKITE_DATADIR/manifest.nix (the installed copy).
+ * <manifest.nix> is $LAZYKITE_MANIFEST_NIX if set; else `<dir of the
+ * running binary>/../core/nix/manifest.nix` (the source tree, for
+ * build/lazykite); else `<dir of the binary>/../share/lazykite/manifest.nix`
+ * (an installation moved elsewhere); else LAZYKITE_DATADIR/manifest.nix (the
+ * installed copy).
  *
  * Errors: a depot dir that does not exist is bad input (status 2), and so
  * is an evaluation error — nix-instantiate exiting 1 after an `error:` line:
@@ -29,8 +29,8 @@
  * without an `error:` line is status 1, the message naming the command and
  * its exit status.
  *
- * Ownership: *manifest_json (NUL-terminated, *len bytes) and the string from
- * eval_manifest_nix_path() belong to the caller (free()). */
+ * Ownership: *manifest_json (NUL-terminated, *len bytes) belongs to the
+ * caller (free()). */
 #ifndef LAZYKITE_EVAL_H
 #define LAZYKITE_EVAL_H
 
@@ -59,8 +59,5 @@ struct eval_options {
 };
 int eval_depot_manifest(const char *depot_dir, const struct eval_options *opts,
                         char **manifest_json, size_t *len, struct lk_error *err);
-
-/* The manifest.nix eval_depot_manifest() uses, or NULL with an error. */
-char *eval_manifest_nix_path(struct lk_error *err);
 
 #endif

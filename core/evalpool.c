@@ -177,19 +177,25 @@ static void pass_through(const char *data, size_t n)
     }
 }
 
-static void end_line(struct worker *w, const char *targets_attr)
+/* Keep the current line if it is the first `error:` line (and none of it
+ * went through yet). */
+static void note_error(struct worker *w)
 {
     const char *line = sb_str(&w->line);
-    if (!w->line_spilled) {
-        if (!w->first_error && !strncmp(line, "error:", 6))
-            w->first_error = xstrndup(line, strnlen(line, ERROR_LINE_MAX));
-        if (read_trace_line(w, line, targets_attr)) {
-            sb_reset(&w->line);
-            return;
-        }
+    if (!w->line_spilled && !w->first_error && !strncmp(line, "error:", 6))
+        w->first_error = xstrndup(line, strnlen(line, ERROR_LINE_MAX));
+}
+
+/* The end of the current line: at its newline (`newline`), or at end of
+ * file, where an unfinished last line goes through as it is. */
+static void end_line(struct worker *w, const char *targets_attr, bool newline)
+{
+    note_error(w);
+    if (w->line_spilled || !read_trace_line(w, sb_str(&w->line), targets_attr)) {
+        if (newline)
+            sb_addc(&w->line, '\n');
+        pass_through(w->line.buf, w->line.len);
     }
-    sb_addc(&w->line, '\n');
-    pass_through(w->line.buf, w->line.len);
     sb_reset(&w->line);
     w->line_spilled = false;
 }
@@ -198,13 +204,12 @@ static void feed_stderr(struct worker *w, const char *data, size_t n, const char
 {
     for (size_t i = 0; i < n; i++) {
         if (data[i] == '\n') {
-            end_line(w, targets_attr);
+            end_line(w, targets_attr, true);
             continue;
         }
         sb_addc(&w->line, data[i]);
         if (w->line.len >= LINE_MAX_KEPT) {
-            if (!w->line_spilled && !w->first_error && !strncmp(w->line.buf, "error:", 6))
-                w->first_error = xstrndup(w->line.buf, strnlen(w->line.buf, ERROR_LINE_MAX));
+            note_error(w);
             pass_through(w->line.buf, w->line.len);
             sb_reset(&w->line);
             w->line_spilled = true;
@@ -212,39 +217,35 @@ static void feed_stderr(struct worker *w, const char *data, size_t n, const char
     }
 }
 
-/* At end of file: an unfinished last line goes through as it is. */
-static void flush_stderr(struct worker *w, const char *targets_attr)
-{
-    if (!w->line.len)
-        return;
-    const char *line = sb_str(&w->line);
-    if (!w->line_spilled && !w->first_error && !strncmp(line, "error:", 6))
-        w->first_error = xstrndup(line, strnlen(line, ERROR_LINE_MAX));
-    if (w->line_spilled || !read_trace_line(w, line, targets_attr))
-        pass_through(w->line.buf, w->line.len);
-    sb_reset(&w->line);
-    w->line_spilled = false;
-}
-
 /* ---- processes ---- */
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+
+/* waitpid() for `pid`; with `peak_kib`, its highest resident set (and
+ * that of the children it waited for) — at least the parent's when it
+ * forked, since the kernel counts the image exec replaced. */
+static int wait_exit(pid_t pid, int *status, int flags, unsigned long *peak_kib)
+{
+    struct rusage ru;
+    pid_t r;
+    while ((r = wait4(pid, status, flags, &ru)) < 0 && errno == EINTR)
+        ;
+    if (peak_kib)
+        *peak_kib = r > 0 && ru.ru_maxrss > 0 ? (unsigned long)ru.ru_maxrss : 0;
+    return r;
+}
 
 /* Start `argv` with stdout and stderr into pipes; -1 with err when it
  * cannot be run (as posix_spawnp would say). */
 static int start_process(struct worker *w, struct lk_error *err, const char *file)
 {
-    int out[2], errp[2], st[2];
-    if (pipe2(out, O_CLOEXEC) != 0)
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
-    if (pipe2(errp, O_CLOEXEC) != 0) {
-        close(out[0]), close(out[1]);
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
-    }
-    if (pipe2(st, O_CLOEXEC) != 0) {
-        close(out[0]), close(out[1]), close(errp[0]), close(errp[1]);
-        return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
-    }
+    int out[2], errp[2], st[2], *pipes[] = { out, errp, st };
+    for (int i = 0; i < 3; i++)
+        if (pipe2(pipes[i], O_CLOEXEC) != 0) {
+            while (i-- > 0)
+                close(pipes[i][0]), close(pipes[i][1]);
+            return lk_fail_errno(err, LK_EXIT_FAIL, file, "cannot create a pipe");
+        }
     /* No signal handler of ours may run in the child (outdir's removes the
      * output's temporary directory). */
     sigset_t all, saved;
@@ -273,9 +274,7 @@ static int start_process(struct worker *w, struct lk_error *err, const char *fil
     }
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
-    close(out[1]);
-    close(errp[1]);
-    close(st[1]);
+    close(out[1]), close(errp[1]), close(st[1]);
     if (pid < 0) {
         close(out[0]), close(errp[0]), close(st[0]);
         errno = fork_errno;
@@ -287,8 +286,7 @@ static int start_process(struct worker *w, struct lk_error *err, const char *fil
         ;
     close(st[0]);
     if (k == (ssize_t)sizeof e) {
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+        wait_exit(pid, NULL, 0, NULL);
         close(out[0]), close(errp[0]);
         return lk_fail(err, LK_EXIT_FAIL, file, NULL, "cannot run %s: %s", w->argv[0], strerror(e));
     }
@@ -328,29 +326,8 @@ static int start_worker(struct pool *p, struct worker *w, struct shard_ref s, st
     return 0;
 }
 
-static int wait_exit(pid_t pid, int *status, int flags)
-{
-    pid_t r;
-    while ((r = waitpid(pid, status, flags)) < 0 && errno == EINTR)
-        ;
-    return r;
-}
-
-/* Wait for `pid`; *peak_kib its highest resident set (and that of the
- * children it waited for) — at least the parent's when it forked, since
- * the kernel counts the image exec replaced. */
-static int wait_peak(pid_t pid, int *status, unsigned long *peak_kib)
-{
-    struct rusage ru;
-    pid_t r;
-    while ((r = wait4(pid, status, 0, &ru)) < 0 && errno == EINTR)
-        ;
-    *peak_kib = r > 0 && ru.ru_maxrss > 0 ? (unsigned long)ru.ru_maxrss : 0;
-    return r;
-}
-
-/* Stop every running worker but `keep`: SIGTERM, SIGKILL after the grace
- * period; each waited for, its output dropped. */
+/* Stop every running worker: SIGTERM, SIGKILL after the grace period;
+ * each waited for, its output dropped. */
 static void stop_all(struct pool *p)
 {
     for (size_t i = 0; i < p->n_slots; i++)
@@ -358,33 +335,36 @@ static void stop_all(struct pool *p)
             kill(p->w[i].pid, SIGTERM);
             close_fds(&p->w[i]);
         }
-    double deadline = (lk_clock_seconds() * 1e3) + EVALPOOL_GRACE_MS;
-    for (;;) {
-        size_t left = 0;
+    double deadline = lk_clock_seconds() * 1e3 + EVALPOOL_GRACE_MS;
+    for (size_t left = 1; left;) {
+        bool late = lk_clock_seconds() * 1e3 >= deadline;
+        left = 0;
         for (size_t i = 0; i < p->n_slots; i++) {
             struct worker *w = &p->w[i];
-            if (w->pid > 0 && wait_exit(w->pid, NULL, WNOHANG) == 0)
+            if (w->pid > 0 && late)
+                kill(w->pid, SIGKILL);
+            if (w->pid > 0 && wait_exit(w->pid, NULL, late ? 0 : WNOHANG, NULL) == 0)
                 left++;
             else if (w->pid > 0)
                 worker_release(w);
         }
-        if (!left)
-            break;
-        if ((lk_clock_seconds() * 1e3) >= deadline) {
-            for (size_t i = 0; i < p->n_slots; i++)
-                if (p->w[i].pid > 0) {
-                    kill(p->w[i].pid, SIGKILL);
-                    wait_exit(p->w[i].pid, NULL, 0);
-                    worker_release(&p->w[i]);
-                }
-            break;
-        }
         struct timespec ts = { 0, 10 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
+        if (left)
+            nanosleep(&ts, NULL);
     }
     p->running = 0;
 }
 
+/* The end of a worker: its slot freed; on an error (rc), every other one
+ * stopped. Returns rc. */
+static int ended(struct pool *p, struct worker *w, int rc)
+{
+    worker_release(w);
+    p->running--;
+    if (rc != 0)
+        stop_all(p);
+    return rc;
+}
 
 /* A worker above the memory bound (killed, or ended: its output is
  * dropped either way): its shard split in two, or the error when it cannot
@@ -395,9 +375,8 @@ static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struc
     if (w->fd[0] >= 0 || w->fd[1] >= 0) {
         kill(w->pid, SIGKILL);
         close_fds(w);
-        wait_exit(w->pid, NULL, 0);
+        wait_exit(w->pid, NULL, 0, NULL);
     }
-    p->running--;
     int rc = 0;
     /* Splitting helps only when the targets, not the depot, take it. */
     bool depot = w->info_count < 1 || w->info_kib > o->max_rss_kib;
@@ -425,10 +404,7 @@ static int over_bound(struct pool *p, struct worker *w, unsigned long kib, struc
                           "target is evaluated (nix-instantiate reached %lu MiB)",
                           o->what, o->bound_text, at / 1024);
     }
-    worker_release(w);
-    if (rc != 0)
-        stop_all(p);
-    return rc;
+    return ended(p, w, rc);
 }
 
 /* " (shard I of N)", or "" unsharded. */
@@ -456,15 +432,14 @@ static int finished(struct pool *p, struct worker *w, int status, unsigned long 
         return over_bound(p, w, peak_kib, err);
     char note[64];
     shard_note(w, note, sizeof note);
-    if (w->opener && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->read_errno) {
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->read_errno;
+    if (ok && w->opener) {
         /* The store is there: now the shards, all at once. */
-        worker_release(w);
-        p->running--;
         for (size_t i = 0; i < o->workers; i++)
             enqueue(p, i, o->workers, false);
-        return 0;
+        return ended(p, w, 0);
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->read_errno) {
+    if (ok) {
         XGROW(p->done, p->done_alloc, p->n_done + 1);
         struct evalpool_shard *d = &p->done[p->n_done++];
         d->index = w->index;
@@ -474,9 +449,7 @@ static int finished(struct pool *p, struct worker *w, int status, unsigned long 
         d->out = sb_detach(&w->out);
         if (!d->out)
             d->out = xstrdup("");
-        worker_release(w);
-        p->running--;
-        return 0;
+        return ended(p, w, 0);
     }
     char *cmd = command_line(w->argv);
     const char *first = w->first_error;
@@ -493,10 +466,7 @@ static int finished(struct pool *p, struct worker *w, int status, unsigned long 
         lk_fail(err, LK_EXIT_FAIL, o->file, NULL, "reading the output of %s: %s", cmd,
                 strerror(w->read_errno));
     free(cmd);
-    worker_release(w);
-    p->running--;
-    stop_all(p);
-    return -1;
+    return ended(p, w, -1);
 }
 
 /* Read what a worker wrote; after end of file on both, wait for it. */
@@ -526,8 +496,8 @@ static int service(struct pool *p, struct worker *w, int k, struct lk_error *err
     if (n < 0 && !w->read_errno)
         w->read_errno = errno;
     if (n <= 0) {
-        if (k == 1)
-            flush_stderr(w, targets_attr);
+        if (k == 1 && w->line.len)
+            end_line(w, targets_attr, false);
         close(w->fd[k]);
         w->fd[k] = -1;
     }
@@ -535,13 +505,8 @@ static int service(struct pool *p, struct worker *w, int k, struct lk_error *err
         return 0;
     int status;
     unsigned long peak_kib;
-    if (wait_peak(w->pid, &status, &peak_kib) < 0) {
-        lk_fail_errno(err, LK_EXIT_FAIL, p->o->file, "cannot wait for nix-instantiate");
-        worker_release(w);
-        p->running--;
-        stop_all(p);
-        return -1;
-    }
+    if (wait_exit(w->pid, &status, 0, &peak_kib) < 0)
+        return ended(p, w, lk_fail_errno(err, LK_EXIT_FAIL, p->o->file, "cannot wait for nix-instantiate"));
     return finished(p, w, status, peak_kib, err);
 }
 
@@ -617,13 +582,11 @@ int evalpool_run(const struct evalpool_options *o, struct evalpool_shard **shard
         worker_release(&p.w[i]);
     free(p.w);
     free(p.queue);
-    if (rc != 0) {
+    if (rc != 0)
         evalpool_free(p.done, p.n_done);
-        return -1;
-    }
-    *shards = p.done;
-    *n = p.n_done;
-    return 0;
+    else
+        *shards = p.done, *n = p.n_done;
+    return rc;
 }
 
 void evalpool_free(struct evalpool_shard *shards, size_t n)

@@ -441,12 +441,7 @@ int lkcli_generate(int argc, char **argv)
     }
     outdir_cleanup_on_signals();
     struct lk_error err = LK_ERROR_INIT;
-    status = 0;
-    if (generate(&o, &err) != 0) {
-        lk_error_print(&err, PROG, stderr);
-        status = err.status;
-        lk_error_clear(&err);
-    }
+    status = generate(&o, &err) != 0 ? lkcli_failed(&err) : 0;
     free(o.nix_args);
     return status;
 }

@@ -169,10 +169,5 @@ int lkcli_parent_map(int argc, char **argv)
         return status;
     struct lk_error err = LK_ERROR_INIT;
     status = parent_map(&c, &err);
-    if (status < 0) {
-        lk_error_print(&err, PROG, stderr);
-        status = err.status;
-        lk_error_clear(&err);
-    }
-    return status;
+    return status < 0 ? lkcli_failed(&err) : status;
 }

@@ -190,12 +190,7 @@ int lkcli_upload(int argc, char **argv)
     int status = parse_upload_options(argc, argv, &o);
     if (status < 0) {
         struct lk_error err = LK_ERROR_INIT;
-        status = 0;
-        if (upload(&o, &err) != 0) {
-            lk_error_print(&err, PROG, stderr);
-            status = err.status;
-            lk_error_clear(&err);
-        }
+        status = upload(&o, &err) != 0 ? lkcli_failed(&err) : 0;
     }
     free(o.phases);
     return status;

@@ -43,6 +43,14 @@ int lkcli_usage_error(const char *help, const char *fmt, ...)
     return LK_EXIT_INPUT;
 }
 
+int lkcli_failed(struct lk_error *err)
+{
+    lk_error_print(err, PROG, stderr);
+    int status = err->status;
+    lk_error_clear(err);
+    return status;
+}
+
 void lkcli_add_count(struct strbuf *sb, size_t n)
 {
     char digits[32];

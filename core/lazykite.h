@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "error.h"
 #include "strbuf.h"
 
 #define PROG "lazykite"
@@ -21,6 +22,9 @@ int lkcli_parent_map(int argc, char **argv);
 
 /* "lazykite: MESSAGE (see 'HELP')" on stderr; returns LK_EXIT_INPUT. */
 int lkcli_usage_error(const char *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command that failed with `err`: its line on stderr, err cleared;
+ * returns err's exit status. */
+int lkcli_failed(struct lk_error *err);
 /* 1131 as "1,131". */
 void lkcli_add_count(struct strbuf *sb, size_t n);
 

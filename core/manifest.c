@@ -8,7 +8,6 @@
 #include "jsonscan.h"
 #include "manifestread.h"
 #include "parallel.h"
-#include "strindex.h"
 #include "xalloc.h"
 
 void string_list_free(struct string_list *l)
@@ -70,50 +69,51 @@ static int read_prompt(struct reader *r, json_t *v, const char *ptr, struct extr
     return 0;
 }
 
+/* An object with a drvPath: the drvPath. */
+static int read_drv_object(struct reader *r, json_t *v, const char *ptr, char **out)
+{
+    if (mr_check_object(r, v, ptr) != 0 || mr_require(r, v, ptr, "drvPath", "a string") != 0)
+        return -1;
+    WITH_MEMBER(v, ptr, "drvPath", m, p, mr_drv_path(r, m, p, out));
+    return 0;
+}
+
 static int read_command(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
 {
-    if (mr_check_object(r, v, ptr) != 0)
-        return -1;
-    json_t *drv = json_object_get(v, "drvPath");
-    char *dp = lk_pointer_join(ptr, "drvPath");
-    int rc = drv ? mr_drv_path(r, drv, dp, &s->command_drv) : mr_missing(r, dp, "a string");
-    free(dp);
-    if (rc != 0)
+    if (read_drv_object(r, v, ptr, &s->command_drv) != 0)
         return -1;
     s->n_command_outputs = 1;
     json_t *outs = json_object_get(v, "outputs");
     if (outs) {
         struct string_list l = { NULL, 0 };
         char *op = lk_pointer_join(ptr, "outputs");
-        rc = mr_string_list(r, outs, op, &l);
+        int rc = mr_string_list(r, outs, op, &l);
         free(op);
         s->n_command_outputs = l.n;
         string_list_free(&l);
+        return rc;
     }
-    return rc;
+    return 0;
 }
 
 static int read_parent_override(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
 {
-    if (json_is_null(v))
-        return 0;
+    return json_is_null(v) ? 0 : read_drv_object(r, v, ptr, &s->parent_override_drv);
+}
+
+/* An object, kept (replacing *out). */
+static int read_object(struct reader *r, json_t *v, const char *ptr, json_t **out)
+{
     if (mr_check_object(r, v, ptr) != 0)
         return -1;
-    json_t *drv = json_object_get(v, "drvPath");
-    char *dp = lk_pointer_join(ptr, "drvPath");
-    int rc = drv ? mr_drv_path(r, drv, dp, &s->parent_override_drv) : mr_missing(r, dp, "a string");
-    free(dp);
-    return rc;
+    json_decref(*out);
+    *out = json_incref(v);
+    return 0;
 }
 
 static int read_agents(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
-    if (json_is_null(v))
-        return 0;
-    if (mr_check_object(r, v, ptr) != 0)
-        return -1;
-    *out = json_incref(v);
-    return 0;
+    return json_is_null(v) ? 0 : read_object(r, v, ptr, out);
 }
 
 static int read_branches(struct reader *r, json_t *v, const char *ptr, struct extra_step *s)
@@ -136,15 +136,9 @@ static int read_extra_step(struct reader *r, const char *name, json_t *v, const 
     s->pointer = xstrdup(ptr);
     s->skip = json_false();
     if (mr_check_object(r, v, ptr) != 0 ||
-        mr_check_known_keys(r, v, ptr, extra_step_keys, "extra step option") != 0)
+        mr_check_known_keys(r, v, ptr, extra_step_keys, "extra step option") != 0 ||
+        mr_require(r, v, ptr, "command", "an object with a drvPath") != 0)
         return -1;
-    json_t *cmd = json_object_get(v, "command");
-    if (!cmd) {
-        char *cp = lk_pointer_join(ptr, "command");
-        mr_missing(r, cp, "an object with a drvPath");
-        free(cp);
-        return -1;
-    }
     WITH_MEMBER(v, ptr, "command", m, p, read_command(r, m, p, s));
     WITH_MEMBER(v, ptr, "label", m, p, mr_string(r, m, p, &s->label));
     WITH_MEMBER(v, ptr, "needsOutput", m, p, mr_bool(r, m, p, &s->needs_output));
@@ -187,20 +181,12 @@ static int read_extra_steps(struct reader *r, json_t *v, const char *ptr, struct
     return 0;
 }
 
-static int read_step_args(struct reader *r, json_t *v, const char *ptr, json_t **out)
-{
-    if (mr_check_object(r, v, ptr) != 0)
-        return -1;
-    *out = json_incref(v);
-    return 0;
-}
-
 static int read_ci(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
     if (mr_check_object(r, v, ptr) != 0)
         return -1;
     WITH_MEMBER(v, ptr, "buildkiteExtraDeps", m, p, mr_string_list(r, m, p, &t->extra_deps));
-    WITH_MEMBER(v, ptr, "buildkiteExtraStepArgs", m, p, read_step_args(r, m, p, &t->extra_step_args));
+    WITH_MEMBER(v, ptr, "buildkiteExtraStepArgs", m, p, read_object(r, m, p, &t->extra_step_args));
     WITH_MEMBER(v, ptr, "postBuild", m, p, mr_string(r, m, p, &t->post_build));
     WITH_MEMBER(v, ptr, "extraSteps", m, p, read_extra_steps(r, m, p, t));
     return 0;
@@ -226,71 +212,30 @@ static int read_meta(struct reader *r, json_t *v, const char *ptr, struct target
 
 static int read_subtarget(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
-    if (json_is_null(v))
-        return 0;
-    return mr_string(r, v, ptr, &t->subtarget);
-}
-
-/* Checked, not kept. */
-static int read_outputs(struct reader *r, json_t *v, const char *ptr)
-{
-    return mr_check_string_list(r, v, ptr);
+    return json_is_null(v) ? 0 : mr_string(r, v, ptr, &t->subtarget);
 }
 
 static int read_target(struct reader *r, json_t *v, const char *ptr, struct target *t)
 {
     t->pointer = xstrdup(ptr);
-    if (mr_check_object(r, v, ptr) != 0)
+    if (mr_check_object(r, v, ptr) != 0 || mr_require(r, v, ptr, "attrPath", "an array of strings") != 0 ||
+        mr_require(r, v, ptr, "drvPath", "a string") != 0)
         return -1;
-    const char *required[] = { "attrPath", "drvPath" };
-    for (size_t i = 0; i < 2; i++) {
-        if (!json_object_get(v, required[i])) {
-            char *mp = lk_pointer_join(ptr, required[i]);
-            mr_missing(r, mp, i == 0 ? "an array of strings" : "a string");
-            free(mp);
-            return -1;
-        }
-    }
     WITH_MEMBER(v, ptr, "attrPath", m, p, mr_string_list(r, m, p, &t->attr_path));
     WITH_MEMBER(v, ptr, "subtarget", m, p, read_subtarget(r, m, p, t));
     WITH_MEMBER(v, ptr, "drvPath", m, p, mr_drv_path(r, m, p, &t->drv_path));
-    WITH_MEMBER(v, ptr, "outputs", m, p, read_outputs(r, m, p));
+    WITH_MEMBER(v, ptr, "outputs", m, p, mr_check_string_list(r, m, p)); /* checked, not kept */
     WITH_MEMBER(v, ptr, "meta", m, p, read_meta(r, m, p, t));
     return 0;
 }
 
 static int read_steps_array(struct reader *r, json_t *v, const char *ptr, json_t **out)
 {
-    if (!json_is_array(v))
-        return mr_expected(r, ptr, v, "an array of steps");
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        json_t *step = json_array_get(v, i);
-        if (!json_is_object(step)) {
-            char *ip = lk_pointer_index(ptr, i);
-            mr_expected(r, ip, step, "a step object");
-            free(ip);
-            return -1;
-        }
-    }
-    json_decref(*out);
-    *out = json_incref(v);
-    return 0;
-}
-
-static int read_overrides(struct reader *r, json_t *v, const char *ptr, json_t **out)
-{
-    if (mr_check_object(r, v, ptr) != 0)
+    if (mr_check_array(r, v, ptr, JSON_OBJECT, "an array of steps", "a step object") != 0)
         return -1;
     json_decref(*out);
     *out = json_incref(v);
     return 0;
-}
-
-static int read_head_branch(struct reader *r, json_t *v, const char *ptr, char **out)
-{
-    free(*out);
-    *out = NULL;
-    return mr_string(r, v, ptr, out);
 }
 
 static int read_phase_list(struct reader *r, json_t *v, const char *ptr, struct string_list *l)
@@ -315,13 +260,13 @@ static int read_pipeline(struct reader *r, json_t *v, const char *ptr, struct pi
     if (mr_check_object(r, v, ptr) != 0 ||
         mr_check_known_keys(r, v, ptr, pipeline_keys, "pipeline setting") != 0)
         return -1;
-    WITH_MEMBER(v, ptr, "headBranch", m, p, read_head_branch(r, m, p, &ps->head_branch));
+    WITH_MEMBER(v, ptr, "headBranch", m, p, mr_string(r, m, p, &ps->head_branch));
     WITH_MEMBER(v, ptr, "phases", m, p, read_phase_list(r, m, p, &ps->phases));
     WITH_MEMBER(v, ptr, "activePhases", m, p, read_active_phases(r, m, p, ps));
     WITH_MEMBER(v, ptr, "cancelOnBuildFailing", m, p, mr_bool(r, m, p, &ps->cancel_on_build_failing));
     WITH_MEMBER(v, ptr, "additionalSteps", m, p, read_steps_array(r, m, p, &ps->additional_steps));
     WITH_MEMBER(v, ptr, "postBuildSteps", m, p, read_steps_array(r, m, p, &ps->post_build_steps));
-    WITH_MEMBER(v, ptr, "defaultStepOverrides", m, p, read_overrides(r, m, p, &ps->default_step_overrides));
+    WITH_MEMBER(v, ptr, "defaultStepOverrides", m, p, read_object(r, m, p, &ps->default_step_overrides));
     return 0;
 }
 
@@ -380,18 +325,6 @@ int manifest_json_text(const char *text, size_t len, const char *file, json_t **
         return -1;
     }
     return 0;
-}
-
-int manifest_json_file(const char *path, json_t **out, struct lk_error *err)
-{
-    char *text;
-    size_t len;
-    *out = NULL;
-    if (file_read(path, &text, &len, err) != 0)
-        return -1;
-    int rc = manifest_json_text(text, len, path, out, err);
-    free(text);
-    return rc;
 }
 
 /* On error, leave a freeable, empty manifest. */
@@ -453,88 +386,69 @@ static void read_target_range(void *ctx, size_t job_index, size_t from, size_t t
     }
 }
 
-/* Read the targets array's elements, in parallel for a large manifest.
- * Returns 0, -1 with the first bad target's error in `err`, or 1 when an
- * element is not valid JSON. */
-static int read_target_spans(const char *text, const char *file, const struct json_span *elems,
-                             size_t n, struct manifest *m, struct lk_error *err)
+/* Read the elements of the targets array (the span `array`), in parallel
+ * for a large manifest. Returns 0, -1 with the first bad target's error in
+ * `err`, or 1 when the array is not valid JSON. */
+static int read_target_spans(const char *text, const char *file, struct json_span array,
+                             struct manifest *m, struct lk_error *err)
 {
+    struct json_span *elems;
+    size_t n;
+    if (jsonscan_array(text, array, &elems, &n) != 0)
+        return 1;
     m->targets = xcalloc(n ? n : 1, sizeof(*m->targets));
     m->n_targets = n;
     struct target_spans ts = { text, file, elems, m->targets, { { false, false, LK_ERROR_INIT } } };
     size_t n_jobs = parallel_jobs(n, 1024);
     parallel_run(n, n_jobs, read_target_range, &ts);
+    free(elems);
     int rc = 0;
-    for (size_t j = 0; j < n_jobs; j++) {
-        if (ts.jobs[j].malformed) {
+    for (size_t j = 0; j < n_jobs; j++)
+        if (ts.jobs[j].malformed)
             rc = 1;
-        } else if (ts.jobs[j].failed && rc == 0) {
+    for (size_t j = 0; j < n_jobs; j++) {
+        if (ts.jobs[j].failed && rc == 0) {
             *err = ts.jobs[j].err; /* moved: jobs in range order, the first bad target's */
             ts.jobs[j].err = (struct lk_error)LK_ERROR_INIT;
             rc = -1;
         }
-    }
-    for (size_t j = 0; j < n_jobs; j++)
         lk_error_clear(&ts.jobs[j].err);
-    if (rc == 1)
-        lk_error_clear(err);
+    }
     return rc;
 }
 
-/* The top-level members, each parsed on its own; the targets array's
- * elements parsed (and read) in parallel. Returns 0, -1 (error in `err`),
- * or 1 when the text is not valid JSON. */
+/* The top-level members, each parsed on its own into one object but for
+ * an array of targets, whose elements are parsed (and read) in parallel.
+ * Returns 0, -1 (error in `err`), or 1 when the text is not valid JSON. */
 static int read_members(const char *text, const char *file, const struct json_member_span *members,
                         size_t n, struct manifest *m, struct lk_error *err)
 {
-    struct strindex seen = STRINDEX_INIT;
-    json_t **keys = xcalloc(n ? n : 1, sizeof(*keys));
-    json_t *version = NULL, *pipeline = NULL, *targets = NULL;
+    json_t *root = json_object();
     const struct json_member_span *target_member = NULL;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        keys[i] = mr_load_span(text, members[i].key);
-        const char *key = json_string_value(keys[i]);
-        if (!key || strindex_get(&seen, key) != STRINDEX_NONE) {
+        json_t *k = mr_load_span(text, members[i].key), *v;
+        const char *key = json_string_value(k);
+        bool targets = key && !strcmp(key, "targets");
+        if (!key || json_object_get(root, key) || (targets && target_member))
             rc = 1; /* a duplicate key: jansson rejects it */
-            break;
-        }
-        strindex_put(&seen, key, i);
-        if (!strcmp(key, "targets") && text[members[i].value.off] == '[') {
+        else if (targets && text[members[i].value.off] == '[')
             target_member = &members[i];
-            continue;
-        }
-        json_t *v = mr_load_span(text, members[i].value);
-        if (!v)
-            rc = 1;
-        else if (!strcmp(key, "version"))
-            version = v;
-        else if (!strcmp(key, "pipeline"))
-            pipeline = v;
-        else if (!strcmp(key, "targets"))
-            targets = v; /* not an array: read_targets says so */
+        else if ((v = mr_load_span(text, members[i].value)))
+            json_object_set_new(root, key, v); /* targets not an array: read_targets says so */
         else
-            json_decref(v);
+            rc = 1;
+        json_decref(k);
     }
-    struct json_span *elems = NULL;
-    size_t n_elems = 0;
-    if (rc == 0 && target_member && jsonscan_array(text, target_member->value, &elems, &n_elems) != 0)
-        rc = 1;
     struct lk_error target_err = LK_ERROR_INIT;
     int targets_rc = 0;
     if (rc == 0 && target_member)
-        targets_rc = read_target_spans(text, file, elems, n_elems, m, &target_err);
+        targets_rc = read_target_spans(text, file, target_member->value, m, &target_err);
     if (targets_rc == 1)
         rc = 1;
-
-    /* Valid JSON: the members in the order read_manifest reads them. */
+    /* Valid JSON: the other members as read_manifest reads them, then the targets. */
     struct reader r = { file, err };
-    set_defaults(&m->pipeline);
-    if (rc == 0 && version && read_version(&r, version, "/version") != 0)
-        rc = -1;
-    if (rc == 0 && pipeline && read_pipeline(&r, pipeline, "/pipeline", &m->pipeline) != 0)
-        rc = -1;
-    if (rc == 0 && targets && read_targets(&r, targets, "/targets", m) != 0)
+    if (rc == 0 && read_manifest(&r, root, m) != 0)
         rc = -1;
     if (rc == 0 && targets_rc != 0) {
         *err = target_err; /* moved */
@@ -542,14 +456,7 @@ static int read_members(const char *text, const char *file, const struct json_me
         rc = -1;
     }
     lk_error_clear(&target_err);
-    free(elems);
-    json_decref(version);
-    json_decref(pipeline);
-    json_decref(targets);
-    for (size_t i = 0; i < n; i++)
-        json_decref(keys[i]);
-    free(keys);
-    strindex_release(&seen);
+    json_decref(root);
     return rc;
 }
 
@@ -627,26 +534,31 @@ void manifest_free(struct manifest *m)
 
 /* ---- step files given on the command line ---- */
 
-int steps_file_load(const char *path, json_t **out, struct lk_error *err)
+/* A JSON file read by `read` at the pointer "" into *out (NULL on error). */
+static int json_file_load(const char *path, json_t **out, struct lk_error *err,
+                          int (*read)(struct reader *, json_t *, const char *, json_t **))
 {
+    char *text;
+    size_t len;
     json_t *v;
-    if (manifest_json_file(path, &v, err) != 0)
-        return -1;
-    struct reader r = { path, err };
     *out = NULL;
-    int rc = read_steps_array(&r, v, "", out);
+    if (file_read(path, &text, &len, err) != 0)
+        return -1;
+    int rc = manifest_json_text(text, len, path, &v, err);
+    free(text);
+    struct reader r = { path, err };
+    if (rc == 0)
+        rc = read(&r, v, "", out);
     json_decref(v);
     return rc;
 }
 
+int steps_file_load(const char *path, json_t **out, struct lk_error *err)
+{
+    return json_file_load(path, out, err, read_steps_array);
+}
+
 int overrides_file_load(const char *path, json_t **out, struct lk_error *err)
 {
-    json_t *v;
-    if (manifest_json_file(path, &v, err) != 0)
-        return -1;
-    struct reader r = { path, err };
-    *out = NULL;
-    int rc = read_overrides(&r, v, "", out);
-    json_decref(v);
-    return rc;
+    return json_file_load(path, out, err, read_object);
 }

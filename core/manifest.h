@@ -116,11 +116,10 @@ int parent_map_check(const char *text, size_t len, const char *file, size_t *n_l
 const char *parent_map_drv(const struct parent_map *pm, const char *label);
 void parent_map_free(struct parent_map *pm);
 
-/* Read a JSON file with jansson (duplicate keys rejected); malformed JSON
+/* Read JSON text with jansson (duplicate keys rejected); malformed JSON
  * is a bad-input error at "line:column". The caller owns *out. */
 int manifest_json_text(const char *text, size_t len, const char *file, json_t **out,
                    struct lk_error *err);
-int manifest_json_file(const char *path, json_t **out, struct lk_error *err);
 /* A steps file (--additional-steps, --post-build-steps): a JSON array of
  * objects. An overrides file (--default-step-overrides): a JSON object. */
 int steps_file_load(const char *path, json_t **out, struct lk_error *err);

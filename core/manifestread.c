@@ -47,20 +47,26 @@ int mr_bool(struct reader *r, json_t *v, const char *ptr, bool *out)
     return 0;
 }
 
-int mr_check_string_list(struct reader *r, json_t *v, const char *ptr)
+int mr_check_array(struct reader *r, json_t *v, const char *ptr, json_type type, const char *what,
+                   const char *item_what)
 {
     if (!json_is_array(v))
-        return mr_expected(r, ptr, v, "an array of strings");
+        return mr_expected(r, ptr, v, what);
     for (size_t i = 0; i < json_array_size(v); i++) {
         json_t *item = json_array_get(v, i);
-        if (!json_is_string(item)) {
+        if (json_typeof(item) != type) {
             char *ip = lk_pointer_index(ptr, i);
-            mr_expected(r, ip, item, "a string");
+            mr_expected(r, ip, item, item_what);
             free(ip);
             return -1;
         }
     }
     return 0;
+}
+
+int mr_check_string_list(struct reader *r, json_t *v, const char *ptr)
+{
+    return mr_check_array(r, v, ptr, JSON_STRING, "an array of strings", "a string");
 }
 
 int mr_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out)
@@ -101,6 +107,16 @@ int mr_drv_path(struct reader *r, json_t *v, const char *ptr, char **out)
 int mr_check_object(struct reader *r, json_t *v, const char *ptr)
 {
     return json_is_object(v) ? 0 : mr_expected(r, ptr, v, "an object");
+}
+
+int mr_require(struct reader *r, json_t *obj, const char *ptr, const char *key, const char *what)
+{
+    if (json_object_get(obj, key))
+        return 0;
+    char *kp = lk_pointer_join(ptr, key);
+    mr_missing(r, kp, what);
+    free(kp);
+    return -1;
 }
 
 int mr_check_known_keys(struct reader *r, json_t *obj, const char *ptr,

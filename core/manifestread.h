@@ -27,12 +27,17 @@ int mr_expected(struct reader *r, const char *ptr, const json_t *v, const char *
 int mr_missing(struct reader *r, const char *ptr, const char *what);
 int mr_string(struct reader *r, json_t *v, const char *ptr, char **out);
 int mr_bool(struct reader *r, json_t *v, const char *ptr, bool *out);
+/* An array (`what`) whose every item is of `type` (`item_what`). */
+int mr_check_array(struct reader *r, json_t *v, const char *ptr, json_type type, const char *what,
+                   const char *item_what);
 /* An array of strings, checked (mr_check_string_list) or copied. */
 int mr_check_string_list(struct reader *r, json_t *v, const char *ptr);
 int mr_string_list(struct reader *r, json_t *v, const char *ptr, struct string_list *out);
 /* A store path of a derivation: absolute, base name `<32 [0-9a-z]>-<name>.drv`. */
 int mr_drv_path(struct reader *r, json_t *v, const char *ptr, char **out);
 int mr_check_object(struct reader *r, json_t *v, const char *ptr);
+/* Member `key` of `obj` present; else mr_missing() at its pointer. */
+int mr_require(struct reader *r, json_t *obj, const char *ptr, const char *key, const char *what);
 /* Every key of `obj` one of `known` (NULL-terminated); else "unknown <what> \"key\"". */
 int mr_check_known_keys(struct reader *r, json_t *obj, const char *ptr, const char *const *known,
                         const char *what);

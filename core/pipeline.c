@@ -161,7 +161,8 @@ static int check_extra_steps(const struct generate_request *req, struct lk_error
     return 0;
 }
 
-void step_list_end_step(struct step_list *l)
+/* Mark the end of a step just appended to l->text. */
+static void step_list_end_step(struct step_list *l)
 {
     XGROW(l->ends, l->alloc, l->n + 1);
     l->ends[l->n++] = l->text.len;
@@ -172,13 +173,13 @@ size_t step_list_start(const struct step_list *l, size_t i)
     return i ? l->ends[i - 1] : 0;
 }
 
-void step_list_clear(struct step_list *l)
+static void step_list_clear(struct step_list *l)
 {
     sb_reset(&l->text);
     l->n = 0;
 }
 
-void step_list_release(struct step_list *l)
+static void step_list_release(struct step_list *l)
 {
     sb_release(&l->text);
     free(l->ends);

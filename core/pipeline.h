@@ -49,11 +49,7 @@ struct step_list {
     size_t *ends;
     size_t n, alloc;
 };
-/* Mark the end of a step just appended to l->text. */
-void step_list_end_step(struct step_list *l);
 size_t step_list_start(const struct step_list *l, size_t i);
-void step_list_clear(struct step_list *l);
-void step_list_release(struct step_list *l);
 
 /* Where a setting came from, for error messages. */
 struct origin {

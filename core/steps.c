@@ -147,7 +147,10 @@ static void parent_build_command(struct strbuf *out, const struct target_info *t
     sb_release(&expr);
 }
 
-char *target_command(const struct target_info *ti)
+/* The shell text (not yet upload-escaped) of the target's build command,
+ * with ` && bash -c '<postBuild>'` appended for the meta.ci.postBuild of
+ * every target the step serves that has one, in manifest order. */
+static char *target_command(const struct target_info *ti)
 {
     struct strbuf cmd = STRBUF_INIT;
     parent_build_command(&cmd, ti, NULL);
@@ -161,7 +164,8 @@ char *target_command(const struct target_info *ti)
     return sb_detach(&cmd);
 }
 
-char *extra_step_script(const struct target_info *ti, const struct extra_step *s)
+/* The extra-step script as bash must see it (not yet upload-escaped). */
+static char *extra_step_script(const struct target_info *ti, const struct extra_step *s)
 {
     struct strbuf sc = STRBUF_INIT;
     sb_adds(&sc, "set -ueo pipefail\n");

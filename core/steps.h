@@ -65,13 +65,6 @@ char *target_key(const char *drv_path);
 /* "extra-step-" + lowercase hex SHA-1 of "<label>-<parent_label>". */
 char *extra_step_key(const char *label, const char *parent_label);
 
-/* The shell text (not yet upload-escaped) of the target's build command,
- * with ` && bash -c '<postBuild>'` appended for the meta.ci.postBuild of
- * every target the step serves that has one, in manifest order. */
-char *target_command(const struct target_info *ti);
-/* The extra-step script as bash must see it (not yet upload-escaped). */
-char *extra_step_script(const struct target_info *ti, const struct extra_step *s);
-
 /* Append the step of the target's derivation to `out` (`ti` a first one):
  * label `:nix: ` + the labels of the targets it serves joined with ", ",
  * READTREE_TARGET the first one's label; depends_on their

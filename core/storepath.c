@@ -90,8 +90,10 @@ void storepath_compress_hash(const unsigned char *in, size_t inlen, unsigned cha
         out[i % outlen] ^= in[i];
 }
 
-char *storepath_make(const char *type, const unsigned char hash[SHA256_BYTES],
-                     const char *name)
+/* makeStorePath: `type` e.g. "text:/nix/store/…", "output:out", "source". `name`
+ * is not validated (callers check it where it comes from input). */
+static char *storepath_make(const char *type, const unsigned char hash[SHA256_BYTES],
+                            const char *name)
 {
     static const char dir[] = ":" NIX_STORE_DIR ":";
     size_t tlen = strlen(type), nlen = strlen(name);

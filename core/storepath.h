@@ -50,10 +50,6 @@ int storepath_is_valid(const char *path);
 /* XOR-fold `in` into `outlen` bytes: out[i % outlen] ^= in[i] (Nix's compressHash). */
 void storepath_compress_hash(const unsigned char *in, size_t inlen, unsigned char *out,
                              size_t outlen);
-/* makeStorePath: `type` e.g. "text:/nix/store/…", "output:out", "source". `name`
- * is not validated (callers check it where it comes from input). */
-char *storepath_make(const char *type, const unsigned char hash[SHA256_BYTES],
-                     const char *name);
 /* The store path of a text (builtins.toFile, a `.drv` file): type "text"
  * followed by ":<ref>" for each reference, sorted and deduplicated. */
 char *storepath_make_text(const char *name, const void *content, size_t len,
@@ -74,7 +70,7 @@ int storepath_parse_fixed(const char *hash_algo, const char *hash_hex, int *recu
 /* The name of output `output` of a derivation named `drv_name`:
  * `drv_name` for "out", else "<drv_name>-<output>". */
 char *storepath_output_name(const char *drv_name, const char *output);
-/* makeOutputPath: storepath_make("output:<output>", drv_hash, output name). */
+/* makeOutputPath: makeStorePath("output:<output>", drv_hash, output name). */
 char *storepath_make_output(const unsigned char drv_hash[SHA256_BYTES], const char *drv_name,
                             const char *output);
 
