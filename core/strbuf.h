@@ -21,6 +21,9 @@ struct strbuf {
 };
 extern char strbuf_empty[1]; /* the shared "" of empty strbufs */
 #define STRBUF_INIT { strbuf_empty, 0, 0 }
+/* A strbuf released when it goes out of scope: `AUTO_STRBUF struct strbuf
+ * sb = STRBUF_INIT;` (sb_detach() first hands its string on). */
+#define AUTO_STRBUF __attribute__((cleanup(sb_release)))
 
 void sb_grow(struct strbuf *sb, size_t extra);
 void sb_add(struct strbuf *sb, const void *data, size_t len);

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 /* (Prints the overflow and aborts.) */
 void xalloc_size_overflow(size_t a, size_t b, char op) __attribute__((noreturn));
@@ -37,5 +38,20 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
+
+/* A pointer freed when it goes out of scope (bubblewrap's cleanup idiom):
+ * `AUTOFREE char *s = xstrdup(t);`. steal_pointer(&s) hands it on (and
+ * leaves NULL behind, so nothing is freed). */
+static inline void xalloc_freep(void *p)
+{
+    free(*(void **)p);
+}
+#define AUTOFREE __attribute__((cleanup(xalloc_freep)))
+static inline void *steal_pointer(void *pp)
+{
+    void **p = pp, *v = *p;
+    *p = NULL;
+    return v;
+}
 
 #endif

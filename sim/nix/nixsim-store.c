@@ -39,7 +39,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     size_t np = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char *arg = xstrdup(args[i]);
+        AUTOFREE char *arg = xstrdup(args[i]);
         char *bang = strchr(arg, '!');
         if (bang) {
             *bang = '\0';
@@ -51,9 +51,8 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
             np++;
         else
             free(wanted[np]), wanted[np] = NULL;
-        free(arg);
     }
-    const char **drvs = xcalloc(np ? np : 1, sizeof *drvs);
+    AUTOFREE const char **drvs = xcalloc(np ? np : 1, sizeof *drvs);
     size_t nd = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
         if (is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
@@ -61,8 +60,9 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;
-            struct strbuf missing = STRBUF_INIT;
-            char *list = xstrdup(wanted[i] + 1), *save = NULL;
+            AUTO_STRBUF struct strbuf missing = STRBUF_INIT;
+            AUTOFREE char *list = xstrdup(wanted[i] + 1);
+            char *save = NULL;
             for (char *o = strtok_r(list, ",", &save); o; o = strtok_r(NULL, ",", &save))
                 if (!drv_get_output(&d, o))
                     sb_addf(&missing, "%s%s", missing.len ? ", " : "", o);
@@ -70,8 +70,6 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                 rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                              "derivation '%s' does not have wanted outputs '%s'", paths[i],
                              sb_str(&missing));
-            free(list);
-            sb_release(&missing);
             drv_free(&d);
         }
         if (rc != 0)
@@ -85,7 +83,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     struct realise_opts opts = { NULL, stderr };
     if (rc == 0 && nd)
         rc = realise(s, drvs, nd, &opts, err);
-    struct strbuf outb = STRBUF_INIT;
+    AUTO_STRBUF struct strbuf outb = STRBUF_INIT;
     int root_nr = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
         char **lines = NULL;
@@ -97,10 +95,8 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
             root_nr++;
             for (size_t k = 0; k < d.n_outputs && rc == 0; k++) {
                 if (wanted[i]) {
-                    char *needle = xasprintf(",%s,", d.outputs[k].name);
-                    int sel = strstr(wanted[i], needle) != NULL;
-                    free(needle);
-                    if (!sel)
+                    AUTOFREE char *needle = xasprintf(",%s,", d.outputs[k].name);
+                    if (!strstr(wanted[i], needle))
                         continue;
                 }
                 XGROW(lines, alloc, nl + 1);
@@ -109,7 +105,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                     lines[nl++] = xstrdup(d.outputs[k].path);
                     continue;
                 }
-                struct strbuf name = STRBUF_INIT;
+                AUTO_STRBUF struct strbuf name = STRBUF_INIT;
                 sb_adds(&name, root);
                 if (root_nr > 1)
                     sb_addf(&name, "-%d", root_nr);
@@ -117,7 +113,6 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                     sb_addf(&name, "-%s", d.outputs[k].name);
                 char *abs;
                 rc = store_add_root(s, d.outputs[k].path, sb_str(&name), &abs, err);
-                sb_release(&name);
                 if (rc == 0)
                     lines[nl++] = abs;
             }
@@ -128,10 +123,9 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
                 lines[nl++] = xstrdup(paths[i]);
             } else {
                 root_nr++;
-                char *name = root_nr > 1 ? xasprintf("%s-%d", root, root_nr) : xstrdup(root);
+                AUTOFREE char *name = root_nr > 1 ? xasprintf("%s-%d", root, root_nr) : xstrdup(root);
                 char *abs;
                 rc = store_add_root(s, paths[i], name, &abs, err);
-                free(name);
                 if (rc == 0)
                     lines[nl++] = abs;
             }
@@ -145,8 +139,6 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     }
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
-    sb_release(&outb);
-    free(drvs);
     store_paths_free(paths, np);
     store_paths_free(wanted, n);
     return rc;
@@ -163,7 +155,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
     for (size_t i = 0; i < n && rc == 0; i++)
         if ((rc = store_follow_arg(s, args[i], &paths[np], err)) == 0)
             np++;
-    struct strbuf outb = STRBUF_INIT;
+    AUTO_STRBUF struct strbuf outb = STRBUF_INIT;
     if (rc == 0 && q == Q_REQUISITES) {
         for (size_t i = 0; i < np && rc == 0; i++)
             if (!store_is_valid(s, paths[i]))
@@ -183,13 +175,12 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;
-            char **outs = xcalloc(d.n_outputs ? d.n_outputs : 1, sizeof *outs);
+            AUTOFREE char **outs = xcalloc(d.n_outputs ? d.n_outputs : 1, sizeof *outs);
             for (size_t k = 0; k < d.n_outputs; k++)
                 outs[k] = d.outputs[k].path;
             qsort(outs, d.n_outputs, sizeof *outs, cmp_str);
             for (size_t k = 0; k < d.n_outputs; k++)
                 sb_addf(&outb, "%s\n", outs[k]);
-            free(outs);
             drv_free(&d);
             continue;
         }
@@ -207,7 +198,6 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
     }
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
-    sb_release(&outb);
     store_paths_free(paths, np);
     return rc;
 }
@@ -217,7 +207,7 @@ int nsim_store_main(int argc, char **argv, struct lk_error *err)
     enum { OP_NONE, OP_REALISE, OP_QUERY, OP_CHECK, OP_DELETE } op = OP_NONE;
     enum query q = Q_NONE;
     const char *root = NULL;
-    char **args = xcalloc((size_t)argc + 1, sizeof *args);
+    AUTOFREE char **args = xcalloc((size_t)argc + 1, sizeof *args);
     size_t n = 0;
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; i++) {
@@ -273,12 +263,11 @@ int nsim_store_main(int argc, char **argv, struct lk_error *err)
             break;
         case OP_CHECK:
             for (size_t i = 0; i < n && rc == 0; i++) {
-                char *p;
+                AUTOFREE char *p = NULL;
                 if ((rc = store_follow_arg(&s, args[i], &p, err)) != 0)
                     break;
                 if (!store_is_valid(&s, p))
                     rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not valid", p);
-                free(p);
             }
             break;
         case OP_DELETE: {
@@ -302,7 +291,6 @@ int nsim_store_main(int argc, char **argv, struct lk_error *err)
         }
         store_close(&s);
     }
-    free(args);
     return rc;
 }
 
