@@ -146,11 +146,9 @@ static int open_depot(struct evalctx *c, struct store *s, const char *dir, struc
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    char *yaml = xasprintf("%s/depot.yaml", dir);
+    AUTOFREE char *yaml = xasprintf("%s/depot.yaml", dir);
     struct stat st;
-    bool has_yaml = stat(yaml, &st) == 0;
-    free(yaml);
-    if (!has_yaml)
+    if (stat(yaml, &st) != 0)
         return lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                        "nixsim: no depot.yaml in '%s' (nixsim evaluates fixture depots only)",
                        dir);
@@ -185,10 +183,8 @@ char *nsim_depot_dir_of(const char *file)
         return xstrdup(".");
     if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
         return xstrdup(file);
-    char *copy = xstrdup(file);
-    char *dir = xstrdup(dirname(copy));
-    free(copy);
-    return dir;
+    AUTOFREE char *copy = xstrdup(file);
+    return xstrdup(dirname(copy));
 }
 
 /* Split an -A attribute path on dots. */
@@ -253,13 +249,12 @@ static int eval_expr(struct evalctx *c, const struct nixexpr *e, struct evalue *
                 lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                         "attribute '%s' missing for call to 'getAttr'", e->name);
             else {
-                struct strbuf sel = STRBUF_INIT;
+                AUTO_STRBUF struct strbuf sel = STRBUF_INIT;
                 for (size_t i = 0; i < out->n; i++)
                     sb_addf(&sel, "%s%s", i ? "." : "", out->path[i]);
                 lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                         "attribute '%s' in selection path '%s' not found", e->name,
                         sb_str(&sel));
-                sb_release(&sel);
             }
         }
         if (rc != 0) {
@@ -326,7 +321,7 @@ int nsim_eval_selection(struct evalctx *c, const char *expr, const char *attr,
     }
     if (rc == 0 && attr) {
         size_t na;
-        char **names = split_attr(attr, &na);
+        AUTOFREE char **names = split_attr(attr, &na);
         for (size_t i = 0; i < na; i++) {
             struct nixexpr *g = xcalloc(1, sizeof *g);
             g->kind = NIXEXPR_GETATTR;
@@ -334,7 +329,6 @@ int nsim_eval_selection(struct evalctx *c, const char *expr, const char *attr,
             g->arg = e;
             e = g;
         }
-        free(names);
     }
     struct evalue v = { 0 };
     if (rc == 0)
