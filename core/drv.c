@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------- writer */
@@ -224,13 +225,6 @@ void drv_sort(struct drv *d)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void free_strings(char **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
-}
-
 void drv_free(struct drv *d)
 {
     for (size_t i = 0; i < d->n_outputs; i++)
@@ -239,10 +233,10 @@ void drv_free(struct drv *d)
     for (size_t i = 0; i < d->n_inputs; i++)
         free_input(&d->inputs[i]);
     free(d->inputs);
-    free_strings(d->srcs, d->n_srcs);
+    strv_free(d->srcs, d->n_srcs);
     free(d->platform);
     free(d->builder);
-    free_strings(d->args, d->n_args);
+    strv_free(d->args, d->n_args);
     for (size_t i = 0; i < d->n_env; i++) {
         free(d->env[i].key);
         free(d->env[i].value);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* One glob against one relative path. */
@@ -65,13 +66,6 @@ static void walk(const char *dir, const char *rel, char ***out, size_t *n, size_
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-void bk_artifact_paths_free(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
-
 int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_t *n, struct lk_error *err)
 {
     char **all = NULL, **hits = NULL;
@@ -98,9 +92,9 @@ int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_
         }
     }
     free(pats);
-    bk_artifact_paths_free(all, nall);
+    strv_free(all, nall);
     if (rc < 0) {
-        bk_artifact_paths_free(hits, nhits);
+        strv_free(hits, nhits);
         return -1;
     }
     *paths = hits;

@@ -75,13 +75,6 @@ static char **dup_list(const char *const *l)
     return r;
 }
 
-static void free_list(char **l)
-{
-    for (size_t i = 0; l && l[i]; i++)
-        free(l[i]);
-    free(l);
-}
-
 static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
 
 struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct bk_sched *sched)
@@ -164,8 +157,8 @@ void bk_executor_free(struct bk_executor *ex)
     free(ex->org_slug);
     free(ex->pipeline_slug);
     free(ex->default_branch);
-    free_list(ex->ro_paths);
-    free_list(ex->rw_paths);
+    strv_free_null(ex->ro_paths);
+    strv_free_null(ex->rw_paths);
     free(ex->branch);
     free(ex->commit);
     free(ex->build_id);

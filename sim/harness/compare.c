@@ -149,9 +149,3 @@ size_t compare_runs(const struct sim_play_result *ra, const char *a, const struc
     return l.n;
 }
 
-void compare_free(char **lines)
-{
-    for (size_t i = 0; lines && lines[i]; i++)
-        free(lines[i]);
-    free(lines);
-}

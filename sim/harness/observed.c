@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 static char *dup_or_null(const char *s)
@@ -21,26 +22,7 @@ void obs_init(struct sim_observed *o)
     o->schema_state = -1;
 }
 
-void obs_strv_add(char ***v, size_t *n, const char *s)
-{
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = xstrdup(s);
-}
 
-void obs_strv_add_once(char ***v, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*v)[i], s))
-            return;
-    obs_strv_add(v, n, s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 void obs_free(struct sim_observed *o)
 {

@@ -135,10 +135,6 @@ void obs_event_add(struct sim_observed *o, const char *event, const char *drv, c
 /* Takes ownership of `doc` (may be NULL). */
 void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, long number,
                    json_t *doc, const char *path);
-void obs_strv_add(char ***v, size_t *n, const char *s);
-
-/* Add `s` to the list unless it is there. */
-void obs_strv_add_once(char ***v, size_t *n, const char *s);
 
 /* Append the events of a log file (missing file: no events). */
 int obs_read_log(struct sim_observed *o, const char *path, struct lk_error *err);

@@ -141,14 +141,14 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
         for (size_t k = 0; k < nl; k++)
             if (k == 0 || strcmp(lines[k], lines[k - 1]))
                 sb_addf(&outb, "%s\n", lines[k]);
-        store_paths_free(lines, nl);
+        strv_free(lines, nl);
     }
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
     sb_release(&outb);
     free(drvs);
-    store_paths_free(paths, np);
-    store_paths_free(wanted, n);
+    strv_free(paths, np);
+    strv_free(wanted, n);
     return rc;
 }
 
@@ -176,7 +176,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
             rc = store_topo_order(s, cl, nc, err);
         for (size_t i = 0; i < nc && rc == 0; i++)
             sb_addf(&outb, "%s\n", cl[i]);
-        store_paths_free(cl, nc);
+        strv_free(cl, nc);
     }
     for (size_t i = 0; i < np && rc == 0 && q != Q_REQUISITES; i++) {
         if (q == Q_OUTPUTS && is_drv(paths[i])) {
@@ -208,7 +208,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
     sb_release(&outb);
-    store_paths_free(paths, np);
+    strv_free(paths, np);
     return rc;
 }
 
@@ -294,7 +294,7 @@ int nsim_store_main(int argc, char **argv, struct lk_error *err)
                                   err);
             printf("%zu store paths deleted, %.2f MiB freed\n", deleted,
                    (double)bytes / (1024.0 * 1024.0));
-            store_paths_free(paths, np);
+            strv_free(paths, np);
             break;
         }
         case OP_NONE:

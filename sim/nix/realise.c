@@ -310,7 +310,7 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
     size_t nc = 0;
     if (store_closure(s, (const char *const *)inputs, ni, &closure, &nc, err) != 0)
         goto fail;
-    store_paths_free(inputs, ni);
+    strv_free(inputs, ni);
     inputs = NULL;
     ni = 0;
     size_t n = nc + d->n_outputs;
@@ -328,10 +328,10 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
     }
     refscan_free(rs);
     free(cands);
-    store_paths_free(closure, nc);
+    strv_free(closure, nc);
     return rc;
 fail:
-    store_paths_free(inputs, ni);
+    strv_free(inputs, ni);
     return -1;
 }
 
@@ -441,7 +441,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         rc = store_register(s, d->outputs[i].path, nd->path, (const char *const *)refs[i],
                             n_refs[i], err);
     for (size_t i = 0; i < n; i++)
-        store_paths_free(refs[i], n_refs[i]);
+        strv_free(refs[i], n_refs[i]);
     free(refs);
     free(n_refs);
     if (rc != 0) {

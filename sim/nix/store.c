@@ -264,15 +264,8 @@ int store_is_valid(const struct store *s, const char *path)
 void store_info_free(struct store_info *info)
 {
     free(info->deriver);
-    store_paths_free(info->refs, info->n_refs);
+    strv_free(info->refs, info->n_refs);
     memset(info, 0, sizeof *info);
-}
-
-void store_paths_free(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
 }
 
 int store_query(const struct store *s, const char *path, struct store_info *info,

@@ -34,7 +34,7 @@
  * Errors follow core/error.h; messages that real Nix also prints use Nix 2.8's
  * wording (e.g. "path '…' is not valid", "path '…' is not in the Nix store").
  * Ownership: every returned string / array is the caller's (free(), or
- * store_info_free()/store_paths_free()); arguments are borrowed. */
+ * store_info_free()/strv_free() of strbuf.h); arguments are borrowed. */
 #ifndef LAZYKITE_STORE_H
 #define LAZYKITE_STORE_H
 
@@ -131,7 +131,6 @@ int store_add_texts(const struct store *s, struct store_text *items, size_t n,
                     struct lk_error *err);
 /* All valid paths, sorted. */
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
-void store_paths_free(char **paths, size_t n);
 
 /* Closure of `paths` under references (the paths themselves included),
  * sorted; every path must be valid. */

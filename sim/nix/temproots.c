@@ -138,7 +138,7 @@ int temproots_read(const struct store *s, char ***paths, size_t *n, struct lk_er
     closedir(d);
     free(dir);
     if (rc != 0) {
-        store_paths_free(v, len);
+        strv_free(v, len);
         return -1;
     }
     if (len)
