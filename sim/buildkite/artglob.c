@@ -64,8 +64,6 @@ static void walk(const char *dir, const char *rel, char ***out, size_t *n, size_
     free(full);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_t *n, struct lk_error *err)
 {
     char **all = NULL, **hits = NULL;
@@ -80,7 +78,7 @@ int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_
         }
         if (!walked) {
             walk(dir, "", &all, &nall, &aall, 0);
-            qsort(all, nall, sizeof(*all), cmp_str);
+            qsort(all, nall, sizeof(*all), strv_cmp);
             walked = true;
         }
         for (size_t i = 0; i < nall; i++) {

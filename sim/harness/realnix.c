@@ -86,8 +86,6 @@ static void log_line(const char *log, const char *event, const char *drv, const 
     free(text);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 void realnix_step_done(struct realnix *rn, const char *log, const char *phase, const char *step,
                        const char *const *links, size_t n_links)
 {
@@ -107,7 +105,7 @@ void realnix_step_done(struct realnix *rn, const char *log, const char *phase, c
     if (dh)
         closedir(dh);
     if (n > 1)
-        qsort(fresh, n, sizeof(*fresh), cmp_str);
+        qsort(fresh, n, sizeof(*fresh), strv_cmp);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(fresh[i]);
         if (len > 4 && !strcmp(fresh[i] + len - 4, ".drv")) {

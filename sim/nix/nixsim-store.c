@@ -20,11 +20,6 @@
 #include "version.h"
 #include "xalloc.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int is_drv(const char *p)
 {
     size_t n = strlen(p);
@@ -137,7 +132,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
             }
         }
         if (nl) /* (no output selected: lines is NULL) */
-            qsort(lines, nl, sizeof *lines, cmp_str);
+            qsort(lines, nl, sizeof *lines, strv_cmp);
         for (size_t k = 0; k < nl; k++)
             if (k == 0 || strcmp(lines[k], lines[k - 1]))
                 sb_addf(&outb, "%s\n", lines[k]);
@@ -186,7 +181,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
             char **outs = xcalloc(d.n_outputs ? d.n_outputs : 1, sizeof *outs);
             for (size_t k = 0; k < d.n_outputs; k++)
                 outs[k] = d.outputs[k].path;
-            qsort(outs, d.n_outputs, sizeof *outs, cmp_str);
+            qsort(outs, d.n_outputs, sizeof *outs, strv_cmp);
             for (size_t k = 0; k < d.n_outputs; k++)
                 sb_addf(&outb, "%s\n", outs[k]);
             free(outs);

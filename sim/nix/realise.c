@@ -349,11 +349,6 @@ static void remove_outputs(const struct store *s, const struct drv *d)
     }
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *describe_status(int st)
 {
     if (WIFEXITED(st))
@@ -378,7 +373,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         locks[i] = -1;
     }
     /* Lock in path order so that two processes never deadlock. */
-    qsort(paths, n, sizeof *paths, cmp_str);
+    qsort(paths, n, sizeof *paths, strv_cmp);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = store_lock(s, paths[i], &locks[i], err);
@@ -512,7 +507,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         char **names = xcalloc(n_order, sizeof *names);
         for (size_t i = 0; i < n_order; i++)
             names[i] = g.nodes[order[i]].path;
-        qsort(names, n_order, sizeof *names, cmp_str);
+        qsort(names, n_order, sizeof *names, strv_cmp);
         if (n_order == 1)
             fprintf(o->log, "this derivation will be built:\n");
         else

@@ -84,8 +84,6 @@ char *store_path_of(const char *logical);
 /* `path` made absolute (against the working directory) and canonical as
  * Nix's canonPath makes it, without following links (caller frees). */
 char *store_abs_path(const char *path);
-/* strcmp() of two `char *` array elements, for qsort(). */
-int store_cmp_paths(const void *a, const void *b);
 /* Nix's followLinksToStorePath: make `arg` absolute, follow symlinks until
  * it is inside the store, strip any sub-path. Returns the store path. */
 int store_follow_arg(const struct store *s, const char *arg, char **store_path,

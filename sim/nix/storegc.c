@@ -54,7 +54,7 @@ static char **strset_take_sorted(struct strset *set, size_t *n)
     char **v = set->v;
     *n = set->n;
     if (set->n > 1)
-        qsort(v, set->n, sizeof *v, store_cmp_paths);
+        qsort(v, set->n, sizeof *v, strv_cmp);
     strindex_release(&set->index);
     *set = (struct strset){ 0 };
     return v;
@@ -123,7 +123,7 @@ struct topo_node {
 
 int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err)
 {
-    qsort(paths, n, sizeof *paths, store_cmp_paths);
+    qsort(paths, n, sizeof *paths, strv_cmp);
     struct strindex set = STRINDEX_INIT;
     index_paths(&set, paths, n);
     struct topo_node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
