@@ -72,6 +72,12 @@ int storepath_parse(const char *path, struct storepath_parts *parts, struct lk_e
     return 0;
 }
 
+int storepath_is_drv(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 4 && !strcmp(path + n - 4, ".drv");
+}
+
 int storepath_is_valid(const char *path)
 {
     struct lk_error err = LK_ERROR_INIT;

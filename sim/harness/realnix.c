@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "harness/proc.h"
 #include "program.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -107,8 +108,7 @@ void realnix_step_done(struct realnix *rn, const char *log, const char *phase, c
     if (n > 1)
         qsort(fresh, n, sizeof(*fresh), strv_cmp);
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(fresh[i]);
-        if (len > 4 && !strcmp(fresh[i] + len - 4, ".drv")) {
+        if (storepath_is_drv(fresh[i])) {
             char *drv = xasprintf("/nix/store/%s", fresh[i]);
             log_line(log, "instantiate", drv, phase, step,
                      "derived: the .drv file appeared in the store during the step");

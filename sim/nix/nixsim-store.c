@@ -16,15 +16,10 @@
 #include "nix/nixsimint.h"
 #include "nix/realise.h"
 #include "nix/store.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "version.h"
 #include "xalloc.h"
-
-static int is_drv(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 4 && !strcmp(p + n - 4, ".drv");
-}
 
 static int store_realise_cmd(struct store *s, char **args, size_t n, const char *root,
                              struct lk_error *err)
@@ -51,7 +46,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     const char **drvs = xcalloc(np ? np : 1, sizeof *drvs);
     size_t nd = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
-        if (is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
+        if (storepath_is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
             /* every selected output must exist (checked before building) */
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
@@ -71,7 +66,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
         }
         if (rc != 0)
             break;
-        if (is_drv(paths[i]))
+        if (storepath_is_drv(paths[i]))
             drvs[nd++] = paths[i];
         else if (!store_is_valid(s, paths[i]))
             rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
@@ -85,7 +80,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     for (size_t i = 0; i < np && rc == 0; i++) {
         char **lines = NULL;
         size_t nl = 0, alloc = 0;
-        if (is_drv(paths[i])) {
+        if (storepath_is_drv(paths[i])) {
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;
@@ -174,7 +169,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
         strv_free(cl, nc);
     }
     for (size_t i = 0; i < np && rc == 0 && q != Q_REQUISITES; i++) {
-        if (q == Q_OUTPUTS && is_drv(paths[i])) {
+        if (q == Q_OUTPUTS && storepath_is_drv(paths[i])) {
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;

@@ -15,6 +15,7 @@
 #include "nix/refscan.h"
 #include "nix/temproots.h"
 #include "program.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "strindex.h"
 #include "xalloc.h"
@@ -67,12 +68,6 @@ static void graph_free(struct graph *g)
     }
     free(g->nodes);
     strindex_release(&g->by_path);
-}
-
-static int is_drv_path(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 4 && strcmp(p + n - 4, ".drv") == 0;
 }
 
 int realise_read_drv(const struct store *s, const char *drv_path, struct drv *out,
@@ -482,7 +477,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     struct realise_opts none = { NULL, NULL };
     const struct realise_opts *o = opts ? opts : &none;
     for (size_t i = 0; i < n; i++)
-        if (!is_drv_path(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
+        if (!storepath_is_drv(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
             return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a derivation",
                            drv_paths[i]);
     /* What this process instantiated becomes visible to other processes
