@@ -89,8 +89,7 @@ bool bk_read_bool(json_t *obj, const char *name, bool dflt)
 
 char *bk_read_string(json_t *obj, const char *name)
 {
-    const char *v = json_string_value(json_object_get(obj, name));
-    return v ? xstrdup(v) : NULL;
+    return xstrdup_or_null(json_string_value(json_object_get(obj, name)));
 }
 
 char *bk_read_joined(json_t *v, const char *sep)
