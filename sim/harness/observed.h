@@ -8,7 +8,8 @@
  * at "line N". obs_free() releases everything (a zeroed struct is fine).
  *
  * Ownership: the struct owns every string, array and json_t reachable from
- * it; obs_step_add()/obs_event_add()/obs_chunk_add() copy their arguments. */
+ * it; obs_step_add()/obs_event_add()/obs_chunk_add() copy their arguments;
+ * its string lists grow with strbuf.h's strv_add(). */
 #ifndef LAZYKITE_SIM_OBSERVED_H
 #define LAZYKITE_SIM_OBSERVED_H
 
@@ -19,6 +20,7 @@
 #include "buildkite/bkpipeline.h"
 #include "buildkite/scheduler.h"
 #include "error.h"
+#include "strbuf.h"
 
 /* One realisation event (a line of the log). */
 struct obs_event {

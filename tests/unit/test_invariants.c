@@ -23,7 +23,6 @@
 #include "fileio.h"
 #include "nix/depot.h"
 #include "nix/fixture.h"
-#include "strbuf.h"
 #include "xalloc.h"
 
 static const char DEPOT[] = "depot: t\n"
