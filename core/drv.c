@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------- writer */
@@ -224,13 +225,6 @@ void drv_sort(struct drv *d)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void free_strings(char **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
-}
-
 void drv_free(struct drv *d)
 {
     for (size_t i = 0; i < d->n_outputs; i++)
@@ -239,10 +233,10 @@ void drv_free(struct drv *d)
     for (size_t i = 0; i < d->n_inputs; i++)
         free_input(&d->inputs[i]);
     free(d->inputs);
-    free_strings(d->srcs, d->n_srcs);
+    strv_free(d->srcs, d->n_srcs);
     free(d->platform);
     free(d->builder);
-    free_strings(d->args, d->n_args);
+    strv_free(d->args, d->n_args);
     for (size_t i = 0; i < d->n_env; i++) {
         free(d->env[i].key);
         free(d->env[i].value);
@@ -251,18 +245,13 @@ void drv_free(struct drv *d)
     memset(d, 0, sizeof *d);
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 static char **clone_strings(char *const *items, size_t n)
 {
     if (!n)
         return NULL;
     char **r = xmalloc(n * sizeof *r);
     for (size_t i = 0; i < n; i++)
-        r[i] = dup_or_null(items[i]);
+        r[i] = xstrdup_or_null(items[i]);
     return r;
 }
 
@@ -273,9 +262,9 @@ void drv_clone(struct drv *dst, const struct drv *src)
         dst->outputs = xmalloc(src->n_outputs * sizeof *dst->outputs);
         for (size_t i = 0; i < src->n_outputs; i++) {
             const struct drv_output *o = &src->outputs[i];
-            dst->outputs[i] = (struct drv_output){ dup_or_null(o->name), dup_or_null(o->path),
-                                                   dup_or_null(o->hash_algo),
-                                                   dup_or_null(o->hash) };
+            dst->outputs[i] = (struct drv_output){ xstrdup_or_null(o->name), xstrdup_or_null(o->path),
+                                                   xstrdup_or_null(o->hash_algo),
+                                                   xstrdup_or_null(o->hash) };
         }
     }
     dst->n_outputs = src->n_outputs;
@@ -283,7 +272,7 @@ void drv_clone(struct drv *dst, const struct drv *src)
         dst->inputs = xmalloc(src->n_inputs * sizeof *dst->inputs);
         for (size_t i = 0; i < src->n_inputs; i++) {
             const struct drv_input *in = &src->inputs[i];
-            dst->inputs[i] = (struct drv_input){ dup_or_null(in->path),
+            dst->inputs[i] = (struct drv_input){ xstrdup_or_null(in->path),
                                                  clone_strings(in->outputs, in->n_outputs),
                                                  in->n_outputs };
         }
@@ -291,15 +280,15 @@ void drv_clone(struct drv *dst, const struct drv *src)
     dst->n_inputs = src->n_inputs;
     dst->srcs = clone_strings(src->srcs, src->n_srcs);
     dst->n_srcs = src->n_srcs;
-    dst->platform = dup_or_null(src->platform);
-    dst->builder = dup_or_null(src->builder);
+    dst->platform = xstrdup_or_null(src->platform);
+    dst->builder = xstrdup_or_null(src->builder);
     dst->args = clone_strings(src->args, src->n_args);
     dst->n_args = src->n_args;
     if (src->n_env) {
         dst->env = xmalloc(src->n_env * sizeof *dst->env);
         for (size_t i = 0; i < src->n_env; i++)
-            dst->env[i] = (struct drv_env){ dup_or_null(src->env[i].key),
-                                            dup_or_null(src->env[i].value) };
+            dst->env[i] = (struct drv_env){ xstrdup_or_null(src->env[i].key),
+                                            xstrdup_or_null(src->env[i].value) };
     }
     dst->n_env = src->n_env;
 }

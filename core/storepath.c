@@ -72,6 +72,12 @@ int storepath_parse(const char *path, struct storepath_parts *parts, struct lk_e
     return 0;
 }
 
+int storepath_is_drv(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 4 && !strcmp(path + n - 4, ".drv");
+}
+
 int storepath_is_valid(const char *path)
 {
     struct lk_error err = LK_ERROR_INIT;
@@ -119,18 +125,13 @@ static char *storepath_make(const char *type, const unsigned char hash[SHA256_BY
     return p;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "<type>:<ref1>:<ref2>…" with the references sorted and deduplicated. */
 static char *make_type(const char *type, char *const *refs, size_t n_refs)
 {
     char **sorted = xmalloc((n_refs ? n_refs : 1) * sizeof *sorted);
     if (n_refs)
         memcpy(sorted, refs, n_refs * sizeof *sorted);
-    qsort(sorted, n_refs, sizeof *sorted, cmp_str);
+    qsort(sorted, n_refs, sizeof *sorted, strv_cmp);
     struct strbuf s = STRBUF_INIT;
     sb_adds(&s, type);
     for (size_t i = 0; i < n_refs; i++) {

@@ -44,6 +44,8 @@ struct storepath_parts {
 int storepath_parse(const char *path, struct storepath_parts *parts, struct lk_error *err);
 /* storepath_parse() without the message. */
 int storepath_is_valid(const char *path);
+/* Whether a path or name ends in ".drv" after at least one character. */
+int storepath_is_drv(const char *path);
 
 /* -------------------------------------------------------- path computing */
 

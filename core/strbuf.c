@@ -108,3 +108,33 @@ void sb_release(struct strbuf *sb)
     sb->buf = strbuf_empty;
     sb->len = sb->alloc = 0;
 }
+
+void strv_add(char ***v, size_t *n, const char *s)
+{
+    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = xstrdup(s);
+}
+
+void strv_add_once(char ***v, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], s))
+            return;
+    strv_add(v, n, s);
+}
+
+void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void strv_free_null(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+int strv_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

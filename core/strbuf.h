@@ -7,7 +7,10 @@
  * struct) is accepted everywhere too and reads as "" (sb_str). sb_release()
  * frees what it owns and makes it empty again; sb_detach() hands the string
  * to the caller (never NULL; a fresh "" for an empty one). `buf` may contain NUL bytes; `len` counts
- * them. Functions never fail (allocation aborts, see xalloc.h). */
+ * them. Functions never fail (allocation aborts, see xalloc.h).
+ *
+ * Also the string vectors every module shares: a `char **` of strings the
+ * vector owns, its count beside it (or NULL-terminated, for strv_free_null). */
 #ifndef LAZYKITE_STRBUF_H
 #define LAZYKITE_STRBUF_H
 
@@ -37,5 +40,16 @@ void sb_reset(struct strbuf *sb);
 void sb_truncate(struct strbuf *sb, size_t len);
 char *sb_detach(struct strbuf *sb);
 void sb_release(struct strbuf *sb);
+
+/* A copy of s appended to the vector *v of *n strings (grown by one). */
+void strv_add(char ***v, size_t *n, const char *s);
+/* The same, unless s is already there. */
+void strv_add_once(char ***v, size_t *n, const char *s);
+/* Frees v[0..n) and v. */
+void strv_free(char **v, size_t n);
+/* Frees each string of the NULL-terminated v (v may be NULL), then v. */
+void strv_free_null(char **v);
+/* A qsort comparator of `char *` elements: strcmp. */
+int strv_cmp(const void *a, const void *b);
 
 #endif

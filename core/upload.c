@@ -16,6 +16,7 @@
 
 #include "fileio.h"
 #include "program.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -44,11 +45,6 @@ static char *dir_join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir);
     return xasprintf("%s%s%s", dir, !dl || dir[dl - 1] == '/' ? "" : "/", name);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -107,7 +103,7 @@ int upload_order(const char *dir, const char *const *names, size_t n_names,
     const char **sorted = xcalloc(n_names + 1, sizeof *sorted);
     if (n_names)
         memcpy(sorted, names, n_names * sizeof *names);
-    qsort(sorted, n_names, sizeof *sorted, cmp_str);
+    qsort(sorted, n_names, sizeof *sorted, strv_cmp);
     size_t *nums = xcalloc(n_names + 1, sizeof *nums);
     /* The chunks in generation order (phases as given, numbers 1..count),
      * then the whole sequence reversed. */

@@ -426,7 +426,7 @@ int bk_agent_server_artifact_paths(struct bk_agent_server *s, int node, const ch
         free(file);
     }
     lk_error_clear(&err);
-    bk_artifact_paths_free(paths, n);
+    strv_free(paths, n);
     json_t *call = json_pack("{s:s, s:s, s:i}", "step", node_label(s, node), "command", "artifact-paths",
                              "status", status);
     json_array_append_new(s->calls, call);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* One glob against one relative path. */
@@ -63,15 +64,6 @@ static void walk(const char *dir, const char *rel, char ***out, size_t *n, size_
     free(full);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-void bk_artifact_paths_free(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
-
 int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_t *n, struct lk_error *err)
 {
     char **all = NULL, **hits = NULL;
@@ -86,7 +78,7 @@ int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_
         }
         if (!walked) {
             walk(dir, "", &all, &nall, &aall, 0);
-            qsort(all, nall, sizeof(*all), cmp_str);
+            qsort(all, nall, sizeof(*all), strv_cmp);
             walked = true;
         }
         for (size_t i = 0; i < nall; i++) {
@@ -98,9 +90,9 @@ int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_
         }
     }
     free(pats);
-    bk_artifact_paths_free(all, nall);
+    strv_free(all, nall);
     if (rc < 0) {
-        bk_artifact_paths_free(hits, nhits);
+        strv_free(hits, nhits);
         return -1;
     }
     *paths = hits;

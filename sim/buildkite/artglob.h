@@ -9,7 +9,7 @@
  * (FNM_PERIOD: "*" does not match a leading "."), "**" standing for any
  * number of whole segments. The paths come in the order of the globs,
  * then by name, each once; *paths is
- * the caller's (bk_artifact_paths_free()). An absolute glob is refused:
+ * the caller's (strv_free() of strbuf.h). An absolute glob is refused:
  * -1 with `err` (status 2, "not simulated"). No file matching is no error. */
 #ifndef LAZYKITE_BK_ARTGLOB_H
 #define LAZYKITE_BK_ARTGLOB_H
@@ -20,6 +20,5 @@
 #include "error.h"
 
 int bk_artifact_glob(const char *dir, const char *patterns, char ***paths, size_t *n, struct lk_error *err);
-void bk_artifact_paths_free(char **paths, size_t n);
 
 #endif

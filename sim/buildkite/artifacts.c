@@ -62,8 +62,6 @@ static bool path_ok(const char *path)
     return true;
 }
 
-static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
-
 int bk_artifacts_add(struct bk_artifacts *a, const char *build_id, const char *job_id,
                      const char *step_key, const char *label, const char *path, const char *data,
                      size_t len, struct lk_error *err)
@@ -89,8 +87,8 @@ int bk_artifacts_add(struct bk_artifacts *a, const char *build_id, const char *j
     }
     XGROW(a->items, a->alloc, a->n + 1);
     struct bk_artifact *it = &a->items[a->n++];
-    *it = (struct bk_artifact){ xstrdup(build_id), xstrdup(job_id), dupn(step_key), dupn(label), xstrdup(path),
-                                file, len, number, "" };
+    *it = (struct bk_artifact){ xstrdup(build_id), xstrdup(job_id), xstrdup_or_null(step_key),
+                                xstrdup_or_null(label), xstrdup(path), file, len, number, "" };
     sha1_hex(data, len, it->sha1);
     return 0;
 }

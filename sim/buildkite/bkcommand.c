@@ -28,7 +28,7 @@ static void add_plugins(struct bk_step *s, json_t *plugins)
     if (json_is_object(plugins)) {
         json_object_foreach(plugins, k, x) {
             char *what = xasprintf("plugins %s", k);
-            bk_strv_add(&s->not_simulated, &s->n_not_simulated, what);
+            strv_add_once(&s->not_simulated, &s->n_not_simulated, what);
             free(what);
         }
         return;
@@ -40,7 +40,7 @@ static void add_plugins(struct bk_step *s, json_t *plugins)
         json_object_foreach(e, k, x)
             name = k;
         char *what = xasprintf("plugins %s", name ? name : "(unnamed)");
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, what);
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, what);
         free(what);
     }
 }
@@ -147,7 +147,7 @@ void bk_job_init(struct bk_step *job, const struct bk_step *src)
     }
     job->artifact_paths = src->artifact_paths ? xstrdup(src->artifact_paths) : NULL;
     for (size_t i = 0; i < src->n_not_simulated; i++)
-        bk_strv_add(&job->not_simulated, &job->n_not_simulated, src->not_simulated[i]);
+        strv_add_once(&job->not_simulated, &job->n_not_simulated, src->not_simulated[i]);
     job->recorded = src->recorded ? json_deep_copy(src->recorded) : NULL;
     job->parallel_index = -1;
 }
@@ -200,7 +200,7 @@ int bk_command_load(struct bk_loader *L, json_t *o, const char *ptr, struct bk_s
     bk_record(s, "concurrency_method", json_object_get(o, "concurrency_method"));
     bk_env_merge(&s->env, pc->env);
     for (size_t i = 0; i < pc->n_bad_env; i++)
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, pc->bad_env[i]);
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, pc->bad_env[i]);
     bk_get_env(o, "env", &s->env, &s->not_simulated, &s->n_not_simulated);
     json_t *agents = json_object_get(o, "agents");
     bk_record(s, "agents", agents ? agents : pc->agents);
@@ -208,13 +208,13 @@ int bk_command_load(struct bk_loader *L, json_t *o, const char *ptr, struct bk_s
     if (json_object_get(o, "plugins"))
         add_plugins(s, json_object_get(o, "plugins"));
     if (json_object_get(o, "cache"))
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, "cache");
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, "cache");
     if (json_object_get(o, "image") || pc->image)
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, "image");
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, "image");
     if (json_object_get(o, "secrets") || pc->secrets)
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, "secrets");
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, "secrets");
     if (json_object_get(o, "signature"))
-        bk_strv_add(&s->not_simulated, &s->n_not_simulated, "signature");
+        strv_add_once(&s->not_simulated, &s->n_not_simulated, "signature");
     read_retry(o, s);
     bk_record(s, "notify", json_object_get(o, "notify"));
     json_t *prio = json_object_get(o, "priority");

@@ -82,8 +82,6 @@ void bk_get_env(json_t *obj, const char *name, struct bk_env *env, char ***bad_n
 bool bk_read_bool(json_t *obj, const char *name, bool dflt);
 char *bk_read_string(json_t *obj, const char *name);      /* a copy, or NULL */
 char *bk_read_joined(json_t *v, const char *sep);         /* string or list of strings */
-void bk_strv_add(char ***v, size_t *n, const char *s);    /* (no duplicates) */
-void bk_strv_free(char **v, size_t n);
 void bk_read_skip(json_t *o, struct bk_step *s);
 void bk_read_soft_fail(json_t *o, struct bk_step *s);
 void bk_record(struct bk_step *s, const char *name, json_t *value); /* into s->recorded (a copy) */

@@ -142,7 +142,7 @@ static void adjust(struct matrix *m, json_t *adj)
     } else if (!m->error && !matched) {
         m->error = xstrdup("expected an adjustment to match a combination or to name every dimension");
     }
-    bk_strv_free(v, v ? m->ndims : 0);
+    strv_free(v, v ? m->ndims : 0);
 }
 
 /* `text` with the placeholders replaced; *used says whether it had one. */
@@ -298,10 +298,10 @@ void bk_matrix_expand(json_t *matrix, struct bk_step *s)
         s->upload_error = xasprintf("matrix: %s", m.error);
     }
     for (size_t c = 0; c < m.n; c++) {
-        bk_strv_free(m.combos[c].values, m.ndims);
+        strv_free(m.combos[c].values, m.ndims);
         free(m.combos[c].skip_reason);
     }
     free(m.combos);
-    bk_strv_free(m.dims, m.ndims);
+    strv_free(m.dims, m.ndims);
     free(m.error);
 }

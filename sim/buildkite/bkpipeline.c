@@ -9,6 +9,7 @@
 
 #include "buildkite/bkloader.h"
 #include "nix/yamltree.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* The place of `ptr`: where in the YAML text it is (or its nearest
@@ -175,11 +176,11 @@ struct bk_pipeline *bk_pipeline_load(const char *file, const char *text, size_t 
         if (rc < 0)
             goto fail;
     }
-    bk_strv_free(bad_env, n_bad_env);
+    strv_free(bad_env, n_bad_env);
     bk_loader_release(&L);
     return p;
 fail:
-    bk_strv_free(bad_env, n_bad_env);
+    strv_free(bad_env, n_bad_env);
     bk_loader_release(&L);
     bk_pipeline_free(p);
     return NULL;

@@ -23,22 +23,6 @@ const char *bk_step_type_name(enum bk_step_type t)
     return "?";
 }
 
-void bk_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-void bk_strv_add(char ***v, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*v)[i], s))
-            return;
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = xstrdup(s);
-}
-
 void bk_step_release(struct bk_step *s)
 {
     free(s->key);
@@ -60,8 +44,8 @@ void bk_step_release(struct bk_step *s)
     json_decref(s->raw);
     free(s->place);
     free(s->cond);
-    bk_strv_free(s->changed_include, s->n_changed_include);
-    bk_strv_free(s->changed_exclude, s->n_changed_exclude);
+    strv_free(s->changed_include, s->n_changed_include);
+    strv_free(s->changed_exclude, s->n_changed_exclude);
     free(s->upload_error);
     for (size_t i = 0; i < s->nretry_rules; i++) {
         free(s->retry_rules[i].statuses);
@@ -73,7 +57,7 @@ void bk_step_release(struct bk_step *s)
     for (size_t i = 0; i < s->njobs; i++)
         bk_step_release(&s->jobs[i]);
     free(s->jobs);
-    bk_strv_free(s->not_simulated, s->n_not_simulated);
+    strv_free(s->not_simulated, s->n_not_simulated);
     json_decref(s->recorded);
     json_decref(s->fields);
     memset(s, 0, sizeof(*s));
@@ -105,8 +89,7 @@ bool bk_read_bool(json_t *obj, const char *name, bool dflt)
 
 char *bk_read_string(json_t *obj, const char *name)
 {
-    const char *v = json_string_value(json_object_get(obj, name));
-    return v ? xstrdup(v) : NULL;
+    return xstrdup_or_null(json_string_value(json_object_get(obj, name)));
 }
 
 char *bk_read_joined(json_t *v, const char *sep)
@@ -174,7 +157,7 @@ void bk_get_env(json_t *obj, const char *name, struct bk_env *env, char ***bad_n
         if (!*k || strchr(k, '=')) {
             if (bad_names) {
                 char *what = xasprintf("env \"%s\" (not a variable name)", k);
-                bk_strv_add(bad_names, n_bad, what);
+                strv_add_once(bad_names, n_bad, what);
                 free(what);
             }
             continue;

@@ -298,7 +298,7 @@ static int artifact_upload(int argc, char **argv)
         else
             msg_release(&req);
     }
-    bk_artifact_paths_free(hits, nhits);
+    strv_free(hits, nhits);
     return status;
 }
 

@@ -15,8 +15,6 @@ struct bk_builds {
     size_t n, alloc;
 };
 
-static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
-
 struct bk_builds *bk_builds_new(const char *org, const char *pipeline)
 {
     struct bk_builds *b = xcalloc(1, sizeof *b);
@@ -100,8 +98,8 @@ void bk_build_add_job(struct bk_build *bd, const char *id, const char *type, con
                       const char *label, const char *state)
 {
     XGROW(bd->jobs, bd->alloc_jobs, bd->n_jobs + 1);
-    bd->jobs[bd->n_jobs++] = (struct bk_build_job){ xstrdup(id), xstrdup(type), dupn(step_key), dupn(label),
-                                                    xstrdup(state) };
+    bd->jobs[bd->n_jobs++] = (struct bk_build_job){ xstrdup(id), xstrdup(type), xstrdup_or_null(step_key),
+                                                    xstrdup_or_null(label), xstrdup(state) };
 }
 
 void bk_build_live(struct bk_build *bd, struct bk_sched *sched)
@@ -136,7 +134,8 @@ static struct bk_build_job *sched_jobs(struct bk_sched *s, size_t *n)
             continue;
         char id[32];
         snprintf(id, sizeof id, "%d", order[i]);
-        jobs[k++] = (struct bk_build_job){ xstrdup(id), xstrdup(type), dupn(st->key), dupn(st->label),
+        jobs[k++] = (struct bk_build_job){ xstrdup(id), xstrdup(type), xstrdup_or_null(st->key),
+                                           xstrdup_or_null(st->label),
                                            xstrdup(o == BK_PENDING ? "scheduled" : bk_outcome_name(o)) };
     }
     *n = k;
@@ -150,8 +149,8 @@ struct bk_build_job *bk_build_jobs(const struct bk_build *bd, size_t *n)
     struct bk_build_job *jobs = xcalloc(bd->n_jobs ? bd->n_jobs : 1, sizeof *jobs);
     for (size_t i = 0; i < bd->n_jobs; i++) {
         const struct bk_build_job *j = &bd->jobs[i];
-        jobs[i] = (struct bk_build_job){ xstrdup(j->id), xstrdup(j->type), dupn(j->step_key), dupn(j->label),
-                                         xstrdup(j->state) };
+        jobs[i] = (struct bk_build_job){ xstrdup(j->id), xstrdup(j->type), xstrdup_or_null(j->step_key),
+                                         xstrdup_or_null(j->label), xstrdup(j->state) };
     }
     *n = bd->n_jobs;
     return jobs;

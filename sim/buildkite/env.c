@@ -61,15 +61,6 @@ char **bk_env_to_envp(const struct bk_env *env)
     return envp;
 }
 
-void bk_envp_free(char **envp)
-{
-    if (!envp)
-        return;
-    for (char **p = envp; *p; p++)
-        free(*p);
-    free(envp);
-}
-
 void bk_env_release(struct bk_env *env)
 {
     for (size_t i = 0; i < env->n; i++) {

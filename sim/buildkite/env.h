@@ -24,9 +24,9 @@ void bk_env_merge(struct bk_env *dst, const struct bk_env *src);
 /* Set every "NAME=VALUE" string of `envp` (NULL-terminated, as `environ`)
  * in `env`; a string without "=" is left out. */
 void bk_env_set_envp(struct bk_env *env, char *const *envp);
-/* "NAME=VALUE" strings, NULL-terminated; free with bk_envp_free(). */
+/* "NAME=VALUE" strings, NULL-terminated; free with strv_free_null()
+ * of strbuf.h. */
 char **bk_env_to_envp(const struct bk_env *env);
-void bk_envp_free(char **envp);
 void bk_env_release(struct bk_env *env);
 
 #endif

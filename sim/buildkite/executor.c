@@ -75,15 +75,6 @@ static char **dup_list(const char *const *l)
     return r;
 }
 
-static void free_list(char **l)
-{
-    for (size_t i = 0; l && l[i]; i++)
-        free(l[i]);
-    free(l);
-}
-
-static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
-
 struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct bk_sched *sched)
 {
     struct bk_executor *ex = xcalloc(1, sizeof(*ex));
@@ -98,10 +89,10 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
         ex->agents[i].proc.status_fd = -1;
         ex->agents[i].pidfd = -1;
     }
-    ex->store_dir = dupn(cfg->store_dir);
-    ex->store_at = dupn(cfg->store_at);
-    ex->state_dir = dupn(cfg->state_dir);
-    ex->bin_dir = dupn(cfg->bin_dir);
+    ex->store_dir = xstrdup_or_null(cfg->store_dir);
+    ex->store_at = xstrdup_or_null(cfg->store_at);
+    ex->state_dir = xstrdup_or_null(cfg->state_dir);
+    ex->bin_dir = xstrdup_or_null(cfg->bin_dir);
     ex->work_dir = xstrdup(cfg->work_dir);
     ex->agent = cfg->agent;
     if (ex->agent) { /* the socket's directory, bound into every sandbox */
@@ -114,14 +105,14 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     ex->commit = xstrdup(cfg->commit ? cfg->commit : "");
     ex->build_id = xstrdup(cfg->build_id ? cfg->build_id : "");
     ex->build_number = cfg->build_number;
-    ex->org_slug = dupn(cfg->org_slug);
-    ex->pipeline_slug = dupn(cfg->pipeline_slug);
-    ex->default_branch = dupn(cfg->default_branch);
+    ex->org_slug = xstrdup_or_null(cfg->org_slug);
+    ex->pipeline_slug = xstrdup_or_null(cfg->pipeline_slug);
+    ex->default_branch = xstrdup_or_null(cfg->default_branch);
     ex->api = cfg->api;
     bk_env_merge(&ex->extra_env, cfg->extra_env);
     ex->no_interpolation = cfg->no_interpolation;
     ex->minute_seconds = cfg->minute_seconds > 0 ? cfg->minute_seconds : 60.0;
-    ex->bwrap = dupn(cfg->bwrap);
+    ex->bwrap = xstrdup_or_null(cfg->bwrap);
     ex->step_env = cfg->step_env;
     ex->step_done = cfg->step_done;
     ex->step_ended = cfg->step_ended;
@@ -164,8 +155,8 @@ void bk_executor_free(struct bk_executor *ex)
     free(ex->org_slug);
     free(ex->pipeline_slug);
     free(ex->default_branch);
-    free_list(ex->ro_paths);
-    free_list(ex->rw_paths);
+    strv_free_null(ex->ro_paths);
+    strv_free_null(ex->rw_paths);
     free(ex->branch);
     free(ex->commit);
     free(ex->build_id);

@@ -208,7 +208,7 @@ out:
         close(pipefd[1]);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    bk_envp_free(envp);
+    strv_free_null(envp);
     argv_free(&a);
     return rc;
 }

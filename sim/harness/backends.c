@@ -6,6 +6,7 @@
 
 #include "fileio.h"
 #include "harness/compare.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 int backends_parse(const char *word)
@@ -70,6 +71,6 @@ void backends_free(struct backends_result *r)
 {
     sim_play_result_free(&r->sim);
     sim_play_result_free(&r->real);
-    compare_free(r->diffs);
+    strv_free_null(r->diffs);
     memset(r, 0, sizeof(*r));
 }

@@ -50,8 +50,6 @@ static char *construction_builds(const struct sim_observed *o)
     return sb_detach(&sb);
 }
 
-static int cmp_str(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
-
 /* The space-separated words of `s`, sorted (the order Nix builds a
  * closure in is not the order nixsim does). */
 static char *sorted_words(const char *s)
@@ -63,7 +61,7 @@ static char *sorted_words(const char *s)
         w[n++] = t;
     }
     if (n > 1)
-        qsort(w, n, sizeof(*w), cmp_str);
+        qsort(w, n, sizeof(*w), strv_cmp);
     struct strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < n; i++)
         sb_addf(&sb, "%s%s", i ? " " : "", w[i]);
@@ -149,9 +147,3 @@ size_t compare_runs(const struct sim_play_result *ra, const char *a, const struc
     return l.n;
 }
 
-void compare_free(char **lines)
-{
-    for (size_t i = 0; lines && lines[i]; i++)
-        free(lines[i]);
-    free(lines);
-}

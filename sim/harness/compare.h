@@ -9,7 +9,8 @@
  * in different orders; with several agents, what the steps built together,
  * since which of two steps running at once builds a shared input is a
  * race), what construction built, and each invariant's verdict. Returns the number of lines; *out is a
- * NULL-terminated array the caller frees with compare_free(). The names
+ * NULL-terminated array the caller frees with strv_free_null()
+ * (strbuf.h). The names
  * `a` and `b` say which side is which in the lines ("sim", "real"). */
 #ifndef LAZYKITE_SIM_COMPARE_H
 #define LAZYKITE_SIM_COMPARE_H
@@ -20,6 +21,5 @@
 
 size_t compare_runs(const struct sim_play_result *ra, const char *a, const struct sim_play_result *rb,
                     const char *b, char ***out);
-void compare_free(char **lines);
 
 #endif

@@ -63,6 +63,8 @@ void inv_check_all(const struct fixture *f, const struct depot *d, const struct 
 /* Fill r->unmet (r must hold the invariants, for `expect.violations`). */
 void inv_expectations(const struct fixture *f, const struct depot *d, const struct sim_observed *o,
                       struct inv_report *r);
+/* Does the fixture's `expect.violations` name invariant `id`? */
+int inv_expected_violation(const struct fixture *f, const char *id);
 /* Does the build meet everything (no unexpected violation, nothing unmet, no failure)? */
 int inv_report_ok(const struct fixture *f, const struct inv_report *r);
 void inv_result_free(struct inv_result *res);

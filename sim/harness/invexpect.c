@@ -33,7 +33,7 @@ static const struct obs_step *find_any(const struct sim_observed *o, const char 
     return s;
 }
 
-static int expected_violation(const struct fixture *f, const char *id)
+int inv_expected_violation(const struct fixture *f, const char *id)
 {
     for (size_t i = 0; i < f->expect.n_violations; i++)
         if (!strcmp(f->expect.violations[i], id))
@@ -89,7 +89,7 @@ void inv_expectations(const struct fixture *f, const struct depot *d, const stru
             unmet(r, "expect.not_simulated lists %s, which no step of the build asked for", f->expect.not_simulated[k]);
     }
     for (size_t i = 0; i < r->n; i++) {
-        int want = expected_violation(f, r->inv[i].id);
+        int want = inv_expected_violation(f, r->inv[i].id);
         if (want && r->inv[i].verdict != INV_VIOLATED)
             unmet(r, "invariant %s: expected to be violated, was %s", r->inv[i].id,
                   inv_verdict_name(r->inv[i].verdict));
@@ -113,7 +113,7 @@ int inv_report_ok(const struct fixture *f, const struct inv_report *r)
     if (r->n_unmet || r->failure)
         return 0;
     for (size_t i = 0; i < r->n; i++)
-        if (r->inv[i].verdict == INV_VIOLATED && !expected_violation(f, r->inv[i].id))
+        if (r->inv[i].verdict == INV_VIOLATED && !inv_expected_violation(f, r->inv[i].id))
             return 0;
     return 1;
 }

@@ -111,7 +111,7 @@ void inv_check_pipeline_valid(const struct fixture *f, const struct sim_observed
             json_t *st;
             json_array_foreach(steps, k, st) {
                 char *id = step_id_of_json(st);
-                obs_strv_add(&want, &n_want, id);
+                strv_add(&want, &n_want, id);
                 free(id);
             }
         }

@@ -6,12 +6,8 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "strbuf.h"
 #include "xalloc.h"
-
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
 
 void obs_init(struct sim_observed *o)
 {
@@ -19,27 +15,6 @@ void obs_init(struct sim_observed *o)
     o->gen_step = -1;
     o->gen_exit = -1;
     o->schema_state = -1;
-}
-
-void obs_strv_add(char ***v, size_t *n, const char *s)
-{
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = xstrdup(s);
-}
-
-void obs_strv_add_once(char ***v, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*v)[i], s))
-            return;
-    obs_strv_add(v, n, s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 void obs_free(struct sim_observed *o)
@@ -104,8 +79,8 @@ struct obs_step *obs_step_add(struct sim_observed *o, int id, enum bk_step_type 
     s->id = id;
     s->group = -1;
     s->type = type;
-    s->key = dup_or_null(key);
-    s->label = dup_or_null(label);
+    s->key = xstrdup_or_null(key);
+    s->label = xstrdup_or_null(label);
     s->exit_status = -1;
     s->retried_by = -1;
     s->outcome = BK_PENDING;
@@ -118,11 +93,11 @@ void obs_event_add(struct sim_observed *o, const char *event, const char *drv, c
     XGROW(o->events, o->alloc_events, o->n_events + 1);
     struct obs_event *e = &o->events[o->n_events++];
     e->event = xstrdup(event);
-    e->drv = dup_or_null(drv);
-    e->phase = dup_or_null(phase);
-    e->step = dup_or_null(step);
-    e->cause = dup_or_null(cause);
-    e->out = dup_or_null(out);
+    e->drv = xstrdup_or_null(drv);
+    e->phase = xstrdup_or_null(phase);
+    e->step = xstrdup_or_null(step);
+    e->cause = xstrdup_or_null(cause);
+    e->out = xstrdup_or_null(out);
 }
 
 void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, long number,
@@ -134,7 +109,7 @@ void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, 
     c->phase = xstrdup(phase);
     c->number = number;
     c->doc = doc;
-    c->path = dup_or_null(path);
+    c->path = xstrdup_or_null(path);
     c->sha256 = NULL; /* the player sets it when it has the bytes */
 }
 

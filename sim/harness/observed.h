@@ -8,7 +8,8 @@
  * at "line N". obs_free() releases everything (a zeroed struct is fine).
  *
  * Ownership: the struct owns every string, array and json_t reachable from
- * it; obs_step_add()/obs_event_add()/obs_chunk_add() copy their arguments. */
+ * it; obs_step_add()/obs_event_add()/obs_chunk_add() copy their arguments;
+ * its string lists grow with strbuf.h's strv_add(). */
 #ifndef LAZYKITE_SIM_OBSERVED_H
 #define LAZYKITE_SIM_OBSERVED_H
 
@@ -19,6 +20,7 @@
 #include "buildkite/bkpipeline.h"
 #include "buildkite/scheduler.h"
 #include "error.h"
+#include "strbuf.h"
 
 /* One realisation event (a line of the log). */
 struct obs_event {
@@ -135,10 +137,6 @@ void obs_event_add(struct sim_observed *o, const char *event, const char *drv, c
 /* Takes ownership of `doc` (may be NULL). */
 void obs_chunk_add(struct sim_observed *o, const char *name, const char *phase, long number,
                    json_t *doc, const char *path);
-void obs_strv_add(char ***v, size_t *n, const char *s);
-
-/* Add `s` to the list unless it is there. */
-void obs_strv_add_once(char ***v, size_t *n, const char *s);
 
 /* Append the events of a log file (missing file: no events). */
 int obs_read_log(struct sim_observed *o, const char *path, struct lk_error *err);

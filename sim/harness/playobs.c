@@ -129,9 +129,9 @@ static void step_not_simulated(struct play *p, int id, char ***v, size_t *n)
 {
     const struct bk_step *st = bk_sched_step(p->sched, id);
     for (size_t k = 0; k < st->n_not_simulated; k++)
-        obs_strv_add(v, n, st->not_simulated[k]);
+        strv_add(v, n, st->not_simulated[k]);
     if (bk_sched_if_changed_unchecked(p->sched, id))
-        obs_strv_add(v, n, "if_changed (the build lists no changed files)");
+        strv_add(v, n, "if_changed (the build lists no changed files)");
 }
 
 /* The build lines the log gained since the last call (whole lines only),
@@ -352,14 +352,14 @@ void play_observe(struct play *p, struct bk_executor *ex)
         step_not_simulated(p, id, &s->not_simulated, &s->n_not_simulated);
         if (s->outcome != BK_FILTERED) /* (a step not in the build asked for nothing) */
             for (size_t k = 0; k < s->n_not_simulated; k++)
-                obs_strv_add_once(&o->not_simulated, &o->n_not_simulated, s->not_simulated[k]);
+                strv_add_once(&o->not_simulated, &o->n_not_simulated, s->not_simulated[k]);
         s->recorded = st->recorded ? json_deep_copy(st->recorded) : NULL;
         if (id == p->gen_id)
             o->gen_step = (int)i;
         if (id >= (int)p->count_at_gen_start && (size_t)id < p->count_after_gen && parent < 0 &&
             bk_sched_retry_of(p->sched, id) < 0) {
             char *ident = obs_step_identity(s);
-            obs_strv_add(&o->uploaded_ids, &o->n_uploaded_ids, ident);
+            strv_add(&o->uploaded_ids, &o->n_uploaded_ids, ident);
             free(ident);
         }
     }
@@ -391,7 +391,7 @@ void play_record_agent(struct play *p)
         const char *cmd = json_string_value(json_object_get(call, "command"));
         const char *why = json_string_value(json_object_get(call, "error"));
         if (cmd && !strcmp(cmd, "pipeline-upload") && why)
-            obs_strv_add(&o->upload_errors, &o->n_upload_errors, why);
+            strv_add(&o->upload_errors, &o->n_upload_errors, why);
     }
     size_t n;
     const struct bk_artifact *all = bk_artifacts_all(p->artifacts, &n);

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "harness/proc.h"
 #include "program.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -86,8 +87,6 @@ static void log_line(const char *log, const char *event, const char *drv, const 
     free(text);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 void realnix_step_done(struct realnix *rn, const char *log, const char *phase, const char *step,
                        const char *const *links, size_t n_links)
 {
@@ -107,10 +106,9 @@ void realnix_step_done(struct realnix *rn, const char *log, const char *phase, c
     if (dh)
         closedir(dh);
     if (n > 1)
-        qsort(fresh, n, sizeof(*fresh), cmp_str);
+        qsort(fresh, n, sizeof(*fresh), strv_cmp);
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(fresh[i]);
-        if (len > 4 && !strcmp(fresh[i] + len - 4, ".drv")) {
+        if (storepath_is_drv(fresh[i])) {
             char *drv = xasprintf("/nix/store/%s", fresh[i]);
             log_line(log, "instantiate", drv, phase, step,
                      "derived: the .drv file appeared in the store during the step");

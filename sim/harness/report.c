@@ -9,14 +9,6 @@
 #include "version.h"
 #include "xalloc.h"
 
-static int expected_violation(const struct fixture *f, const char *id)
-{
-    for (size_t i = 0; i < f->expect.n_violations; i++)
-        if (!strcmp(f->expect.violations[i], id))
-            return 1;
-    return 0;
-}
-
 static const char *step_name(const struct obs_step *s)
 {
     return s->label ? s->label : s->key ? s->key : bk_step_type_name(s->type);
@@ -55,7 +47,7 @@ void report_print_problems(const struct sim_play_result *res, FILE *to)
         fprintf(to, "  failed    %s\n", res->inv.failure);
     for (size_t i = 0; i < res->inv.n; i++) {
         const struct inv_result *r = &res->inv.inv[i];
-        if (r->verdict != INV_VIOLATED || expected_violation(res->fixture, r->id))
+        if (r->verdict != INV_VIOLATED || inv_expected_violation(res->fixture, r->id))
             continue;
         fprintf(to, "  violated  %s: %s\n", r->id, r->summary ? r->summary : "");
         for (size_t k = 0; k < r->n_evidence; k++)
@@ -68,7 +60,7 @@ void report_print_problems(const struct sim_play_result *res, FILE *to)
 
 static void print_result(const struct sim_play_result *res, const struct inv_result *r, FILE *to)
 {
-    int exp = expected_violation(res->fixture, r->id);
+    int exp = inv_expected_violation(res->fixture, r->id);
     fprintf(to, "  %-11s %-26s %s%s\n", inv_verdict_name(r->verdict), r->id, r->summary ? r->summary : "",
             exp ? (r->verdict == INV_VIOLATED ? " [violation expected]" : " [violation EXPECTED, not found]")
                 : "");
@@ -334,7 +326,7 @@ json_t *report_json(const struct sim_play_result *res, const char *generator, ch
             json_array_append_new(ev, json_string(r->evidence[k]));
         json_array_append_new(invs, json_pack("{s:s, s:s, s:b, s:I, s:o, s:o}", "id", r->id, "verdict",
                                               inv_verdict_name(r->verdict), "expected_violation",
-                                              expected_violation(res->fixture, r->id), "checked",
+                                              inv_expected_violation(res->fixture, r->id), "checked",
                                               (json_int_t)r->n_checked, "summary", str_or_null(r->summary),
                                               "evidence", ev));
         if (r->verdict == INV_NOT_CHECKED)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness/proc.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 void schema_validate(const char *root, struct sim_observed *o, char **schema_path)
@@ -54,7 +55,7 @@ void schema_validate(const char *root, struct sim_observed *o, char **schema_pat
             char c = line[l];
             line[l] = '\0';
             if (l)
-                obs_strv_add(&o->schema_errors, &o->n_schema_errors, line);
+                strv_add(&o->schema_errors, &o->n_schema_errors, line);
             line += l + (c ? 1 : 0);
         }
         if (o->n_schema_errors)

@@ -32,11 +32,6 @@ struct tree_snap {
     size_t n, alloc;
 };
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Walk order: "a" < "a/x" < "a-b" ('/' sorts below every other byte). */
 static int path_cmp(const char *a, const char *b)
 {
@@ -93,7 +88,7 @@ static int walk(struct tree_snap *s, int dfd, const char *rel, const char *root,
     if (errno)
         rc = fail_at(err, root, "cannot read the directory", rel);
     if (n > 1)
-        qsort(names, n, sizeof(*names), cmp_name);
+        qsort(names, n, sizeof(*names), strv_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat st;
         char *path = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);

@@ -21,23 +21,13 @@ static int not_a_set(struct lk_error *err, const char *kind)
     return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "value is %s while a set was expected", kind);
 }
 
-static size_t full_len(const struct fixture_target *t)
-{
-    return t->n_attr_path + (t->subtarget != NULL);
-}
-
-static const char *full_elem(const struct fixture_target *t, size_t i)
-{
-    return i < t->n_attr_path ? t->attr_path[i] : t->subtarget;
-}
-
 /* Whether target t's full path starts with attrs[0..n). */
 static int has_prefix(const struct fixture_target *t, const char *const *attrs, size_t n)
 {
-    if (full_len(t) < n)
+    if (fixture_target_path_len(t) < n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(full_elem(t, i), attrs[i]))
+        if (strcmp(fixture_target_path_elem(t, i), attrs[i]))
             return 0;
     return 1;
 }
@@ -162,7 +152,7 @@ int depot_resolve(const struct depot *d, const char *const *attrs, size_t n,
             if (!has_prefix(t, attrs, depth))
                 continue;
             any = 1;
-            if (full_len(t) == depth)
+            if (fixture_target_path_len(t) == depth)
                 node = t;
         }
         if (!any)

@@ -227,29 +227,12 @@ static void render_meta(struct strbuf *sb, const struct fixture *f,
     sb_adds(sb, "};\n");
 }
 
-static size_t full_len(const struct fixture_target *t)
-{
-    return t->n_attr_path + (t->subtarget != NULL);
-}
-
-static const char *full_elem(const struct fixture_target *t, size_t i)
-{
-    return i < t->n_attr_path ? t->attr_path[i] : t->subtarget;
-}
-
 static const struct fixture *g_sort_fixture; /* qsort context */
 
 static int cmp_paths(const void *a, const void *b)
 {
-    const struct fixture_target *x = &g_sort_fixture->targets[*(const size_t *)a];
-    const struct fixture_target *y = &g_sort_fixture->targets[*(const size_t *)b];
-    size_t nx = full_len(x), ny = full_len(y);
-    for (size_t i = 0; i < nx && i < ny; i++) {
-        int c = strcmp(full_elem(x, i), full_elem(y, i));
-        if (c)
-            return c;
-    }
-    return nx < ny ? -1 : nx > ny;
+    return fixture_target_path_cmp(&g_sort_fixture->targets[*(const size_t *)a],
+                                   &g_sort_fixture->targets[*(const size_t *)b]);
 }
 
 /* Targets idx[lo..hi) share their first `depth` path elements and are all
@@ -259,13 +242,13 @@ static void render_level(struct strbuf *sb, const struct fixture *f, const size_
 {
     size_t i = lo;
     while (i < hi) {
-        const char *name = full_elem(&f->targets[idx[i]], depth);
+        const char *name = fixture_target_path_elem(&f->targets[idx[i]], depth);
         size_t j = i + 1;
-        while (j < hi && !strcmp(full_elem(&f->targets[idx[j]], depth), name))
+        while (j < hi && !strcmp(fixture_target_path_elem(&f->targets[idx[j]], depth), name))
             j++;
         const struct fixture_target *node = NULL;
         size_t child_lo = i;
-        if (full_len(&f->targets[idx[i]]) == depth + 1) {
+        if (fixture_target_path_len(&f->targets[idx[i]]) == depth + 1) {
             node = &f->targets[idx[i]];
             child_lo = i + 1;
         }
@@ -324,9 +307,9 @@ char *exportnix_render(const struct fixture *f)
     for (size_t i = 0; i < f->n_targets; i++) {
         const struct fixture_target *t = &f->targets[i];
         sb_adds(&sb, "      tree");
-        for (size_t k = 0; k < full_len(t); k++) {
+        for (size_t k = 0; k < fixture_target_path_len(t); k++) {
             sb_addc(&sb, '.');
-            exportnix_string(&sb, full_elem(t, k));
+            exportnix_string(&sb, fixture_target_path_elem(t, k));
         }
         sb_addc(&sb, '\n');
     }

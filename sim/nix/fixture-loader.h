@@ -95,7 +95,6 @@ int fx_get_int(struct loader *L, struct ynode *n, const char *what, long long mi
 /* A list (null counts as empty): the element node ids and their count. */
 int fx_get_seq(struct loader *L, struct ynode *n, const char *what, size_t **items,
                size_t *count);
-void fx_free_strings(char **v, size_t n);
 int fx_get_string_list(struct loader *L, struct ynode *n, const char *what, char ***out,
                        size_t *count);
 /* A mapping (null counts as empty) with scalar keys and no key twice. */

@@ -100,12 +100,12 @@ static int load_pipeline_setting(struct loader *L, const char *name, struct ynod
             json_t *e = json_string(v[i]);
             if (!e) {
                 json_decref(j);
-                fx_free_strings(v, k);
+                strv_free(v, k);
                 return fx_fail(L, n, "%s: a phase name is not valid UTF-8", name);
             }
             json_array_append_new(j, e);
         }
-        fx_free_strings(v, k);
+        strv_free(v, k);
     } else if (!strcmp(name, "defaultStepOverrides")) {
         if (n->type != YAML_MAPPING_NODE && !fx_is_null(n))
             return fx_fail(L, n, "%s: expected a mapping, found %s", name, fx_node_kind(n));
@@ -264,7 +264,7 @@ static int load_run(struct loader *L, struct ynode *n)
                 bad = (int)i;
         }
         char *word = bad >= 0 ? xstrdup(names[bad]) : NULL;
-        fx_free_strings(names, k);
+        strv_free(names, k);
         if (word) {
             int rc = fx_fail(L, v[3], "run.nix: unknown Nix '%s' (expected sim, real)", word);
             free(word);
@@ -520,23 +520,23 @@ static void free_drv(struct fixture_drv *d)
     }
     free(d->script);
     free(d->deps);
-    fx_free_strings(d->outputs, d->n_outputs);
+    strv_free(d->outputs, d->n_outputs);
     free(d->ifd);
 }
 
 static void free_target(struct fixture_target *t)
 {
-    fx_free_strings(t->attr_path, t->n_attr_path);
+    strv_free(t->attr_path, t->n_attr_path);
     free(t->subtarget);
     free(t->label);
-    fx_free_strings(t->extra_deps, t->n_extra_deps);
+    strv_free(t->extra_deps, t->n_extra_deps);
     json_decref(t->extra_step_args);
     free(t->post_build);
     for (size_t i = 0; i < t->n_steps; i++) {
         struct fixture_extra_step *s = &t->steps[i];
         free(s->name);
         free(s->label);
-        fx_free_strings(s->branches, s->n_branches);
+        strv_free(s->branches, s->n_branches);
         json_decref(s->prompt);
         free(s->phase);
         json_decref(s->skip);
@@ -572,8 +572,8 @@ void fixture_free(struct fixture *f)
     for (size_t i = 0; i < f->expect.n_built_by; i++)
         free(f->expect.built_by[i].step);
     free(f->expect.built_by);
-    fx_free_strings(f->expect.violations, f->expect.n_violations);
-    fx_free_strings(f->expect.not_simulated, f->expect.n_not_simulated);
+    strv_free(f->expect.violations, f->expect.n_violations);
+    strv_free(f->expect.not_simulated, f->expect.n_not_simulated);
     free(f->expect.generate_error);
     free(f->build.message);
     free(f->build.tag);
@@ -581,8 +581,8 @@ void fixture_free(struct fixture *f)
     free(f->build.pr_id);
     free(f->build.pr_base_branch);
     free(f->build.pr_repository);
-    fx_free_strings(f->build.pr_labels, f->build.n_pr_labels);
-    fx_free_strings(f->changed_files, f->n_changed_files);
+    strv_free(f->build.pr_labels, f->build.n_pr_labels);
+    strv_free(f->changed_files, f->n_changed_files);
     strindex_release(&f->drv_by_key_);
     free(f->target_by_label_);
     free(f);

@@ -193,5 +193,10 @@ void fixture_free(struct fixture *f);
 size_t fixture_find_drv(const struct fixture *f, const char *key);
 /* Index of the target with `label`, or FIXTURE_NONE. */
 size_t fixture_find_target(const struct fixture *f, const char *label);
+/* A target's full path: its attr_path, then its subtarget if any
+ * (fixturetarget.c); two compared element by element, a prefix first. */
+size_t fixture_target_path_len(const struct fixture_target *t);
+const char *fixture_target_path_elem(const struct fixture_target *t, size_t i);
+int fixture_target_path_cmp(const struct fixture_target *a, const struct fixture_target *b);
 
 #endif

@@ -106,13 +106,6 @@ static char **labels_of(struct yamltree *t, const struct ynode *seq, size_t *n)
     return l;
 }
 
-static void free_labels(char **l, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
-    free(l);
-}
-
 /* The parent's `derivations`: the fixture's, with the parent's replacing
  * and added. A new mapping node's id. */
 static size_t merge_derivations(struct derived *d, const struct ynode *mine, const struct ynode *theirs)
@@ -183,8 +176,8 @@ static int merge_targets(struct loader *L, struct derived *d, const struct ynode
         if (i == nm)
             items[k++] = theirs->items.start[j];
     }
-    free_labels(lm, nm);
-    free_labels(lt, nt);
+    strv_free(lm, nm);
+    strv_free(lt, nt);
     if (rc == 0) {
         *out = new_node(d, YAML_SEQUENCE_NODE, (mine ? mine : theirs ? theirs : absent)->start_mark);
         t->nodes[*out].items.start = items;
@@ -211,7 +204,7 @@ static int derive(struct loader *L, struct yamltree *src, struct ynode *root, st
         size_t n;
         if (fx_get_string_list(L, v[2], "parent.absent", &labels, &n) < 0)
             return -1;
-        fx_free_strings(labels, n);
+        strv_free(labels, n);
     }
     /* room for the new nodes (at most three): node pointers stay valid */
     d->alloc = src->n_nodes + 8;

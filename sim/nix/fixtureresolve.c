@@ -162,28 +162,10 @@ static int order_drvs(struct loader *L)
     return rc;
 }
 
-static int cmp_paths(const struct fixture_target *a, const struct fixture_target *b)
-{
-    size_t na = a->n_attr_path + (a->subtarget != NULL), nb = b->n_attr_path + (b->subtarget != NULL);
-    for (size_t i = 0; i < na && i < nb; i++) {
-        const char *x = i < a->n_attr_path ? a->attr_path[i] : a->subtarget;
-        const char *y = i < b->n_attr_path ? b->attr_path[i] : b->subtarget;
-        int c = strcmp(x, y);
-        if (c)
-            return c;
-    }
-    return na < nb ? -1 : na > nb;
-}
-
 static int cmp_target_paths(const void *a, const void *b)
 {
     const struct fixture_target *t = (const struct fixture_target *)g_keys_base;
-    return cmp_paths(&t[*(const size_t *)a], &t[*(const size_t *)b]);
-}
-
-static const char *path_elem(const struct fixture_target *t, size_t i)
-{
-    return i < t->n_attr_path ? t->attr_path[i] : t->subtarget;
+    return fixture_target_path_cmp(&t[*(const size_t *)a], &t[*(const size_t *)b]);
 }
 
 /* Attributes a target's value carries itself (from `derivation` and readTree);
@@ -215,14 +197,14 @@ static int check_tree(struct loader *L)
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         const struct fixture_target *a = &f->targets[idx[i]];
-        size_t na = a->n_attr_path + (a->subtarget != NULL);
+        size_t na = fixture_target_path_len(a);
         for (size_t j = i + 1; j < n && !rc; j++) {
             const struct fixture_target *b = &f->targets[idx[j]];
-            size_t nb = b->n_attr_path + (b->subtarget != NULL);
+            size_t nb = fixture_target_path_len(b);
             if (nb < na)
                 break;
             size_t k = 0;
-            while (k < na && !strcmp(path_elem(a, k), path_elem(b, k)))
+            while (k < na && !strcmp(fixture_target_path_elem(a, k), fixture_target_path_elem(b, k)))
                 k++;
             if (k < na)
                 break;
@@ -231,11 +213,11 @@ static int check_tree(struct loader *L)
                 rc = fx_fail_pos(L, later->pos,
                                  "target %s: its attribute path is already used by target %s",
                                  later->label, later == a ? b->label : a->label);
-            else if (reserved_attr(&f->drvs[a->drv], path_elem(b, na)))
+            else if (reserved_attr(&f->drvs[a->drv], fixture_target_path_elem(b, na)))
                 rc = fx_fail_pos(L, b->pos,
                                  "target %s: attribute '%s' below target %s clashes with an "
                                  "attribute of that derivation",
-                                 b->label, path_elem(b, na), a->label);
+                                 b->label, fixture_target_path_elem(b, na), a->label);
         }
     }
     free(idx);

@@ -1,6 +1,7 @@
 /* fixturetarget — the fixture loader's targets: attribute paths and labels,
  * `drv` or an inline derivation, and `meta` with its ci settings and extra
- * steps (fixture-loader.h). */
+ * steps (fixture-loader.h); a target's full path and the order of full
+ * paths (fixture.h). */
 #include "nix/fixture-loader.h"
 
 #include <limits.h>
@@ -269,4 +270,22 @@ void fx_sort_steps(struct fixture_target *t)
 {
     if (t->n_steps > 1)
         qsort(t->steps, t->n_steps, sizeof *t->steps, cmp_step_name);
+}
+
+size_t fixture_target_path_len(const struct fixture_target *t) { return t->n_attr_path + (t->subtarget != NULL); }
+
+const char *fixture_target_path_elem(const struct fixture_target *t, size_t i)
+{
+    return i < t->n_attr_path ? t->attr_path[i] : t->subtarget;
+}
+
+int fixture_target_path_cmp(const struct fixture_target *a, const struct fixture_target *b)
+{
+    size_t na = fixture_target_path_len(a), nb = fixture_target_path_len(b);
+    for (size_t i = 0; i < na && i < nb; i++) {
+        int c = strcmp(fixture_target_path_elem(a, i), fixture_target_path_elem(b, i));
+        if (c)
+            return c;
+    }
+    return na < nb ? -1 : na > nb;
 }

@@ -119,13 +119,6 @@ int fx_get_seq(struct loader *L, struct ynode *n, const char *what, size_t **ite
     return 0;
 }
 
-void fx_free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 int fx_get_string_list(struct loader *L, struct ynode *n, const char *what, char ***out,
                        size_t *count)
 {
@@ -136,7 +129,7 @@ int fx_get_string_list(struct loader *L, struct ynode *n, const char *what, char
     char **v = xcalloc(k ? k : 1, sizeof *v);
     for (size_t i = 0; i < k; i++) {
         if (fx_get_string(L, fx_node(L, items[i]), what, &v[i]) < 0) {
-            fx_free_strings(v, i);
+            strv_free(v, i);
             return -1;
         }
     }

@@ -16,20 +16,10 @@
 #include "nix/nixsimint.h"
 #include "nix/realise.h"
 #include "nix/store.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "version.h"
 #include "xalloc.h"
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int is_drv(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 4 && !strcmp(p + n - 4, ".drv");
-}
 
 static int store_realise_cmd(struct store *s, char **args, size_t n, const char *root,
                              struct lk_error *err)
@@ -55,7 +45,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     AUTOFREE const char **drvs = xcalloc(np ? np : 1, sizeof *drvs);
     size_t nd = 0;
     for (size_t i = 0; i < np && rc == 0; i++) {
-        if (is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
+        if (storepath_is_drv(paths[i]) && wanted[i] && store_is_valid(s, paths[i])) {
             /* every selected output must exist (checked before building) */
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
@@ -74,7 +64,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
         }
         if (rc != 0)
             break;
-        if (is_drv(paths[i]))
+        if (storepath_is_drv(paths[i]))
             drvs[nd++] = paths[i];
         else if (!store_is_valid(s, paths[i]))
             rc = lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
@@ -88,7 +78,7 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
     for (size_t i = 0; i < np && rc == 0; i++) {
         char **lines = NULL;
         size_t nl = 0, alloc = 0;
-        if (is_drv(paths[i])) {
+        if (storepath_is_drv(paths[i])) {
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;
@@ -131,16 +121,16 @@ static int store_realise_cmd(struct store *s, char **args, size_t n, const char 
             }
         }
         if (nl) /* (no output selected: lines is NULL) */
-            qsort(lines, nl, sizeof *lines, cmp_str);
+            qsort(lines, nl, sizeof *lines, strv_cmp);
         for (size_t k = 0; k < nl; k++)
             if (k == 0 || strcmp(lines[k], lines[k - 1]))
                 sb_addf(&outb, "%s\n", lines[k]);
-        store_paths_free(lines, nl);
+        strv_free(lines, nl);
     }
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
-    store_paths_free(paths, np);
-    store_paths_free(wanted, n);
+    strv_free(paths, np);
+    strv_free(wanted, n);
     return rc;
 }
 
@@ -168,17 +158,17 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
             rc = store_topo_order(s, cl, nc, err);
         for (size_t i = 0; i < nc && rc == 0; i++)
             sb_addf(&outb, "%s\n", cl[i]);
-        store_paths_free(cl, nc);
+        strv_free(cl, nc);
     }
     for (size_t i = 0; i < np && rc == 0 && q != Q_REQUISITES; i++) {
-        if (q == Q_OUTPUTS && is_drv(paths[i])) {
+        if (q == Q_OUTPUTS && storepath_is_drv(paths[i])) {
             struct drv d = DRV_INIT;
             if ((rc = realise_read_drv(s, paths[i], &d, err)) != 0)
                 break;
             AUTOFREE char **outs = xcalloc(d.n_outputs ? d.n_outputs : 1, sizeof *outs);
             for (size_t k = 0; k < d.n_outputs; k++)
                 outs[k] = d.outputs[k].path;
-            qsort(outs, d.n_outputs, sizeof *outs, cmp_str);
+            qsort(outs, d.n_outputs, sizeof *outs, strv_cmp);
             for (size_t k = 0; k < d.n_outputs; k++)
                 sb_addf(&outb, "%s\n", outs[k]);
             drv_free(&d);
@@ -198,7 +188,7 @@ static int store_query_cmd(struct store *s, enum query q, char **args, size_t n,
     }
     if (rc == 0)
         fputs(sb_str(&outb), stdout);
-    store_paths_free(paths, np);
+    strv_free(paths, np);
     return rc;
 }
 
@@ -283,7 +273,7 @@ int nsim_store_main(int argc, char **argv, struct lk_error *err)
                                   err);
             printf("%zu store paths deleted, %.2f MiB freed\n", deleted,
                    (double)bytes / (1024.0 * 1024.0));
-            store_paths_free(paths, np);
+            strv_free(paths, np);
             break;
         }
         case OP_NONE:

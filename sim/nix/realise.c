@@ -15,6 +15,7 @@
 #include "nix/refscan.h"
 #include "nix/temproots.h"
 #include "program.h"
+#include "storepath.h"
 #include "strbuf.h"
 #include "strindex.h"
 #include "xalloc.h"
@@ -67,12 +68,6 @@ static void graph_free(struct graph *g)
     }
     free(g->nodes);
     strindex_release(&g->by_path);
-}
-
-static int is_drv_path(const char *p)
-{
-    size_t n = strlen(p);
-    return n > 4 && strcmp(p + n - 4, ".drv") == 0;
 }
 
 int realise_read_drv(const struct store *s, const char *drv_path, struct drv *out,
@@ -310,7 +305,7 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
     size_t nc = 0;
     if (store_closure(s, (const char *const *)inputs, ni, &closure, &nc, err) != 0)
         goto fail;
-    store_paths_free(inputs, ni);
+    strv_free(inputs, ni);
     inputs = NULL;
     ni = 0;
     size_t n = nc + d->n_outputs;
@@ -328,10 +323,10 @@ static int scan_references(const struct store *s, struct graph *g, size_t self,
     }
     refscan_free(rs);
     free(cands);
-    store_paths_free(closure, nc);
+    strv_free(closure, nc);
     return rc;
 fail:
-    store_paths_free(inputs, ni);
+    strv_free(inputs, ni);
     return -1;
 }
 
@@ -347,11 +342,6 @@ static void remove_outputs(const struct store *s, const struct drv *d)
             store_remove_tree(host);
         free(host);
     }
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static char *describe_status(int st)
@@ -378,7 +368,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         locks[i] = -1;
     }
     /* Lock in path order so that two processes never deadlock. */
-    qsort(paths, n, sizeof *paths, cmp_str);
+    qsort(paths, n, sizeof *paths, strv_cmp);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = store_lock(s, paths[i], &locks[i], err);
@@ -441,7 +431,7 @@ static int build_one(const struct store *s, struct graph *g, size_t self,
         rc = store_register(s, d->outputs[i].path, nd->path, (const char *const *)refs[i],
                             n_refs[i], err);
     for (size_t i = 0; i < n; i++)
-        store_paths_free(refs[i], n_refs[i]);
+        strv_free(refs[i], n_refs[i]);
     free(refs);
     free(n_refs);
     if (rc != 0) {
@@ -487,7 +477,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
     struct realise_opts none = { NULL, NULL };
     const struct realise_opts *o = opts ? opts : &none;
     for (size_t i = 0; i < n; i++)
-        if (!is_drv_path(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
+        if (!storepath_is_drv(drv_paths[i]) || !store_is_store_path(drv_paths[i]))
             return lk_fail(err, LK_EXIT_FAIL, NULL, NULL, "path '%s' is not a derivation",
                            drv_paths[i]);
     /* What this process instantiated becomes visible to other processes
@@ -512,7 +502,7 @@ int realise(const struct store *s, const char *const *drv_paths, size_t n,
         char **names = xcalloc(n_order, sizeof *names);
         for (size_t i = 0; i < n_order; i++)
             names[i] = g.nodes[order[i]].path;
-        qsort(names, n_order, sizeof *names, cmp_str);
+        qsort(names, n_order, sizeof *names, strv_cmp);
         if (n_order == 1)
             fprintf(o->log, "this derivation will be built:\n");
         else

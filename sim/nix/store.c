@@ -264,15 +264,8 @@ int store_is_valid(const struct store *s, const char *path)
 void store_info_free(struct store_info *info)
 {
     free(info->deriver);
-    store_paths_free(info->refs, info->n_refs);
+    strv_free(info->refs, info->n_refs);
     memset(info, 0, sizeof *info);
-}
-
-void store_paths_free(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
 }
 
 int store_query(const struct store *s, const char *path, struct store_info *info,
@@ -313,11 +306,6 @@ int store_query(const struct store *s, const char *path, struct store_info *info
     return 0;
 }
 
-int store_cmp_paths(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Whether JSON writes `s` as it is (printable ASCII without `"` and `\`). */
 static int is_plain_json(const char *s)
 {
@@ -333,7 +321,7 @@ static char *validity_json(const char *deriver, const char *const *refs, size_t 
     char **sorted = xcalloc(n_refs ? n_refs : 1, sizeof *sorted);
     for (size_t i = 0; i < n_refs; i++)
         sorted[i] = (char *)refs[i];
-    qsort(sorted, n_refs, sizeof *sorted, store_cmp_paths);
+    qsort(sorted, n_refs, sizeof *sorted, strv_cmp);
     /* Store paths need no escaping: then the text is written directly (the
      * same bytes jansson writes), else jansson encodes it. */
     int plain = !deriver || is_plain_json(deriver);
@@ -507,7 +495,7 @@ int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_
     if (journal_list_valid(s, paths, n, err) != 0)
         return -1;
     if (*n > 1)
-        qsort(*paths, *n, sizeof **paths, store_cmp_paths); /* each path once */
+        qsort(*paths, *n, sizeof **paths, strv_cmp); /* each path once */
     return 0;
 }
 

@@ -34,7 +34,7 @@
  * Errors follow core/error.h; messages that real Nix also prints use Nix 2.8's
  * wording (e.g. "path '…' is not valid", "path '…' is not in the Nix store").
  * Ownership: every returned string / array is the caller's (free(), or
- * store_info_free()/store_paths_free()); arguments are borrowed. */
+ * store_info_free()/strv_free() of strbuf.h); arguments are borrowed. */
 #ifndef LAZYKITE_STORE_H
 #define LAZYKITE_STORE_H
 
@@ -84,8 +84,6 @@ char *store_path_of(const char *logical);
 /* `path` made absolute (against the working directory) and canonical as
  * Nix's canonPath makes it, without following links (caller frees). */
 char *store_abs_path(const char *path);
-/* strcmp() of two `char *` array elements, for qsort(). */
-int store_cmp_paths(const void *a, const void *b);
 /* Nix's followLinksToStorePath: make `arg` absolute, follow symlinks until
  * it is inside the store, strip any sub-path. Returns the store path. */
 int store_follow_arg(const struct store *s, const char *arg, char **store_path,
@@ -131,7 +129,6 @@ int store_add_texts(const struct store *s, struct store_text *items, size_t n,
                     struct lk_error *err);
 /* All valid paths, sorted. */
 int store_list_valid(const struct store *s, char ***paths, size_t *n, struct lk_error *err);
-void store_paths_free(char **paths, size_t n);
 
 /* Closure of `paths` under references (the paths themselves included),
  * sorted; every path must be valid. */

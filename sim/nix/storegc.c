@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "nix/journal.h"
 #include "nix/temproots.h"
+#include "strbuf.h"
 #include "strindex.h"
 #include "xalloc.h"
 
@@ -53,7 +54,7 @@ static char **strset_take_sorted(struct strset *set, size_t *n)
     char **v = set->v;
     *n = set->n;
     if (set->n > 1)
-        qsort(v, set->n, sizeof *v, store_cmp_paths);
+        qsort(v, set->n, sizeof *v, strv_cmp);
     strindex_release(&set->index);
     *set = (struct strset){ 0 };
     return v;
@@ -61,7 +62,7 @@ static char **strset_take_sorted(struct strset *set, size_t *n)
 
 static void strset_free(struct strset *set)
 {
-    store_paths_free(set->v, set->n);
+    strv_free(set->v, set->n);
     strindex_release(&set->index);
     *set = (struct strset){ 0 };
 }
@@ -122,7 +123,7 @@ struct topo_node {
 
 int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_error *err)
 {
-    qsort(paths, n, sizeof *paths, store_cmp_paths);
+    qsort(paths, n, sizeof *paths, strv_cmp);
     struct strindex set = STRINDEX_INIT;
     index_paths(&set, paths, n);
     struct topo_node *nodes = xcalloc(n ? n : 1, sizeof *nodes);
@@ -130,7 +131,7 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
         struct store_info info;
         if (store_query(s, paths[i], &info, err) != 0) {
             for (size_t j = 0; j < i; j++)
-                store_paths_free(nodes[j].refs, nodes[j].n_refs);
+                strv_free(nodes[j].refs, nodes[j].n_refs);
             free(nodes);
             strindex_release(&set);
             return -1;
@@ -168,7 +169,7 @@ int store_topo_order(const struct store *s, char **paths, size_t n, struct lk_er
     }
     memcpy(paths, order, n * sizeof *paths);
     for (size_t i = 0; i < n; i++)
-        store_paths_free(nodes[i].refs, nodes[i].n_refs);
+        strv_free(nodes[i].refs, nodes[i].n_refs);
     free(nodes);
     free(order);
     free(stack);
@@ -476,9 +477,9 @@ int store_delete(const struct store *s, const char *const *paths, size_t n, FILE
     strindex_release(&keep);
 out:
     temproots_unlock(gc_fd);
-    store_paths_free(roots, n_roots);
-    store_paths_free(temp, n_temp);
-    store_paths_free(live, n_live);
-    store_paths_free(valid, n_valid);
+    strv_free(roots, n_roots);
+    strv_free(temp, n_temp);
+    strv_free(live, n_live);
+    strv_free(valid, n_valid);
     return rc;
 }

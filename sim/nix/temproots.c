@@ -88,11 +88,6 @@ void temproots_release(const struct store *s)
     own_fd = -1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int temproots_read(const struct store *s, char ***paths, size_t *n, struct lk_error *err)
 {
     *paths = NULL;
@@ -138,11 +133,11 @@ int temproots_read(const struct store *s, char ***paths, size_t *n, struct lk_er
     closedir(d);
     free(dir);
     if (rc != 0) {
-        store_paths_free(v, len);
+        strv_free(v, len);
         return -1;
     }
     if (len)
-        qsort(v, len, sizeof *v, cmp_str);
+        qsort(v, len, sizeof *v, strv_cmp);
     size_t k = 0;
     for (size_t i = 0; i < len; i++) {
         if (k && !strcmp(v[k - 1], v[i]))

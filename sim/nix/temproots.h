@@ -16,7 +16,7 @@
  * temproots_add() appends to this process's file (created on first use);
  * temproots_release() removes it. temproots_read() returns every live
  * process's roots (sorted, unique; the caller frees them with
- * store_paths_free()); call it holding the exclusive lock. */
+ * strv_free()); call it holding the exclusive lock. */
 #ifndef LAZYKITE_SIM_TEMPROOTS_H
 #define LAZYKITE_SIM_TEMPROOTS_H
 

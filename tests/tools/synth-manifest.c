@@ -126,7 +126,7 @@ static void strv_push(struct strv *v, char *owned)
     v->items[v->n++] = owned;
 }
 
-static void strv_free(struct strv *v)
+static void strv_release(struct strv *v)
 {
     for (size_t i = 0; i < v->n; i++)
         free(v->items[i]);
@@ -297,8 +297,8 @@ static int synth(struct synth *s, size_t n, int flat, json_t *manifest, struct l
         json_array_append_new(list, t);
         strv_push(&targets, drv_path);
     }
-    strv_free(&libs);
-    strv_free(&targets);
+    strv_release(&libs);
+    strv_release(&targets);
     return rc;
 }
 

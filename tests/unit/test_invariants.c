@@ -338,7 +338,7 @@ static void test_pipeline_valid(void **state)
     w->o.schema_state = 0;
     const char *ids[] = { "k1", "k2", "k3" };
     for (size_t i = 0; i < 3; i++)
-        obs_strv_add(&w->o.uploaded_ids, &w->o.n_uploaded_ids, ids[i]);
+        strv_add(&w->o.uploaded_ids, &w->o.n_uploaded_ids, ids[i]);
     assert_int_equal(verdict(w, "pipeline-valid", NULL), INV_HELD);
     /* chunk 2 uploaded before chunk 1 (first-first upload) */
     set_str(&w->o.uploaded_ids[0], "k3");
@@ -400,7 +400,7 @@ static void test_pipeline_invalid_chunks(void **state)
     inv_result_free(&r);
     obs_free(&w->o);
     /* upload rejected, schema errors, schema not validated (a note, said plainly) */
-    obs_strv_add(&w->o.upload_errors, &w->o.n_upload_errors, "build-chunk-1.json: duplicate key");
+    strv_add(&w->o.upload_errors, &w->o.n_upload_errors, "build-chunk-1.json: duplicate key");
     assert_int_equal(verdict(w, "pipeline-valid", "upload rejected"), INV_VIOLATED);
     obs_free(&w->o);
     /* the schema is a check of its own: not validated is not-checked, never held */
@@ -410,7 +410,7 @@ static void test_pipeline_invalid_chunks(void **state)
     w->o.schema_state = 0;
     assert_int_equal(verdict(w, INV_SCHEMA, NULL), INV_HELD);
     w->o.schema_state = 1;
-    obs_strv_add(&w->o.schema_errors, &w->o.n_schema_errors, "build-chunk-1.json: /steps/0: bad");
+    strv_add(&w->o.schema_errors, &w->o.n_schema_errors, "build-chunk-1.json: /steps/0: bad");
     assert_int_equal(verdict(w, INV_SCHEMA, "schema: build-chunk-1.json"), INV_VIOLATED);
 }
 

@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "nix/store.h"
 #include "storefx.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #define P(h, name) "/nix/store/" h "-" name
@@ -146,12 +147,12 @@ static void test_validity_and_closure(void **state)
     assert_string_equal(cl[0], a); /* dependencies first */
     assert_string_equal(cl[1], b);
     assert_string_equal(cl[2], c);
-    store_paths_free(cl, n);
+    strv_free(cl, n);
 
     char **all;
     assert_int_equal(store_list_valid(&f->s, &all, &n, &err), 0);
     assert_int_equal(n, 3);
-    store_paths_free(all, n);
+    strv_free(all, n);
 
     /* A corrupt record is bad input naming the journal (here another
      * process's line, read on the miss). */
@@ -194,7 +195,7 @@ static void test_roots_and_delete(void **state)
     assert_int_equal(store_roots(&f->s, &roots, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(roots[0], b);
-    store_paths_free(roots, n);
+    strv_free(roots, n);
 
     size_t deleted;
     unsigned long long bytes;
@@ -227,7 +228,7 @@ static void test_roots_and_delete(void **state)
     assert_int_equal(deleted, 2);
     assert_int_equal(store_roots(&f->s, &roots, &n, &err), 0);
     assert_int_equal(n, 0);
-    store_paths_free(roots, n);
+    strv_free(roots, n);
     free(link);
 }
 
@@ -345,7 +346,7 @@ static void test_journal_visibility(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(v[0], P(HA, "a.drv"));
     assert_string_equal(v[1], P(HB, "b.drv"));
-    store_paths_free(v, n);
+    strv_free(v, n);
     store_close(&o);
 }
 
@@ -415,7 +416,7 @@ static void test_journal_concurrent(void **state)
         assert_string_equal(info.refs[0], P(HA, "a"));
         store_info_free(&info);
     }
-    store_paths_free(v, n);
+    strv_free(v, n);
 }
 
 static void test_journal_delete(void **state)
