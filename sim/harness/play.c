@@ -43,10 +43,8 @@
 /* `dir`/`rel` if it exists. */
 static bool has(const char *dir, const char *rel)
 {
-    char *p = xasprintf("%s/%s", dir, rel);
-    bool ok = access(p, F_OK) == 0;
-    free(p);
-    return ok;
+    AUTOFREE char *p = xasprintf("%s/%s", dir, rel);
+    return access(p, F_OK) == 0;
 }
 
 int sim_locate(char **root, char **build, struct lk_error *err)
@@ -58,8 +56,8 @@ int sim_locate(char **root, char **build, struct lk_error *err)
         return lk_fail_errno(err, LK_EXIT_FAIL, "/proc/self/exe", "readlink");
     exe[n] = '\0';
     *strrchr(exe, '/') = '\0'; /* the binary's directory */
-    char *up = xasprintf("%s/..", exe);
-    char *root_dir, *build_dir;
+    AUTOFREE char *up = xasprintf("%s/..", exe);
+    AUTOFREE char *root_dir, *build_dir;
     if (has(up, "core/nix/manifest.nix") && has(up, "ci/pipeline.yml")) {
         /* a source tree: <root>/build/lazykite-sim */
         root_dir = xstrdup(up);
@@ -72,7 +70,6 @@ int sim_locate(char **root, char **build, struct lk_error *err)
         root_dir = xstrdup(LAZYKITE_DATADIR);
         build_dir = xstrdup(LAZYKITE_LIBEXECDIR);
     }
-    free(up);
     if (r && *r) {
         free(root_dir);
         root_dir = xstrdup(r);
@@ -81,22 +78,16 @@ int sim_locate(char **root, char **build, struct lk_error *err)
         free(build_dir);
         build_dir = xstrdup(b);
     }
-    char *rr = realpath(root_dir, NULL), *bb = realpath(build_dir, NULL);
+    AUTOFREE char *rr = realpath(root_dir, NULL), *bb = realpath(build_dir, NULL);
     if (!rr || !bb || !has(rr, "ci/pipeline.yml") || !has(bb, "nixsim")) {
         lk_fail(err, LK_EXIT_FAIL, NULL, NULL,
                 "cannot find lazykite-sim's data (%s: ci/pipeline.yml) and programs (%s: "
                 "nixsim, lazykite); set LAZYKITE_ROOT and LAZYKITE_BUILD",
                 root_dir, build_dir);
-        free(rr);
-        free(bb);
-        free(root_dir);
-        free(build_dir);
         return -1;
     }
-    free(root_dir);
-    free(build_dir);
-    *root = rr;
-    *build = bb;
+    *root = steal_pointer(&rr);
+    *build = steal_pointer(&bb);
     return 0;
 }
 
@@ -113,13 +104,13 @@ static int make_bin(struct play *p, struct lk_error *err)
     if (file_mkdir(p->bin, "mkdir", err) < 0)
         return -1;
     for (size_t i = p->real ? 3 : 0; i < 5; i++) { /* real Nix: its own programs, on PATH */
-        char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
-        char *link = xasprintf("%s/%s", p->bin, names[i]);
+        AUTOFREE char *target = xasprintf("%s/%s", p->opt->build, targets[i]);
+        AUTOFREE char *link = xasprintf("%s/%s", p->bin, names[i]);
         int rc = 0;
         if (access(target, X_OK) < 0) {
             rc = lk_fail(err, LK_EXIT_FAIL, target, NULL, "not built (run make)");
         } else if (i == 3 && p->opt->generator) {
-            struct strbuf sh = STRBUF_INIT;
+            AUTO_STRBUF struct strbuf sh = STRBUF_INIT;
             sb_adds(&sh, "#!/bin/sh\n# lazykite-sim --generator: `lazykite generate ARGS` runs the generator\n"
                          "if [ \"${1-}\" = generate ] && [ -z \"${LAZYKITE_SIM_IN_GENERATOR-}\" ]; then\n"
                          "    shift\n    export LAZYKITE_SIM_IN_GENERATOR=1\n    exec /bin/sh -c ");
@@ -130,12 +121,9 @@ static int make_bin(struct play *p, struct lk_error *err)
             rc = file_write_atomic(link, sh.buf, sh.len, err);
             if (rc == 0 && chmod(link, 0755) < 0)
                 rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "chmod");
-            sb_release(&sh);
         } else if (symlink(target, link) < 0) {
             rc = lk_fail_errno(err, LK_EXIT_FAIL, link, "symlink");
         }
-        free(target);
-        free(link);
         if (rc < 0)
             return -1;
     }
@@ -148,23 +136,22 @@ void play_delete_drvs(struct play *p)
     const struct depot *d = p->res->depot;
     struct sim_observed *o = &p->res->obs;
     size_t n = depot_n_drvs(d), k = 0;
-    const char **argv = xcalloc(n + 3, sizeof(char *));
-    char *prog = xasprintf("%s/nix-store", p->bin);
+    AUTOFREE const char **argv = xcalloc(n + 3, sizeof(char *));
+    AUTOFREE char *prog = xasprintf("%s/nix-store", p->bin);
     argv[k++] = prog;
     argv[k++] = "--delete";
     for (size_t i = n; i-- > 0;) { /* dependants first */
         const char *path = depot_drv_at(d, i)->drv_path;
-        char *host = xasprintf("%s/%s", p->real ? p->rn.store : p->store, path + 11);
+        AUTOFREE char *host = xasprintf("%s/%s", p->real ? p->rn.store : p->store, path + 11);
         if (access(host, F_OK) == 0)
             argv[k++] = path;
-        free(host);
     }
     o->gc_drvs = true;
     o->gc_deleted = k - 2;
-    char *e1 = xasprintf("NIXSIM_STORE=%s", p->store), *e2 = xasprintf("NIXSIM_STATE=%s", p->state),
+    AUTOFREE char *e1 = xasprintf("NIXSIM_STORE=%s", p->store), *e2 = xasprintf("NIXSIM_STATE=%s", p->state),
          *e3 = xasprintf("LAZYKITE_LOG=%s", p->log);
     const char *env[] = { e1, e2, e3, "LAZYKITE_PHASE=gc", NULL };
-    char *out = NULL;
+    AUTOFREE char *out = NULL;
     struct lk_error err = LK_ERROR_INIT;
     if (k > 2) {
         int st = p->real ? realnix_delete(&p->rn, argv + 2, k - 2, &out, &err)
@@ -175,20 +162,14 @@ void play_delete_drvs(struct play *p)
         }
     }
     lk_error_clear(&err);
-    free(out);
-    free(e1);
-    free(e2);
-    free(e3);
-    free(prog);
-    free(argv);
 }
 
 /* ci/pipeline.yml, interpolated, as the build's first upload: unmodified,
  * but for the generation step's command under --generation-step. */
 static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
 {
-    char *path = xasprintf("%s/" PIPELINE_FILE, p->opt->root);
-    char *text = NULL;
+    AUTOFREE char *path = xasprintf("%s/" PIPELINE_FILE, p->opt->root);
+    AUTOFREE char *text = NULL;
     size_t len = 0;
     struct bk_load_options lo = { true, &p->upload_env };
     struct bk_pipeline *pl = NULL;
@@ -216,8 +197,6 @@ static struct bk_pipeline *load_static(struct play *p, struct lk_error *err)
             }
         }
     }
-    free(text);
-    free(path);
     return pl;
 }
 
@@ -241,14 +220,10 @@ static int make_work_dir(struct play *p, struct lk_error *err)
             return lk_fail_errno(err, LK_EXIT_FAIL, p->opt->keep, "realpath");
     } else {
         const char *tmp = getenv("TMPDIR");
-        char *templ = xasprintf("%s/lazykite-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(templ)) {
-            int rc = lk_fail_errno(err, LK_EXIT_FAIL, templ, "mkdtemp");
-            free(templ);
-            return rc;
-        }
+        AUTOFREE char *templ = xasprintf("%s/lazykite-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(templ))
+            return lk_fail_errno(err, LK_EXIT_FAIL, templ, "mkdtemp");
         p->work = realpath(templ, NULL);
-        free(templ);
     }
     p->res->work_dir = xstrdup(p->work);
     return 0;
@@ -313,10 +288,9 @@ static int play_prepare(struct play *p, struct lk_error *err)
             rc = file_mkdir(dirs[i], "mkdir", err);
     }
     if (rc == 0 && p->real) { /* real Nix's store beside the world's nixsim store: shared with parent builds */
-        char *dir = xstrdup(p->world->store);
+        AUTOFREE char *dir = xstrdup(p->world->store);
         *strrchr(dir, '/') = '\0';
         rc = realnix_init(&p->rn, dir, p->res->depot, err);
-        free(dir);
     }
     if (rc == 0 && own)
         rc = make_bin(p, err);
@@ -358,16 +332,13 @@ static int play_build(struct play *p, struct lk_error *err)
     const struct sim_play_options *opt = p->opt;
     register_build(p);
     struct sim_world *w = p->world;
-    char *sock = xasprintf("%s/agent.sock", p->agent_dir);
+    AUTOFREE char *sock = xasprintf("%s/agent.sock", p->agent_dir);
     p->agent = bk_agent_server_new(sock, p->build->id, p->sched, p->artifacts, err);
-    free(sock);
     if (!p->agent)
         return -1;
     if (p->real) {
-        char *hook = xasprintf("%s/sim/nix/post-build-hook", opt->root), *conf = realnix_config(hook);
+        AUTOFREE char *hook = xasprintf("%s/sim/nix/post-build-hook", opt->root), *conf = realnix_config(hook);
         bk_env_set(&p->extra_env, "NIX_CONFIG", conf);
-        free(hook);
-        free(conf);
     } else {
         bk_env_set(&p->extra_env, "NIXSIM_STORE", "/nix/store");
         bk_env_set(&p->extra_env, "NIXSIM_STATE", p->state);
@@ -383,10 +354,9 @@ static int play_build(struct play *p, struct lk_error *err)
     bk_env_set(&p->extra_env, "BUILDKITE_API_TOKEN", wrong_token ? "not-the-token-the-api-knows" : w->token);
     /* lazykite --eval finds manifest.nix beside its binary in a source tree;
      * a build directory elsewhere (LAZYKITE_BUILD) is told the tree's. */
-    char *manifest_nix = xasprintf("%s/core/nix/manifest.nix", opt->root);
+    AUTOFREE char *manifest_nix = xasprintf("%s/core/nix/manifest.nix", opt->root);
     if (access(manifest_nix, R_OK) == 0)
         bk_env_set(&p->extra_env, "LAZYKITE_MANIFEST_NIX", manifest_nix);
-    free(manifest_nix);
     /* the source tree (manifest.nix, generators under test) and the
      * build directory (lazykite, nixsim) read-only */
     const char *ro[] = { opt->root, opt->build, w->api_dir, NULL };
