@@ -45,9 +45,6 @@ struct bk_executor {
     struct bk_agent_server *agent;
     struct bk_rest_api *api;
     char **ro_paths, **rw_paths;
-    char *branch, *commit, *build_id;
-    long build_number;
-    char *org_slug, *pipeline_slug, *default_branch;
     struct bk_env extra_env;
     bool no_interpolation;
     double minute_seconds;
@@ -101,13 +98,6 @@ struct bk_executor *bk_executor_new(const struct bk_executor_config *cfg, struct
     }
     ex->ro_paths = dup_list(cfg->ro_paths);
     ex->rw_paths = dup_list(cfg->rw_paths);
-    ex->branch = xstrdup(cfg->branch ? cfg->branch : "");
-    ex->commit = xstrdup(cfg->commit ? cfg->commit : "");
-    ex->build_id = xstrdup(cfg->build_id ? cfg->build_id : "");
-    ex->build_number = cfg->build_number;
-    ex->org_slug = xstrdup_or_null(cfg->org_slug);
-    ex->pipeline_slug = xstrdup_or_null(cfg->pipeline_slug);
-    ex->default_branch = xstrdup_or_null(cfg->default_branch);
     ex->api = cfg->api;
     bk_env_merge(&ex->extra_env, cfg->extra_env);
     ex->no_interpolation = cfg->no_interpolation;
@@ -152,14 +142,8 @@ void bk_executor_free(struct bk_executor *ex)
     free(ex->bin_dir);
     free(ex->work_dir);
     free(ex->agent_dir);
-    free(ex->org_slug);
-    free(ex->pipeline_slug);
-    free(ex->default_branch);
     strv_free_null(ex->ro_paths);
     strv_free_null(ex->rw_paths);
-    free(ex->branch);
-    free(ex->commit);
-    free(ex->build_id);
     bk_env_release(&ex->extra_env);
     free(ex->bwrap);
     free(ex);
@@ -210,11 +194,6 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_release(&a->env);
     bk_env_merge(&a->env, &st->env);
     char *jid = xasprintf("%d", id);
-    bk_env_set(&a->env, "BUILDKITE", "true");
-    bk_env_set(&a->env, "CI", "true");
-    bk_env_set(&a->env, "BUILDKITE_BRANCH", ex->branch);
-    bk_env_set(&a->env, "BUILDKITE_COMMIT", ex->commit);
-    bk_env_set(&a->env, "BUILDKITE_BUILD_ID", ex->build_id);
     bk_env_set(&a->env, "BUILDKITE_JOB_ID", jid);
     int head = bk_sched_parent(ex->sched, id); /* a job's key is its step's */
     const char *key = st->key ? st->key : head >= 0 && bk_sched_step(ex->sched, head)->type == BK_STEP_COMMAND
@@ -227,17 +206,6 @@ static int start_step(struct bk_executor *ex, size_t ai, int id, struct lk_error
     bk_env_set(&a->env, "BUILDKITE_COMMAND", st->command);
     bk_env_set(&a->env, "BUILDKITE_AGENT_NAME", a->name);
     bk_env_set(&a->env, "BUILDKITE_BUILD_CHECKOUT_PATH", a->checkout);
-    if (ex->build_number > 0) {
-        char num[32];
-        snprintf(num, sizeof num, "%ld", ex->build_number);
-        bk_env_set(&a->env, "BUILDKITE_BUILD_NUMBER", num);
-    }
-    if (ex->org_slug)
-        bk_env_set(&a->env, "BUILDKITE_ORGANIZATION_SLUG", ex->org_slug);
-    if (ex->pipeline_slug)
-        bk_env_set(&a->env, "BUILDKITE_PIPELINE_SLUG", ex->pipeline_slug);
-    if (ex->default_branch)
-        bk_env_set(&a->env, "BUILDKITE_PIPELINE_DEFAULT_BRANCH", ex->default_branch);
     if (ex->agent) { /* how its buildkite-agent reaches this build */
         char *ep = xasprintf("unix:%s", bk_agent_server_socket(ex->agent));
         bk_env_set(&a->env, "BUILDKITE_AGENT_ENDPOINT", ep);

@@ -8,15 +8,14 @@
  * runs until the scheduler says the build is done: up to `nagents` steps at
  * once, agent i working in `checkouts[i]` (one shared store). Each command
  * step's environment, in increasing precedence: the step's `env`; the
- * agent's variables BUILDKITE=true, CI=true, BUILDKITE_BRANCH,
- * BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, BUILDKITE_JOB_ID (the node id),
- * BUILDKITE_STEP_KEY (the step's key, a job's its step's, or ""),
- * BUILDKITE_RETRY_COUNT (0, or which retry the job is), BUILDKITE_LABEL
- * (label or ""), BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME,
- * BUILDKITE_BUILD_CHECKOUT_PATH, and when configured BUILDKITE_BUILD_NUMBER,
- * BUILDKITE_ORGANIZATION_SLUG, BUILDKITE_PIPELINE_SLUG,
- * BUILDKITE_PIPELINE_DEFAULT_BRANCH;
- * `extra_env`; whatever the `step_env` callback sets; then the sandbox's
+ * job's own variables BUILDKITE_JOB_ID (the node id), BUILDKITE_STEP_KEY
+ * (the step's key, a job's its step's, or ""), BUILDKITE_RETRY_COUNT (0,
+ * or which retry the job is), BUILDKITE_LABEL (label or ""),
+ * BUILDKITE_COMMAND, BUILDKITE_AGENT_NAME, BUILDKITE_BUILD_CHECKOUT_PATH;
+ * `extra_env`, where the caller gives the build's variables (BUILDKITE,
+ * CI, BUILDKITE_BRANCH, BUILDKITE_COMMIT, BUILDKITE_BUILD_ID, …: the
+ * harness's come from harness/buildinfo.h) and any others; whatever the
+ * `step_env` callback sets; then the sandbox's
  * PATH/HOME/TMPDIR (see sandbox.h). `timeout_in_minutes` is enforced
  * (the sandbox is killed: outcome timed-out). Output goes to
  * work_dir/logs/<id>.log.
@@ -77,10 +76,7 @@ struct bk_executor_config {
     const char *work_dir;           /* absolute; the step logs */
     struct bk_agent_server *agent;  /* borrowed, or NULL: no buildkite-agent */
     struct bk_rest_api *api;        /* borrowed, or NULL: none served */
-    const char *branch, *commit, *build_id;
-    long build_number;              /* 0: BUILDKITE_BUILD_NUMBER not set */
-    const char *org_slug, *pipeline_slug, *default_branch; /* NULL: not set */
-    const struct bk_env *extra_env; /* or NULL */
+    const struct bk_env *extra_env; /* the build's variables and others, or NULL */
     bool no_interpolation;          /* uploads are not interpolated */
     const char *bwrap;              /* NULL: "bwrap" */
     double minute_seconds;          /* length of a timeout minute; 0: 60 (tests shorten it) */

@@ -345,6 +345,7 @@ static int play_build(struct play *p, struct lk_error *err)
     }
     bk_env_set(&p->extra_env, "LAZYKITE_LOG", p->log);
     bk_env_merge(&p->extra_env, &p->info.env); /* the build's variables (buildinfo.h) */
+    bk_env_set(&p->extra_env, "BUILDKITE_ORGANIZATION_SLUG", bk_builds_org(w->builds));
     /* the REST API and a token for it, as an agent's environment hook sets
      * them (the pipeline names none of them): the API's Unix socket, bound
      * into every sandbox, stands for its host */
@@ -372,13 +373,6 @@ static int play_build(struct play *p, struct lk_error *err)
     cfg.ro_paths = ro;
     cfg.rw_paths = rw;
     cfg.work_dir = p->execdir;
-    cfg.branch = p->branch;
-    cfg.commit = p->co.commit;
-    cfg.build_id = p->build->id;
-    cfg.build_number = p->build->number;
-    cfg.org_slug = bk_builds_org(w->builds);
-    cfg.pipeline_slug = bk_builds_pipeline(w->builds);
-    cfg.default_branch = SIM_DEFAULT_BRANCH;
     cfg.api = w->api;
     cfg.extra_env = &p->extra_env;
     cfg.agent = p->agent;

@@ -157,6 +157,12 @@ static void run_pipeline(struct run *r, const char *json, size_t agents, const c
     const char *cos[] = { co1, co2 };
     struct bk_env extra = BK_ENV_INIT;
     bk_env_set(&extra, "NIXSIM_STORE", st);
+    /* the build's variables, as the harness's buildinfo gives them */
+    const char *build_vars[][2] = { { "BUILDKITE", "true" }, { "CI", "true" },
+                                    { "BUILDKITE_BRANCH", "refs/heads/canon" },
+                                    { "BUILDKITE_COMMIT", "0123abcd" }, { "BUILDKITE_BUILD_ID", "b-1" } };
+    for (size_t i = 0; i < 5; i++)
+        bk_env_set(&extra, build_vars[i][0], build_vars[i][1]);
     char *arts = path("artifacts"), *sock = path("agent/agent.sock");
     unlink(sock);
     r->arts = bk_artifacts_new(arts);
@@ -168,8 +174,7 @@ static void run_pipeline(struct run *r, const char *json, size_t agents, const c
     free(sock);
     struct bk_executor_config cfg = {
         .nagents = agents, .checkouts = cos, .store_dir = st, .state_dir = state, .bin_dir = bin,
-        .work_dir = work, .branch = "refs/heads/canon", .commit = "0123abcd", .build_id = "b-1",
-        .extra_env = &extra, .bwrap = bwrap, .minute_seconds = 1.0, .step_env = step_env,
+        .work_dir = work, .extra_env = &extra, .bwrap = bwrap, .minute_seconds = 1.0, .step_env = step_env,
         .step_done = upload_hook, .no_pidfd = no_pidfd, .agent = r->agent,
     };
     r->ex = bk_executor_new(&cfg, r->sched);
