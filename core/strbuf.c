@@ -137,4 +137,7 @@ void strv_free_null(char **v)
     free(v);
 }
 
-int strv_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+int strv_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -37,7 +37,10 @@ void xgrow(void **ptr, size_t *alloc, size_t need, size_t elem_size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* A copy of s, or NULL for NULL. */
-static inline char *xstrdup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+static inline char *xstrdup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
