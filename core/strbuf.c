@@ -111,7 +111,7 @@ void sb_release(struct strbuf *sb)
 
 void strv_add(char ***v, size_t *n, const char *s)
 {
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    *v = xrealloc(*v, st_mult(st_add(*n, 1), sizeof(**v)));
     (*v)[(*n)++] = xstrdup(s);
 }
 
